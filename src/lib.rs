@@ -1,5 +1,9 @@
 //! switchyard: manage and watch a KVM host's virtual networks without libvirtd.
 //!
-//! Layout (see README): `model` and `plan` are pure; `host` is the only module that touches the
-//! system; `store` owns files on disk; `cli` and `tui` sit on top.
+//! `model` and `plan` are pure; `host` is the only module that touches the system; `store`
+//! owns files on disk; `backend` ties them into the operations that `cli` (and the TUI) use.
+
+pub mod backend;
+pub mod cli;
+pub mod plan;
 pub mod store;

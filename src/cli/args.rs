@@ -1,0 +1,120 @@
+//! The command line: every TUI action also exists here as a verb, most with `--json`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Manage and watch a KVM host's virtual networks, without libvirtd.
+#[derive(Debug, Parser)]
+#[command(name = "switchyard", version, about, long_about = None)]
+pub struct Cli {
+    /// Keep every file (definitions, state, runtime) under DIR.
+    #[arg(long, global = true, env = "SWITCHYARD_HOME", value_name = "DIR")]
+    pub home: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List networks (active ones; --all for every defined one).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Define (or redefine) a network from a libvirt network XML file ('-' for stdin).
+    Define { file: PathBuf },
+    /// Print a network's definition as libvirt network XML.
+    Dumpxml { name: String },
+    /// Remove a network's definition (it must be stopped).
+    Undefine { name: String },
+    /// Mark a network to start at boot (with `autostart-all`), or not with --disable.
+    Autostart {
+        name: String,
+        #[arg(long)]
+        disable: bool,
+    },
+    /// Start every network marked autostart (for a boot unit).
+    AutostartAll,
+    /// Define a network from options, with the same defaults and checks as the wizard.
+    Create(CreateArgs),
+    /// Start a network: bridge, addresses, firewall, dnsmasq.
+    Start {
+        name: String,
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a network, removing everything start added.
+    Stop { name: String },
+    /// Show a network's DHCP leases.
+    Leases {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a macvtap link on a network's interface pool; prints the /dev/tapN for QEMU.
+    Attach {
+        network: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        mac: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a macvtap link made by attach.
+    Detach { ifname: String },
+    /// Check the prerequisites and say how to fix what is missing.
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Options of `create`; see the creation wizard for their meaning.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CreateArgs {
+    #[arg(long)]
+    pub name: String,
+    /// nat, route, isolated, open, bridge, or macvtap-bridge, private, vepa, passthrough.
+    #[arg(long, default_value = "nat")]
+    pub mode: String,
+    /// Bridge name (default: a free sybrN).
+    #[arg(long)]
+    pub bridge: Option<String>,
+    /// Gateway address and prefix, e.g. 192.168.100.1/24 (default: a free private /24).
+    #[arg(long)]
+    pub ipv4: Option<String>,
+    /// DHCP range START-END, or "off".
+    #[arg(long)]
+    pub dhcp: Option<String>,
+    /// IPv6 gateway address and prefix, or "auto" for a generated ULA /64.
+    #[arg(long)]
+    pub ipv6: Option<String>,
+    /// Forward device for nat and route (default: any).
+    #[arg(long)]
+    pub forward_dev: Option<String>,
+    /// Host bridge (mode bridge) or pool interface (macvtap modes); repeat for a pool.
+    #[arg(long = "dev")]
+    pub devs: Vec<String>,
+    /// DNS domain for the guests.
+    #[arg(long)]
+    pub domain: Option<String>,
+    /// Spanning tree on the bridge (default off, for fast first leases).
+    #[arg(long)]
+    pub stp: Option<bool>,
+    #[arg(long)]
+    pub mtu: Option<u32>,
+    /// Also mark autostart.
+    #[arg(long)]
+    pub autostart: bool,
+    /// Also start it.
+    #[arg(long)]
+    pub start: bool,
+}

@@ -1,0 +1,32 @@
+//! `attach` and `detach`: macvtap links for QEMU guests.
+
+use color_eyre::eyre::Result;
+
+use crate::backend::Backend;
+use crate::host::netlink::Netlink;
+
+pub async fn attach(
+    backend: &Backend,
+    network: &str,
+    name: Option<String>,
+    mac: Option<String>,
+    json: bool,
+) -> Result<()> {
+    let nl = Netlink::connect().await?;
+    let att = backend.attach(&nl, network, name, mac).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&att)?);
+    } else {
+        println!("{} created on {} ({} mode), mac {}", att.ifname, att.parent, att.mode, att.mac);
+        println!("{}", att.tap_device);
+        println!("qemu: {}", att.qemu_args());
+    }
+    Ok(())
+}
+
+pub async fn detach(backend: &Backend, ifname: &str) -> Result<()> {
+    let nl = Netlink::connect().await?;
+    let att = backend.detach(&nl, ifname).await?;
+    println!("{} removed from {}", att.ifname, att.parent);
+    Ok(())
+}

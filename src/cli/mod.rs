@@ -1,0 +1,156 @@
+//! CLI verbs: thin wrappers over [`crate::backend`], printing text or `--json`.
+
+pub mod args;
+mod doctor;
+mod leases;
+mod list;
+mod macvtap;
+
+use std::io::Read;
+use std::path::Path;
+
+use color_eyre::eyre::{eyre, Result, WrapErr};
+
+use crate::backend::{host_facts, Backend};
+use crate::host::apply::Faults;
+use crate::host::netlink::Netlink;
+use crate::model::{self, CreateRequest, HostFacts};
+use crate::store::Paths;
+pub use args::{Cli, Command, CreateArgs};
+
+/// Runs one verb to completion.
+pub async fn run(cli: Cli, command: Command) -> Result<()> {
+    let paths = Paths::resolve(cli.home.as_deref())?;
+    let backend = Backend::new(paths);
+    match command {
+        Command::List { all, json } => list::run(&backend, all, json).await,
+        Command::Define { file } => define(&backend, &file).await,
+        Command::Dumpxml { name } => {
+            let def = backend.load_def(&name)?;
+            print!("{}", model::format_network_xml(&def));
+            Ok(())
+        }
+        Command::Undefine { name } => {
+            backend.undefine(&name)?;
+            println!("Network {name} has been undefined");
+            Ok(())
+        }
+        Command::Autostart { name, disable } => {
+            backend.set_autostart(&name, !disable)?;
+            let state = if disable { "unmarked" } else { "marked" };
+            println!("Network {name} {state} as autostarted");
+            Ok(())
+        }
+        Command::AutostartAll => autostart_all(&backend).await,
+        Command::Create(args) => create(&backend, args).await,
+        Command::Start { name, dry_run, json } => start(&backend, &name, dry_run, json).await,
+        Command::Stop { name } => {
+            let nl = connect().await?;
+            backend.stop(nl, &name).await?;
+            println!("Network {name} stopped");
+            Ok(())
+        }
+        Command::Leases { name, json } => leases::run(&backend, &name, json),
+        Command::Attach { network, name, mac, json } => {
+            macvtap::attach(&backend, &network, name, mac, json).await
+        }
+        Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
+        Command::Doctor { json } => doctor::run(&backend, json).await,
+    }
+}
+
+async fn connect() -> Result<Netlink> {
+    Netlink::connect().await.wrap_err("cannot open a netlink connection")
+}
+
+/// Interface names and taken subnets of the host, for defaults and validation.
+pub async fn observe_facts() -> Result<HostFacts> {
+    let nl = connect().await?;
+    Ok(host_facts(&nl.observe().await?))
+}
+
+async fn define(backend: &Backend, file: &Path) -> Result<()> {
+    let xml = if file == Path::new("-") {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        s
+    } else {
+        std::fs::read_to_string(file).wrap_err_with(|| format!("cannot read {}", file.display()))?
+    };
+    let facts = observe_facts().await?;
+    let def = backend.define_xml(&xml, &facts)?;
+    println!("Network {} defined from {}", def.name, file.display());
+    Ok(())
+}
+
+async fn create(backend: &Backend, a: CreateArgs) -> Result<()> {
+    let req = CreateRequest {
+        name: a.name,
+        mode: a.mode,
+        bridge: a.bridge,
+        ipv4: a.ipv4,
+        dhcp: a.dhcp,
+        ipv6: a.ipv6,
+        forward_dev: a.forward_dev,
+        devs: a.devs,
+        domain: a.domain,
+        stp: a.stp,
+        mtu: a.mtu,
+        autostart: a.autostart,
+    };
+    let facts = observe_facts().await?;
+    let def = backend.create(&req, &facts)?;
+    let net = def.ipv4().map(|n| format!(" {n}")).unwrap_or_default();
+    let bridge = def.bridge_name().map(|b| format!(" on {b}")).unwrap_or_default();
+    println!("Network {} defined ({}{net}{bridge})", def.name, def.mode_name());
+    if a.start {
+        start(backend, &def.name, false, false).await?;
+    }
+    Ok(())
+}
+
+async fn start(backend: &Backend, name: &str, dry_run: bool, json: bool) -> Result<()> {
+    let nl = connect().await?;
+    if dry_run {
+        let (_, plan) = backend.plan_start(&nl, name).await?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&plan)?);
+        } else if plan.steps.is_empty() {
+            println!("Network {name} is running as defined: nothing to do");
+        } else {
+            print!("{plan}");
+        }
+        return Ok(());
+    }
+    let plan = backend.start(nl, name, Faults::from_env(), |_, _| {}).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&plan)?);
+    } else if plan.steps.is_empty() {
+        println!("Network {name} is already running as defined");
+    } else {
+        println!("Network {name} started ({} steps)", plan.steps.len());
+    }
+    Ok(())
+}
+
+async fn autostart_all(backend: &Backend) -> Result<()> {
+    let mut failed = Vec::new();
+    for name in backend.store.names()? {
+        if !backend.store.autostart(&name) {
+            continue;
+        }
+        let nl = connect().await?;
+        match backend.start(nl, &name, Faults::default(), |_, _| {}).await {
+            Ok(_) => println!("Network {name} started"),
+            Err(e) => {
+                eprintln!("Network {name}: {e}");
+                failed.push(name);
+            }
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(eyre!("could not start: {}", failed.join(", ")))
+    }
+}

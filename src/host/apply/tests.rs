@@ -1,0 +1,93 @@
+use super::*;
+use crate::plan::BridgeSpec;
+
+/// Records what it ran; fails steps whose kind is in `fail_kinds`.
+#[derive(Default)]
+struct Fake {
+    ran: Vec<String>,
+    fail_kinds: Vec<&'static str>,
+}
+
+impl StepRunner for Fake {
+    async fn run(&mut self, step: &Step) -> Result<(), String> {
+        if self.fail_kinds.contains(&step.kind()) {
+            return Err("File exists (os error 17)".into());
+        }
+        self.ran.push(step.to_string());
+        Ok(())
+    }
+}
+
+fn plan() -> Plan {
+    Plan {
+        network: "lab".into(),
+        steps: vec![
+            Step::CreateBridge(BridgeSpec {
+                name: "sybr0".into(),
+                mac: None,
+                mtu: None,
+                stp: false,
+                forward_delay_cs: 0,
+            }),
+            Step::AddAddress { dev: "sybr0".into(), addr: "10.0.0.1/24".parse().expect("net") },
+            Step::LinkUp { dev: "sybr0".into() },
+            Step::LoadFirewall { script: "new".into(), previous: "old".into() },
+        ],
+    }
+}
+
+fn run<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
+
+#[test]
+fn success_runs_every_step_in_order() {
+    let mut fake = Fake::default();
+    let mut seen = Vec::new();
+    run(apply(&mut fake, &plan(), Faults::default(), |i, _| seen.push(i))).expect("applies");
+    assert_eq!(seen, [0, 1, 2, 3]);
+    assert_eq!(fake.ran.len(), 4);
+}
+
+#[test]
+fn failure_rolls_back_newest_first() {
+    let mut fake = Fake { fail_kinds: vec!["link-up"], ..Fake::default() };
+    let err = run(apply(&mut fake, &plan(), Faults::default(), |_, _| {})).expect_err("fails");
+    assert_eq!(err.index, 2);
+    assert_eq!(
+        fake.ran,
+        [
+            "create bridge sybr0 stp off forward-delay 0cs",
+            "add address 10.0.0.1/24 to sybr0",
+            "remove address 10.0.0.1/24 from sybr0",
+            "delete link sybr0",
+        ]
+    );
+    let text = err.to_string();
+    assert!(text.starts_with("step 3 (set sybr0 up) failed: File exists"), "{text}");
+    assert!(text.contains("rolled back: remove address"), "{text}");
+}
+
+#[test]
+fn injected_fault_at_each_step_leaves_nothing_behind() {
+    for n in 1..=4 {
+        let mut fake = Fake::default();
+        let faults = Faults { fail_step: Some(n), pause_step: None };
+        let err = run(apply(&mut fake, &plan(), faults, |_, _| {})).expect_err("fails");
+        assert_eq!(err.index, n - 1);
+        // Every change made was undone: the log is do(1..n-1) then their undos.
+        assert_eq!(fake.ran.len(), 2 * (n - 1), "step {n}: {:?}", fake.ran);
+    }
+}
+
+#[test]
+fn firewall_undo_restores_the_previous_table() {
+    let step = Step::LoadFirewall { script: "new".into(), previous: "old".into() };
+    assert_eq!(
+        step.undo(),
+        Some(Step::LoadFirewall { script: "old".into(), previous: "new".into() })
+    );
+}

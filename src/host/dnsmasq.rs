@@ -1,0 +1,127 @@
+//! One dnsmasq per network: started with an argument vector, its pid recorded in a pid file,
+//! and stopped only after checking the pid still belongs to the dnsmasq we started.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+/// Failures of dnsmasq management, in dnsmasq's own words where it gave some.
+#[derive(Debug, thiserror::Error)]
+pub enum DnsmasqError {
+    #[error("cannot run dnsmasq ({0}); install it with: apt-get install dnsmasq-base")]
+    Spawn(std::io::Error),
+    #[error("dnsmasq refused to start: {0}")]
+    Failed(String),
+    #[error("dnsmasq started but wrote no pid file {0}")]
+    NoPid(String),
+    #[error("cannot stop dnsmasq pid {pid}: {message}")]
+    Stop { pid: i32, message: String },
+}
+
+/// Starts dnsmasq with `conf` in daemon mode. dnsmasq only returns once it has read its
+/// configuration and bound its sockets, so a bad option or a busy port is reported here.
+pub fn start(conf: &Path, pid_file: &Path) -> Result<i32, DnsmasqError> {
+    let out = Command::new("dnsmasq")
+        .arg(format!("--conf-file={}", conf.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(DnsmasqError::Spawn)?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        return Err(DnsmasqError::Failed(msg));
+    }
+    read_pid(pid_file).ok_or_else(|| DnsmasqError::NoPid(pid_file.display().to_string()))
+}
+
+/// The pid in `pid_file`, if it holds one.
+pub fn read_pid(pid_file: &Path) -> Option<i32> {
+    fs::read_to_string(pid_file).ok()?.trim().parse().ok()
+}
+
+/// Pure: whether a process command line is dnsmasq running `conf`.
+pub fn is_our_dnsmasq(cmdline: &[u8], conf: &Path) -> bool {
+    let want = format!("--conf-file={}", conf.display());
+    let mut args = cmdline.split(|b| *b == 0).filter(|a| !a.is_empty());
+    let Some(prog) = args.next() else {
+        return false;
+    };
+    let is_dnsmasq = Path::new(&*String::from_utf8_lossy(prog))
+        .file_name()
+        .is_some_and(|n| n == "dnsmasq");
+    is_dnsmasq && args.any(|a| a == want.as_bytes())
+}
+
+/// The pid of the live dnsmasq serving `conf`, according to `pid_file`.
+pub fn running(pid_file: &Path, conf: &Path) -> Option<i32> {
+    let pid = read_pid(pid_file)?;
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    is_our_dnsmasq(&cmdline, conf).then_some(pid)
+}
+
+/// Stops the dnsmasq serving `conf` (SIGTERM, then SIGKILL after a second) and removes the pid
+/// file. A pid that is gone or now belongs to another program is left alone.
+pub fn stop(pid_file: &Path, conf: &Path) -> Result<(), DnsmasqError> {
+    if let Some(pid) = running(pid_file, conf) {
+        terminate(pid)?;
+    }
+    let _ = fs::remove_file(pid_file);
+    Ok(())
+}
+
+fn terminate(pid: i32) -> Result<(), DnsmasqError> {
+    let p = Pid::from_raw(pid);
+    let err = |e: nix::Error| DnsmasqError::Stop {
+        pid,
+        message: e.desc().to_owned(),
+    };
+    kill(p, Signal::SIGTERM).map_err(err)?;
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < deadline {
+        if !alive(pid) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    kill(p, Signal::SIGKILL).map_err(err)?;
+    Ok(())
+}
+
+/// Whether `pid` is a live process (zombies count as gone).
+pub fn alive(pid: i32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z" && state != "X"),
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_only_our_dnsmasq() {
+        let conf = Path::new("/run/switchyard/lab.conf");
+        let ours = b"/usr/sbin/dnsmasq\0--conf-file=/run/switchyard/lab.conf\0";
+        let other_net = b"dnsmasq\0--conf-file=/run/switchyard/web.conf\0";
+        let not_dnsmasq = b"/bin/sleep\0--conf-file=/run/switchyard/lab.conf\0";
+        assert!(is_our_dnsmasq(ours, conf));
+        assert!(!is_our_dnsmasq(other_net, conf));
+        assert!(!is_our_dnsmasq(not_dnsmasq, conf));
+        assert!(!is_our_dnsmasq(b"", conf));
+    }
+
+    #[test]
+    fn own_process_is_alive_and_missing_pid_file_is_none() {
+        assert!(alive(std::process::id() as i32));
+        assert_eq!(read_pid(Path::new("/nonexistent/pid")), None);
+    }
+}

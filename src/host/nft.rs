@@ -1,0 +1,184 @@
+//! Our nftables table: loaded with `nft -f -` (one atomic transaction, script on stdin, no
+//! shell) and read back with `nft -j`.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::plan::firewall::TABLE;
+
+/// Failure to run or load into nft, with nft's own words.
+#[derive(Debug, thiserror::Error)]
+pub enum NftError {
+    #[error("cannot run nft ({0}); install it with: apt-get install nftables")]
+    Spawn(std::io::Error),
+    #[error("nft rejected the rules: {0}")]
+    Rejected(String),
+    #[error("cannot read nft's output: {0}")]
+    Output(String),
+}
+
+/// Loads `script` in one transaction.
+pub fn load(script: &str) -> Result<(), NftError> {
+    run_with_stdin(&["-f", "-"], script).map(|_| ())
+}
+
+/// Checks `script` without loading it (`nft -c`).
+pub fn check(script: &str) -> Result<(), NftError> {
+    run_with_stdin(&["-c", "-f", "-"], script).map(|_| ())
+}
+
+fn run_with_stdin(args: &[&str], stdin: &str) -> Result<String, NftError> {
+    let mut child = Command::new("nft")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(NftError::Spawn)?;
+    if let Some(mut input) = child.stdin.take() {
+        input
+            .write_all(stdin.as_bytes())
+            .map_err(|e| NftError::Output(e.to_string()))?;
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| NftError::Output(e.to_string()))?;
+    if !out.status.success() {
+        let msg = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        return Err(NftError::Rejected(msg));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn run(args: &[&str]) -> Result<Option<String>, NftError> {
+    let out = Command::new("nft")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(NftError::Spawn)?;
+    if out.status.success() {
+        return Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()));
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("No such file or directory") {
+        return Ok(None);
+    }
+    Err(NftError::Rejected(err.trim().to_owned()))
+}
+
+/// What our table holds now: `None` when the table does not exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FirewallState {
+    /// Network names that have at least one rule (rules carry the network name as comment).
+    pub networks: BTreeSet<String>,
+    pub rules: usize,
+}
+
+/// Reads `inet switchyard` with `nft -j`.
+pub fn observe() -> Result<Option<FirewallState>, NftError> {
+    let (family, name) = TABLE.split_once(' ').expect("TABLE is 'family name'");
+    match run(&["-j", "list", "table", family, name])? {
+        None => Ok(None),
+        Some(json) => parse_table_json(&json).map(Some),
+    }
+}
+
+/// Pure: the networks and rule count in `nft -j list table` output.
+pub fn parse_table_json(json: &str) -> Result<FirewallState, NftError> {
+    let doc: Value = serde_json::from_str(json).map_err(|e| NftError::Output(e.to_string()))?;
+    let mut state = FirewallState::default();
+    let items = doc
+        .get("nftables")
+        .and_then(Value::as_array)
+        .ok_or_else(|| NftError::Output("no 'nftables' array".into()))?;
+    for rule in items.iter().filter_map(|i| i.get("rule")) {
+        state.rules += 1;
+        if let Some(c) = rule.get("comment").and_then(Value::as_str) {
+            state.networks.insert(c.to_owned());
+        }
+    }
+    Ok(state)
+}
+
+/// A base chain of someone else's table that drops by default at `hook`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DropChain {
+    pub table: String,
+    pub chain: String,
+    pub hook: String,
+}
+
+/// Base chains outside our table with policy drop (they can block DHCP or forwarding).
+pub fn foreign_drop_chains() -> Result<Vec<DropChain>, NftError> {
+    let json = run(&["-j", "list", "ruleset"])?.unwrap_or_default();
+    if json.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    parse_drop_chains(&json)
+}
+
+/// Pure part of [`foreign_drop_chains`].
+pub fn parse_drop_chains(json: &str) -> Result<Vec<DropChain>, NftError> {
+    let doc: Value = serde_json::from_str(json).map_err(|e| NftError::Output(e.to_string()))?;
+    let items = doc
+        .get("nftables")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    Ok(items
+        .iter()
+        .filter_map(|i| i.get("chain"))
+        .filter(|c| c.get("policy").and_then(Value::as_str) == Some("drop"))
+        .filter_map(|c| {
+            let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+            let table = format!("{} {}", s("family"), s("table"));
+            (table != TABLE).then(|| DropChain {
+                table,
+                chain: s("name"),
+                hook: s("hook"),
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_json_networks_by_comment() {
+        let json = r#"{"nftables":[{"metainfo":{"version":"1.0.6"}},
+          {"table":{"family":"inet","name":"switchyard","handle":1}},
+          {"chain":{"family":"inet","table":"switchyard","name":"forward","handle":1}},
+          {"rule":{"family":"inet","table":"switchyard","chain":"forward","handle":2,"comment":"lab","expr":[]}},
+          {"rule":{"family":"inet","table":"switchyard","chain":"forward","handle":3,"comment":"web","expr":[]}},
+          {"rule":{"family":"inet","table":"switchyard","chain":"forward","handle":4,"expr":[]}}]}"#;
+        let state = parse_table_json(json).expect("parse");
+        assert_eq!(state.rules, 3);
+        assert_eq!(
+            state.networks.into_iter().collect::<Vec<_>>(),
+            vec!["lab", "web"]
+        );
+        assert!(parse_table_json("{}").is_err());
+    }
+
+    #[test]
+    fn drop_chains_outside_our_table() {
+        let json = r#"{"nftables":[
+          {"chain":{"family":"inet","table":"filter","name":"input","hook":"input","policy":"drop"}},
+          {"chain":{"family":"inet","table":"switchyard","name":"input","hook":"input","policy":"drop"}},
+          {"chain":{"family":"ip","table":"nat","name":"post","hook":"postrouting","policy":"accept"}}]}"#;
+        let chains = parse_drop_chains(json).expect("parse");
+        assert_eq!(
+            chains,
+            vec![DropChain {
+                table: "inet filter".into(),
+                chain: "input".into(),
+                hook: "input".into()
+            }]
+        );
+    }
+}

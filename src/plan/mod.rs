@@ -1,0 +1,10 @@
+//! Pure planning: desired definitions and observed host state become ordered steps with undo,
+//! plus the texts of generated configuration (nftables table, dnsmasq config).
+
+pub mod firewall;
+pub mod dnsmasq;
+pub mod start;
+pub mod steps;
+
+pub use start::{detect_drift, firewall_net, plan_start, plan_stop, Observed, PlanError};
+pub use steps::{BridgeSpec, Plan, Step};

@@ -1,0 +1,303 @@
+//! Planning `start` and `stop` of one network (pure): the desired definition and what was
+//! observed on the host give the ordered steps. Steps already satisfied on the host are left
+//! out, so planning a start of a half-started network repairs exactly what is missing.
+
+use std::collections::BTreeSet;
+
+use ipnet::IpNet;
+
+use super::dnsmasq::{self, DnsmasqPaths};
+use super::firewall::{render_table, FirewallMode, FirewallNet};
+use super::steps::{BridgeSpec, Plan, Step};
+use crate::host::state::{HostState, LinkKind};
+use crate::model::{ForwardMode, NetworkDef};
+
+/// Everything observed that planning needs, besides the netlink view.
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    pub host: &'a HostState,
+    /// Networks that have rules in our nftables table now.
+    pub firewall_networks: &'a BTreeSet<String>,
+    /// Firewall entries of the other active networks, for re-rendering the table.
+    pub other_firewall: &'a [FirewallNet],
+    /// Whether this network's dnsmasq is running.
+    pub dnsmasq_running: bool,
+    /// Current `net.ipv4.ip_forward` and `net.ipv6.conf.all.forwarding`, if readable.
+    pub ipv4_forward: Option<bool>,
+    pub ipv6_forward: Option<bool>,
+}
+
+/// Why a network cannot be planned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error("network {0} has no bridge name; define it again to get one")]
+    NoBridgeName(String),
+    #[error("interface {0} exists and is not a bridge")]
+    NotABridge(String),
+    #[error("network {network} is of mode {mode}, which switchyard cannot start")]
+    Unsupported { network: String, mode: String },
+}
+
+/// The firewall entry of `def` on bridge `bridge`, or `None` for modes without rules.
+pub fn firewall_net(def: &NetworkDef, bridge: &str) -> Option<FirewallNet> {
+    let mode = match def.mode() {
+        None => FirewallMode::Isolated,
+        Some(ForwardMode::Nat) => FirewallMode::Nat,
+        Some(ForwardMode::Route) => FirewallMode::Route,
+        Some(ForwardMode::Open) => return None,
+        Some(_) => return None,
+    };
+    let nat = def.forward.as_ref().and_then(|f| f.nat.as_ref());
+    let nets = def.ips.iter().filter_map(|ip| ip.net());
+    Some(FirewallNet {
+        name: def.name.clone(),
+        bridge: bridge.to_owned(),
+        mode,
+        ipv4: nets.clone().filter_map(|n| match n { IpNet::V4(v) => Some(v), _ => None }).collect(),
+        ipv6: nets.filter_map(|n| match n { IpNet::V6(v) => Some(v), _ => None }).collect(),
+        forward_dev: def.forward.as_ref().and_then(|f| f.dev()).map(str::to_owned),
+        nat_ipv6: nat.and_then(|n| n.ipv6) == Some(true),
+        nat_addresses: nat.and_then(|n| n.addresses),
+        nat_ports: nat.and_then(|n| n.ports).unwrap_or((1024, 65535)),
+        serves_dhcp_dns: dnsmasq::needs_dnsmasq(def),
+    })
+}
+
+/// Plans `start` for `def`.
+pub fn plan_start(def: &NetworkDef, obs: &Observed, paths: &DnsmasqPaths) -> Result<Plan, PlanError> {
+    let mut steps = Vec::new();
+    if def.uses_own_bridge() {
+        own_bridge_steps(def, obs, paths, &mut steps)?;
+    } else if def.is_host_bridge() {
+        let name = def.bridge_name().expect("is_host_bridge checked the name").to_owned();
+        steps.push(Step::CheckLink { name, want_bridge: true });
+    } else if def.is_macvtap() {
+        for dev in def.forward.iter().flat_map(|f| f.interfaces.iter()) {
+            steps.push(Step::CheckLink { name: dev.clone(), want_bridge: false });
+        }
+    } else {
+        return Err(PlanError::Unsupported {
+            network: def.name.clone(),
+            mode: def.mode_name().to_owned(),
+        });
+    }
+    Ok(Plan { network: def.name.clone(), steps })
+}
+
+fn own_bridge_steps(
+    def: &NetworkDef,
+    obs: &Observed,
+    paths: &DnsmasqPaths,
+    steps: &mut Vec<Step>,
+) -> Result<(), PlanError> {
+    let bridge = def.bridge_name().ok_or_else(|| PlanError::NoBridgeName(def.name.clone()))?;
+    let existing = obs.host.link_by_name(bridge);
+    if existing.is_some_and(|l| l.kind != LinkKind::Bridge) {
+        return Err(PlanError::NotABridge(bridge.to_owned()));
+    }
+    if existing.is_none() {
+        steps.push(Step::CreateBridge(BridgeSpec {
+            name: bridge.to_owned(),
+            mac: def.mac.map(|m| m.0),
+            mtu: def.mtu,
+            stp: def.stp(),
+            forward_delay_cs: u32::try_from(def.delay_secs().saturating_mul(100)).unwrap_or(u32::MAX),
+        }));
+        bridge_ipv6_sysctls(def, obs, bridge, steps);
+    }
+    address_steps(def, obs, bridge, steps);
+    if !existing.is_some_and(|l| l.admin_up) {
+        steps.push(Step::LinkUp { dev: bridge.to_owned() });
+    }
+    route_steps(def, obs, bridge, steps);
+    forwarding_steps(def, obs, steps);
+    firewall_steps(def, obs, bridge, steps);
+    dnsmasq_steps(def, obs, bridge, paths, steps);
+    Ok(())
+}
+
+/// libvirt turns IPv6 off on a bridge without IPv6 addresses, and off autoconf/RA otherwise.
+fn bridge_ipv6_sysctls(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Vec<Step>) {
+    if obs.ipv6_forward.is_none() {
+        return; // IPv6 is off in this namespace: there are no per-link IPv6 sysctls.
+    }
+    let key = |k: &str| format!("net.ipv6.conf.{bridge}.{k}");
+    let set = |k: &str, value: &str, previous: &str| Step::SetSysctl {
+        key: key(k),
+        value: value.into(),
+        previous: previous.into(),
+    };
+    let has_v6 = def.ips.iter().any(|ip| ip.address.is_ipv6());
+    if has_v6 || def.ipv6 {
+        steps.push(set("accept_ra", "0", "1"));
+        steps.push(set("autoconf", "0", "1"));
+    } else {
+        steps.push(set("disable_ipv6", "1", "0"));
+    }
+}
+
+fn address_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Vec<Step>) {
+    let present: Vec<IpNet> = obs
+        .host
+        .link_by_name(bridge)
+        .map(|l| obs.host.addrs_of(l.ifindex).copied().collect())
+        .unwrap_or_default();
+    for net in def.ips.iter().filter_map(|ip| ip.net()) {
+        if !present.contains(&net) {
+            steps.push(Step::AddAddress { dev: bridge.to_owned(), addr: net });
+        }
+    }
+}
+
+fn route_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Vec<Step>) {
+    for route in &def.routes {
+        let Some(dest) = route.net().map(|n| n.trunc()) else { continue };
+        let exists = obs
+            .host
+            .routes
+            .iter()
+            .any(|r| r.dest == dest && r.gateway == Some(route.gateway));
+        if !exists {
+            steps.push(Step::AddRoute { dest, gateway: route.gateway, dev: bridge.to_owned() });
+        }
+    }
+}
+
+/// Whether a network of this definition forwards traffic off its bridge.
+pub fn forwards(def: &NetworkDef) -> bool {
+    matches!(def.mode(), Some(ForwardMode::Nat | ForwardMode::Route | ForwardMode::Open))
+}
+
+/// The forwarding sysctls this network needs: IPv4 always, IPv6 when it has IPv6 addresses.
+pub fn forwarding_keys(def: &NetworkDef) -> Vec<&'static str> {
+    if !forwards(def) {
+        return Vec::new();
+    }
+    let mut keys = vec![IPV4_FORWARD];
+    if def.ips.iter().any(|ip| ip.address.is_ipv6()) {
+        keys.push(IPV6_FORWARD);
+    }
+    keys
+}
+
+pub const IPV4_FORWARD: &str = "net.ipv4.ip_forward";
+pub const IPV6_FORWARD: &str = "net.ipv6.conf.all.forwarding";
+
+fn forwarding_steps(def: &NetworkDef, obs: &Observed, steps: &mut Vec<Step>) {
+    for key in forwarding_keys(def) {
+        let on = if key == IPV4_FORWARD { obs.ipv4_forward } else { obs.ipv6_forward };
+        if on == Some(false) {
+            steps.push(Step::SetSysctl { key: key.into(), value: "1".into(), previous: "0".into() });
+        }
+    }
+}
+
+fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Vec<Step>) {
+    let Some(entry) = firewall_net(def, bridge) else { return };
+    if obs.firewall_networks.contains(&def.name) {
+        return;
+    }
+    let previous = render_table(obs.other_firewall);
+    let mut all = obs.other_firewall.to_vec();
+    all.push(entry);
+    steps.push(Step::LoadFirewall { script: render_table(&all), previous });
+}
+
+fn dnsmasq_steps(
+    def: &NetworkDef,
+    obs: &Observed,
+    bridge: &str,
+    paths: &DnsmasqPaths,
+    steps: &mut Vec<Step>,
+) {
+    if !dnsmasq::needs_dnsmasq(def) || obs.dnsmasq_running {
+        return;
+    }
+    let files = dnsmasq::render(def, bridge, paths);
+    for (path, contents) in [
+        (&paths.hosts_file, files.hosts),
+        (&paths.addn_hosts, files.addn_hosts),
+        (&paths.conf, files.conf),
+    ] {
+        steps.push(Step::WriteFile { path: path.clone(), contents });
+    }
+    steps.push(Step::StartDnsmasq {
+        network: def.name.clone(),
+        conf: paths.conf.clone(),
+        pid_file: paths.pid_file.clone(),
+    });
+}
+
+/// Plans `stop`: the undo of every step `started` recorded, newest first, skipping what the
+/// bridge's removal takes with it and what another active network still needs.
+///
+/// `still_needed` holds the forwarding sysctl keys other active networks of ours need.
+pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) -> Plan {
+    let deleted_bridge: Option<&str> = started.steps.iter().find_map(|s| match s {
+        Step::CreateBridge(b) => Some(b.name.as_str()),
+        _ => None,
+    });
+    let on_deleted_bridge = |dev: &str| deleted_bridge == Some(dev);
+    let mut steps = Vec::new();
+    for step in started.steps.iter().rev() {
+        let undo = match step {
+            Step::AddAddress { dev, .. } | Step::LinkUp { dev } | Step::AddRoute { dev, .. }
+                if on_deleted_bridge(dev) => continue,
+            Step::SetSysctl { key, .. } if deleted_bridge.is_some_and(|b| key.contains(&format!(".{b}."))) => continue,
+            Step::SetSysctl { key, .. } if still_needed.contains(key.as_str()) => continue,
+            Step::LoadFirewall { .. } => Some(Step::LoadFirewall {
+                script: render_table(obs.other_firewall),
+                previous: String::new(),
+            }),
+            Step::CreateBridge(b) if obs.host.link_by_name(&b.name).is_none() => continue,
+            other => other.undo(),
+        };
+        steps.extend(undo);
+    }
+    Plan { network: started.network.clone(), steps }
+}
+
+/// What differs between a network recorded active and the host (pure): one line per problem.
+pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
+    let mut drift = Vec::new();
+    if !def.uses_own_bridge() {
+        if def.is_host_bridge() {
+            let name = def.bridge_name().unwrap_or_default();
+            if obs.host.link_by_name(name).is_none() {
+                drift.push(format!("host bridge {name} is missing"));
+            }
+        }
+        return drift;
+    }
+    let Some(bridge) = def.bridge_name() else { return drift };
+    match obs.host.link_by_name(bridge) {
+        None => drift.push(format!("bridge {bridge} is missing")),
+        Some(link) => {
+            if !link.admin_up {
+                drift.push(format!("bridge {bridge} is down"));
+            }
+            let present: Vec<&IpNet> = obs.host.addrs_of(link.ifindex).collect();
+            for net in def.ips.iter().filter_map(|ip| ip.net()) {
+                if !present.contains(&&net) {
+                    drift.push(format!("address {net} is missing on {bridge}"));
+                }
+            }
+        }
+    }
+    if firewall_net(def, bridge).is_some() && !obs.firewall_networks.contains(&def.name) {
+        drift.push("firewall rules are missing".to_owned());
+    }
+    if dnsmasq::needs_dnsmasq(def) && !obs.dnsmasq_running {
+        drift.push("dnsmasq is not running".to_owned());
+    }
+    for key in forwarding_keys(def) {
+        let on = if key == IPV4_FORWARD { obs.ipv4_forward } else { obs.ipv6_forward };
+        if on == Some(false) {
+            drift.push(format!("{key} is off"));
+        }
+    }
+    drift
+}
+
+#[cfg(test)]
+mod tests;

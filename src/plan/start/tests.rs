@@ -1,0 +1,133 @@
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use super::*;
+use crate::host::state::{AddrInfo, BridgeAttrs, LinkInfo};
+use crate::model::parse_network_xml;
+
+const NAT: &str = "<network><name>lab</name><forward mode='nat'/>\
+    <bridge name='sybr0' stp='off' delay='0'/><mac address='52:54:00:00:00:01'/>\
+    <ip address='192.168.100.1' prefix='24'><dhcp><range start='192.168.100.2' end='192.168.100.254'/></dhcp></ip>\
+    </network>";
+
+fn paths() -> DnsmasqPaths {
+    DnsmasqPaths::new(Path::new("/run/sy"), Path::new("/var/lib/sy"), "lab")
+}
+
+fn bridge_link(name: &str, up: bool) -> LinkInfo {
+    LinkInfo {
+        ifindex: 7,
+        name: name.into(),
+        kind: LinkKind::Bridge,
+        master: None,
+        parent: None,
+        mac: None,
+        mtu: 1500,
+        admin_up: up,
+        oper_state: "up".into(),
+        stats: None,
+        macvtap_mode: None,
+        bridge: Some(BridgeAttrs { stp: false, forward_delay_cs: 0 }),
+        peer_netnsid: None,
+    }
+}
+
+fn observed<'a>(host: &'a HostState, fw: &'a BTreeSet<String>, dnsmasq: bool) -> Observed<'a> {
+    Observed {
+        host,
+        firewall_networks: fw,
+        other_firewall: &[],
+        dnsmasq_running: dnsmasq,
+        ipv4_forward: Some(false),
+        ipv6_forward: Some(false),
+    }
+}
+
+#[test]
+fn nat_start_on_an_empty_host() {
+    let def = parse_network_xml(NAT).expect("parses");
+    let host = HostState::default();
+    let fw = BTreeSet::new();
+    let plan = plan_start(&def, &observed(&host, &fw, false), &paths()).expect("plan");
+    insta::assert_snapshot!(plan.to_string());
+}
+
+#[test]
+fn repair_plans_only_what_is_missing() {
+    let def = parse_network_xml(NAT).expect("parses");
+    let mut host = HostState::default();
+    host.links.push(bridge_link("sybr0", true));
+    host.addrs.push(AddrInfo { ifindex: 7, net: "192.168.100.1/24".parse().expect("net") });
+    let fw: BTreeSet<String> = ["lab".to_owned()].into();
+    let mut obs = observed(&host, &fw, false);
+    obs.ipv4_forward = Some(true);
+    let plan = plan_start(&def, &obs, &paths()).expect("plan");
+    let kinds: Vec<&str> = plan.steps.iter().map(Step::kind).collect();
+    assert_eq!(kinds, ["write-file", "write-file", "write-file", "start-dnsmasq"]);
+    assert_eq!(detect_drift(&def, &obs), ["dnsmasq is not running"]);
+}
+
+#[test]
+fn a_non_bridge_in_the_way_is_refused() {
+    let def = parse_network_xml(NAT).expect("parses");
+    let mut host = HostState::default();
+    let mut link = bridge_link("sybr0", true);
+    link.kind = LinkKind::Veth;
+    host.links.push(link);
+    let fw = BTreeSet::new();
+    let err = plan_start(&def, &observed(&host, &fw, false), &paths()).expect_err("refused");
+    assert_eq!(err, PlanError::NotABridge("sybr0".into()));
+}
+
+#[test]
+fn stop_undoes_start_but_keeps_what_others_need() {
+    let def = parse_network_xml(NAT).expect("parses");
+    let empty = HostState::default();
+    let fw = BTreeSet::new();
+    let started = plan_start(&def, &observed(&empty, &fw, false), &paths()).expect("plan");
+    let mut host = HostState::default();
+    host.links.push(bridge_link("sybr0", true));
+    let obs = observed(&host, &fw, true);
+    let stop = plan_stop(&started, &obs, &BTreeSet::new());
+    insta::assert_snapshot!("stop_alone", stop.to_string());
+    let needed: BTreeSet<&str> = [IPV4_FORWARD].into();
+    let stop = plan_stop(&started, &obs, &needed);
+    assert!(!stop.to_string().contains("ip_forward"), "{stop}");
+}
+
+#[test]
+fn modes_without_a_bridge_of_their_own() {
+    let host_bridge = parse_network_xml(
+        "<network><name>hb</name><forward mode='bridge'/><bridge name='br0'/></network>",
+    )
+    .expect("parses");
+    let macvtap = parse_network_xml(
+        "<network><name>mv</name><forward mode='vepa'><interface dev='eth1'/><interface dev='eth2'/></forward></network>",
+    )
+    .expect("parses");
+    let host = HostState::default();
+    let fw = BTreeSet::new();
+    let obs = observed(&host, &fw, false);
+    let plan = plan_start(&host_bridge, &obs, &paths()).expect("plan");
+    assert_eq!(plan.to_string(), " 1. check that bridge br0 exists\n");
+    let plan = plan_start(&macvtap, &obs, &paths()).expect("plan");
+    assert_eq!(plan.steps.len(), 2);
+    assert_eq!(detect_drift(&host_bridge, &obs), ["host bridge br0 is missing"]);
+}
+
+#[test]
+fn isolated_and_open_firewall_entries() {
+    let isolated = parse_network_xml(
+        "<network><name>iso</name><bridge name='sybr3'/><ip address='10.3.0.1' prefix='24'/></network>",
+    )
+    .expect("parses");
+    let entry = firewall_net(&isolated, "sybr3").expect("isolated has rules");
+    assert_eq!(entry.mode, FirewallMode::Isolated);
+    assert!(forwarding_keys(&isolated).is_empty());
+    let open = parse_network_xml(
+        "<network><name>o</name><forward mode='open'/><bridge name='sybr4'/><ip address='10.4.0.1' prefix='24'/></network>",
+    )
+    .expect("parses");
+    assert!(firewall_net(&open, "sybr4").is_none());
+    assert_eq!(forwarding_keys(&open), [IPV4_FORWARD]);
+}

@@ -1,0 +1,174 @@
+//! Plan steps: each one a single change to the host, with the step that undoes it.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// A bridge to create, with what the definition asks of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BridgeSpec {
+    pub name: String,
+    pub mac: Option<[u8; 6]>,
+    pub mtu: Option<u32>,
+    pub stp: bool,
+    /// Forwarding delay in centiseconds (libvirt's `delay` is in seconds).
+    pub forward_delay_cs: u32,
+}
+
+/// One change to the host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Step {
+    /// Check that a link exists (host-bridge and macvtap networks); changes nothing.
+    CheckLink { name: String, want_bridge: bool },
+    CreateBridge(BridgeSpec),
+    DeleteLink { name: String },
+    /// Writes `value` to a sysctl; `previous` is what the undo writes back.
+    SetSysctl { key: String, value: String, previous: String },
+    AddAddress { dev: String, addr: IpNet },
+    DelAddress { dev: String, addr: IpNet },
+    LinkUp { dev: String },
+    LinkDown { dev: String },
+    AddRoute { dest: IpNet, gateway: IpAddr, dev: String },
+    DelRoute { dest: IpNet, gateway: IpAddr, dev: String },
+    /// Replaces our nftables table with `script` (one atomic transaction); the undo loads
+    /// `previous`, the script of the table as it was.
+    LoadFirewall { script: String, previous: String },
+    WriteFile { path: PathBuf, contents: String },
+    RemoveFile { path: PathBuf },
+    StartDnsmasq { network: String, conf: PathBuf, pid_file: PathBuf },
+    StopDnsmasq { network: String, pid_file: PathBuf },
+}
+
+impl Step {
+    /// The step that reverses this one, if it changes anything.
+    pub fn undo(&self) -> Option<Step> {
+        use Step::*;
+        Some(match self {
+            CheckLink { .. } => return None,
+            CreateBridge(spec) => DeleteLink { name: spec.name.clone() },
+            DeleteLink { .. } => return None,
+            SetSysctl { key, value, previous } => SetSysctl {
+                key: key.clone(),
+                value: previous.clone(),
+                previous: value.clone(),
+            },
+            AddAddress { dev, addr } => DelAddress { dev: dev.clone(), addr: *addr },
+            DelAddress { dev, addr } => AddAddress { dev: dev.clone(), addr: *addr },
+            LinkUp { dev } => LinkDown { dev: dev.clone() },
+            LinkDown { dev } => LinkUp { dev: dev.clone() },
+            AddRoute { dest, gateway, dev } => DelRoute {
+                dest: *dest,
+                gateway: *gateway,
+                dev: dev.clone(),
+            },
+            DelRoute { dest, gateway, dev } => AddRoute {
+                dest: *dest,
+                gateway: *gateway,
+                dev: dev.clone(),
+            },
+            LoadFirewall { script, previous } => LoadFirewall {
+                script: previous.clone(),
+                previous: script.clone(),
+            },
+            WriteFile { path, .. } => RemoveFile { path: path.clone() },
+            RemoveFile { .. } => return None,
+            StartDnsmasq { network, pid_file, .. } => StopDnsmasq {
+                network: network.clone(),
+                pid_file: pid_file.clone(),
+            },
+            StopDnsmasq { .. } => return None,
+        })
+    }
+
+    /// A short name for the kind of step, used by fault injection and progress display.
+    pub fn kind(&self) -> &'static str {
+        use Step::*;
+        match self {
+            CheckLink { .. } => "check-link",
+            CreateBridge(_) => "create-bridge",
+            DeleteLink { .. } => "delete-link",
+            SetSysctl { .. } => "set-sysctl",
+            AddAddress { .. } => "add-address",
+            DelAddress { .. } => "del-address",
+            LinkUp { .. } => "link-up",
+            LinkDown { .. } => "link-down",
+            AddRoute { .. } => "add-route",
+            DelRoute { .. } => "del-route",
+            LoadFirewall { .. } => "load-firewall",
+            WriteFile { .. } => "write-file",
+            RemoveFile { .. } => "remove-file",
+            StartDnsmasq { .. } => "start-dnsmasq",
+            StopDnsmasq { .. } => "stop-dnsmasq",
+        }
+    }
+}
+
+fn mac_text(mac: &[u8; 6]) -> String {
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Step::*;
+        match self {
+            CheckLink { name, want_bridge: true } => write!(f, "check that bridge {name} exists"),
+            CheckLink { name, .. } => write!(f, "check that interface {name} exists"),
+            CreateBridge(b) => {
+                write!(f, "create bridge {}", b.name)?;
+                if let Some(mac) = &b.mac {
+                    write!(f, " mac {}", mac_text(mac))?;
+                }
+                if let Some(mtu) = b.mtu {
+                    write!(f, " mtu {mtu}")?;
+                }
+                let stp = if b.stp { "on" } else { "off" };
+                write!(f, " stp {stp} forward-delay {}cs", b.forward_delay_cs)
+            }
+            DeleteLink { name } => write!(f, "delete link {name}"),
+            SetSysctl { key, value, previous } => {
+                write!(f, "sysctl {key}={value} (was {previous})")
+            }
+            AddAddress { dev, addr } => write!(f, "add address {addr} to {dev}"),
+            DelAddress { dev, addr } => write!(f, "remove address {addr} from {dev}"),
+            LinkUp { dev } => write!(f, "set {dev} up"),
+            LinkDown { dev } => write!(f, "set {dev} down"),
+            AddRoute { dest, gateway, dev } => write!(f, "add route {dest} via {gateway} dev {dev}"),
+            DelRoute { dest, gateway, dev } => {
+                write!(f, "remove route {dest} via {gateway} dev {dev}")
+            }
+            LoadFirewall { script, .. } => {
+                let rules = script.lines().filter(|l| l.contains("comment")).count();
+                write!(f, "load nftables table inet switchyard ({rules} rules)")
+            }
+            WriteFile { path, .. } => write!(f, "write {}", path.display()),
+            RemoveFile { path } => write!(f, "remove {}", path.display()),
+            StartDnsmasq { network, conf, .. } => {
+                write!(f, "start dnsmasq for {network} with {}", conf.display())
+            }
+            StopDnsmasq { network, .. } => write!(f, "stop dnsmasq of {network}"),
+        }
+    }
+}
+
+/// An ordered list of steps for one network.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub network: String,
+    pub steps: Vec<Step>,
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, step) in self.steps.iter().enumerate() {
+            writeln!(f, "{:>2}. {step}", i + 1)?;
+        }
+        Ok(())
+    }
+}
