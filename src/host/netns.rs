@@ -81,7 +81,7 @@ impl NetnsGuard {
         OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(0)
+            .mode(0o000)
             .open(&path)
             .map_err(|e| HostError::from_io(&op, &e))?;
         // From here on, Drop removes the mount point even if mounting fails.
