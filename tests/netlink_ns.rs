@@ -350,7 +350,10 @@ fn kernel_errors_map_to_variants_naming_the_object() {
         matches!(bad_master, HostError::NoSuchDevice { .. }),
         "{bad_master:?}"
     );
-    assert!(bad_master.to_string().contains("nosuchbr"), "{bad_master}");
+    assert_eq!(
+        bad_master.to_string(),
+        "set master of lo to nosuchbr: look up nosuchbr: No such device (os error 19)"
+    );
     assert!(
         matches!(bad_name, Err(HostError::Invalid { .. })),
         "{bad_name:?}"
@@ -551,4 +554,30 @@ fn guest_attached_to_bridge_reaches_it() {
         "guest cannot reach the bridge: {}",
         stdout(&ping)
     );
+    // Dropping the guest deletes its namespace; the kernel then destroys eth0 and with it
+    // the bridge-side end (asynchronously, in its cleanup work queue).
+    drop(guest);
+    let gone = ns.with_netlink(|nl| async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while has_link(&nl, "ve-vm1").await && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        !has_link(&nl, "ve-vm1").await
+    });
+    assert!(
+        gone,
+        "guest namespace was not destroyed: its veth peer is still here"
+    );
+}
+
+#[test]
+fn explicit_delete_removes_the_name() {
+    if !require_root_or_skip() || !require_tool("ip") {
+        return;
+    }
+    let guard = NetnsGuard::create("del").expect("create");
+    let name = guard.name().to_string();
+    assert!(guard.path().exists());
+    guard.delete().expect("delete reports success");
+    assert!(!ip_netns_list().contains(&name), "{name} left behind");
 }

@@ -110,9 +110,15 @@ impl Netlink {
         }
     }
 
-    /// Interface index of `name`; `op` names the operation for the error.
+    /// Interface index of `name`; errors read "OP: look up NAME: …" ("look up NAME: …" when
+    /// `op` is empty).
     async fn resolve(&self, op: &str, name: &str) -> Result<u32, HostError> {
-        check_ifname(op, name)?;
+        let lookup_op = if op.is_empty() {
+            format!("look up {name}")
+        } else {
+            format!("{op}: look up {name}")
+        };
+        check_ifname(&lookup_op, name)?;
         let found = self
             .handle
             .link()
@@ -121,17 +127,15 @@ impl Netlink {
             .execute()
             .try_next()
             .await
-            .map_err(|e| HostError::from_netlink(format!("{op}: look up {name}"), e))?;
+            .map_err(|e| HostError::from_netlink(lookup_op.clone(), e))?;
         found
             .map(|msg| msg.header.index)
-            .ok_or_else(|| HostError::NoSuchDevice {
-                op: format!("{op}: look up {name}"),
-            })
+            .ok_or(HostError::NoSuchDevice { op: lookup_op })
     }
 
     /// Interface index of the link called `name`.
     pub async fn link_index(&self, name: &str) -> Result<u32, HostError> {
-        self.resolve(&format!("find link {name}"), name).await
+        self.resolve("", name).await
     }
 }
 
