@@ -5,5 +5,6 @@
 
 pub mod backend;
 pub mod cli;
+pub mod host;
 pub mod plan;
 pub mod store;

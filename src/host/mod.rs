@@ -1,0 +1,20 @@
+//! The host backend: the only module that touches the system.
+//!
+//! This layer holds the primitives: rtnetlink dumps and mutations (`netlink`), the observed
+//! state they produce (`state`), sysctls, and network namespaces for tests and the sandbox.
+
+pub mod apply;
+pub mod dnsmasq;
+pub mod error;
+pub mod netlink;
+pub mod netns;
+pub mod nft;
+pub mod state;
+pub mod sysctl;
+
+pub use error::HostError;
+pub use netlink::{BridgeSpec, MacvtapMode, Netlink};
+pub use netns::{in_new_netns, NetnsGuard};
+pub use state::{
+    AddrInfo, BridgeAttrs, ForwardingSysctls, HostState, LinkInfo, LinkKind, LinkStats64, RouteInfo,
+};

@@ -1,0 +1,154 @@
+//! Link mutations: create bridge/veth/macvtap, delete, up/down, enslave.
+
+use rtnetlink::packet_route::link::{BridgeStpState, LinkMessage, MacVtapMode as NlMacVtapMode};
+use rtnetlink::{LinkBridge, LinkMacVtap, LinkMessageBuilder, LinkUnspec, LinkVeth};
+
+use super::{check_ifname, Netlink};
+use crate::host::error::HostError;
+
+/// Everything a bridge is created with, in one RTM_NEWLINK request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeSpec {
+    pub name: String,
+    pub mac: Option<[u8; 6]>,
+    pub mtu: Option<u32>,
+    pub stp: bool,
+    /// Forward delay in centiseconds (`ip link … forward_delay`).
+    pub forward_delay_cs: u32,
+}
+
+/// How a macvtap forwards between its siblings on the same parent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MacvtapMode {
+    Bridge,
+    Vepa,
+    Private,
+    /// Takes over the parent entirely: one per parent.
+    Passthru,
+}
+
+impl MacvtapMode {
+    fn to_netlink(self) -> NlMacVtapMode {
+        match self {
+            Self::Bridge => NlMacVtapMode::Bridge,
+            Self::Vepa => NlMacVtapMode::Vepa,
+            Self::Private => NlMacVtapMode::Private,
+            Self::Passthru => NlMacVtapMode::Passthrough,
+        }
+    }
+}
+
+impl Netlink {
+    /// Creates a bridge (administratively down) with its MAC, MTU, STP and forward delay set
+    /// in the creating request.
+    pub async fn create_bridge(&self, spec: &BridgeSpec) -> Result<(), HostError> {
+        let op = format!("create bridge {}", spec.name);
+        check_ifname(&op, &spec.name)?;
+        let stp = if spec.stp {
+            BridgeStpState::KernelStp
+        } else {
+            BridgeStpState::Disabled
+        };
+        let mut builder = LinkMessageBuilder::<LinkBridge>::new(&spec.name)
+            .forward_delay(spec.forward_delay_cs)
+            .stp_state(stp);
+        if let Some(mac) = spec.mac {
+            builder = builder.address(mac.to_vec());
+        }
+        if let Some(mtu) = spec.mtu {
+            builder = builder.mtu(mtu);
+        }
+        self.add_link(op, builder.build()).await
+    }
+
+    /// Creates a veth pair `name` <-> `peer` in this namespace, both down.
+    pub async fn create_veth(&self, name: &str, peer: &str) -> Result<(), HostError> {
+        let op = format!("create veth {name} (peer {peer})");
+        check_ifname(&op, name)?;
+        check_ifname(&op, peer)?;
+        self.add_link(op, LinkVeth::new(name, peer).build()).await
+    }
+
+    /// Creates a macvtap on `parent` and returns its interface index.
+    pub async fn create_macvtap(
+        &self,
+        name: &str,
+        parent: &str,
+        mode: MacvtapMode,
+        mac: Option<[u8; 6]>,
+    ) -> Result<u32, HostError> {
+        let op = format!("create macvtap {name} on {parent}");
+        check_ifname(&op, name)?;
+        let parent_index = self.resolve(&op, parent).await?;
+        let mut builder = LinkMacVtap::new(name, parent_index, mode.to_netlink());
+        if let Some(mac) = mac {
+            builder = builder.address(mac.to_vec());
+        }
+        self.add_link(op.clone(), builder.build()).await?;
+        self.resolve(&op, name).await
+    }
+
+    async fn add_link(&self, op: String, msg: LinkMessage) -> Result<(), HostError> {
+        self.handle
+            .link()
+            .add(msg)
+            .execute()
+            .await
+            .map_err(|e| HostError::from_netlink(op, e))
+    }
+
+    /// Deletes a link by name (a veth takes its peer with it).
+    pub async fn delete_link(&self, name: &str) -> Result<(), HostError> {
+        let op = format!("delete link {name}");
+        check_ifname(&op, name)?;
+        let msg = LinkUnspec::new_with_name(name).build();
+        self.handle
+            .link()
+            .del_with_message(msg)
+            .execute()
+            .await
+            .map_err(|e| HostError::from_netlink(op, e))
+    }
+
+    /// Sets IFF_UP (`ip link set NAME up`).
+    pub async fn set_up(&self, name: &str) -> Result<(), HostError> {
+        let op = format!("set {name} up");
+        self.change_link(op, name, |b| b.up()).await
+    }
+
+    /// Clears IFF_UP (`ip link set NAME down`).
+    pub async fn set_down(&self, name: &str) -> Result<(), HostError> {
+        let op = format!("set {name} down");
+        self.change_link(op, name, |b| b.down()).await
+    }
+
+    /// Enslaves `name` to `bridge` (`ip link set NAME master BRIDGE`).
+    pub async fn set_master(&self, name: &str, bridge: &str) -> Result<(), HostError> {
+        let op = format!("set master of {name} to {bridge}");
+        let bridge_index = self.resolve(&op, bridge).await?;
+        self.change_link(op, name, |b| b.controller(bridge_index))
+            .await
+    }
+
+    /// Releases `name` from its master (`ip link set NAME nomaster`).
+    pub async fn set_nomaster(&self, name: &str) -> Result<(), HostError> {
+        let op = format!("release {name} from its master");
+        self.change_link(op, name, |b| b.nocontroller()).await
+    }
+
+    async fn change_link(
+        &self,
+        op: String,
+        name: &str,
+        edit: impl FnOnce(LinkMessageBuilder<LinkUnspec>) -> LinkMessageBuilder<LinkUnspec>,
+    ) -> Result<(), HostError> {
+        check_ifname(&op, name)?;
+        let msg = edit(LinkUnspec::new_with_name(name)).build();
+        self.handle
+            .link()
+            .change(msg)
+            .execute()
+            .await
+            .map_err(|e| HostError::from_netlink(op, e))
+    }
+}
