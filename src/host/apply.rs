@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::error::HostError;
-use super::netlink::{BridgeSpec as NlBridgeSpec, Netlink};
+use super::netlink::Netlink;
 use super::{dnsmasq, nft, sysctl};
 use crate::plan::{Plan, Step};
 use crate::store;
@@ -143,7 +143,7 @@ impl StepRunner for RealHost {
         };
         let r: Result<(), String> = match step {
             Step::CheckLink { name, want_bridge } => check_link(nl, name, *want_bridge).await,
-            Step::CreateBridge(b) => nl.create_bridge(&to_nl(b)).await.map_err(|e| e.to_string()),
+            Step::CreateBridge(b) => nl.create_bridge(b).await.map_err(|e| e.to_string()),
             Step::DeleteLink { name } => gone_ok(nl.delete_link(name).await).map_err(|e| e.to_string()),
             Step::SetSysctl { key, value, .. } => {
                 sysctl::write_sysctl(key, value).map_err(|e| e.to_string())
@@ -173,16 +173,6 @@ impl StepRunner for RealHost {
             }
         };
         r
-    }
-}
-
-fn to_nl(b: &crate::plan::BridgeSpec) -> NlBridgeSpec {
-    NlBridgeSpec {
-        name: b.name.clone(),
-        mac: b.mac,
-        mtu: b.mtu,
-        stp: b.stp,
-        forward_delay_cs: b.forward_delay_cs,
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-/// A bridge to create, with what the definition asks of it.
+/// A bridge to create, with what the definition asks of it (made in one RTM_NEWLINK).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeSpec {
     pub name: String,

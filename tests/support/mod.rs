@@ -6,6 +6,8 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 pub mod links;
+pub mod pty;
+pub mod world;
 
 use std::future::Future;
 use std::ops::Deref;

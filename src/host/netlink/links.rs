@@ -5,17 +5,7 @@ use rtnetlink::{LinkBridge, LinkMacVtap, LinkMessageBuilder, LinkUnspec, LinkVet
 
 use super::{check_ifname, Netlink};
 use crate::host::error::HostError;
-
-/// Everything a bridge is created with, in one RTM_NEWLINK request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BridgeSpec {
-    pub name: String,
-    pub mac: Option<[u8; 6]>,
-    pub mtu: Option<u32>,
-    pub stp: bool,
-    /// Forward delay in centiseconds (`ip link … forward_delay`).
-    pub forward_delay_cs: u32,
-}
+pub use crate::plan::BridgeSpec;
 
 /// How a macvtap forwards between its siblings on the same parent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
