@@ -1,0 +1,30 @@
+//! The pure network model: libvirt-compatible network definitions, their XML form, validation
+//! with field paths, and the defaults filled in when a network is defined or created.
+//!
+//! Nothing here touches the system: callers pass in what they observed (other definitions,
+//! host interface names, taken subnets, a random source).
+
+pub mod def;
+pub mod dns;
+pub mod extra;
+pub mod ip;
+pub mod mac;
+pub mod port;
+pub mod xml;
+
+pub use def::{
+    BridgeDef, DomainDef, ForwardDef, ForwardMode, MacTableManager, NatDef, NetworkDef, PciAddr,
+};
+
+pub use dns::{DnsDef, DnsForwarder, DnsHost, DnsSrv, DnsTxt};
+pub use extra::{Extra, XmlElement, XmlNode};
+pub use ip::{
+    BootpDef, DhcpDef, DhcpHost, DhcpRange, IpDef, IpFamily, LeaseDef, LeaseUnit, RouteDef,
+};
+pub use mac::{MacAddr, MacParseError};
+pub use port::{
+    BandwidthDef, NativeMode, PortGroupDef, RateDef, VirtualPortDef, VirtualPortParams, VlanDef,
+    VlanTag,
+};
+
+pub use xml::{format_network_xml, parse_network_xml, XmlError};
