@@ -10,6 +10,7 @@ pub mod extra;
 pub mod ip;
 pub mod mac;
 pub mod port;
+pub mod validate;
 pub mod xml;
 
 pub use def::{
@@ -27,4 +28,5 @@ pub use port::{
     VlanTag,
 };
 
+pub use validate::{validate, Problem};
 pub use xml::{format_network_xml, parse_network_xml, XmlError};
