@@ -4,7 +4,9 @@
 //! Nothing here touches the system: callers pass in what they observed (other definitions,
 //! host interface names, taken subnets, a random source).
 
+pub mod create;
 pub mod def;
+pub mod defaults;
 pub mod dns;
 pub mod extra;
 pub mod ip;
@@ -13,10 +15,12 @@ pub mod port;
 pub mod validate;
 pub mod xml;
 
+pub use create::{build_definition, CreateRequest, HostFacts};
 pub use def::{
     BridgeDef, DomainDef, ForwardDef, ForwardMode, MacTableManager, NatDef, NetworkDef, PciAddr,
 };
 
+pub use defaults::{default_dhcp_range, fill_defaults, free_ipv4_subnet, ula_prefix};
 pub use dns::{DnsDef, DnsForwarder, DnsHost, DnsSrv, DnsTxt};
 pub use extra::{Extra, XmlElement, XmlNode};
 pub use ip::{
