@@ -1,0 +1,404 @@
+//! `<ip>` blocks, DHCP ranges and hosts, static routes, and subnet clashes with other
+//! networks.
+
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use super::text::{check_dnsmasq_value, check_hostname};
+use super::Problems;
+use crate::model::def::NetworkDef;
+use crate::model::ip::{netmask_bits, DhcpHost, DhcpRange, IpDef, IpFamily, LeaseDef, RouteDef};
+
+pub(super) fn check(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
+    for (i, ip) in def.ips.iter().enumerate() {
+        let path = format!("ip[{i}]");
+        let net = check_address(ip, &path, out);
+        check_tftp_bootp(ip, &path, out);
+        if let Some(net) = net {
+            check_ranges(ip, net, &path, out);
+            check_hosts(ip, net, &path, out);
+        }
+    }
+    check_single_dhcp(def, out);
+    for (r, route) in def.routes.iter().enumerate() {
+        check_route(def, route, &format!("route[{r}]"), out);
+    }
+    check_overlaps(def, others, out);
+}
+
+fn family_name(f: IpFamily) -> &'static str {
+    match f {
+        IpFamily::V4 => "IPv4",
+        IpFamily::V6 => "IPv6",
+    }
+}
+
+/// Address, family, prefix/netmask; returns the subnet when it is usable.
+fn check_address(ip: &IpDef, path: &str, out: &mut Problems) -> Option<IpNet> {
+    let family = IpFamily::of(&ip.address);
+    if let Some(written) = ip.family.filter(|f| *f != family) {
+        out.add(
+            format!("{path}.family"),
+            format!(
+                "family '{}' does not match {} address {}",
+                written.as_str(),
+                family_name(family),
+                ip.address
+            ),
+        );
+    }
+    let prefix_ok = check_prefix(ip.address, ip.prefix, ip.netmask, path, out);
+    let addr = ip.address;
+    if addr.is_unspecified() || addr.is_multicast() || addr.is_loopback() {
+        out.add(
+            format!("{path}.address"),
+            format!("{addr} cannot be a network's gateway address"),
+        );
+        return None;
+    }
+    let net = ip.net().filter(|_| prefix_ok)?;
+    if let (IpNet::V4(v4), true) = (net, net.prefix_len() < 31) {
+        let subnet = net.trunc();
+        if v4.addr() == v4.network() {
+            out.add(format!("{path}.address"), format!("{addr} is the network address of {subnet}; use a host address such as the first one after it"));
+        } else if v4.addr() == v4.broadcast() {
+            out.add(
+                format!("{path}.address"),
+                format!("{addr} is the broadcast address of {subnet}; use a host address"),
+            );
+        }
+    }
+    Some(net)
+}
+
+/// Shared by `<ip>` and `<route>`: prefix in range, netmask contiguous and IPv4, not both.
+fn check_prefix(
+    addr: IpAddr,
+    prefix: Option<u8>,
+    netmask: Option<std::net::Ipv4Addr>,
+    path: &str,
+    out: &mut Problems,
+) -> bool {
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    let fam = family_name(IpFamily::of(&addr));
+    let mut ok = true;
+    if let Some(p) = prefix.filter(|p| *p == 0 || *p > max) {
+        out.add(
+            format!("{path}.prefix"),
+            format!("{p} is out of range for {fam} (1-{max})"),
+        );
+        ok = false;
+    }
+    if prefix.is_some() && netmask.is_some() {
+        out.add(
+            format!("{path}.prefix"),
+            "give either a prefix or a netmask, not both",
+        );
+    }
+    if let Some(mask) = netmask {
+        if addr.is_ipv6() {
+            out.add(
+                format!("{path}.netmask"),
+                "a netmask cannot be used with an IPv6 address; use prefix",
+            );
+            ok = false;
+        } else if netmask_bits(mask).is_none_or(|b| b == 0) {
+            out.add(
+                format!("{path}.netmask"),
+                format!("{mask} is not a valid netmask (the one bits must be contiguous)"),
+            );
+            ok = false;
+        }
+    }
+    if prefix.is_none()
+        && netmask.is_none()
+        && addr.is_ipv4()
+        && crate::model::ip::classful_prefix(ip4(addr)).is_none()
+    {
+        out.add(
+            format!("{path}.prefix"),
+            format!("{addr} needs an explicit prefix"),
+        );
+        ok = false;
+    }
+    ok
+}
+
+fn ip4(addr: IpAddr) -> std::net::Ipv4Addr {
+    match addr {
+        IpAddr::V4(a) => a,
+        IpAddr::V6(_) => std::net::Ipv4Addr::UNSPECIFIED,
+    }
+}
+
+fn check_tftp_bootp(ip: &IpDef, path: &str, out: &mut Problems) {
+    if let Some(root) = &ip.tftp_root {
+        if ip.address.is_ipv6() {
+            out.add(
+                format!("{path}.tftp"),
+                "TFTP is only supported on an IPv4 <ip>",
+            );
+        }
+        check_dnsmasq_value(out, &format!("{path}.tftp.root"), root);
+    }
+    let Some(bootp) = ip.dhcp.as_ref().and_then(|d| d.bootp.as_ref()) else {
+        return;
+    };
+    if ip.address.is_ipv6() {
+        out.add(
+            format!("{path}.dhcp.bootp"),
+            "BOOTP is only supported on an IPv4 <ip>",
+        );
+    }
+    check_dnsmasq_value(out, &format!("{path}.dhcp.bootp.file"), &bootp.file);
+    if bootp.file.is_empty() {
+        out.add(
+            format!("{path}.dhcp.bootp.file"),
+            "the boot file name is empty",
+        );
+    }
+    if bootp.server.is_some_and(|s| !s.is_ipv4()) {
+        out.add(
+            format!("{path}.dhcp.bootp.server"),
+            "the boot server must be an IPv4 address",
+        );
+    }
+}
+
+fn contains(net: IpNet, addr: IpAddr) -> bool {
+    net.trunc().contains(&addr)
+}
+
+fn check_ranges(ip: &IpDef, net: IpNet, path: &str, out: &mut Problems) {
+    let subnet = net.trunc();
+    for (r, range) in ip.ranges().iter().enumerate() {
+        let rpath = format!("{path}.dhcp.range[{r}]");
+        let mut inside = true;
+        for addr in [range.start, range.end] {
+            if !contains(net, addr) {
+                out.add(rpath.clone(), format!("{addr} is outside {subnet}"));
+                inside = false;
+            }
+        }
+        if inside && range.start > range.end {
+            out.add(
+                rpath.clone(),
+                format!("start {} is after end {}", range.start, range.end),
+            );
+        }
+        if let Some(q) = ip.ranges()[..r]
+            .iter()
+            .position(|other| ranges_overlap(range, other))
+        {
+            out.add(rpath.clone(), format!("overlaps range[{q}]"));
+        }
+        check_lease(range.lease.as_ref(), &format!("{rpath}.lease"), out);
+    }
+}
+
+fn ranges_overlap(a: &DhcpRange, b: &DhcpRange) -> bool {
+    a.start <= b.end && b.start <= a.end && a.start <= a.end && b.start <= b.end
+}
+
+fn check_lease(lease: Option<&LeaseDef>, path: &str, out: &mut Problems) {
+    if let Some(secs) = lease.and_then(LeaseDef::seconds) {
+        if secs < 120 {
+            out.add(
+                path,
+                format!("{secs} seconds is too short; dnsmasq's minimum lease is 2 minutes"),
+            );
+        }
+    }
+}
+
+fn check_hosts(ip: &IpDef, net: IpNet, path: &str, out: &mut Problems) {
+    let hosts = ip.hosts();
+    for (h, host) in hosts.iter().enumerate() {
+        let hpath = format!("{path}.dhcp.host[{h}]");
+        check_host_identity(ip, host, &hpath, out);
+        match host.ip {
+            None => out.add(format!("{hpath}.ip"), "a static host needs an ip address"),
+            Some(addr) if !contains(net, addr) => out.add(
+                format!("{hpath}.ip"),
+                format!("{addr} is outside {}", net.trunc()),
+            ),
+            Some(addr) if addr == ip.address => out.add(
+                format!("{hpath}.ip"),
+                format!("{addr} is the network's own (gateway) address"),
+            ),
+            Some(_) => {}
+        }
+        let earlier = &hosts[..h];
+        let dup = |same: &dyn Fn(&DhcpHost) -> bool| earlier.iter().position(same);
+        if let Some(j) = host.mac.and_then(|m| dup(&|o| o.mac == Some(m))) {
+            out.add(format!("{hpath}.mac"), format!("also used by host[{j}]"));
+        }
+        if let Some(j) = host.ip.and_then(|a| dup(&|o| o.ip == Some(a))) {
+            out.add(format!("{hpath}.ip"), format!("also used by host[{j}]"));
+        }
+        if let Some(j) = host
+            .name
+            .as_ref()
+            .and_then(|n| dup(&|o| o.name.as_ref() == Some(n)))
+        {
+            out.add(format!("{hpath}.name"), format!("also used by host[{j}]"));
+        }
+        check_lease(host.lease.as_ref(), &format!("{hpath}.lease"), out);
+    }
+}
+
+fn check_host_identity(ip: &IpDef, host: &DhcpHost, hpath: &str, out: &mut Problems) {
+    let v6 = ip.address.is_ipv6();
+    if let Some(mac) = host.mac {
+        if v6 {
+            out.add(
+                format!("{hpath}.mac"),
+                "IPv6 static hosts are matched by id (DUID), not MAC",
+            );
+        } else if mac.is_multicast() || mac.is_zero() {
+            out.add(
+                format!("{hpath}.mac"),
+                format!("{mac} is not a unicast MAC address"),
+            );
+        }
+    }
+    if let Some(id) = &host.id {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == ':') {
+            out.add(
+                format!("{hpath}.id"),
+                format!(
+                    "'{}' is not a DUID (hex digits and ':' only)",
+                    id.escape_debug()
+                ),
+            );
+        }
+    }
+    if let Some(name) = &host.name {
+        check_hostname(out, &format!("{hpath}.name"), name);
+        if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) && !name.is_empty() {
+            out.add(
+                format!("{hpath}.name"),
+                format!(
+                    "'{}' must start with a letter or digit",
+                    name.escape_debug()
+                ),
+            );
+        }
+    }
+    let named = host.name.is_some();
+    if !(v6 || named || host.mac.is_some()) {
+        out.add(hpath, "an IPv4 static host needs a mac or a name");
+    }
+    if v6 && !(named || host.id.is_some()) {
+        out.add(hpath, "an IPv6 static host needs an id or a name");
+    }
+}
+
+/// libvirt serves DHCP on one IPv4 and one IPv6 block only.
+fn check_single_dhcp(def: &NetworkDef, out: &mut Problems) {
+    for v6 in [false, true] {
+        let with_dhcp = def
+            .ips
+            .iter()
+            .enumerate()
+            .filter(|(_, ip)| ip.address.is_ipv6() == v6);
+        let with_dhcp: Vec<usize> = with_dhcp
+            .filter(|(_, ip)| !(ip.ranges().is_empty() && ip.hosts().is_empty()))
+            .map(|(i, _)| i)
+            .collect();
+        for i in with_dhcp.iter().skip(1) {
+            let fam = if v6 { "IPv6" } else { "IPv4" };
+            out.add(
+                format!("ip[{i}].dhcp"),
+                format!(
+                    "DHCP is already served on ip[{}]; only one {fam} <ip> can have DHCP",
+                    with_dhcp[0]
+                ),
+            );
+        }
+    }
+}
+
+fn check_route(def: &NetworkDef, route: &RouteDef, path: &str, out: &mut Problems) {
+    let family = IpFamily::of(&route.address);
+    if let Some(written) = route.family.filter(|f| *f != family) {
+        out.add(
+            format!("{path}.family"),
+            format!(
+                "family '{}' does not match address {}",
+                written.as_str(),
+                route.address
+            ),
+        );
+    }
+    check_prefix(route.address, route.prefix, route.netmask, path, out);
+    if route.gateway.is_ipv4() != route.address.is_ipv4() {
+        out.add(
+            format!("{path}.gateway"),
+            format!(
+                "{} and {} are of different IP families",
+                route.gateway, route.address
+            ),
+        );
+        return;
+    }
+    let reachable = def
+        .ips
+        .iter()
+        .filter_map(IpDef::net)
+        .any(|n| contains(n, route.gateway));
+    if !reachable {
+        out.add(
+            format!("{path}.gateway"),
+            format!("{} is not on any of this network's subnets", route.gateway),
+        );
+    }
+}
+
+fn nets_overlap(a: IpNet, b: IpNet) -> bool {
+    let (a, b) = (a.trunc(), b.trunc());
+    a.contains(&b.network()) || b.contains(&a.network())
+}
+
+/// Own-bridge subnets must not overlap each other or another own-bridge network's.
+fn check_overlaps(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
+    if !def.uses_own_bridge() {
+        return;
+    }
+    let nets: Vec<(usize, IpNet)> = def
+        .ips
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ip)| ip.net().map(|n| (i, n)))
+        .collect();
+    for (k, &(i, net)) in nets.iter().enumerate() {
+        if let Some(&(j, _)) = nets[..k]
+            .iter()
+            .find(|(_, other)| nets_overlap(net, *other))
+        {
+            out.add(
+                format!("ip[{i}]"),
+                format!("{} overlaps ip[{j}] of this network", net.trunc()),
+            );
+        }
+        for other in others.iter().filter(|o| o.uses_own_bridge()) {
+            if let Some(theirs) = other
+                .ips
+                .iter()
+                .filter_map(IpDef::net)
+                .find(|n| nets_overlap(net, *n))
+            {
+                out.add(
+                    format!("ip[{i}]"),
+                    format!(
+                        "{} overlaps {} of network '{}'",
+                        net.trunc(),
+                        theirs.trunc(),
+                        other.name
+                    ),
+                );
+            }
+        }
+    }
+}

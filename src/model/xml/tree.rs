@@ -1,0 +1,211 @@
+//! Well-formed XML → a small element tree with line numbers, using quick-xml events.
+
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesRef, BytesStart, Event};
+use quick_xml::Reader;
+
+use super::XmlError;
+
+/// Deepest element nesting accepted; network XML needs fewer than ten levels.
+const MAX_DEPTH: usize = 64;
+
+/// An element as read, with the line its start tag begins on.
+#[derive(Debug, Clone)]
+pub(super) struct Node {
+    pub name: String,
+    pub attrs: Vec<(String, String)>,
+    pub children: Vec<Child>,
+    pub line: u32,
+}
+
+/// Element or (unescaped) text child.
+#[derive(Debug, Clone)]
+pub(super) enum Child {
+    Elem(Node),
+    Text(String),
+}
+
+/// Byte offset → 1-based line number.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        Lines(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
+    }
+
+    fn line(&self, pos: u64) -> u32 {
+        let pos = usize::try_from(pos).unwrap_or(usize::MAX);
+        let before = self.0.partition_point(|&nl| nl < pos);
+        u32::try_from(before + 1).unwrap_or(u32::MAX)
+    }
+}
+
+/// Parse the whole document and return its root element.
+pub(super) fn parse_tree(text: &str) -> Result<Node, XmlError> {
+    let lines = Lines::new(text);
+    let mut reader = Reader::from_str(text);
+    let mut stack: Vec<Node> = Vec::new();
+    let mut root: Option<Node> = None;
+    loop {
+        let line = lines.line(reader.buffer_position());
+        let event = reader.read_event().map_err(|e| {
+            XmlError::new(
+                lines.line(reader.error_position()),
+                format!("malformed XML: {e}"),
+            )
+        })?;
+        match event {
+            Event::Start(e) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(XmlError::new(line, "elements are nested too deeply"));
+                }
+                stack.push(start_node(&e, line)?);
+            }
+            Event::Empty(e) => attach(&mut stack, &mut root, start_node(&e, line)?)?,
+            Event::End(_) => {
+                let node = stack
+                    .pop()
+                    .ok_or_else(|| XmlError::new(line, "unexpected end tag"))?;
+                attach(&mut stack, &mut root, node)?;
+            }
+            Event::Text(t) => {
+                let s = t
+                    .xml10_content()
+                    .map_err(|e| XmlError::new(line, format!("bad text: {e}")))?;
+                add_text(&mut stack, &s, line)?;
+            }
+            Event::CData(c) => {
+                let s = c
+                    .decode()
+                    .map_err(|e| XmlError::new(line, format!("bad CDATA: {e}")))?;
+                add_text(&mut stack, &s, line)?;
+            }
+            Event::GeneralRef(r) => add_text(&mut stack, &resolve_ref(&r, line)?, line)?,
+            Event::DocType(_) => {
+                return Err(XmlError::new(
+                    line,
+                    "<!DOCTYPE> is not allowed in network XML",
+                ))
+            }
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
+            Event::Eof => break,
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(XmlError::new(
+            open.line,
+            format!("<{}> is never closed", open.name),
+        ));
+    }
+    root.ok_or_else(|| XmlError::new(1, "the document is empty (expected a <network> element)"))
+}
+
+fn start_node(e: &BytesStart<'_>, line: u32) -> Result<Node, XmlError> {
+    let name = std::str::from_utf8(e.name().as_ref())
+        .map_err(|_| XmlError::new(line, "element name is not UTF-8"))?
+        .to_string();
+    let mut attrs = Vec::new();
+    for attr in e.attributes() {
+        let attr =
+            attr.map_err(|err| XmlError::new(line, format!("<{name}>: bad attribute: {err}")))?;
+        let key = std::str::from_utf8(attr.key.as_ref())
+            .map_err(|_| XmlError::new(line, format!("<{name}>: attribute name is not UTF-8")))?
+            .to_string();
+        let value = attr
+            .unescape_value()
+            .map_err(|err| XmlError::new(line, format!("<{name} {key}=…>: bad value: {err}")))?
+            .into_owned();
+        attrs.push((key, value));
+    }
+    Ok(Node {
+        name,
+        attrs,
+        children: Vec::new(),
+        line,
+    })
+}
+
+fn attach(stack: &mut [Node], root: &mut Option<Node>, node: Node) -> Result<(), XmlError> {
+    if let Some(parent) = stack.last_mut() {
+        parent.children.push(Child::Elem(node));
+        return Ok(());
+    }
+    if root.is_some() {
+        return Err(XmlError::new(
+            node.line,
+            format!(
+                "<{}> after the root element; only one root is allowed",
+                node.name
+            ),
+        ));
+    }
+    *root = Some(node);
+    Ok(())
+}
+
+fn add_text(stack: &mut [Node], text: &str, line: u32) -> Result<(), XmlError> {
+    let Some(parent) = stack.last_mut() else {
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        return Err(XmlError::new(line, "text outside the root element"));
+    };
+    if let Some(Child::Text(prev)) = parent.children.last_mut() {
+        prev.push_str(text);
+    } else {
+        parent.children.push(Child::Text(text.to_string()));
+    }
+    Ok(())
+}
+
+fn resolve_ref(r: &BytesRef<'_>, line: u32) -> Result<String, XmlError> {
+    let bad = |what: String| XmlError::new(line, what);
+    if let Some(ch) = r
+        .resolve_char_ref()
+        .map_err(|e| bad(format!("bad character reference: {e}")))?
+    {
+        return Ok(ch.to_string());
+    }
+    let name = r
+        .decode()
+        .map_err(|e| bad(format!("bad entity reference: {e}")))?;
+    resolve_predefined_entity(&name)
+        .map(str::to_string)
+        .ok_or_else(|| bad(format!("unknown entity &{name};")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_and_text() {
+        let root = parse_tree("<?xml version='1.0'?>\n<a>\n  <b x='1&amp;2'>t&lt;u</b>\n</a>\n")
+            .expect("parses");
+        assert_eq!(root.line, 2);
+        let Child::Elem(b) = &root.children[1] else {
+            panic!("expected element")
+        };
+        assert_eq!(b.line, 3);
+        assert_eq!(b.attrs, vec![("x".to_string(), "1&2".to_string())]);
+        assert!(matches!(&b.children[0], Child::Text(t) if t == "t<u"));
+    }
+
+    #[test]
+    fn errors_have_lines() {
+        let err = parse_tree("<a>\n<b>\n</a>").expect_err("mismatched");
+        assert!(err.line >= 2, "{err}");
+        let err = parse_tree("<a>\n<b>").expect_err("unclosed");
+        assert_eq!(err.line, 2, "{err}");
+        assert!(parse_tree("").is_err());
+        assert!(parse_tree("<a/><b/>").is_err());
+        assert!(parse_tree("<!DOCTYPE a><a/>").is_err());
+        assert!(parse_tree("<a>&foo;</a>").is_err());
+    }
+}

@@ -1,0 +1,242 @@
+//! Table of invalid definitions: each must produce problems at the expected field paths
+//! (all of them, not just the first), with the expected words.
+
+use switchyard::model::{
+    parse_network_xml, validate, ForwardDef, ForwardMode, NetworkDef, Problem,
+};
+
+/// A valid NAT network; rows replace pieces of it.
+const BASE: &str = "<network><name>t</name><forward mode='nat'/><bridge name='sybr9'/>\
+<ip address='192.168.100.1' prefix='24'><dhcp><range start='192.168.100.2' end='192.168.100.254'/></dhcp></ip></network>";
+
+fn with(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "row edits text not in BASE: {from}");
+    BASE.replacen(from, to, 1)
+}
+
+fn parse(xml: &str) -> NetworkDef {
+    parse_network_xml(xml).unwrap_or_else(|e| panic!("row XML must parse: {e}\n{xml}"))
+}
+
+fn nat_ip(addr_prefix: &str) -> String {
+    with("<ip address='192.168.100.1' prefix='24'><dhcp><range start='192.168.100.2' end='192.168.100.254'/></dhcp></ip>", addr_prefix)
+}
+
+struct Row {
+    what: &'static str,
+    xml: String,
+    /// (path, fragment of the message) pairs that must all appear.
+    expect: Vec<(&'static str, &'static str)>,
+}
+
+fn row(what: &'static str, xml: String, expect: &[(&'static str, &'static str)]) -> Row {
+    Row {
+        what,
+        xml,
+        expect: expect.to_vec(),
+    }
+}
+
+fn other(name: &str, bridge: &str, subnet_ip: &str) -> NetworkDef {
+    parse(&format!("<network><name>{name}</name><forward/><bridge name='{bridge}'/><ip address='{subnet_ip}' prefix='24'/></network>"))
+}
+
+fn rows() -> Vec<Row> {
+    let range = |s: &str, e: &str| {
+        with(
+            "<range start='192.168.100.2' end='192.168.100.254'/>",
+            &format!("<range start='{s}' end='{e}'/>"),
+        )
+    };
+    let hosts = |h: &str| with("</dhcp>", &format!("{h}</dhcp>"));
+    let extra = |x: &str| with("</network>", &format!("{x}</network>"));
+    let macvtap = |x: &str| {
+        format!("<network><name>m</name><forward mode='private'><interface dev='eth1'/></forward>{x}</network>")
+    };
+    let hostbr = |x: &str| {
+        format!("<network><name>h</name><forward mode='bridge'/><bridge name='br0'/>{x}</network>")
+    };
+    vec![
+        row("name with a slash", with("<name>t</name>", "<name>a/b</name>"), &[("name", "'/'")]),
+        row("name too long", with("<name>t</name>", &format!("<name>{}</name>", "n".repeat(65))), &[("name", "limit is 64")]),
+        row("name with a tab", with("<name>t</name>", "<name>a&#9;b</name>"), &[("name", "control characters")]),
+        row("bridge name too long", with("sybr9", "abcdefghijklmnop"), &[("bridge.name", "16 bytes long")]),
+        row("bridge name with space", with("sybr9", "br 0"), &[("bridge.name", "a space")]),
+        row("bridge name dot-dot", with("sybr9", ".."), &[("bridge.name", "reserved")]),
+        row("bridge name slash", with("sybr9", "a/b"), &[("bridge.name", "'/'")]),
+        row("dhcp range outside subnet", range("10.0.1.5", "192.168.100.20"), &[("ip[0].dhcp.range[0]", "10.0.1.5 is outside 192.168.100.0/24")]),
+        row("dhcp range backwards", range("192.168.100.200", "192.168.100.10"), &[("ip[0].dhcp.range[0]", "start 192.168.100.200 is after end 192.168.100.10")]),
+        row("gateway is network address", with("address='192.168.100.1'", "address='192.168.100.0'"), &[("ip[0].address", "network address")]),
+        row("gateway is broadcast", with("address='192.168.100.1'", "address='192.168.100.255'"), &[("ip[0].address", "broadcast address")]),
+        row("IPv4 prefix 33", with("prefix='24'", "prefix='33'"), &[("ip[0].prefix", "33 is out of range for IPv4")]),
+        row("IPv6 prefix 129", extra("<ip family='ipv6' address='fd00::1' prefix='129'/>"), &[("ip[1].prefix", "129 is out of range for IPv6")]),
+        row("holey netmask", with("prefix='24'", "netmask='255.0.255.0'"), &[("ip[0].netmask", "contiguous")]),
+        row("family mismatch", with("<ip address", "<ip family='ipv6' address"), &[("ip[0].family", "does not match")]),
+        row("multicast bridge MAC", extra("<mac address='01:00:5E:00:00:01'/>"), &[("mac", "multicast")]),
+        row(
+            "third static host has a multicast MAC",
+            hosts("<host mac='52:54:00:00:00:01' ip='192.168.100.10'/><host mac='52:54:00:00:00:02' ip='192.168.100.11'/><host mac='03:00:00:00:00:01' ip='192.168.100.12'/>"),
+            &[("ip[0].dhcp.host[2].mac", "not a unicast MAC")],
+        ),
+        row("static host outside subnet", hosts("<host mac='52:54:00:00:00:01' ip='10.9.9.9'/>"), &[("ip[0].dhcp.host[0].ip", "10.9.9.9 is outside 192.168.100.0/24")]),
+        row("static host without mac or name", hosts("<host ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0]", "needs a mac or a name")]),
+        row("duplicate static host MAC", hosts("<host mac='52:54:00:00:00:01' ip='192.168.100.9'/><host mac='52:54:00:00:00:01' ip='192.168.100.8'/>"), &[("ip[0].dhcp.host[1].mac", "also used by host[0]")]),
+        row("ip on macvtap", macvtap("<ip address='10.0.0.1' prefix='24'/>"), &[("ip[0]", "not supported with mode 'private'")]),
+        row("dns records on host bridge", hostbr("<dns><host ip='10.0.0.1'><hostname>a</hostname></host></dns>"), &[("dns", "not supported with mode 'bridge'")]),
+        row("domain on host bridge", hostbr("<domain name='example.com'/>"), &[("domain", "not supported with mode 'bridge'")]),
+        row("mtu on host bridge", hostbr("<mtu size='9000'/>"), &[("mtu", "not supported with mode 'bridge'")]),
+        row("stp on host bridge", hostbr("").replace("<bridge name='br0'/>", "<bridge name='br0' stp='off'/>"), &[("bridge.stp", "only for nat, route, open and isolated")]),
+        row("bridge name on macvtap", macvtap("<bridge name='br0'/>"), &[("bridge.name", "not allowed with mode 'private'")]),
+        row("host bridge mode without a bridge", "<network><name>h</name><forward mode='bridge'/></network>".into(), &[("bridge.name", "needs the name of an existing host bridge")]),
+        row("macvtap without devices", "<network><name>v</name><forward mode='vepa'/></network>".into(), &[("forward.interface", "needs at least one <interface dev>")]),
+        row("hostdev without devices", "<network><name>d</name><forward mode='hostdev'/></network>".into(), &[("forward.address", "PCI <address>")]),
+        row("nat settings on route", with("<forward mode='nat'/>", "<forward mode='route'><nat><address start='10.0.0.1' end='10.0.0.2'/></nat></forward>"), &[("forward.nat", "only apply to mode 'nat'")]),
+        row("nat address range backwards", with("<forward mode='nat'/>", "<forward mode='nat'><nat><address start='10.0.0.9' end='10.0.0.2'/></nat></forward>"), &[("forward.nat.address", "after end")]),
+        row("nat without ip", "<network><name>n</name><forward mode='nat'/></network>".into(), &[("ip", "needs at least one <ip>")]),
+        row("two nat devices", with("<forward mode='nat'/>", "<forward mode='nat'><interface dev='eth0'/><interface dev='eth1'/></forward>"), &[("forward.interface[1]", "single outgoing device")]),
+        row("bad forward dev", with("<forward mode='nat'/>", "<forward mode='nat' dev='eth 0'/>"), &[("forward.dev", "not a valid interface name")]),
+        row("mtu out of range", extra("<mtu size='70000'/>"), &[("mtu", "70000 is out of range")]),
+        row("two IPv4 DHCP blocks", extra("<ip address='192.168.101.1' prefix='24'><dhcp><range start='192.168.101.2' end='192.168.101.9'/></dhcp></ip>"), &[("ip[1].dhcp", "only one IPv4")]),
+        row("overlapping own blocks", extra("<ip address='192.168.100.129' prefix='25'/>"), &[("ip[1]", "overlaps ip[0]")]),
+        row("unreachable route gateway", extra("<route address='10.1.0.0' prefix='16' gateway='10.2.0.1'/>"), &[("route[0].gateway", "not on any of this network's subnets")]),
+        row("lease too short", with("end='192.168.100.254'/>", "end='192.168.100.254'><lease expiry='30' unit='seconds'/></range>"), &[("ip[0].dhcp.range[0].lease", "minimum lease")]),
+        row("srv port without target", extra("<dns><srv service='ldap' protocol='tcp' port='389'/></dns>"), &[("dns.srv[0].port", "needs a target")]),
+        row("srv bad protocol", extra("<dns><srv service='ldap' protocol='sctp'/></dns>"), &[("dns.srv[0].protocol", "tcp or udp")]),
+        row("vlan id out of range", "<network><name>d</name><forward mode='hostdev'><pf dev='eth0'/></forward><vlan><tag id='5000'/></vlan></network>".into(), &[("vlan.tag[0].id", "5000 is out of range")]),
+        row("vlan on nat", extra("<vlan><tag id='10'/></vlan>"), &[("vlan", "only supported with hostdev")]),
+        row(
+            "duplicate port groups and two defaults",
+            hostbr("<portgroup name='a' default='yes'/><portgroup name='a' default='yes'/>"),
+            &[("portgroup[1].name", "also the name of portgroup[0]"), ("portgroup[1].default", "already the default")],
+        ),
+        // Values dnsmasq would read: no separators, no line breaks.
+        row("static host name with '='", hosts("<host mac='52:54:00:00:00:01' name='a=b' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "'='")]),
+        row("domain with ','", extra("<domain name='a,b'/>"), &[("domain.name", "','")]),
+        row("tftp root with '#'", with("<dhcp>", "<tftp root='/srv/tftp#x'/><dhcp>"), &[("ip[0].tftp.root", "'#'")]),
+        row("bootp file with ','", with("</dhcp>", "<bootp file='pxe.img,evil'/></dhcp>"), &[("ip[0].dhcp.bootp.file", "','")]),
+        row("txt value with newline", extra("<dns><txt name='k' value='a&#10;dhcp-script=/x'/></dns>"), &[("dns.txt[0].value", "a newline")]),
+        row("txt value with '#'", extra("<dns><txt name='k' value='a#b'/></dns>"), &[("dns.txt[0].value", "'#'")]),
+        row("dns hostname with '='", extra("<dns><host ip='192.168.100.5'><hostname>a=b</hostname></host></dns>"), &[("dns.host[0].hostname[0]", "'='")]),
+        row("dns forwarder domain with ','", extra("<dns><forwarder domain='a,b' addr='1.1.1.1'/></dns>"), &[("dns.forwarder[0].domain", "','")]),
+        row(
+            "dnsmasq option with carriage return",
+            BASE.replace("<network>", "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>")
+                .replace("</network>", "<dnsmasq:options><dnsmasq:option value='a&#13;b'/></dnsmasq:options></network>"),
+            &[("dnsmasq.option[0]", "a carriage return")],
+        ),
+        row(
+            "every problem is reported, not just the first",
+            with("sybr9", "abcdefghijklmnopq").replace("start='192.168.100.2'", "start='10.0.0.2'").replace("</dhcp>", "<host mac='01:00:00:00:00:01' ip='192.168.100.7'/></dhcp>"),
+            &[("bridge.name", "bytes long"), ("ip[0].dhcp.range[0]", "10.0.0.2 is outside"), ("ip[0].dhcp.host[0].mac", "unicast")],
+        ),
+        row("class E address without prefix", nat_ip("<ip address='240.0.0.1'/>"), &[("ip[0].prefix", "needs an explicit prefix")]),
+    ]
+}
+
+fn assert_has(problems: &[Problem], path: &str, fragment: &str, what: &str) {
+    let hit = problems
+        .iter()
+        .any(|p| p.path == path && p.message.contains(fragment));
+    let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert!(
+        hit,
+        "{what}: expected `{path}: …{fragment}…`, got:\n  {}",
+        listed.join("\n  ")
+    );
+}
+
+#[test]
+fn base_definition_is_valid() {
+    let problems = validate(&parse(BASE), &[]);
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[test]
+fn invalid_definitions_name_their_fields() {
+    let rows = rows();
+    for r in &rows {
+        let problems = validate(&parse(&r.xml), &[]);
+        for (path, fragment) in &r.expect {
+            assert_has(&problems, path, fragment, r.what);
+        }
+    }
+    println!("validate table: {} rows", rows.len());
+}
+
+#[test]
+fn clashes_with_other_networks() {
+    let others = [
+        other("other", "sybr9", "192.168.100.1"),
+        other("third", "virbr3", "10.0.0.1"),
+    ];
+    let def = parse(&with("<name>t</name>", "<name>third</name>"));
+    let problems = validate(&def, &others);
+    assert_has(
+        &problems,
+        "name",
+        "a network named 'third' is already defined",
+        "duplicate name",
+    );
+    assert_has(
+        &problems,
+        "bridge.name",
+        "already used by network 'other'",
+        "bridge clash",
+    );
+    assert_has(
+        &problems,
+        "ip[0]",
+        "192.168.100.0/24 overlaps 192.168.100.0/24 of network 'other'",
+        "subnet overlap",
+    );
+}
+
+#[test]
+fn redefining_the_same_network_is_not_a_clash() {
+    let mut def = parse(BASE);
+    def.uuid = Some(
+        "81ff0d90-c91e-6742-64da-4a736edb9a9b"
+            .parse()
+            .expect("uuid"),
+    );
+    let problems = validate(&def, std::slice::from_ref(&def));
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+#[test]
+fn model_only_problems() {
+    let mut open = parse(&with("<forward mode='nat'/>", "<forward mode='open'/>"));
+    open.forward = Some(ForwardDef {
+        interfaces: vec!["eth0".into()],
+        ..ForwardDef::new(ForwardMode::Open)
+    });
+    assert_has(
+        &validate(&open, &[]),
+        "forward.dev",
+        "mode 'open' does not take a forward device",
+        "dev on open",
+    );
+
+    let mut nul = parse(BASE);
+    nul.name = "a\0b".into();
+    assert_has(
+        &validate(&nul, &[]),
+        "name",
+        "control characters",
+        "NUL in name",
+    );
+    nul.name = String::new();
+    assert_has(&validate(&nul, &[]), "name", "needs a name", "empty name");
+}
+
+#[test]
+fn problem_display_is_path_colon_message() {
+    let p = Problem::new(
+        "ip[0].dhcp.range[0]",
+        "10.0.1.5 is outside 192.168.100.0/24",
+    );
+    assert_eq!(
+        p.to_string(),
+        "ip[0].dhcp.range[0]: 10.0.1.5 is outside 192.168.100.0/24"
+    );
+}
