@@ -2,3 +2,5 @@
 //!
 //! Layout (see README): `model` and `plan` are pure; `host` is the only module that touches the
 //! system; `store` owns files on disk; `cli` and `tui` sit on top.
+
+pub mod telemetry;

@@ -1,0 +1,14 @@
+//! Telemetry: the "watch" half of switchyard.
+//!
+//! Pure parts: [`counters`], [`rates`] and [`history`] (rates and sparkline rings from counter
+//! samples), [`leases`] and [`guests`] (parsers). I/O parts, Linux only, each a thin layer that
+//! feeds the pure ones: [`stats`] (RTM_GETSTATS counters), [`netns`] (peer namespace names) and
+//! [`procscan`] (which process owns which tap).
+
+pub mod counters;
+pub mod history;
+pub mod rates;
+
+pub use counters::LinkCounters;
+pub use history::History;
+pub use rates::{Metric, PortKey, RateTracker, Rates};
