@@ -7,6 +7,7 @@
 
 pub mod counters;
 pub mod history;
+pub mod leases;
 pub mod rates;
 
 pub use counters::LinkCounters;
