@@ -6,6 +6,7 @@
 //! [`procscan`] (which process owns which tap).
 
 pub mod counters;
+pub mod guests;
 pub mod history;
 pub mod leases;
 pub mod rates;
