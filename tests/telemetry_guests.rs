@@ -146,7 +146,8 @@ fn libvirt_runtime_xml() {
 
 #[test]
 fn libvirt_xml_edge_cases() {
-    let cases: &[(&str, Option<(&str, &[&str])>)] = &[
+    type Want = Option<(&'static str, &'static [&'static str])>;
+    let cases: &[(&str, Want)] = &[
         ("<domain><name>bare</name></domain>", Some(("bare", &[]))),
         (
             "<domain><name> sp&#97;ced </name><devices><interface><target dev=\"v&amp;1\"/></interface></devices></domain>",

@@ -9,7 +9,9 @@ pub mod counters;
 pub mod guests;
 pub mod history;
 pub mod leases;
+mod nlroute;
 pub mod rates;
+pub mod stats;
 
 pub use counters::LinkCounters;
 pub use history::History;
