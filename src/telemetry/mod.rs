@@ -9,7 +9,9 @@ pub mod counters;
 pub mod guests;
 pub mod history;
 pub mod leases;
+pub mod netns;
 mod nlroute;
+pub mod procscan;
 pub mod rates;
 pub mod stats;
 
