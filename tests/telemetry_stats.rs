@@ -144,3 +144,35 @@ fn socket_is_reused_and_stays_in_its_namespace() {
         assert_eq!(sock.dump().expect("repeated dumps").len(), 2);
     }
 }
+
+#[test]
+fn dump_of_hundreds_of_links_spans_datagrams() {
+    let test = "dump_of_hundreds_of_links_spans_datagrams";
+    if preflight(test, &[]).is_none() {
+        return;
+    }
+    let Some(ns) = Netns::new(test) else { return };
+    let batch = tempfile::NamedTempFile::new().expect("temp file");
+    let lines: String = (0..200)
+        .map(|i| format!("link add name m{i}a type veth peer name m{i}b\n"))
+        .collect();
+    std::fs::write(batch.path(), lines).expect("write batch");
+    let path = batch.path().to_str().expect("utf-8 temp path").to_string();
+    ns.run(move || {
+        cmd(&["ip", "-batch", &path]);
+        let mut sock = StatsSocket::open().expect("open");
+        let ours: Vec<u32> = sock
+            .dump()
+            .expect("dump")
+            .into_iter()
+            .map(|(i, _)| i)
+            .collect();
+        let mut sorted = ours.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), ours.len(), "no link twice");
+        let theirs: Vec<u32> = ip_link_counters().into_keys().collect();
+        assert_eq!(sorted, theirs);
+        assert_eq!(theirs.len(), 401, "lo and 400 veth ends");
+    });
+}

@@ -80,15 +80,23 @@ impl RouteSocket {
         }
     }
 
+    /// One `recv` into the emptied `recv_buf`, retried if a signal interrupts it.
+    fn recv_retrying(&mut self, flags: libc::c_int) -> io::Result<usize> {
+        loop {
+            self.recv_buf.clear();
+            match self.sock.recv(&mut self.recv_buf, flags) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+
     /// Read exactly one datagram into `recv_buf`, growing it first if the datagram is larger.
     fn recv_datagram(&mut self) -> io::Result<()> {
-        self.recv_buf.clear();
-        let size = self
-            .sock
-            .recv(&mut self.recv_buf, libc::MSG_PEEK | libc::MSG_TRUNC)?;
+        let size = self.recv_retrying(libc::MSG_PEEK | libc::MSG_TRUNC)?;
         self.recv_buf.clear();
         self.recv_buf.reserve(size);
-        let got = self.sock.recv(&mut self.recv_buf, 0)?;
+        let got = self.recv_retrying(0)?;
         if got != self.recv_buf.len() {
             return Err(invalid(format!("datagram of {got} bytes truncated")));
         }
