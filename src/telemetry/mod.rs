@@ -1,0 +1,25 @@
+//! Telemetry: the "watch" half of switchyard.
+//!
+//! Pure parts: [`counters`], [`rates`] and [`history`] (rates and sparkline rings from counter
+//! samples), [`leases`] and [`guests`] (parsers). I/O parts, Linux only, each a thin layer that
+//! feeds the pure ones: [`stats`] (RTM_GETSTATS counters), [`netns`] (peer namespace names) and
+//! [`procscan`] (which process holds which tap, libvirt runtime XML). The netlink sockets are
+//! bound to the network namespace of the thread that opens them.
+
+pub mod counters;
+pub mod guests;
+pub mod history;
+pub mod leases;
+pub mod netns;
+mod nlroute;
+pub mod procscan;
+pub mod rates;
+pub mod stats;
+
+pub use counters::LinkCounters;
+pub use history::History;
+pub use leases::{Lease, LeaseFile};
+pub use netns::NetnsResolver;
+pub use procscan::{GuestIndex, GuestProcess};
+pub use rates::{Metric, PortKey, RateTracker, Rates};
+pub use stats::StatsSocket;

@@ -1,0 +1,198 @@
+//! Which process holds which port: the `/proc` and `/run/libvirt` reading that feeds the
+//! pure parsers in `guests`.
+//!
+//! A tun/tap port belongs to the process holding a `/dev/net/tun` descriptor whose fdinfo names
+//! it; a macvtap port to the process holding `/dev/tapN` (N = its ifindex). Only descriptors
+//! whose link target is one of those paths have their fdinfo read, and only processes that hold
+//! one have their command line read, so a scan costs one `readlink` per open descriptor.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::guests::{
+    guest_name_from_cmdline, parse_fdinfo_iff, parse_libvirt_runtime_xml, parse_tap_dev_path,
+    qemu_guest_name, TUN_DEVICE,
+};
+
+/// Where libvirt's QEMU driver keeps runtime domain XML.
+pub const LIBVIRT_QEMU_RUN_DIR: &str = "/run/libvirt/qemu";
+
+/// The process behind a port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GuestProcess {
+    /// Process id.
+    pub pid: u32,
+    /// QEMU's guest name, else `comm (pid N)`.
+    pub name: String,
+    /// Whether `name` came from QEMU's `-name` option.
+    pub qemu_named: bool,
+}
+
+impl GuestProcess {
+    /// Whether this one names a port better than `other`: a QEMU guest beats any other
+    /// process (a helper that still holds a passed descriptor), then the lower pid wins, so
+    /// the result does not depend on `/proc` order.
+    fn better_than(&self, other: &GuestProcess) -> bool {
+        (self.qemu_named, std::cmp::Reverse(self.pid))
+            > (other.qemu_named, std::cmp::Reverse(other.pid))
+    }
+}
+
+/// Ports mapped to processes, from one scan of `/proc`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GuestIndex {
+    by_ifname: HashMap<String, GuestProcess>,
+    by_tap_index: HashMap<u32, GuestProcess>,
+}
+
+fn insert_best<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, GuestProcess>,
+    key: K,
+    g: GuestProcess,
+) {
+    match map.get(&key) {
+        Some(old) if !g.better_than(old) => {}
+        _ => {
+            map.insert(key, g);
+        }
+    }
+}
+
+impl GuestIndex {
+    /// The process holding the tun/tap interface with this name.
+    pub fn by_ifname(&self, ifname: &str) -> Option<&GuestProcess> {
+        self.by_ifname.get(ifname)
+    }
+
+    /// The process holding `/dev/tapN` for the macvtap with this ifindex.
+    pub fn by_tap_index(&self, ifindex: u32) -> Option<&GuestProcess> {
+        self.by_tap_index.get(&ifindex)
+    }
+
+    /// The process behind a port, whichever kind it is.
+    pub fn guest_of(&self, ifname: &str, ifindex: u32) -> Option<&GuestProcess> {
+        self.by_ifname(ifname)
+            .or_else(|| self.by_tap_index(ifindex))
+    }
+
+    /// Number of ports mapped.
+    pub fn len(&self) -> usize {
+        self.by_ifname.len() + self.by_tap_index.len()
+    }
+
+    /// Whether no port is mapped.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// What one descriptor says about a port.
+enum PortFd {
+    Tun(String),
+    Tap(u32),
+}
+
+/// Scan `/proc`.
+pub fn scan_processes() -> GuestIndex {
+    scan_proc(Path::new("/proc"))
+}
+
+/// Scan a procfs mounted at `root`. Processes that vanish or cannot be read are skipped.
+pub fn scan_proc(root: &Path) -> GuestIndex {
+    let mut index = GuestIndex::default();
+    let Ok(entries) = fs::read_dir(root) else {
+        return index;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let ports = port_fds(&entry.path());
+        if ports.is_empty() {
+            continue;
+        }
+        let guest = describe_process(&entry.path(), pid);
+        for port in ports {
+            match port {
+                PortFd::Tun(name) => insert_best(&mut index.by_ifname, name, guest.clone()),
+                PortFd::Tap(idx) => insert_best(&mut index.by_tap_index, idx, guest.clone()),
+            }
+        }
+    }
+    index
+}
+
+/// The tun/tap and macvtap descriptors of one process (`proc_pid` = `/proc/PID`).
+fn port_fds(proc_pid: &Path) -> Vec<PortFd> {
+    let mut ports = Vec::new();
+    let Ok(fds) = fs::read_dir(proc_pid.join("fd")) else {
+        return ports;
+    };
+    for fd in fds.flatten() {
+        let Ok(target) = fs::read_link(fd.path()) else {
+            continue;
+        };
+        if target == Path::new(TUN_DEVICE) {
+            let fdinfo: PathBuf = proc_pid.join("fdinfo").join(fd.file_name());
+            if let Some(name) = fs::read_to_string(fdinfo)
+                .ok()
+                .as_deref()
+                .and_then(parse_fdinfo_iff)
+            {
+                ports.push(PortFd::Tun(name));
+            }
+        } else if let Some(idx) = parse_tap_dev_path(&target) {
+            ports.push(PortFd::Tap(idx));
+        }
+    }
+    ports
+}
+
+fn describe_process(proc_pid: &Path, pid: u32) -> GuestProcess {
+    let argv: Vec<String> = fs::read(proc_pid.join("cmdline"))
+        .map(|raw| {
+            raw.split(|&b| b == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let comm = fs::read_to_string(proc_pid.join("comm")).unwrap_or_else(|_| "?".to_string());
+    GuestProcess {
+        pid,
+        name: guest_name_from_cmdline(&argv, &comm, pid),
+        qemu_named: qemu_guest_name(&argv).is_some(),
+    }
+}
+
+/// Interface target device → libvirt domain name, from every `*.xml` in `dir` (normally
+/// [`LIBVIRT_QEMU_RUN_DIR`]). Missing directory, unreadable or malformed files are skipped.
+pub fn scan_libvirt_runtime(dir: &Path) -> HashMap<String, String> {
+    let mut devs = HashMap::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return devs;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("xml") {
+            continue;
+        }
+        let Some((domain, targets)) = fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| parse_libvirt_runtime_xml(&text))
+        else {
+            continue;
+        };
+        for dev in targets {
+            devs.insert(dev, domain.clone());
+        }
+    }
+    devs
+}

@@ -1,0 +1,341 @@
+//! Per-port rates from successive counter samples (pure: no clock, no I/O).
+//!
+//! The collector calls [`RateTracker::update`] once per tick with every port it saw and a
+//! monotonic timestamp. Rules, each covered by the table tests in `tests/telemetry_rates.rs`:
+//!
+//! * Ports are keyed by `(ifindex, name)`: a link deleted and re-created under the same name gets
+//!   a new ifindex and starts from scratch; a port missing from a batch is forgotten.
+//! * A rate needs two samples; before that [`RateTracker::rate`] is `None` (draw "–", not 0).
+//! * A sample whose time is not after the previous one (zero or negative elapsed time) changes
+//!   nothing: the previous rate and baseline stay, and nothing is divided by zero.
+//! * A counter that goes down is a *reset* (driver reset, link re-initialised): the rate is
+//!   `None` for that tick and the new values become the baseline. The one exception is a
+//!   plausible 64-bit wrap, see [`counter_delta`].
+
+use std::collections::hash_map::{Entry, HashMap};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::counters::LinkCounters;
+use super::history::History;
+
+/// Largest step (exclusive) accepted as a 64-bit counter wrap, 2^40.
+///
+/// A decrease from `prev` to `now` is read as a wrap only if `now - prev` modulo 2^64 is below
+/// this window, i.e. `prev` was within 2^40 of `u64::MAX` and `now` is small. Any other decrease
+/// is a reset. The window is far larger than one tick's traffic needs (2^40 bytes in a second is
+/// 8.8 Tbit/s), so a fast port wrapping is never mistaken for a reset, and far smaller than 2^64,
+/// so a reset from an ordinary value is never mistaken for a wrap.
+pub const WRAP_WINDOW: u64 = 1 << 40;
+
+/// The increase of a cumulative counter from `prev` to `now`, or `None` if it was reset.
+pub fn counter_delta(prev: u64, now: u64) -> Option<u64> {
+    if now >= prev {
+        return Some(now - prev);
+    }
+    let wrapped = now.wrapping_sub(prev);
+    (wrapped < WRAP_WINDOW).then_some(wrapped)
+}
+
+/// Identity of a port across ticks: ifindex and name together.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct PortKey {
+    /// Kernel interface index.
+    pub ifindex: u32,
+    /// Interface name.
+    pub name: String,
+}
+
+impl PortKey {
+    /// A key from its parts.
+    pub fn new(ifindex: u32, name: impl Into<String>) -> Self {
+        Self {
+            ifindex,
+            name: name.into(),
+        }
+    }
+}
+
+/// One of the rates in [`Rates`], to pick a series out of a [`History`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// Received bits per second.
+    RxBps,
+    /// Transmitted bits per second.
+    TxBps,
+    /// Received packets per second.
+    RxPps,
+    /// Transmitted packets per second.
+    TxPps,
+    /// Received packets dropped per second.
+    RxDropPs,
+    /// Transmitted packets dropped per second.
+    TxDropPs,
+    /// Receive errors per second.
+    RxErrPs,
+    /// Transmit errors per second.
+    TxErrPs,
+}
+
+impl Metric {
+    /// Every metric, in the order of [`Rates::to_array`].
+    pub const ALL: [Metric; 8] = [
+        Metric::RxBps,
+        Metric::TxBps,
+        Metric::RxPps,
+        Metric::TxPps,
+        Metric::RxDropPs,
+        Metric::TxDropPs,
+        Metric::RxErrPs,
+        Metric::TxErrPs,
+    ];
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Rates of one port over one interval.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Rates {
+    /// Received bits per second.
+    pub rx_bps: f64,
+    /// Transmitted bits per second.
+    pub tx_bps: f64,
+    /// Received packets per second.
+    pub rx_pps: f64,
+    /// Transmitted packets per second.
+    pub tx_pps: f64,
+    /// Received packets dropped per second.
+    pub rx_drop_ps: f64,
+    /// Transmitted packets dropped per second.
+    pub tx_drop_ps: f64,
+    /// Receive errors per second.
+    pub rx_err_ps: f64,
+    /// Transmit errors per second.
+    pub tx_err_ps: f64,
+}
+
+impl Rates {
+    /// Rates from the counter increases over `elapsed`, which must not be zero.
+    fn from_deltas(d: &LinkCounters, elapsed: Duration) -> Self {
+        let secs = elapsed.as_secs_f64();
+        let per_s = |v: u64| v as f64 / secs;
+        Self {
+            rx_bps: per_s(d.rx_bytes) * 8.0,
+            tx_bps: per_s(d.tx_bytes) * 8.0,
+            rx_pps: per_s(d.rx_packets),
+            tx_pps: per_s(d.tx_packets),
+            rx_drop_ps: per_s(d.rx_dropped),
+            tx_drop_ps: per_s(d.tx_dropped),
+            rx_err_ps: per_s(d.rx_errors),
+            tx_err_ps: per_s(d.tx_errors),
+        }
+    }
+
+    /// The value of one metric.
+    pub fn get(&self, metric: Metric) -> f64 {
+        self.to_array()[metric.index()]
+    }
+
+    /// The rates in the order of [`Metric::ALL`].
+    pub fn to_array(&self) -> [f64; 8] {
+        [
+            self.rx_bps,
+            self.tx_bps,
+            self.rx_pps,
+            self.tx_pps,
+            self.rx_drop_ps,
+            self.tx_drop_ps,
+            self.rx_err_ps,
+            self.tx_err_ps,
+        ]
+    }
+
+    /// Rates from values in the order of [`Metric::ALL`].
+    pub fn from_array(a: [f64; 8]) -> Self {
+        let [rx_bps, tx_bps, rx_pps, tx_pps, rx_drop_ps, tx_drop_ps, rx_err_ps, tx_err_ps] = a;
+        Self {
+            rx_bps,
+            tx_bps,
+            rx_pps,
+            tx_pps,
+            rx_drop_ps,
+            tx_drop_ps,
+            rx_err_ps,
+            tx_err_ps,
+        }
+    }
+}
+
+/// Field-wise counter increases, or `None` if any counter was reset.
+fn deltas(prev: LinkCounters, now: LinkCounters) -> Option<LinkCounters> {
+    let (p, n) = (prev.to_array(), now.to_array());
+    let mut d = [0u64; 9];
+    for i in 0..d.len() {
+        d[i] = counter_delta(p[i], n[i])?;
+    }
+    let [rx_bytes, tx_bytes, rx_packets, tx_packets, rx_errors, tx_errors, rx_dropped, tx_dropped, multicast] =
+        d;
+    Some(LinkCounters {
+        rx_bytes,
+        tx_bytes,
+        rx_packets,
+        tx_packets,
+        rx_errors,
+        tx_errors,
+        rx_dropped,
+        tx_dropped,
+        multicast,
+    })
+}
+
+/// What the tracker remembers about one port.
+#[derive(Debug)]
+struct PortState {
+    /// Baseline: the last accepted counters and when they were taken.
+    counters: LinkCounters,
+    at: Duration,
+    rate: Option<Rates>,
+    history: History,
+    /// Generation of the last batch that contained this port.
+    seen: u64,
+}
+
+impl PortState {
+    fn new(at: Duration, counters: LinkCounters, generation: u64) -> Self {
+        Self {
+            counters,
+            at,
+            rate: None,
+            history: History::new(),
+            seen: generation,
+        }
+    }
+
+    fn observe(&mut self, at: Duration, counters: LinkCounters, generation: u64) {
+        self.seen = generation;
+        let Some(elapsed) = at.checked_sub(self.at).filter(|d| !d.is_zero()) else {
+            return;
+        };
+        self.rate = deltas(self.counters, counters).map(|d| Rates::from_deltas(&d, elapsed));
+        if let Some(rate) = self.rate {
+            self.history.push(at, elapsed, rate);
+        }
+        self.counters = counters;
+        self.at = at;
+    }
+}
+
+/// Rates and bounded history for every port seen in the last batch.
+#[derive(Debug, Default)]
+pub struct RateTracker {
+    ports: HashMap<PortKey, PortState>,
+    generation: u64,
+}
+
+impl RateTracker {
+    /// An empty tracker.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feed one tick: `at` is monotonic time since a fixed origin, `samples` every port now
+    /// present. Ports not in `samples` are dropped with their history.
+    pub fn update<I>(&mut self, at: Duration, samples: I)
+    where
+        I: IntoIterator<Item = (PortKey, LinkCounters)>,
+    {
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        for (key, counters) in samples {
+            match self.ports.entry(key) {
+                Entry::Occupied(mut e) => e.get_mut().observe(at, counters, generation),
+                Entry::Vacant(e) => {
+                    e.insert(PortState::new(at, counters, generation));
+                }
+            }
+        }
+        self.ports.retain(|_, p| p.seen == generation);
+    }
+
+    /// The latest rate of a port; `None` before its second sample and on the tick of a reset.
+    pub fn rate(&self, key: &PortKey) -> Option<Rates> {
+        self.ports.get(key).and_then(|p| p.rate)
+    }
+
+    /// The counters of the port's current baseline (its latest accepted sample).
+    pub fn counters(&self, key: &PortKey) -> Option<LinkCounters> {
+        self.ports.get(key).map(|p| p.counters)
+    }
+
+    /// The rate history of a port, for sparklines.
+    pub fn history(&self, key: &PortKey) -> Option<&History> {
+        self.ports.get(key).map(|p| &p.history)
+    }
+
+    /// The ports currently tracked, in no particular order.
+    pub fn ports(&self) -> impl Iterator<Item = &PortKey> {
+        self.ports.keys()
+    }
+
+    /// How many ports are tracked.
+    pub fn len(&self) -> usize {
+        self.ports.len()
+    }
+
+    /// Whether no port is tracked.
+    pub fn is_empty(&self) -> bool {
+        self.ports.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counter_delta_table() {
+        let max = u64::MAX;
+        let cases: &[(u64, u64, Option<u64>, &str)] = &[
+            (0, 0, Some(0), "unchanged"),
+            (10, 25, Some(15), "increase"),
+            (25, 10, None, "small decrease is a reset"),
+            (
+                5_000_000_000,
+                3,
+                None,
+                "32-bit-sized value going small is a reset",
+            ),
+            (max, 0, Some(1), "wrap by one"),
+            (max - 9, 5, Some(15), "wrap across the top"),
+            (
+                max - (WRAP_WINDOW - 2),
+                0,
+                Some(WRAP_WINDOW - 1),
+                "largest accepted wrap",
+            ),
+            (
+                max - (WRAP_WINDOW - 1),
+                0,
+                None,
+                "wrap step of exactly the window is a reset",
+            ),
+            (max - 10, max - 20, None, "decrease near the top is a reset"),
+            (max / 2, 1, None, "decrease from the middle is a reset"),
+        ];
+        for &(prev, now, want, why) in cases {
+            assert_eq!(counter_delta(prev, now), want, "{why}: {prev} -> {now}");
+        }
+    }
+
+    #[test]
+    fn rates_array_round_trip() {
+        let r = Rates::from_array([1., 2., 3., 4., 5., 6., 7., 8.]);
+        for (i, m) in Metric::ALL.iter().enumerate() {
+            assert_eq!(r.get(*m), (i + 1) as f64);
+        }
+        assert_eq!(Rates::from_array(r.to_array()), r);
+    }
+}
