@@ -11,6 +11,10 @@ use std::time::{Duration, Instant};
 
 use nix::pty::{openpty, Winsize};
 
+fn nz(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("terminal sizes are positive")
+}
+
 /// A child process attached to a pseudo-terminal of a fixed size.
 pub struct PtyApp {
     pub child: Child,
@@ -42,7 +46,7 @@ impl PtyApp {
         let child = cmd.spawn().expect("spawn in pty");
         drop(slave);
         let master = File::from(pty.master);
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(nz(rows), nz(cols), 0)));
         let raw = Arc::new(Mutex::new(Vec::new()));
         let mut reader = master.try_clone().expect("clone master");
         let (p, r) = (parser.clone(), raw.clone());
