@@ -1,15 +1,31 @@
+use std::process::ExitCode;
+
 use clap::Parser;
-use color_eyre::eyre::Result;
 use switchyard::cli::{self, Cli, Command};
 
-fn main() -> Result<()> {
-    color_eyre::config::HookBuilder::default()
+fn main() -> ExitCode {
+    // Panics get color-eyre's report; ordinary errors are printed plainly below.
+    let _ = color_eyre::config::HookBuilder::default()
         .display_env_section(false)
-        .install()?;
+        .install();
     let mut cli = Cli::parse();
-    let command = cli.command.take().unwrap_or(Command::List { all: true, json: false });
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let command = cli.command.take().unwrap_or(Command::List {
+        all: true,
+        json: false,
+    });
+    let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
-    runtime.block_on(cli::run(cli, command))
+        .build()
+        .map_err(color_eyre::eyre::Report::from)
+        .and_then(|rt| rt.block_on(cli::run(cli, command)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprintln!("switchyard: {report}");
+            for cause in report.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
 }

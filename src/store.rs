@@ -154,12 +154,11 @@ impl Store {
             .write(true)
             .open(&path)
             .map_err(io_err(&path))?;
-        let lock = Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| {
-            StoreError::Io {
+        let lock =
+            Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| StoreError::Io {
                 path: path.clone(),
                 source: io::Error::from(errno),
-            }
-        })?;
+            })?;
         Ok(StoreLock { _lock: lock })
     }
 

@@ -12,12 +12,36 @@ use support::{run_ok, Guest};
 fn mode_round_trip(tag: &str, mode: &str, expect_upstream: Expect) {
     let Some(world) = World::new(tag) else { return };
     let before = world.snapshot();
-    world.sy_ok(&["create", "--name", "net", "--mode", mode, "--ipv4", "10.77.0.1/24", "--start"]);
-    assert!(world.drift_of("net").is_empty(), "{:?}", world.drift_of("net"));
+    world.sy_ok(&[
+        "create",
+        "--name",
+        "net",
+        "--mode",
+        mode,
+        "--ipv4",
+        "10.77.0.1/24",
+        "--start",
+    ]);
+    assert!(
+        world.drift_of("net").is_empty(),
+        "{:?}",
+        world.drift_of("net")
+    );
     let bridge = world.bridge_of("net");
     if expect_upstream == Expect::GuestAddress {
         // The upstream router knows the routed subnet is behind the host.
-        run_ok("ip", &["-n", world.up.name(), "route", "add", "10.77.0.0/24", "via", UPLINK_HOST]);
+        run_ok(
+            "ip",
+            &[
+                "-n",
+                world.up.name(),
+                "route",
+                "add",
+                "10.77.0.0/24",
+                "via",
+                UPLINK_HOST,
+            ],
+        );
     }
     {
         let guest = Guest::attach(&world.host, &bridge, &format!("{tag}g"));
@@ -27,7 +51,9 @@ fn mode_round_trip(tag: &str, mode: &str, expect_upstream: Expect) {
         let seen = world.upstream_sees(&guest);
         match expect_upstream {
             Expect::Uplink => assert_eq!(seen.as_deref(), Some(UPLINK_HOST), "NAT hides the guest"),
-            Expect::GuestAddress => assert_eq!(seen.as_deref(), Some(addr.as_str()), "routed as is"),
+            Expect::GuestAddress => {
+                assert_eq!(seen.as_deref(), Some(addr.as_str()), "routed as is")
+            }
             Expect::Nothing => assert_eq!(seen, None, "isolated guests reach nothing outside"),
         }
         let leases: serde_json::Value =
@@ -39,9 +65,16 @@ fn mode_round_trip(tag: &str, mode: &str, expect_upstream: Expect) {
     }
     world.sy_ok(&["stop", "net"]);
     if expect_upstream == Expect::GuestAddress {
-        run_ok("ip", &["-n", world.up.name(), "route", "del", "10.77.0.0/24"]);
+        run_ok(
+            "ip",
+            &["-n", world.up.name(), "route", "del", "10.77.0.0/24"],
+        );
     }
-    assert_eq!(world.snapshot(), before, "stop leaves the namespace as it was");
+    assert_eq!(
+        world.snapshot(),
+        before,
+        "stop leaves the namespace as it was"
+    );
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +106,9 @@ fn isolated_network_end_to_end() {
 
 #[test]
 fn dry_run_changes_nothing() {
-    let Some(world) = World::new("dry") else { return };
+    let Some(world) = World::new("dry") else {
+        return;
+    };
     world.sy_ok(&["create", "--name", "net", "--mode", "nat"]);
     let before = world.snapshot();
     let plan = world.sy_ok(&["start", "net", "--dry-run"]);
@@ -91,16 +126,27 @@ fn plan_len(world: &World, net: &str) -> usize {
 
 #[test]
 fn every_failed_step_rolls_back_completely() {
-    let Some(world) = World::new("flt") else { return };
+    let Some(world) = World::new("flt") else {
+        return;
+    };
     world.sy_ok(&["create", "--name", "net", "--mode", "nat"]);
     let before = world.snapshot();
     let steps = plan_len(&world, "net");
-    assert!(steps >= 8, "a NAT start has bridge, sysctls, address, up, forwarding, firewall, dnsmasq");
+    assert!(
+        steps >= 8,
+        "a NAT start has bridge, sysctls, address, up, forwarding, firewall, dnsmasq"
+    );
     for n in 1..=steps {
-        let out = world.sy_env(&["start", "net"], &[("SWITCHYARD_FAIL_STEP", &n.to_string())]);
+        let out = world.sy_env(
+            &["start", "net"],
+            &[("SWITCHYARD_FAIL_STEP", &n.to_string())],
+        );
         assert!(!out.status.success(), "step {n} was made to fail");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains(&format!("step {n} (")), "error names the step: {err}");
+        assert!(
+            err.contains(&format!("step {n} (")),
+            "error names the step: {err}"
+        );
         assert_eq!(world.snapshot(), before, "after a failure at step {n}");
     }
     // The same start without a fault works, and stop undoes it.
@@ -111,7 +157,9 @@ fn every_failed_step_rolls_back_completely() {
 
 #[test]
 fn killed_start_is_drift_and_start_repairs_it() {
-    let Some(world) = World::new("kil") else { return };
+    let Some(world) = World::new("kil") else {
+        return;
+    };
     world.sy_ok(&["create", "--name", "net", "--mode", "nat"]);
     let before = world.snapshot();
     // Pause before the fourth step (after the bridge and its sysctls exist), then kill -9.
@@ -122,19 +170,32 @@ fn killed_start_is_drift_and_start_repairs_it() {
         .expect("spawn start");
     let bridge_up = (0..200).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(25));
-        world.host.ip(&["link", "show", "sybr0"]).status.success()
+        world.link_exists("sybr0")
     });
     assert!(bridge_up, "start created the bridge before pausing");
     child.kill().expect("kill start");
     let _ = child.wait();
     let drift = world.drift_of("net");
-    assert!(drift.iter().any(|d| d == "start was interrupted"), "{drift:?}");
-    assert!(drift.iter().any(|d| d == "dnsmasq is not running"), "{drift:?}");
+    assert!(
+        drift.iter().any(|d| d == "start was interrupted"),
+        "{drift:?}"
+    );
+    assert!(
+        drift.iter().any(|d| d == "dnsmasq is not running"),
+        "{drift:?}"
+    );
     world.sy_ok(&["start", "net"]);
-    assert!(world.drift_of("net").is_empty(), "{:?}", world.drift_of("net"));
+    assert!(
+        world.drift_of("net").is_empty(),
+        "{:?}",
+        world.drift_of("net")
+    );
     {
         let guest = Guest::attach(&world.host, "sybr0", "kilg");
-        assert!(dhcp(&guest, "after-repair").is_some(), "the repaired network leases");
+        assert!(
+            dhcp(&guest, "after-repair").is_some(),
+            "the repaired network leases"
+        );
     }
     world.sy_ok(&["stop", "net"]);
     assert_eq!(world.snapshot(), before);
@@ -142,19 +203,45 @@ fn killed_start_is_drift_and_start_repairs_it() {
 
 #[test]
 fn drift_is_reported_and_repaired() {
-    let Some(world) = World::new("dft") else { return };
+    let Some(world) = World::new("dft") else {
+        return;
+    };
     world.sy_ok(&["create", "--name", "net", "--mode", "nat", "--start"]);
     // Someone removes our firewall table and kills dnsmasq behind our back.
-    run_ok("ip", &["netns", "exec", world.host.name(), "nft", "delete", "table", "inet", "switchyard"]);
+    run_ok(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            world.host.name(),
+            "nft",
+            "delete",
+            "table",
+            "inet",
+            "switchyard",
+        ],
+    );
     for pid in world.dnsmasq_pids() {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
     }
     std::thread::sleep(std::time::Duration::from_millis(200));
     let drift = world.drift_of("net");
-    assert!(drift.contains(&"firewall rules are missing".to_owned()), "{drift:?}");
-    assert!(drift.contains(&"dnsmasq is not running".to_owned()), "{drift:?}");
+    assert!(
+        drift.contains(&"firewall rules are missing".to_owned()),
+        "{drift:?}"
+    );
+    assert!(
+        drift.contains(&"dnsmasq is not running".to_owned()),
+        "{drift:?}"
+    );
     let plan = world.sy_ok(&["start", "net", "--dry-run"]);
-    assert!(!plan.contains("create bridge"), "repair leaves the bridge alone: {plan}");
+    assert!(
+        !plan.contains("create bridge"),
+        "repair leaves the bridge alone: {plan}"
+    );
     world.sy_ok(&["start", "net"]);
     assert!(world.drift_of("net").is_empty());
     world.sy_ok(&["stop", "net"]);
@@ -162,28 +249,67 @@ fn drift_is_reported_and_repaired() {
 
 #[test]
 fn second_network_keeps_forwarding_and_rules_of_the_first() {
-    let Some(world) = World::new("two") else { return };
+    let Some(world) = World::new("two") else {
+        return;
+    };
     world.sy_ok(&["create", "--name", "a", "--mode", "nat", "--start"]);
     world.sy_ok(&["create", "--name", "b", "--mode", "route", "--start"]);
     world.sy_ok(&["stop", "b"]);
-    assert!(world.drift_of("a").is_empty(), "stopping b left a intact: {:?}", world.drift_of("a"));
-    let fwd = run_ok("ip", &["netns", "exec", world.host.name(), "cat", "/proc/sys/net/ipv4/ip_forward"]);
-    assert_eq!(support::stdout(&fwd).trim(), "1", "a still needs forwarding");
+    assert!(
+        world.drift_of("a").is_empty(),
+        "stopping b left a intact: {:?}",
+        world.drift_of("a")
+    );
+    let fwd = run_ok(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            world.host.name(),
+            "cat",
+            "/proc/sys/net/ipv4/ip_forward",
+        ],
+    );
+    assert_eq!(
+        support::stdout(&fwd).trim(),
+        "1",
+        "a still needs forwarding"
+    );
     world.sy_ok(&["stop", "a"]);
-    let fwd = run_ok("ip", &["netns", "exec", world.host.name(), "cat", "/proc/sys/net/ipv4/ip_forward"]);
-    assert_eq!(support::stdout(&fwd).trim(), "0", "we turned it on, and nothing needs it now");
+    let fwd = run_ok(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            world.host.name(),
+            "cat",
+            "/proc/sys/net/ipv4/ip_forward",
+        ],
+    );
+    assert_eq!(
+        support::stdout(&fwd).trim(),
+        "0",
+        "we turned it on, and nothing needs it now"
+    );
 }
 
 #[test]
 fn host_bridge_network_only_checks_the_bridge() {
-    let Some(world) = World::new("hbr") else { return };
-    world.sy_ok(&["create", "--name", "lan", "--mode", "bridge", "--dev", "br0"]);
+    let Some(world) = World::new("hbr") else {
+        return;
+    };
+    world.host.ip(&["link", "add", "br0", "type", "bridge"]);
+    world.sy_ok(&[
+        "create", "--name", "lan", "--mode", "bridge", "--dev", "br0",
+    ]);
+    world.host.ip(&["link", "del", "br0"]);
     let out = world.sy(&["start", "lan"]);
-    assert!(!out.status.success(), "br0 does not exist yet");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("br0"));
+    assert!(!out.status.success(), "br0 is gone");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interface br0 does not exist"));
     world.host.ip(&["link", "add", "br0", "type", "bridge"]);
     let before = world.snapshot();
     world.sy_ok(&["start", "lan"]);
+    assert!(world.drift_of("lan").is_empty());
     world.sy_ok(&["stop", "lan"]);
     assert_eq!(world.snapshot(), before);
 }

@@ -3,12 +3,14 @@
 
 mod support;
 
-use support::world::World;
 use support::stdout;
+use support::world::World;
 
 fn parent(world: &World, name: &str) {
     let peer = format!("{name}p");
-    world.host.ip(&["link", "add", name, "type", "veth", "peer", "name", &peer]);
+    world
+        .host
+        .ip(&["link", "add", name, "type", "veth", "peer", "name", &peer]);
     world.host.ip(&["link", "set", name, "up"]);
     world.host.ip(&["link", "set", &peer, "up"]);
 }
@@ -23,7 +25,9 @@ fn attach(world: &World, net: &str) -> serde_json::Value {
 
 #[test]
 fn attach_and_detach_in_each_mode() {
-    let Some(world) = World::new("mvt") else { return };
+    let Some(world) = World::new("mvt") else {
+        return;
+    };
     for (i, (mode, kernel_mode)) in [
         ("macvtap-bridge", "bridge"),
         ("vepa", "vepa"),
@@ -44,40 +48,56 @@ fn attach_and_detach_in_each_mode() {
         assert_eq!(att["tap_device"], format!("/dev/tap{ifindex}"));
         assert_eq!(att["parent"], dev.as_str());
         let details = link_details(&world, &ifname);
-        assert!(details.contains(&format!("macvtap mode {kernel_mode}")), "{mode}: {details}");
+        assert!(
+            details.contains(&format!("macvtap mode {kernel_mode}")),
+            "{mode}: {details}"
+        );
         assert!(details.contains(&format!("@{dev}")), "{details}");
         if *mode == "passthrough" {
             let second = world.sy(&["attach", &net]);
-            assert!(!second.status.success(), "passthrough allows one attachment per device");
+            assert!(
+                !second.status.success(),
+                "passthrough allows one attachment per device"
+            );
             let err = String::from_utf8_lossy(&second.stderr);
             assert!(err.contains("already has its one attachment"), "{err}");
         }
         world.sy_ok(&["detach", &ifname]);
-        assert!(!world.host.ip(&["link", "show", &ifname]).status.success(), "detach removed it");
+        assert!(!world.link_exists(&ifname), "detach removed it");
         world.sy_ok(&["stop", &net]);
     }
 }
 
 #[test]
 fn detach_refuses_links_it_did_not_make() {
-    let Some(world) = World::new("mvx") else { return };
+    let Some(world) = World::new("mvx") else {
+        return;
+    };
     parent(&world, "nicx");
     let out = world.sy(&["detach", "nicx"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("was not made by switchyard attach"));
-    assert!(world.host.ip(&["link", "show", "nicx"]).status.success(), "nicx untouched");
+    assert!(world.link_exists("nicx"), "nicx untouched");
 }
 
 #[test]
 fn attach_with_name_and_mac_and_bad_mac() {
-    let Some(world) = World::new("mvn") else { return };
+    let Some(world) = World::new("mvn") else {
+        return;
+    };
     parent(&world, "nicn");
     world.sy_ok(&["create", "--name", "mv", "--mode", "vepa", "--dev", "nicn"]);
     let out = world.sy(&["attach", "mv", "--mac", "01:00:5e:00:00:01"]);
     assert!(!out.status.success(), "multicast MAC refused");
     assert!(String::from_utf8_lossy(&out.stderr).contains("--mac"));
     let att: serde_json::Value = serde_json::from_str(&world.sy_ok(&[
-        "attach", "mv", "--name", "vm1tap", "--mac", "52:54:00:aa:bb:cc", "--json",
+        "attach",
+        "mv",
+        "--name",
+        "vm1tap",
+        "--mac",
+        "52:54:00:aa:bb:cc",
+        "--json",
     ]))
     .expect("json");
     assert_eq!(att["ifname"], "vm1tap");

@@ -165,9 +165,14 @@ fn real_tap_is_mapped_to_this_process() {
         return;
     }
     let Some(ns) = Netns::new(test) else { return };
-    let tap = ns.run(|| open_tap("sytap0"));
+    // Unique per process: another test run on the machine may hold a tap of the same name.
+    let name = format!("syt{}", std::process::id());
+    let tap = {
+        let name = name.clone();
+        ns.run(move || open_tap(&name))
+    };
     let index = scan_processes();
-    let guest = index.by_ifname("sytap0").expect("scan finds sytap0");
+    let guest = index.by_ifname(&name).expect("scan finds the tap");
     assert_eq!(guest.pid, std::process::id());
     assert_eq!(
         guest.name,
@@ -176,7 +181,7 @@ fn real_tap_is_mapped_to_this_process() {
     assert!(!guest.qemu_named);
     drop(tap);
     assert!(
-        scan_processes().by_ifname("sytap0").is_none(),
+        scan_processes().by_ifname(&name).is_none(),
         "closed tap is gone"
     );
 }

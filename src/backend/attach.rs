@@ -66,14 +66,20 @@ fn mode_of(def: &NetworkDef) -> Option<MacvtapMode> {
 /// Pure: the pool device to use: the one with the fewest macvtaps on it (passthrough: only a
 /// device with none).
 pub fn choose_device(def: &NetworkDef, host: &HostState) -> Result<String, AttachError> {
-    let pool: Vec<&String> = def.forward.iter().flat_map(|f| f.interfaces.iter()).collect();
+    let pool: Vec<&String> = def
+        .forward
+        .iter()
+        .flat_map(|f| f.interfaces.iter())
+        .collect();
     if pool.is_empty() {
         return Err(AttachError::EmptyPool(def.name.clone()));
     }
     let passthrough = def.mode() == Some(ForwardMode::Passthrough);
     let mut best: Option<(usize, &String)> = None;
     for dev in pool {
-        let link = host.link_by_name(dev).ok_or_else(|| AttachError::MissingDevice(dev.clone()))?;
+        let link = host
+            .link_by_name(dev)
+            .ok_or_else(|| AttachError::MissingDevice(dev.clone()))?;
         let used = host
             .links
             .iter()
@@ -86,7 +92,8 @@ pub fn choose_device(def: &NetworkDef, host: &HostState) -> Result<String, Attac
             best = Some((used, dev));
         }
     }
-    best.map(|(_, d)| d.clone()).ok_or_else(|| AttachError::PoolFull(def.name.clone()))
+    best.map(|(_, d)| d.clone())
+        .ok_or_else(|| AttachError::PoolFull(def.name.clone()))
 }
 
 /// Pure: the lowest free `macvtapN` name.
@@ -129,7 +136,9 @@ impl Backend {
         let host = nl.observe().await?;
         let parent = choose_device(&def, &host)?;
         let ifname = name.unwrap_or_else(|| free_name(&host));
-        let ifindex = nl.create_macvtap(&ifname, &parent, mode, Some(mac.0)).await?;
+        let ifindex = nl
+            .create_macvtap(&ifname, &parent, mode, Some(mac.0))
+            .await?;
         if let Err(e) = nl.set_up(&ifname).await {
             let _ = nl.delete_link(&ifname).await;
             return Err(e.into());

@@ -35,7 +35,7 @@ pub enum BackendError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error("start of {network} failed at {0}", network = .1)]
-    Apply(ApplyError, String),
+    Apply(Box<ApplyError>, String),
     #[error(transparent)]
     Firewall(#[from] NftError),
     #[error(transparent)]
@@ -45,7 +45,10 @@ pub enum BackendError {
     #[error("network {0} is not active")]
     NotActive(String),
     #[error("stopping {network} left errors: {}", .failures.join("; "))]
-    StopIncomplete { network: String, failures: Vec<String> },
+    StopIncomplete {
+        network: String,
+        failures: Vec<String>,
+    },
 }
 
 fn problems_text(problems: &[Problem]) -> String {
@@ -73,13 +76,23 @@ impl Observation {
             Ok(fw) => (fw, None),
             Err(e) => (None, Some(e.to_string())),
         };
-        Ok(Observation { host, firewall, firewall_error })
+        Ok(Observation {
+            host,
+            firewall,
+            firewall_error,
+        })
     }
 
     fn firewall_networks(&self) -> BTreeSet<String> {
-        self.firewall.as_ref().map(|f| f.networks.clone()).unwrap_or_default()
+        self.firewall
+            .as_ref()
+            .map(|f| f.networks.clone())
+            .unwrap_or_default()
     }
 }
+
+/// A stored definition by name: parsed, or why it could not be.
+pub type Definition = (String, Result<NetworkDef, String>);
 
 /// A defined network as the list and the TUI show it.
 #[derive(Debug, Clone)]
@@ -99,7 +112,10 @@ pub struct Backend {
 }
 
 fn now_unix() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn random_u64() -> u64 {
@@ -108,7 +124,10 @@ fn random_u64() -> u64 {
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
         .is_err()
     {
-        let t = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let t = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
         return (t as u64) ^ u64::from(std::process::id()).rotate_left(32);
     }
     u64::from_le_bytes(buf)
@@ -116,7 +135,9 @@ fn random_u64() -> u64 {
 
 impl Backend {
     pub fn new(paths: Paths) -> Backend {
-        Backend { store: Store::new(paths) }
+        Backend {
+            store: Store::new(paths),
+        }
     }
 
     pub fn paths(&self) -> &Paths {
@@ -128,7 +149,7 @@ impl Backend {
     }
 
     /// Every stored definition, parsed (a file that no longer parses is reported, not hidden).
-    pub fn definitions(&self) -> Result<Vec<(String, Result<NetworkDef, String>)>, BackendError> {
+    pub fn definitions(&self) -> Result<Vec<Definition>, BackendError> {
         let names = self.store.names()?;
         Ok(names
             .into_iter()
@@ -164,7 +185,11 @@ impl Backend {
     }
 
     /// Defines a parsed network (see [`Backend::define_xml`]).
-    pub fn define(&self, mut def: NetworkDef, host: &HostFacts) -> Result<NetworkDef, BackendError> {
+    pub fn define(
+        &self,
+        mut def: NetworkDef,
+        host: &HostFacts,
+    ) -> Result<NetworkDef, BackendError> {
         let lock = self.store.lock()?;
         let others = self.others(&def.name)?;
         if let Ok(old) = self.load_def(&def.name) {
@@ -181,12 +206,17 @@ impl Backend {
         if !problems.is_empty() {
             return Err(BackendError::Invalid(problems));
         }
-        self.store.save(&lock, &def.name, &model::format_network_xml(&def))?;
+        self.store
+            .save(&lock, &def.name, &model::format_network_xml(&def))?;
         Ok(def)
     }
 
     /// The non-interactive twin of the creation wizard.
-    pub fn create(&self, req: &CreateRequest, host: &HostFacts) -> Result<NetworkDef, BackendError> {
+    pub fn create(
+        &self,
+        req: &CreateRequest,
+        host: &HostFacts,
+    ) -> Result<NetworkDef, BackendError> {
         let others = self.others(&req.name)?;
         if self.store.exists(&req.name) {
             return Err(BackendError::Invalid(vec![Problem {
@@ -195,7 +225,8 @@ impl Backend {
             }]));
         }
         let mut rand = random_u64;
-        let def = model::build_definition(req, &others, host, &mut rand).map_err(BackendError::Invalid)?;
+        let def = model::build_definition(req, &others, host, &mut rand)
+            .map_err(BackendError::Invalid)?;
         let def = self.define(def, host)?;
         if req.autostart {
             self.set_autostart(&def.name, true)?;
@@ -227,15 +258,22 @@ impl Backend {
     }
 
     /// Firewall entries and forwarding needs of every active network except `except`.
-    fn active_others(&self, except: &str) -> Result<(Vec<FirewallNet>, BTreeSet<&'static str>), BackendError> {
+    fn active_others(
+        &self,
+        except: &str,
+    ) -> Result<(Vec<FirewallNet>, BTreeSet<&'static str>), BackendError> {
         let mut fw = Vec::new();
         let mut keys = BTreeSet::new();
         for name in self.store.names()? {
             if name == except {
                 continue;
             }
-            let Some(rec) = self.record(&name) else { continue };
-            let Ok(def) = model::parse_network_xml(&rec.def_xml) else { continue };
+            let Some(rec) = self.record(&name) else {
+                continue;
+            };
+            let Ok(def) = model::parse_network_xml(&rec.def_xml) else {
+                continue;
+            };
             if let Some(entry) = def.bridge_name().and_then(|b| plan::firewall_net(&def, b)) {
                 fw.push(entry);
             }
@@ -282,7 +320,11 @@ impl Backend {
     }
 
     /// Plans the start of `name` against the host as it is now.
-    pub async fn plan_start(&self, nl: &Netlink, name: &str) -> Result<(NetworkDef, Plan), BackendError> {
+    pub async fn plan_start(
+        &self,
+        nl: &Netlink,
+        name: &str,
+    ) -> Result<(NetworkDef, Plan), BackendError> {
         let def = self.load_def(name)?;
         let obs = Observation::take(nl).await?;
         if let Some(e) = &obs.firewall_error {
@@ -315,6 +357,12 @@ impl Backend {
     ) -> Result<Plan, BackendError> {
         let _lock = self.store.lock()?;
         let (def, plan) = self.plan_start(&nl, name).await?;
+        for dir in [&self.paths().run, &self.paths().state] {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.clone(),
+                source,
+            })?;
+        }
         let previous = self.record(name);
         let mut rec = RuntimeRecord {
             network: name.to_owned(),
@@ -331,7 +379,7 @@ impl Backend {
                 Some(prev) => record::save(&self.paths().run, &prev)?,
                 None => record::remove(&self.paths().run, name)?,
             }
-            return Err(BackendError::Apply(e, name.to_owned()));
+            return Err(BackendError::Apply(Box::new(e), name.to_owned()));
         }
         rec.status = RecordStatus::Active;
         record::save(&self.paths().run, &rec)?;
@@ -341,7 +389,9 @@ impl Backend {
     /// Stops `name`: removes everything its start added, and nothing else.
     pub async fn stop(&self, nl: Netlink, name: &str) -> Result<Plan, BackendError> {
         let _lock = self.store.lock()?;
-        let rec = self.record(name).ok_or_else(|| BackendError::NotActive(name.to_owned()))?;
+        let rec = self
+            .record(name)
+            .ok_or_else(|| BackendError::NotActive(name.to_owned()))?;
         let obs = Observation::take(&nl).await?;
         let (other_fw, needed) = self.active_others(name)?;
         let fw = obs.firewall_networks();
@@ -356,10 +406,15 @@ impl Backend {
         };
         let mut plan = plan::plan_stop(&rec.plan, &observed, &needed);
         let paths = self.dnsmasq_paths(name);
-        plan.steps.push(Step::RemoveFile { path: paths.pid_file });
+        plan.steps.push(Step::RemoveFile {
+            path: paths.pid_file,
+        });
         let failures = apply::apply_all(&mut RealHost { nl }, &plan).await;
         if !failures.is_empty() {
-            return Err(BackendError::StopIncomplete { network: name.to_owned(), failures });
+            return Err(BackendError::StopIncomplete {
+                network: name.to_owned(),
+                failures,
+            });
         }
         record::remove(&self.paths().run, name)?;
         Ok(plan)
@@ -375,13 +430,21 @@ fn merged_plan(previous: Option<&RuntimeRecord>, plan: &Plan) -> Plan {
             steps.push(step.clone());
         }
     }
-    Plan { network: plan.network.clone(), steps }
+    Plan {
+        network: plan.network.clone(),
+        steps,
+    }
 }
 
 /// What the host looks like to the model's defaults: interface names and taken subnets.
 pub fn host_facts(host: &HostState) -> HostFacts {
     let mut taken: Vec<ipnet::IpNet> = host.addrs.iter().map(|a| a.net.trunc()).collect();
-    taken.extend(host.routes.iter().filter(|r| r.dest.prefix_len() > 0).map(|r| r.dest));
+    taken.extend(
+        host.routes
+            .iter()
+            .filter(|r| r.dest.prefix_len() > 0)
+            .map(|r| r.dest),
+    );
     HostFacts {
         ifnames: host.links.iter().map(|l| l.name.clone()).collect(),
         taken_subnets: taken,

@@ -48,11 +48,17 @@ fn on_path(program: &str) -> Option<String> {
 /// Pure: how a kernel module is present, from /proc/modules, modules.builtin and modules.dep.
 pub fn module_state(name: &str, loaded: &str, builtin: &str, dep: &str) -> Option<&'static str> {
     let file = format!("/{name}.ko");
-    if loaded.lines().any(|l| l.split_whitespace().next() == Some(name)) {
+    if loaded
+        .lines()
+        .any(|l| l.split_whitespace().next() == Some(name))
+    {
         Some("loaded")
     } else if builtin.lines().any(|l| l.ends_with(&file)) {
         Some("built in")
-    } else if dep.lines().any(|l| l.split(':').next().is_some_and(|m| m.contains(&file))) {
+    } else if dep
+        .lines()
+        .any(|l| l.split(':').next().is_some_and(|m| m.contains(&file)))
+    {
         Some("available, loads on demand")
     } else {
         None
@@ -67,36 +73,63 @@ fn modules() -> Vec<Finding> {
     let loaded = read("/proc/modules");
     let builtin = read(&format!("/lib/modules/{release}/modules.builtin"));
     let dep = read(&format!("/lib/modules/{release}/modules.dep"));
-    ["bridge", "tun", "macvtap", "veth", "nf_tables", "nft_masq", "nft_reject_inet"]
-        .iter()
-        .map(|m| {
-            let state = module_state(m, &loaded, &builtin, &dep);
-            finding(
-                &format!("kernel module {m}"),
-                state.is_some(),
-                state.unwrap_or("not found").to_owned(),
-                "install the kernel's modules package (linux-image-*) or build the module",
-            )
-        })
-        .collect()
+    [
+        "bridge",
+        "tun",
+        "macvtap",
+        "veth",
+        "nf_tables",
+        "nft_masq",
+        "nft_reject_inet",
+    ]
+    .iter()
+    .map(|m| {
+        let state = module_state(m, &loaded, &builtin, &dep);
+        finding(
+            &format!("kernel module {m}"),
+            state.is_some(),
+            state.unwrap_or("not found").to_owned(),
+            "install the kernel's modules package (linux-image-*) or build the module",
+        )
+    })
+    .collect()
 }
 
 fn privilege() -> Finding {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let root = nix::unistd::geteuid().is_root();
     let ok = root || has_net_admin(&status);
-    let detail = if root { "running as root" } else if ok { "CAP_NET_ADMIN" } else { "neither root nor CAP_NET_ADMIN" };
-    finding("privilege", ok, detail.to_owned(), "run as root: sudo switchyard …")
+    let detail = if root {
+        "running as root"
+    } else if ok {
+        "CAP_NET_ADMIN"
+    } else {
+        "neither root nor CAP_NET_ADMIN"
+    };
+    finding(
+        "privilege",
+        ok,
+        detail.to_owned(),
+        "run as root: sudo switchyard …",
+    )
 }
 
 fn programs() -> Vec<Finding> {
-    [("nft", "apt-get install nftables"), ("dnsmasq", "apt-get install dnsmasq-base")]
-        .iter()
-        .map(|(p, fix)| {
-            let found = on_path(p);
-            finding(p, found.is_some(), found.unwrap_or_else(|| "not found".into()), fix)
-        })
-        .collect()
+    [
+        ("nft", "apt-get install nftables"),
+        ("dnsmasq", "apt-get install dnsmasq-base"),
+    ]
+    .iter()
+    .map(|(p, fix)| {
+        let found = on_path(p);
+        finding(
+            p,
+            found.is_some(),
+            found.unwrap_or_else(|| "not found".into()),
+            fix,
+        )
+    })
+    .collect()
 }
 
 fn firewalls() -> Vec<Finding> {
@@ -114,14 +147,29 @@ fn firewalls() -> Vec<Finding> {
                 "these chains drop by default; allow DHCP/DNS (udp 53, 67) from switchyard bridges and forwarding of their subnets in them",
             ));
         }
-        Err(e) => out.push(finding("other firewalls", false, e.to_string(), "apt-get install nftables")),
+        Err(e) => out.push(finding(
+            "other firewalls",
+            false,
+            e.to_string(),
+            "apt-get install nftables",
+        )),
     }
     let ufw = std::fs::read_to_string("/etc/ufw/ufw.conf").unwrap_or_default();
     if ufw.lines().any(|l| l.trim() == "ENABLED=yes") {
-        out.push(finding("ufw", false, "ufw is enabled".into(), "allow the bridges: ufw allow in on sybr0; ufw route allow in on sybr0"));
+        out.push(finding(
+            "ufw",
+            false,
+            "ufw is enabled".into(),
+            "allow the bridges: ufw allow in on sybr0; ufw route allow in on sybr0",
+        ));
     }
     if Path::new("/run/firewalld").exists() {
-        out.push(finding("firewalld", false, "firewalld is running".into(), "add the bridges to a trusted zone: firewall-cmd --zone=trusted --add-interface=sybr0"));
+        out.push(finding(
+            "firewalld",
+            false,
+            "firewalld is running".into(),
+            "add the bridges to a trusted zone: firewall-cmd --zone=trusted --add-interface=sybr0",
+        ));
     }
     out
 }
@@ -138,7 +186,12 @@ pub async fn run(backend: &Backend, json: bool) -> Result<()> {
     findings.extend(modules());
     findings.extend(firewalls());
     let dirs = backend.paths();
-    findings.push(finding("definitions", true, dirs.defs.display().to_string(), ""));
+    findings.push(finding(
+        "definitions",
+        true,
+        dirs.defs.display().to_string(),
+        "",
+    ));
     if json {
         println!("{}", serde_json::to_string_pretty(&findings)?);
     } else {
@@ -175,7 +228,10 @@ mod tests {
         let dep = "kernel/drivers/net/macvtap.ko: kernel/drivers/net/macvlan.ko\n";
         assert_eq!(module_state("bridge", loaded, builtin, dep), Some("loaded"));
         assert_eq!(module_state("tun", loaded, builtin, dep), Some("built in"));
-        assert_eq!(module_state("macvtap", loaded, builtin, dep), Some("available, loads on demand"));
+        assert_eq!(
+            module_state("macvtap", loaded, builtin, dep),
+            Some("available, loads on demand")
+        );
         assert_eq!(module_state("macvlan", loaded, builtin, ""), None);
         assert_eq!(module_state("dummy", loaded, builtin, dep), None);
     }

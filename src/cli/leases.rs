@@ -22,7 +22,10 @@ pub fn run(backend: &Backend, name: &str, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
         return Ok(());
     }
-    println!("{:<19} {:<40} {:<20} Expiry (unix s)", "MAC", "IP", "Hostname");
+    println!(
+        "{:<19} {:<40} {:<20} Expiry (unix s)",
+        "MAC", "IP", "Hostname"
+    );
     for l in &file.leases {
         let expiry = l.expiry.map_or("never".to_owned(), |e| e.to_string());
         println!(
@@ -33,7 +36,12 @@ pub fn run(backend: &Backend, name: &str, json: bool) -> Result<()> {
         );
     }
     for s in &file.skipped {
-        eprintln!("warning: {}: line {} skipped: {}", path.display(), s.line, s.reason);
+        eprintln!(
+            "warning: {}: line {} skipped: {}",
+            path.display(),
+            s.line,
+            s.reason
+        );
     }
     Ok(())
 }

@@ -63,7 +63,9 @@ fn table(statuses: &[NetworkStatus]) -> String {
         let auto = if s.autostart { "yes" } else { "no" };
         let mode = def.map_or("?", |d| d.mode_name());
         let bridge = def.and_then(|d| d.bridge_name()).unwrap_or("-");
-        let ipv4 = def.and_then(|d| d.ipv4()).map_or("-".to_owned(), |n| n.to_string());
+        let ipv4 = def
+            .and_then(|d| d.ipv4())
+            .map_or("-".to_owned(), |n| n.to_string());
         let drift = match (&s.def, s.drift.is_empty()) {
             (Err(e), _) => format!("definition unreadable: {e}"),
             (Ok(_), true) => String::new(),

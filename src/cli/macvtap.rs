@@ -17,7 +17,10 @@ pub async fn attach(
     if json {
         println!("{}", serde_json::to_string_pretty(&att)?);
     } else {
-        println!("{} created on {} ({} mode), mac {}", att.ifname, att.parent, att.mode, att.mac);
+        println!(
+            "{} created on {} ({} mode), mac {}",
+            att.ifname, att.parent, att.mode, att.mac
+        );
         println!("{}", att.tap_device);
         println!("qemu: {}", att.qemu_args());
     }

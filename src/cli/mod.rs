@@ -43,7 +43,11 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         }
         Command::AutostartAll => autostart_all(&backend).await,
         Command::Create(args) => create(&backend, args).await,
-        Command::Start { name, dry_run, json } => start(&backend, &name, dry_run, json).await,
+        Command::Start {
+            name,
+            dry_run,
+            json,
+        } => start(&backend, &name, dry_run, json).await,
         Command::Stop { name } => {
             let nl = connect().await?;
             backend.stop(nl, &name).await?;
@@ -51,16 +55,21 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             Ok(())
         }
         Command::Leases { name, json } => leases::run(&backend, &name, json),
-        Command::Attach { network, name, mac, json } => {
-            macvtap::attach(&backend, &network, name, mac, json).await
-        }
+        Command::Attach {
+            network,
+            name,
+            mac,
+            json,
+        } => macvtap::attach(&backend, &network, name, mac, json).await,
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
         Command::Doctor { json } => doctor::run(&backend, json).await,
     }
 }
 
 async fn connect() -> Result<Netlink> {
-    Netlink::connect().await.wrap_err("cannot open a netlink connection")
+    Netlink::connect()
+        .await
+        .wrap_err("cannot open a netlink connection")
 }
 
 /// Interface names and taken subnets of the host, for defaults and validation.
@@ -101,8 +110,15 @@ async fn create(backend: &Backend, a: CreateArgs) -> Result<()> {
     let facts = observe_facts().await?;
     let def = backend.create(&req, &facts)?;
     let net = def.ipv4().map(|n| format!(" {n}")).unwrap_or_default();
-    let bridge = def.bridge_name().map(|b| format!(" on {b}")).unwrap_or_default();
-    println!("Network {} defined ({}{net}{bridge})", def.name, def.mode_name());
+    let bridge = def
+        .bridge_name()
+        .map(|b| format!(" on {b}"))
+        .unwrap_or_default();
+    println!(
+        "Network {} defined ({}{net}{bridge})",
+        def.name,
+        def.mode_name()
+    );
     if a.start {
         start(backend, &def.name, false, false).await?;
     }
@@ -122,7 +138,9 @@ async fn start(backend: &Backend, name: &str, dry_run: bool, json: bool) -> Resu
         }
         return Ok(());
     }
-    let plan = backend.start(nl, name, Faults::from_env(), |_, _| {}).await?;
+    let plan = backend
+        .start(nl, name, Faults::from_env(), |_, _| {})
+        .await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else if plan.steps.is_empty() {

@@ -48,14 +48,24 @@ pub struct ApplyError {
 
 impl fmt::Display for ApplyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "step {} ({}) failed: {}", self.index + 1, self.step, self.error)?;
+        write!(
+            f,
+            "step {} ({}) failed: {}",
+            self.index + 1,
+            self.step,
+            self.error
+        )?;
         if self.rolled_back.is_empty() {
             write!(f, "; nothing had been changed")?;
         } else {
             write!(f, "; rolled back: {}", self.rolled_back.join(", "))?;
         }
         if !self.rollback_failures.is_empty() {
-            write!(f, "; ROLLBACK INCOMPLETE: {}", self.rollback_failures.join("; "))?;
+            write!(
+                f,
+                "; ROLLBACK INCOMPLETE: {}",
+                self.rollback_failures.join("; ")
+            )?;
         }
         Ok(())
     }
@@ -131,7 +141,10 @@ pub struct RealHost {
 /// Whether an error says the thing to remove is already gone.
 fn already_gone(e: &HostError) -> bool {
     matches!(e, HostError::NoSuchDevice { .. })
-        || matches!(e.errno(), Some(libc::EADDRNOTAVAIL) | Some(libc::ESRCH) | Some(libc::ENOENT))
+        || matches!(
+            e.errno(),
+            Some(libc::EADDRNOTAVAIL) | Some(libc::ESRCH) | Some(libc::ENOENT)
+        )
 }
 
 impl StepRunner for RealHost {
@@ -144,12 +157,18 @@ impl StepRunner for RealHost {
         let r: Result<(), String> = match step {
             Step::CheckLink { name, want_bridge } => check_link(nl, name, *want_bridge).await,
             Step::CreateBridge(b) => nl.create_bridge(b).await.map_err(|e| e.to_string()),
-            Step::DeleteLink { name } => gone_ok(nl.delete_link(name).await).map_err(|e| e.to_string()),
+            Step::DeleteLink { name } => {
+                gone_ok(nl.delete_link(name).await).map_err(|e| e.to_string())
+            }
             Step::SetSysctl { key, value, .. } => {
                 sysctl::write_sysctl(key, value).map_err(|e| e.to_string())
             }
-            Step::AddAddress { dev, addr } => nl.add_addr(dev, *addr).await.map_err(|e| e.to_string()),
-            Step::DelAddress { dev, addr } => gone_ok(nl.del_addr(dev, *addr).await).map_err(|e| e.to_string()),
+            Step::AddAddress { dev, addr } => {
+                nl.add_addr(dev, *addr).await.map_err(|e| e.to_string())
+            }
+            Step::DelAddress { dev, addr } => {
+                gone_ok(nl.del_addr(dev, *addr).await).map_err(|e| e.to_string())
+            }
             Step::LinkUp { dev } => nl.set_up(dev).await.map_err(|e| e.to_string()),
             Step::LinkDown { dev } => gone_ok(nl.set_down(dev).await).map_err(|e| e.to_string()),
             Step::AddRoute { dest, gateway, dev } => nl
@@ -157,16 +176,19 @@ impl StepRunner for RealHost {
                 .await
                 .map_err(|e| e.to_string()),
             Step::DelRoute { dest, gateway, dev } => {
-                gone_ok(nl.del_route(*dest, Some(*gateway), Some(dev)).await).map_err(|e| e.to_string())
+                gone_ok(nl.del_route(*dest, Some(*gateway), Some(dev)).await)
+                    .map_err(|e| e.to_string())
             }
             Step::LoadFirewall { script, .. } => nft::load(script).map_err(|e| e.to_string()),
             Step::WriteFile { path, contents } => {
                 store::write_atomic(path, contents.as_bytes()).map_err(|e| e.to_string())
             }
-            Step::RemoveFile { path } => store::remove_durable(path).map(|_| ()).map_err(|e| e.to_string()),
-            Step::StartDnsmasq { conf, pid_file, .. } => {
-                dnsmasq::start(conf, pid_file).map(|_| ()).map_err(|e| e.to_string())
-            }
+            Step::RemoveFile { path } => store::remove_durable(path)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Step::StartDnsmasq { conf, pid_file, .. } => dnsmasq::start(conf, pid_file)
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
             Step::StopDnsmasq { pid_file, .. } => {
                 let conf = pid_file.with_extension("conf");
                 dnsmasq::stop(pid_file, &conf).map_err(|e| e.to_string())

@@ -151,7 +151,8 @@ fn shape(def: &mut NetworkDef, kind: Kind, req: &CreateRequest, out: &mut Proble
             def.forward = forward;
             def.bridge = Some(BridgeDef {
                 name: req.bridge.clone(),
-                stp: req.stp,
+                // Off unless asked: with STP a new port waits before it forwards.
+                stp: Some(req.stp.unwrap_or(false)),
                 ..BridgeDef::default()
             });
             if !req.devs.is_empty() {

@@ -76,14 +76,24 @@ fn render_input(out: &mut String, nets: &[&FirewallNet]) {
     out.push_str("  chain input {\n    type filter hook input priority filter; policy accept;\n");
     for n in nets.iter().filter(|n| n.serves_dhcp_dns) {
         let br = quoted(&n.bridge);
-        let _ = writeln!(out, "    iifname {br} udp dport {{ 53, 67, 547 }} accept comment {}", quoted(&n.name));
-        let _ = writeln!(out, "    iifname {br} tcp dport 53 accept comment {}", quoted(&n.name));
+        let _ = writeln!(
+            out,
+            "    iifname {br} udp dport {{ 53, 67, 547 }} accept comment {}",
+            quoted(&n.name)
+        );
+        let _ = writeln!(
+            out,
+            "    iifname {br} tcp dport 53 accept comment {}",
+            quoted(&n.name)
+        );
     }
     out.push_str("  }\n");
 }
 
 fn render_forward(out: &mut String, nets: &[&FirewallNet]) {
-    out.push_str("  chain forward {\n    type filter hook forward priority filter; policy accept;\n");
+    out.push_str(
+        "  chain forward {\n    type filter hook forward priority filter; policy accept;\n",
+    );
     for n in nets {
         let br = quoted(&n.bridge);
         let tag = quoted(&n.name);
@@ -120,17 +130,35 @@ fn forward_subnets(out: &mut String, n: &FirewallNet) {
         let (odev, idev) = (dev_match("oifname", n), dev_match("iifname", n));
         let nat_like = n.mode == FirewallMode::Nat && (fam == "ip" || n.nat_ipv6);
         // Return traffic only for NAT; routed subnets are reachable both ways.
-        let state = if nat_like { "ct state established,related " } else { "" };
-        let _ = writeln!(out, "    iifname {br} {odev}{fam} saddr {net} accept comment {tag}");
-        let _ = writeln!(out, "    {idev}oifname {br} {fam} daddr {net} {state}accept comment {tag}");
+        let state = if nat_like {
+            "ct state established,related "
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "    iifname {br} {odev}{fam} saddr {net} accept comment {tag}"
+        );
+        let _ = writeln!(
+            out,
+            "    {idev}oifname {br} {fam} daddr {net} {state}accept comment {tag}"
+        );
     }
 }
 
 fn render_postrouting(out: &mut String, nets: &[&FirewallNet]) {
-    out.push_str("  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n");
+    out.push_str(
+        "  chain postrouting {\n    type nat hook postrouting priority srcnat; policy accept;\n",
+    );
     for n in nets.iter().filter(|n| n.mode == FirewallMode::Nat) {
         for net in &n.ipv4 {
-            masquerade(out, n, "ip", &net.trunc().to_string(), &["224.0.0.0/24", "255.255.255.255/32"]);
+            masquerade(
+                out,
+                n,
+                "ip",
+                &net.trunc().to_string(),
+                &["224.0.0.0/24", "255.255.255.255/32"],
+            );
         }
         if n.nat_ipv6 {
             for net in &n.ipv6 {
@@ -145,13 +173,23 @@ fn masquerade(out: &mut String, n: &FirewallNet, fam: &str, net: &str, keep: &[&
     let tag = quoted(&n.name);
     // Multicast and broadcast leave un-NATed, as libvirt keeps them.
     for dst in keep {
-        let _ = writeln!(out, "    {fam} saddr {net} {fam} daddr {dst} return comment {tag}");
+        let _ = writeln!(
+            out,
+            "    {fam} saddr {net} {fam} daddr {dst} return comment {tag}"
+        );
     }
     let (lo, hi) = n.nat_ports;
     let (plain, ported) = match (fam, n.nat_addresses) {
         ("ip", Some((start, end))) => {
-            let range = if start == end { start.to_string() } else { format!("{start}-{end}") };
-            (format!("snat ip to {range}"), format!("snat ip to {range}:{lo}-{hi}"))
+            let range = if start == end {
+                start.to_string()
+            } else {
+                format!("{start}-{end}")
+            };
+            (
+                format!("snat ip to {range}"),
+                format!("snat ip to {range}:{lo}-{hi}"),
+            )
         }
         _ => ("masquerade".to_owned(), format!("masquerade to :{lo}-{hi}")),
     };

@@ -1,8 +1,8 @@
 //! Pure planning: desired definitions and observed host state become ordered steps with undo,
 //! plus the texts of generated configuration (nftables table, dnsmasq config).
 
-pub mod firewall;
 pub mod dnsmasq;
+pub mod firewall;
 pub mod start;
 pub mod steps;
 

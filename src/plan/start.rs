@@ -53,9 +53,24 @@ pub fn firewall_net(def: &NetworkDef, bridge: &str) -> Option<FirewallNet> {
         name: def.name.clone(),
         bridge: bridge.to_owned(),
         mode,
-        ipv4: nets.clone().filter_map(|n| match n { IpNet::V4(v) => Some(v), _ => None }).collect(),
-        ipv6: nets.filter_map(|n| match n { IpNet::V6(v) => Some(v), _ => None }).collect(),
-        forward_dev: def.forward.as_ref().and_then(|f| f.dev()).map(str::to_owned),
+        ipv4: nets
+            .clone()
+            .filter_map(|n| match n {
+                IpNet::V4(v) => Some(v),
+                _ => None,
+            })
+            .collect(),
+        ipv6: nets
+            .filter_map(|n| match n {
+                IpNet::V6(v) => Some(v),
+                _ => None,
+            })
+            .collect(),
+        forward_dev: def
+            .forward
+            .as_ref()
+            .and_then(|f| f.dev())
+            .map(str::to_owned),
         nat_ipv6: nat.and_then(|n| n.ipv6) == Some(true),
         nat_addresses: nat.and_then(|n| n.addresses),
         nat_ports: nat.and_then(|n| n.ports).unwrap_or((1024, 65535)),
@@ -64,16 +79,29 @@ pub fn firewall_net(def: &NetworkDef, bridge: &str) -> Option<FirewallNet> {
 }
 
 /// Plans `start` for `def`.
-pub fn plan_start(def: &NetworkDef, obs: &Observed, paths: &DnsmasqPaths) -> Result<Plan, PlanError> {
+pub fn plan_start(
+    def: &NetworkDef,
+    obs: &Observed,
+    paths: &DnsmasqPaths,
+) -> Result<Plan, PlanError> {
     let mut steps = Vec::new();
     if def.uses_own_bridge() {
         own_bridge_steps(def, obs, paths, &mut steps)?;
     } else if def.is_host_bridge() {
-        let name = def.bridge_name().expect("is_host_bridge checked the name").to_owned();
-        steps.push(Step::CheckLink { name, want_bridge: true });
+        let name = def
+            .bridge_name()
+            .expect("is_host_bridge checked the name")
+            .to_owned();
+        steps.push(Step::CheckLink {
+            name,
+            want_bridge: true,
+        });
     } else if def.is_macvtap() {
         for dev in def.forward.iter().flat_map(|f| f.interfaces.iter()) {
-            steps.push(Step::CheckLink { name: dev.clone(), want_bridge: false });
+            steps.push(Step::CheckLink {
+                name: dev.clone(),
+                want_bridge: false,
+            });
         }
     } else {
         return Err(PlanError::Unsupported {
@@ -81,7 +109,10 @@ pub fn plan_start(def: &NetworkDef, obs: &Observed, paths: &DnsmasqPaths) -> Res
             mode: def.mode_name().to_owned(),
         });
     }
-    Ok(Plan { network: def.name.clone(), steps })
+    Ok(Plan {
+        network: def.name.clone(),
+        steps,
+    })
 }
 
 fn own_bridge_steps(
@@ -90,7 +121,9 @@ fn own_bridge_steps(
     paths: &DnsmasqPaths,
     steps: &mut Vec<Step>,
 ) -> Result<(), PlanError> {
-    let bridge = def.bridge_name().ok_or_else(|| PlanError::NoBridgeName(def.name.clone()))?;
+    let bridge = def
+        .bridge_name()
+        .ok_or_else(|| PlanError::NoBridgeName(def.name.clone()))?;
     let existing = obs.host.link_by_name(bridge);
     if existing.is_some_and(|l| l.kind != LinkKind::Bridge) {
         return Err(PlanError::NotABridge(bridge.to_owned()));
@@ -101,13 +134,16 @@ fn own_bridge_steps(
             mac: def.mac.map(|m| m.0),
             mtu: def.mtu,
             stp: def.stp(),
-            forward_delay_cs: u32::try_from(def.delay_secs().saturating_mul(100)).unwrap_or(u32::MAX),
+            forward_delay_cs: u32::try_from(def.delay_secs().saturating_mul(100))
+                .unwrap_or(u32::MAX),
         }));
         bridge_ipv6_sysctls(def, obs, bridge, steps);
     }
     address_steps(def, obs, bridge, steps);
     if !existing.is_some_and(|l| l.admin_up) {
-        steps.push(Step::LinkUp { dev: bridge.to_owned() });
+        steps.push(Step::LinkUp {
+            dev: bridge.to_owned(),
+        });
     }
     route_steps(def, obs, bridge, steps);
     forwarding_steps(def, obs, steps);
@@ -144,28 +180,40 @@ fn address_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Vec
         .unwrap_or_default();
     for net in def.ips.iter().filter_map(|ip| ip.net()) {
         if !present.contains(&net) {
-            steps.push(Step::AddAddress { dev: bridge.to_owned(), addr: net });
+            steps.push(Step::AddAddress {
+                dev: bridge.to_owned(),
+                addr: net,
+            });
         }
     }
 }
 
 fn route_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Vec<Step>) {
     for route in &def.routes {
-        let Some(dest) = route.net().map(|n| n.trunc()) else { continue };
+        let Some(dest) = route.net().map(|n| n.trunc()) else {
+            continue;
+        };
         let exists = obs
             .host
             .routes
             .iter()
             .any(|r| r.dest == dest && r.gateway == Some(route.gateway));
         if !exists {
-            steps.push(Step::AddRoute { dest, gateway: route.gateway, dev: bridge.to_owned() });
+            steps.push(Step::AddRoute {
+                dest,
+                gateway: route.gateway,
+                dev: bridge.to_owned(),
+            });
         }
     }
 }
 
 /// Whether a network of this definition forwards traffic off its bridge.
 pub fn forwards(def: &NetworkDef) -> bool {
-    matches!(def.mode(), Some(ForwardMode::Nat | ForwardMode::Route | ForwardMode::Open))
+    matches!(
+        def.mode(),
+        Some(ForwardMode::Nat | ForwardMode::Route | ForwardMode::Open)
+    )
 }
 
 /// The forwarding sysctls this network needs: IPv4 always, IPv6 when it has IPv6 addresses.
@@ -185,22 +233,35 @@ pub const IPV6_FORWARD: &str = "net.ipv6.conf.all.forwarding";
 
 fn forwarding_steps(def: &NetworkDef, obs: &Observed, steps: &mut Vec<Step>) {
     for key in forwarding_keys(def) {
-        let on = if key == IPV4_FORWARD { obs.ipv4_forward } else { obs.ipv6_forward };
+        let on = if key == IPV4_FORWARD {
+            obs.ipv4_forward
+        } else {
+            obs.ipv6_forward
+        };
         if on == Some(false) {
-            steps.push(Step::SetSysctl { key: key.into(), value: "1".into(), previous: "0".into() });
+            steps.push(Step::SetSysctl {
+                key: key.into(),
+                value: "1".into(),
+                previous: "0".into(),
+            });
         }
     }
 }
 
 fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Vec<Step>) {
-    let Some(entry) = firewall_net(def, bridge) else { return };
+    let Some(entry) = firewall_net(def, bridge) else {
+        return;
+    };
     if obs.firewall_networks.contains(&def.name) {
         return;
     }
     let previous = render_table(obs.other_firewall);
     let mut all = obs.other_firewall.to_vec();
     all.push(entry);
-    steps.push(Step::LoadFirewall { script: render_table(&all), previous });
+    steps.push(Step::LoadFirewall {
+        script: render_table(&all),
+        previous,
+    });
 }
 
 fn dnsmasq_steps(
@@ -219,7 +280,10 @@ fn dnsmasq_steps(
         (&paths.addn_hosts, files.addn_hosts),
         (&paths.conf, files.conf),
     ] {
-        steps.push(Step::WriteFile { path: path.clone(), contents });
+        steps.push(Step::WriteFile {
+            path: path.clone(),
+            contents,
+        });
     }
     steps.push(Step::StartDnsmasq {
         network: def.name.clone(),
@@ -242,8 +306,15 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
     for step in started.steps.iter().rev() {
         let undo = match step {
             Step::AddAddress { dev, .. } | Step::LinkUp { dev } | Step::AddRoute { dev, .. }
-                if on_deleted_bridge(dev) => continue,
-            Step::SetSysctl { key, .. } if deleted_bridge.is_some_and(|b| key.contains(&format!(".{b}."))) => continue,
+                if on_deleted_bridge(dev) =>
+            {
+                continue
+            }
+            Step::SetSysctl { key, .. }
+                if deleted_bridge.is_some_and(|b| key.contains(&format!(".{b}."))) =>
+            {
+                continue
+            }
             Step::SetSysctl { key, .. } if still_needed.contains(key.as_str()) => continue,
             Step::LoadFirewall { .. } => Some(Step::LoadFirewall {
                 script: render_table(obs.other_firewall),
@@ -254,7 +325,10 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
         };
         steps.extend(undo);
     }
-    Plan { network: started.network.clone(), steps }
+    Plan {
+        network: started.network.clone(),
+        steps,
+    }
 }
 
 /// What differs between a network recorded active and the host (pure): one line per problem.
@@ -269,7 +343,9 @@ pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
         }
         return drift;
     }
-    let Some(bridge) = def.bridge_name() else { return drift };
+    let Some(bridge) = def.bridge_name() else {
+        return drift;
+    };
     match obs.host.link_by_name(bridge) {
         None => drift.push(format!("bridge {bridge} is missing")),
         Some(link) => {
@@ -291,7 +367,11 @@ pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
         drift.push("dnsmasq is not running".to_owned());
     }
     for key in forwarding_keys(def) {
-        let on = if key == IPV4_FORWARD { obs.ipv4_forward } else { obs.ipv6_forward };
+        let on = if key == IPV4_FORWARD {
+            obs.ipv4_forward
+        } else {
+            obs.ipv6_forward
+        };
         if on == Some(false) {
             drift.push(format!("{key} is off"));
         }

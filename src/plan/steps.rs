@@ -23,24 +23,66 @@ pub struct BridgeSpec {
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
     /// Check that a link exists (host-bridge and macvtap networks); changes nothing.
-    CheckLink { name: String, want_bridge: bool },
+    CheckLink {
+        name: String,
+        want_bridge: bool,
+    },
     CreateBridge(BridgeSpec),
-    DeleteLink { name: String },
+    DeleteLink {
+        name: String,
+    },
     /// Writes `value` to a sysctl; `previous` is what the undo writes back.
-    SetSysctl { key: String, value: String, previous: String },
-    AddAddress { dev: String, addr: IpNet },
-    DelAddress { dev: String, addr: IpNet },
-    LinkUp { dev: String },
-    LinkDown { dev: String },
-    AddRoute { dest: IpNet, gateway: IpAddr, dev: String },
-    DelRoute { dest: IpNet, gateway: IpAddr, dev: String },
+    SetSysctl {
+        key: String,
+        value: String,
+        previous: String,
+    },
+    AddAddress {
+        dev: String,
+        addr: IpNet,
+    },
+    DelAddress {
+        dev: String,
+        addr: IpNet,
+    },
+    LinkUp {
+        dev: String,
+    },
+    LinkDown {
+        dev: String,
+    },
+    AddRoute {
+        dest: IpNet,
+        gateway: IpAddr,
+        dev: String,
+    },
+    DelRoute {
+        dest: IpNet,
+        gateway: IpAddr,
+        dev: String,
+    },
     /// Replaces our nftables table with `script` (one atomic transaction); the undo loads
     /// `previous`, the script of the table as it was.
-    LoadFirewall { script: String, previous: String },
-    WriteFile { path: PathBuf, contents: String },
-    RemoveFile { path: PathBuf },
-    StartDnsmasq { network: String, conf: PathBuf, pid_file: PathBuf },
-    StopDnsmasq { network: String, pid_file: PathBuf },
+    LoadFirewall {
+        script: String,
+        previous: String,
+    },
+    WriteFile {
+        path: PathBuf,
+        contents: String,
+    },
+    RemoveFile {
+        path: PathBuf,
+    },
+    StartDnsmasq {
+        network: String,
+        conf: PathBuf,
+        pid_file: PathBuf,
+    },
+    StopDnsmasq {
+        network: String,
+        pid_file: PathBuf,
+    },
 }
 
 impl Step {
@@ -49,15 +91,27 @@ impl Step {
         use Step::*;
         Some(match self {
             CheckLink { .. } => return None,
-            CreateBridge(spec) => DeleteLink { name: spec.name.clone() },
+            CreateBridge(spec) => DeleteLink {
+                name: spec.name.clone(),
+            },
             DeleteLink { .. } => return None,
-            SetSysctl { key, value, previous } => SetSysctl {
+            SetSysctl {
+                key,
+                value,
+                previous,
+            } => SetSysctl {
                 key: key.clone(),
                 value: previous.clone(),
                 previous: value.clone(),
             },
-            AddAddress { dev, addr } => DelAddress { dev: dev.clone(), addr: *addr },
-            DelAddress { dev, addr } => AddAddress { dev: dev.clone(), addr: *addr },
+            AddAddress { dev, addr } => DelAddress {
+                dev: dev.clone(),
+                addr: *addr,
+            },
+            DelAddress { dev, addr } => AddAddress {
+                dev: dev.clone(),
+                addr: *addr,
+            },
             LinkUp { dev } => LinkDown { dev: dev.clone() },
             LinkDown { dev } => LinkUp { dev: dev.clone() },
             AddRoute { dest, gateway, dev } => DelRoute {
@@ -76,7 +130,9 @@ impl Step {
             },
             WriteFile { path, .. } => RemoveFile { path: path.clone() },
             RemoveFile { .. } => return None,
-            StartDnsmasq { network, pid_file, .. } => StopDnsmasq {
+            StartDnsmasq {
+                network, pid_file, ..
+            } => StopDnsmasq {
                 network: network.clone(),
                 pid_file: pid_file.clone(),
             },
@@ -118,7 +174,10 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use Step::*;
         match self {
-            CheckLink { name, want_bridge: true } => write!(f, "check that bridge {name} exists"),
+            CheckLink {
+                name,
+                want_bridge: true,
+            } => write!(f, "check that bridge {name} exists"),
             CheckLink { name, .. } => write!(f, "check that interface {name} exists"),
             CreateBridge(b) => {
                 write!(f, "create bridge {}", b.name)?;
@@ -132,14 +191,20 @@ impl fmt::Display for Step {
                 write!(f, " stp {stp} forward-delay {}cs", b.forward_delay_cs)
             }
             DeleteLink { name } => write!(f, "delete link {name}"),
-            SetSysctl { key, value, previous } => {
+            SetSysctl {
+                key,
+                value,
+                previous,
+            } => {
                 write!(f, "sysctl {key}={value} (was {previous})")
             }
             AddAddress { dev, addr } => write!(f, "add address {addr} to {dev}"),
             DelAddress { dev, addr } => write!(f, "remove address {addr} from {dev}"),
             LinkUp { dev } => write!(f, "set {dev} up"),
             LinkDown { dev } => write!(f, "set {dev} down"),
-            AddRoute { dest, gateway, dev } => write!(f, "add route {dest} via {gateway} dev {dev}"),
+            AddRoute { dest, gateway, dev } => {
+                write!(f, "add route {dest} via {gateway} dev {dev}")
+            }
             DelRoute { dest, gateway, dev } => {
                 write!(f, "remove route {dest} via {gateway} dev {dev}")
             }

@@ -27,12 +27,20 @@ pub struct PtyApp {
 impl PtyApp {
     /// Starts `cmd` with its stdin/stdout/stderr on a new pty of `cols`×`rows`.
     pub fn spawn(mut cmd: Command, cols: u16, rows: u16) -> PtyApp {
-        let size = Winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+        let size = Winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
         let pty = openpty(Some(&size), None).expect("openpty");
         let slave: OwnedFd = pty.slave;
         let slave_fd = slave.as_raw_fd();
         let stdio = || Stdio::from(slave.try_clone().expect("dup pty slave"));
-        cmd.stdin(stdio()).stdout(stdio()).stderr(stdio()).env("TERM", "xterm-256color");
+        cmd.stdin(stdio())
+            .stdout(stdio())
+            .stderr(stdio())
+            .env("TERM", "xterm-256color");
         // SAFETY: only async-signal-safe calls between fork and exec (setsid, ioctl).
         unsafe {
             cmd.pre_exec(move || {
@@ -60,7 +68,12 @@ impl PtyApp {
                 r.lock().expect("raw").extend_from_slice(&buf[..n]);
             }
         });
-        PtyApp { child, master, parser, raw }
+        PtyApp {
+            child,
+            master,
+            parser,
+            raw,
+        }
     }
 
     /// The screen as text, one line per row.
@@ -90,7 +103,9 @@ impl PtyApp {
 
     /// Types `keys` (raw bytes: "q", "\r", "\x1b" …).
     pub fn send(&mut self, keys: &str) {
-        self.master.write_all(keys.as_bytes()).expect("write to pty");
+        self.master
+            .write_all(keys.as_bytes())
+            .expect("write to pty");
         self.master.flush().expect("flush pty");
     }
 

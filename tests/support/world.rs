@@ -29,13 +29,44 @@ impl World {
         let host = TestNetns::new(tag)?;
         let up = NetnsGuard::create(&format!("{tag}u")).expect("upstream namespace");
         let (h, u) = (host.name().to_owned(), up.name().to_owned());
-        run_ok("ip", &["-n", &h, "link", "add", "uplink", "type", "veth", "peer", "name", "eth0", "netns", &u]);
-        run_ok("ip", &["-n", &h, "addr", "add", &format!("{UPLINK_HOST}/24"), "dev", "uplink"]);
+        run_ok(
+            "ip",
+            &[
+                "-n", &h, "link", "add", "uplink", "type", "veth", "peer", "name", "eth0", "netns",
+                &u,
+            ],
+        );
+        run_ok(
+            "ip",
+            &[
+                "-n",
+                &h,
+                "addr",
+                "add",
+                &format!("{UPLINK_HOST}/24"),
+                "dev",
+                "uplink",
+            ],
+        );
         run_ok("ip", &["-n", &h, "link", "set", "uplink", "up"]);
-        run_ok("ip", &["-n", &u, "addr", "add", &format!("{UPSTREAM}/24"), "dev", "eth0"]);
+        run_ok(
+            "ip",
+            &[
+                "-n",
+                &u,
+                "addr",
+                "add",
+                &format!("{UPSTREAM}/24"),
+                "dev",
+                "eth0",
+            ],
+        );
         run_ok("ip", &["-n", &u, "link", "set", "eth0", "up"]);
         run_ok("ip", &["-n", &u, "link", "set", "lo", "up"]);
-        run_ok("ip", &["-n", &h, "route", "add", "default", "via", UPSTREAM]);
+        run_ok(
+            "ip",
+            &["-n", &h, "route", "add", "default", "via", UPSTREAM],
+        );
         let home = tempfile::tempdir().expect("home");
         Some(World { host, up, home })
     }
@@ -53,10 +84,24 @@ impl World {
 
     pub fn sy_command(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = std::process::Command::new("ip");
-        cmd.args(["netns", "exec", self.host.name(), env!("CARGO_BIN_EXE_switchyard"), "--home"])
-            .arg(self.home.path())
-            .args(args);
+        cmd.args([
+            "netns",
+            "exec",
+            self.host.name(),
+            env!("CARGO_BIN_EXE_switchyard"),
+            "--home",
+        ])
+        .arg(self.home.path())
+        .args(args);
         cmd
+    }
+
+    /// Whether a link of this name exists in the host namespace.
+    pub fn link_exists(&self, name: &str) -> bool {
+        std::process::Command::new("ip")
+            .args(["-n", self.host.name(), "link", "show", name])
+            .output()
+            .is_ok_and(|o| o.status.success())
     }
 
     /// Runs switchyard and insists it succeeded, returning stdout.
@@ -79,15 +124,26 @@ impl World {
             full.extend_from_slice(args);
             stdout(&run_ok("ip", &full))
         };
-        let nft = stdout(&run_ok("ip", &["netns", "exec", h, "nft", "list", "ruleset"]));
-        let fwd = stdout(&run_ok("ip", &["netns", "exec", h, "cat", "/proc/sys/net/ipv4/ip_forward"]));
+        let nft = stdout(&run_ok(
+            "ip",
+            &["netns", "exec", h, "nft", "list", "ruleset"],
+        ));
+        let fwd = stdout(&run_ok(
+            "ip",
+            &["netns", "exec", h, "cat", "/proc/sys/net/ipv4/ip_forward"],
+        ));
         let files = std::fs::read_dir(self.home.path().join("run"))
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect::<Vec<_>>())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+            })
             .unwrap_or_default();
         format!(
             "# link\n{}# addr\n{}# route\n{}# route6\n{}# nft\n{nft}# ip_forward {fwd}# dnsmasq {:?}\n# run files {files:?}\n",
             ip(&["-d", "link"]),
-            ip(&["addr"]),
+            // IPv6 duplicate address detection may still be running on the uplink.
+            ip(&["addr"]).replace(" tentative", ""),
             ip(&["route"]),
             ip(&["-6", "route"]),
             self.dnsmasq_pids(),
@@ -97,13 +153,18 @@ impl World {
     /// Pids of dnsmasq processes whose command line names this world's home.
     pub fn dnsmasq_pids(&self) -> Vec<u32> {
         let home = self.home.path().to_string_lossy().into_owned();
-        let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
         let mut pids: Vec<u32> = dir
             .filter_map(|e| e.ok())
             .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
             .filter(|pid| {
                 std::fs::read(format!("/proc/{pid}/cmdline"))
-                    .map(|c| String::from_utf8_lossy(&c).contains(&home) && String::from_utf8_lossy(&c).contains("dnsmasq"))
+                    .map(|c| {
+                        String::from_utf8_lossy(&c).contains(&home)
+                            && String::from_utf8_lossy(&c).contains("dnsmasq")
+                    })
                     .unwrap_or(false)
             })
             .collect();
@@ -126,7 +187,10 @@ impl World {
     pub fn drift_of(&self, network: &str) -> Vec<String> {
         let list: serde_json::Value =
             serde_json::from_str(&self.sy_ok(&["list", "--all", "--json"])).expect("json");
-        let net = list.as_array().and_then(|a| a.iter().find(|n| n["name"] == network)).cloned();
+        let net = list
+            .as_array()
+            .and_then(|a| a.iter().find(|n| n["name"] == network))
+            .cloned();
         net.and_then(|n| n["drift"].as_array().cloned())
             .unwrap_or_default()
             .iter()
@@ -143,10 +207,13 @@ impl World {
                 self.up
                     .run(move || {
                         let sock = UdpSocket::bind((UPSTREAM, 9000)).expect("bind upstream");
-                        sock.set_read_timeout(Some(Duration::from_secs(2))).expect("timeout");
+                        sock.set_read_timeout(Some(Duration::from_secs(2)))
+                            .expect("timeout");
                         tx.send(()).expect("signal");
                         let mut buf = [0u8; 64];
-                        sock.recv_from(&mut buf).ok().map(|(_, from)| from.ip().to_string())
+                        sock.recv_from(&mut buf)
+                            .ok()
+                            .map(|(_, from)| from.ip().to_string())
                     })
                     .expect("enter upstream")
             });
@@ -178,10 +245,26 @@ pub fn dhcp(guest: &Guest, hostname: &str) -> Option<String> {
     let dir = tempfile::tempdir().expect("script dir");
     let script = dir.path().join("udhcpc.sh");
     std::fs::write(&script, UDHCPC_SCRIPT).expect("write script");
-    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
     let lease_out = dir.path().join("lease");
     let out = std::process::Command::new("ip")
-        .args(["netns", "exec", guest.netns().name(), "busybox", "udhcpc", "-i", "eth0", "-n", "-q", "-t", "8", "-T", "1", "-x"])
+        .args([
+            "netns",
+            "exec",
+            guest.netns().name(),
+            "busybox",
+            "udhcpc",
+            "-i",
+            "eth0",
+            "-n",
+            "-q",
+            "-t",
+            "8",
+            "-T",
+            "1",
+            "-x",
+        ])
         .arg(format!("hostname:{hostname}"))
         .arg("-s")
         .arg(&script)
@@ -192,10 +275,15 @@ pub fn dhcp(guest: &Guest, hostname: &str) -> Option<String> {
         eprintln!("udhcpc failed: {}", String::from_utf8_lossy(&out.stderr));
         return None;
     }
-    std::fs::read_to_string(&lease_out).ok().map(|s| s.trim().to_owned())
+    std::fs::read_to_string(&lease_out)
+        .ok()
+        .map(|s| s.trim().to_owned())
 }
 
 /// Whether `guest` gets an answer to one ping of `addr`.
 pub fn pings(guest: &Guest, addr: &str) -> bool {
-    guest.exec(&["busybox", "ping", "-c", "1", "-W", "2", addr]).status.success()
+    guest
+        .exec(&["busybox", "ping", "-c", "1", "-W", "2", addr])
+        .status
+        .success()
 }

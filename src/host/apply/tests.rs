@@ -29,9 +29,17 @@ fn plan() -> Plan {
                 stp: false,
                 forward_delay_cs: 0,
             }),
-            Step::AddAddress { dev: "sybr0".into(), addr: "10.0.0.1/24".parse().expect("net") },
-            Step::LinkUp { dev: "sybr0".into() },
-            Step::LoadFirewall { script: "new".into(), previous: "old".into() },
+            Step::AddAddress {
+                dev: "sybr0".into(),
+                addr: "10.0.0.1/24".parse().expect("net"),
+            },
+            Step::LinkUp {
+                dev: "sybr0".into(),
+            },
+            Step::LoadFirewall {
+                script: "new".into(),
+                previous: "old".into(),
+            },
         ],
     }
 }
@@ -47,14 +55,20 @@ fn run<F: std::future::Future>(f: F) -> F::Output {
 fn success_runs_every_step_in_order() {
     let mut fake = Fake::default();
     let mut seen = Vec::new();
-    run(apply(&mut fake, &plan(), Faults::default(), |i, _| seen.push(i))).expect("applies");
+    run(apply(&mut fake, &plan(), Faults::default(), |i, _| {
+        seen.push(i)
+    }))
+    .expect("applies");
     assert_eq!(seen, [0, 1, 2, 3]);
     assert_eq!(fake.ran.len(), 4);
 }
 
 #[test]
 fn failure_rolls_back_newest_first() {
-    let mut fake = Fake { fail_kinds: vec!["link-up"], ..Fake::default() };
+    let mut fake = Fake {
+        fail_kinds: vec!["link-up"],
+        ..Fake::default()
+    };
     let err = run(apply(&mut fake, &plan(), Faults::default(), |_, _| {})).expect_err("fails");
     assert_eq!(err.index, 2);
     assert_eq!(
@@ -67,7 +81,10 @@ fn failure_rolls_back_newest_first() {
         ]
     );
     let text = err.to_string();
-    assert!(text.starts_with("step 3 (set sybr0 up) failed: File exists"), "{text}");
+    assert!(
+        text.starts_with("step 3 (set sybr0 up) failed: File exists"),
+        "{text}"
+    );
     assert!(text.contains("rolled back: remove address"), "{text}");
 }
 
@@ -75,7 +92,10 @@ fn failure_rolls_back_newest_first() {
 fn injected_fault_at_each_step_leaves_nothing_behind() {
     for n in 1..=4 {
         let mut fake = Fake::default();
-        let faults = Faults { fail_step: Some(n), pause_step: None };
+        let faults = Faults {
+            fail_step: Some(n),
+            pause_step: None,
+        };
         let err = run(apply(&mut fake, &plan(), faults, |_, _| {})).expect_err("fails");
         assert_eq!(err.index, n - 1);
         // Every change made was undone: the log is do(1..n-1) then their undos.
@@ -85,9 +105,15 @@ fn injected_fault_at_each_step_leaves_nothing_behind() {
 
 #[test]
 fn firewall_undo_restores_the_previous_table() {
-    let step = Step::LoadFirewall { script: "new".into(), previous: "old".into() };
+    let step = Step::LoadFirewall {
+        script: "new".into(),
+        previous: "old".into(),
+    };
     assert_eq!(
         step.undo(),
-        Some(Step::LoadFirewall { script: "old".into(), previous: "new".into() })
+        Some(Step::LoadFirewall {
+            script: "old".into(),
+            previous: "new".into()
+        })
     );
 }

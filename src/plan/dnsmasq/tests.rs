@@ -58,6 +58,7 @@ fn which_networks_need_dnsmasq() {
     assert!(needs_dnsmasq(&nat));
     let no_ip = parse("<network><name>a</name><forward mode='nat'/></network>");
     assert!(!needs_dnsmasq(&no_ip));
-    let host_bridge = parse("<network><name>a</name><forward mode='bridge'/><bridge name='br0'/></network>");
+    let host_bridge =
+        parse("<network><name>a</name><forward mode='bridge'/><bridge name='br0'/></network>");
     assert!(!needs_dnsmasq(&host_bridge));
 }

@@ -27,7 +27,10 @@ fn nat_with_device_ipv6_and_address_range() {
     n.forward_dev = Some("eth1".into());
     n.ipv6 = vec!["fd00:1::1/64".parse().expect("v6")];
     n.nat_ipv6 = true;
-    n.nat_addresses = Some(("192.0.2.10".parse().expect("a"), "192.0.2.20".parse().expect("b")));
+    n.nat_addresses = Some((
+        "192.0.2.10".parse().expect("a"),
+        "192.0.2.20".parse().expect("b"),
+    ));
     n.nat_ports = (2000, 3000);
     insta::assert_snapshot!(render_table(&[n]));
 }

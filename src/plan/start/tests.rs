@@ -27,7 +27,10 @@ fn bridge_link(name: &str, up: bool) -> LinkInfo {
         oper_state: "up".into(),
         stats: None,
         macvtap_mode: None,
-        bridge: Some(BridgeAttrs { stp: false, forward_delay_cs: 0 }),
+        bridge: Some(BridgeAttrs {
+            stp: false,
+            forward_delay_cs: 0,
+        }),
         peer_netnsid: None,
     }
 }
@@ -57,13 +60,19 @@ fn repair_plans_only_what_is_missing() {
     let def = parse_network_xml(NAT).expect("parses");
     let mut host = HostState::default();
     host.links.push(bridge_link("sybr0", true));
-    host.addrs.push(AddrInfo { ifindex: 7, net: "192.168.100.1/24".parse().expect("net") });
+    host.addrs.push(AddrInfo {
+        ifindex: 7,
+        net: "192.168.100.1/24".parse().expect("net"),
+    });
     let fw: BTreeSet<String> = ["lab".to_owned()].into();
     let mut obs = observed(&host, &fw, false);
     obs.ipv4_forward = Some(true);
     let plan = plan_start(&def, &obs, &paths()).expect("plan");
     let kinds: Vec<&str> = plan.steps.iter().map(Step::kind).collect();
-    assert_eq!(kinds, ["write-file", "write-file", "write-file", "start-dnsmasq"]);
+    assert_eq!(
+        kinds,
+        ["write-file", "write-file", "write-file", "start-dnsmasq"]
+    );
     assert_eq!(detect_drift(&def, &obs), ["dnsmasq is not running"]);
 }
 
@@ -112,7 +121,10 @@ fn modes_without_a_bridge_of_their_own() {
     assert_eq!(plan.to_string(), " 1. check that bridge br0 exists\n");
     let plan = plan_start(&macvtap, &obs, &paths()).expect("plan");
     assert_eq!(plan.steps.len(), 2);
-    assert_eq!(detect_drift(&host_bridge, &obs), ["host bridge br0 is missing"]);
+    assert_eq!(
+        detect_drift(&host_bridge, &obs),
+        ["host bridge br0 is missing"]
+    );
 }
 
 #[test]
