@@ -497,3 +497,92 @@ fn schema_check_can_fail() {
         assert!(result.is_err(), "xmllint accepted an invalid mode");
     }
 }
+
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn field() -> impl Strategy<Value = Option<String>> {
+        let samples = prop::sample::select(vec![
+            "",
+            "none",
+            "off",
+            "auto",
+            "10.0.0.1/24",
+            "10.0.0.1/33",
+            "fd00::1/64",
+            "fd00::1/0",
+            "1.2.3.4/0",
+            "255.255.255.255/32",
+            "0.0.0.0/1",
+            "10.0.0.2-10.0.0.9",
+            "10.0.0.9-10.0.0.2",
+            "br0",
+            "eth0",
+            "a,b",
+            "a\nb",
+            "x/y",
+            "192.168.100.1/24",
+        ]);
+        prop_oneof![
+            Just(None),
+            samples.prop_map(|s| Some(s.to_string())),
+            ".{0,20}".prop_map(Some)
+        ]
+    }
+
+    fn request() -> impl Strategy<Value = CreateRequest> {
+        let modes = prop::sample::select(CREATE_MODES.to_vec()).prop_map(str::to_string);
+        let devs = prop::collection::vec(
+            prop::sample::select(vec!["eth0", "br0", "", "x y"]).prop_map(str::to_string),
+            0..3,
+        );
+        (
+            ".{0,10}",
+            modes,
+            (field(), field(), field(), field()),
+            (field(), field(), field()),
+            devs,
+            any::<Option<bool>>(),
+            any::<Option<u32>>(),
+        )
+            .prop_map(
+                |(
+                    name,
+                    mode,
+                    (bridge, ipv4, dhcp, ipv6),
+                    (forward_dev, domain, _),
+                    devs,
+                    stp,
+                    mtu,
+                )| CreateRequest {
+                    name,
+                    mode,
+                    bridge,
+                    ipv4,
+                    dhcp,
+                    ipv6,
+                    forward_dev,
+                    devs,
+                    domain,
+                    stp,
+                    mtu,
+                    autostart: false,
+                },
+            )
+    }
+
+    proptest! {
+        /// Whatever is typed, build_definition answers without panicking, and what it builds
+        /// formats to XML that parses back to the same definition.
+        #[test]
+        fn build_never_panics(r in request()) {
+            let others = [ok(&req("other", "nat"))];
+            if let Ok(def) = build_definition(&r, &others, &HostFacts::default(), &mut rng()) {
+                let xml = format_network_xml(&def);
+                prop_assert_eq!(parse_network_xml(&xml), Ok(def));
+            }
+        }
+    }
+}

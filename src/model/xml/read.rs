@@ -72,17 +72,31 @@ pub(super) fn read_network(root: &Node) -> Result<NetworkDef, XmlError> {
         .collect::<Result<_, _>>()?;
     def.dnsmasq_options = read_dnsmasq_options(&mut c, &prefixes)?;
     def.extra = c.finish();
+    check_dnsmasq_prefix(&def, root.line)?;
     Ok(def)
 }
 
-/// Prefixes bound to the dnsmasq namespace on `<network>`; their declarations are consumed
-/// (the writer declares `xmlns:dnsmasq` itself when there are options).
+/// Prefixes bound to the dnsmasq namespace on `<network>`. Declarations stay as unknown
+/// attributes (other elements may use them), except `xmlns:dnsmasq`, which the writer
+/// declares itself when there are options.
 fn dnsmasq_prefixes(c: &mut Cursor<'_>) -> Vec<String> {
     let decls = dnsmasq_decls(c.node_attrs());
-    for key in &decls {
-        c.attr(&format!("xmlns:{key}"));
+    if decls.iter().any(|p| p == "dnsmasq") {
+        c.attr("xmlns:dnsmasq");
     }
     decls
+}
+
+/// The writer puts options under the `dnsmasq` prefix; it must not mean anything else.
+fn check_dnsmasq_prefix(def: &NetworkDef, line: u32) -> Result<(), XmlError> {
+    let rebound = def.extra.attrs.iter().find(|(k, _)| k == "xmlns:dnsmasq");
+    match rebound {
+        Some((_, uri)) if !def.dnsmasq_options.is_empty() => Err(XmlError::new(
+            line,
+            format!("<network> binds the prefix 'dnsmasq' to '{uri}', but dnsmasq options need it for {DNSMASQ_NS}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn dnsmasq_decls(attrs: &[(String, String)]) -> Vec<String> {

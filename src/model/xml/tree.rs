@@ -51,6 +51,7 @@ pub(super) fn parse_tree(text: &str) -> Result<Node, XmlError> {
     let lines = Lines::new(text);
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Node> = Vec::new();
+    let mut scopes: Vec<Vec<String>> = Vec::new();
     let mut root: Option<Node> = None;
     loop {
         let line = lines.line(reader.buffer_position());
@@ -65,10 +66,17 @@ pub(super) fn parse_tree(text: &str) -> Result<Node, XmlError> {
                 if stack.len() >= MAX_DEPTH {
                     return Err(XmlError::new(line, "elements are nested too deeply"));
                 }
-                stack.push(start_node(&e, line)?);
+                let node = start_node(&e, line)?;
+                scopes.push(check_prefixes(&node, &scopes)?);
+                stack.push(node);
             }
-            Event::Empty(e) => attach(&mut stack, &mut root, start_node(&e, line)?)?,
+            Event::Empty(e) => {
+                let node = start_node(&e, line)?;
+                check_prefixes(&node, &scopes)?;
+                attach(&mut stack, &mut root, node)?;
+            }
             Event::End(_) => {
+                scopes.pop();
                 let node = stack
                     .pop()
                     .ok_or_else(|| XmlError::new(line, "unexpected end tag"))?;
@@ -129,6 +137,34 @@ fn start_node(e: &BytesStart<'_>, line: u32) -> Result<Node, XmlError> {
         children: Vec::new(),
         line,
     })
+}
+
+/// Namespace well-formedness: every prefix used on the element or its attributes must be
+/// declared here or on an ancestor. Returns the prefixes this element declares.
+fn check_prefixes(node: &Node, scopes: &[Vec<String>]) -> Result<Vec<String>, XmlError> {
+    let declared: Vec<String> = node
+        .attrs
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("xmlns:").map(str::to_string))
+        .collect();
+    let known = |p: &str| {
+        p == "xml"
+            || p == "xmlns"
+            || declared.iter().any(|d| d == p)
+            || scopes.iter().flatten().any(|d| d == p)
+    };
+    let names =
+        std::iter::once(node.name.as_str()).chain(node.attrs.iter().map(|(k, _)| k.as_str()));
+    for name in names {
+        if let Some((prefix, _)) = name.split_once(':').filter(|(p, _)| !known(p)) {
+            let msg = format!(
+                "<{}>: the namespace prefix '{prefix}' in '{name}' is not declared (add xmlns:{prefix}='…')",
+                node.name
+            );
+            return Err(XmlError::new(node.line, msg));
+        }
+    }
+    Ok(declared)
 }
 
 fn attach(stack: &mut [Node], root: &mut Option<Node>, node: Node) -> Result<(), XmlError> {
@@ -207,5 +243,12 @@ mod tests {
         assert!(parse_tree("<a/><b/>").is_err());
         assert!(parse_tree("<!DOCTYPE a><a/>").is_err());
         assert!(parse_tree("<a>&foo;</a>").is_err());
+        let err = parse_tree("<a>\n<p:b/></a>").expect_err("unbound prefix");
+        assert_eq!(err.line, 2, "{err}");
+        assert!(parse_tree("<a xmlns:p='urn:p'><p:b p:c='1'/></a>").is_ok());
+        assert!(
+            parse_tree("<a><b xmlns:p='urn:p'/><p:c/></a>").is_err(),
+            "declaration out of scope"
+        );
     }
 }
