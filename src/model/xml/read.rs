@@ -28,7 +28,7 @@ pub(super) fn read_network(root: &Node) -> Result<NetworkDef, XmlError> {
 /// `<network>` attributes, name, uuid, title, description, metadata.
 fn read_identity(c: &mut Cursor<'_>) -> Result<NetworkDef, XmlError> {
     Ok(NetworkDef {
-        ipv6: c.yes_no("ipv6")?.unwrap_or(false),
+        ipv6_no_gateway: c.yes_no("ipv6")?.unwrap_or(false),
         trust_guest_rx_filters: c.yes_no("trustGuestRxFilters")?,
         name: read_name(c)?,
         uuid: read_uuid(c)?,

@@ -185,7 +185,7 @@ pub(super) fn write_network(def: &NetworkDef) -> String {
     let options = !def.dnsmasq_options.is_empty();
     let mut root = Tag::new("network")
         .opt("xmlns:dnsmasq", options.then_some(DNSMASQ_NS))
-        .opt("ipv6", def.ipv6.then_some("yes"))
+        .opt("ipv6", def.ipv6_no_gateway.then_some("yes"))
         .yes_no("trustGuestRxFilters", def.trust_guest_rx_filters);
     let extra = def
         .extra
