@@ -52,8 +52,9 @@ impl Problems {
     }
 }
 
-/// Every problem with `def`, given the other defined networks (`def` itself may be among
-/// them: a network with the same UUID is treated as the one being redefined and skipped).
+/// Every problem with `def`, given the other defined networks. `def`'s stored version may
+/// be among them: an entry with the same name and UUID is the one being redefined and is
+/// skipped. (When an edit drops the UUID, leave the stored version out of `others`.)
 pub fn validate(def: &NetworkDef, others: &[NetworkDef]) -> Vec<Problem> {
     let others: Vec<&NetworkDef> = others.iter().filter(|o| !is_same_network(def, o)).collect();
     let mut out = Problems::default();
