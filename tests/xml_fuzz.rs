@@ -1,12 +1,13 @@
 //! The XML parser must never panic, whatever it is fed: random bytes, XML-ish token soup,
 //! and libvirt corpus files with flipped bytes, truncation and duplicated elements. Whatever
-//! it accepts must format to XML it accepts again, stably.
+//! it accepts must validate without panicking and format to XML it accepts again, stably.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use switchyard::model::{format_network_xml, parse_network_xml};
+use proptest::test_runner::FileFailurePersistence;
+use switchyard::model::{format_network_xml, parse_network_xml, validate};
 
 fn corpus() -> &'static Vec<String> {
     static FILES: OnceLock<Vec<String>> = OnceLock::new();
@@ -30,6 +31,8 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     let Ok(def) = parse_network_xml(text) else {
         return Ok(());
     };
+    // Validation must cope with anything the parser accepts, clashing with itself included.
+    let _ = validate(&def, std::slice::from_ref(&def));
     let once = format_network_xml(&def);
     let reparsed = parse_network_xml(&once);
     prop_assert!(
@@ -167,8 +170,23 @@ fn token_soup() -> impl Strategy<Value = String> {
     prop::collection::vec(prop::sample::select(TOKENS), 0..60).prop_map(|t| t.concat())
 }
 
+/// 512 cases per property unless PROPTEST_CASES says otherwise; failures are kept with
+/// the other model fixtures.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512);
+    let file = "tests/fixtures/model/xml_fuzz.proptest-regressions";
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(file))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..600)) {

@@ -136,37 +136,11 @@ pub fn build_definition(
 fn shape(def: &mut NetworkDef, kind: Kind, req: &CreateRequest, out: &mut Problems) {
     let mode = req.mode.trim();
     match kind {
-        Kind::Own(fwd) => {
-            let mut forward = fwd.map(ForwardDef::new);
-            match (&mut forward, &req.forward_dev) {
-                (Some(f), Some(dev)) if f.mode != ForwardMode::Open => {
-                    f.interfaces = vec![dev.clone()]
-                }
-                (_, Some(_)) => out.add(
-                    "forward.dev",
-                    format!("mode '{mode}' has no outgoing device; drop --forward-dev"),
-                ),
-                _ => {}
-            }
-            def.forward = forward;
-            def.bridge = Some(BridgeDef {
-                name: req.bridge.clone(),
-                // Off unless asked: with STP a new port waits before it forwards.
-                stp: Some(req.stp.unwrap_or(false)),
-                ..BridgeDef::default()
-            });
-            if !req.devs.is_empty() {
-                out.add(
-                    "forward.interface[0]",
-                    format!(
-                        "--dev is for bridge and macvtap modes; mode '{mode}' uses --forward-dev"
-                    ),
-                );
-            }
-        }
+        Kind::Own(fwd) => shape_own(def, fwd, req, out),
         Kind::HostBridge => {
             def.forward = Some(ForwardDef::new(ForwardMode::Bridge));
-            def.bridge = host_bridge(req, out).map(|name| BridgeDef {
+            let name = host_bridge(req, out);
+            def.bridge = name.map(|name| BridgeDef {
                 name: Some(name),
                 ..BridgeDef::default()
             });
@@ -177,21 +151,48 @@ fn shape(def: &mut NetworkDef, kind: Kind, req: &CreateRequest, out: &mut Proble
                 ..ForwardDef::new(m)
             });
             if req.devs.is_empty() {
-                out.add(
-                    "forward.interface",
-                    format!("mode '{mode}' needs --dev with one or more host interfaces"),
-                );
+                let msg = format!("mode '{mode}' needs --dev with one or more host interfaces");
+                out.add("forward.interface", msg);
             }
             if req.bridge.is_some() {
-                out.add(
-                    "bridge.name",
-                    format!("mode '{mode}' uses host interfaces (--dev), not a bridge"),
-                );
+                let msg = format!("mode '{mode}' uses host interfaces (--dev), not a bridge");
+                out.add("bridge.name", msg);
             }
         }
     }
     if !matches!(kind, Kind::Own(_)) {
         not_for_attached(req, mode, out);
+    }
+}
+
+/// nat/route/open/isolated: our bridge, and for nat/route an optional outgoing device.
+fn shape_own(
+    def: &mut NetworkDef,
+    fwd: Option<ForwardMode>,
+    req: &CreateRequest,
+    out: &mut Problems,
+) {
+    let mode = req.mode.trim();
+    let mut forward = fwd.map(ForwardDef::new);
+    match (&mut forward, &req.forward_dev) {
+        (Some(f), Some(dev)) if f.mode != ForwardMode::Open => f.interfaces = vec![dev.clone()],
+        (_, Some(_)) => {
+            let msg = format!("mode '{mode}' has no outgoing device; drop --forward-dev");
+            out.add("forward.dev", msg);
+        }
+        _ => {}
+    }
+    def.forward = forward;
+    def.bridge = Some(BridgeDef {
+        name: req.bridge.clone(),
+        // Off unless asked: with STP a new port waits before it forwards.
+        stp: Some(req.stp.unwrap_or(false)),
+        ..BridgeDef::default()
+    });
+    if !req.devs.is_empty() {
+        let msg =
+            format!("--dev is for bridge and macvtap modes; mode '{mode}' uses --forward-dev");
+        out.add("forward.interface[0]", msg);
     }
 }
 
@@ -385,41 +386,39 @@ fn parse_range(s: &str, out: &mut Problems) -> Option<(Ipv4Addr, Ipv4Addr)> {
 /// Checks against the host: our subnets must not overlap the host's, our bridge must not
 /// already exist, the devices we attach to must exist (when interface names are known).
 fn check_host(def: &NetworkDef, kind: Kind, host: &HostFacts, out: &mut Problems) {
-    for (i, net) in def
-        .ips
-        .iter()
-        .enumerate()
-        .filter_map(|(i, ip)| ip.net().map(|n| (i, n)))
-    {
-        let clash = host
-            .taken_subnets
-            .iter()
-            .filter(|t| t.prefix_len() > 0)
-            .find(|t| overlaps(net, **t));
-        if let Some(t) = clash {
-            out.add(
-                format!("ip[{i}].address"),
-                format!(
-                    "{} overlaps {}, which is in use on this host",
-                    net.trunc(),
-                    t.trunc()
-                ),
+    for (i, ip) in def.ips.iter().enumerate() {
+        let Some(net) = ip.net() else { continue };
+        let taken = host.taken_subnets.iter().filter(|t| t.prefix_len() > 0);
+        if let Some(t) = taken.into_iter().find(|t| overlaps(net, **t)) {
+            let msg = format!(
+                "{} overlaps {}, which is in use on this host",
+                net.trunc(),
+                t.trunc()
             );
+            out.add(format!("ip[{i}].address"), msg);
         }
     }
-    if host.ifnames.is_empty() {
-        return;
+    if !host.ifnames.is_empty() {
+        check_host_devices(def, kind, &host.ifnames, out);
     }
-    let exists = |name: &str| host.ifnames.iter().any(|n| n == name);
-    match (kind, def.bridge_name()) {
-        (Kind::Own(_), Some(br)) if exists(br) => out.add(
-            "bridge.name",
-            format!("an interface named '{br}' already exists on this host"),
-        ),
-        (Kind::HostBridge, Some(br)) if !exists(br) => out.add(
-            "bridge.name",
-            format!("there is no interface '{br}' on this host"),
-        ),
+}
+
+fn check_host_devices(def: &NetworkDef, kind: Kind, ifnames: &[String], out: &mut Problems) {
+    let exists = |name: &str| ifnames.iter().any(|n| n == name);
+    let own = matches!(kind, Kind::Own(_));
+    match def.bridge_name() {
+        Some(br) if own && exists(br) => {
+            out.add(
+                "bridge.name",
+                format!("an interface named '{br}' already exists on this host"),
+            );
+        }
+        Some(br) if kind == Kind::HostBridge && !exists(br) => {
+            out.add(
+                "bridge.name",
+                format!("there is no interface '{br}' on this host"),
+            );
+        }
         _ => {}
     }
     let devs = def
@@ -427,7 +426,7 @@ fn check_host(def: &NetworkDef, kind: Kind, host: &HostFacts, out: &mut Problems
         .iter()
         .flat_map(|f| f.interfaces.iter().enumerate());
     for (i, dev) in devs.filter(|(_, d)| !exists(d)) {
-        let path = if matches!(kind, Kind::Own(_)) {
+        let path = if own {
             "forward.dev".to_string()
         } else {
             format!("forward.interface[{i}]")
@@ -444,3 +443,7 @@ fn overlaps(a: IpNet, b: IpNet) -> bool {
 #[cfg(test)]
 #[path = "create_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "create_schema_tests.rs"]
+mod schema_tests;

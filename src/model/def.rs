@@ -27,8 +27,9 @@ pub struct NetworkDef {
     pub description: Option<String>,
     /// `<metadata>` element, kept verbatim (applications' own namespaced data).
     pub metadata: Option<XmlElement>,
-    /// `<network ipv6='yes'>`: allow guest-to-guest IPv6 without an IPv6 address on the bridge.
-    pub ipv6: bool,
+    /// `<network ipv6='yes'>`: allow guest-to-guest IPv6 without an IPv6 address on the bridge
+    /// (libvirt's `ipv6nogw`). Not to be confused with [`NetworkDef::ipv6`].
+    pub ipv6_no_gateway: bool,
     /// `<network trustGuestRxFilters=…>`.
     pub trust_guest_rx_filters: Option<bool>,
     /// `<forward>`; `None` means isolated.

@@ -14,6 +14,7 @@ mod text;
 use std::fmt;
 
 use super::def::NetworkDef;
+pub use text::ifname_problem;
 use text::{check_ifname, check_line};
 
 /// One problem: where (`bridge.name`, `ip[0].dhcp.range[1]`, …) and what, in plain words.
@@ -51,8 +52,9 @@ impl Problems {
     }
 }
 
-/// Every problem with `def`, given the other defined networks (`def` itself may be among
-/// them: a network with the same UUID is treated as the one being redefined and skipped).
+/// Every problem with `def`, given the other defined networks. `def`'s stored version may
+/// be among them: an entry with the same name and UUID is the one being redefined and is
+/// skipped. (When an edit drops the UUID, leave the stored version out of `others`.)
 pub fn validate(def: &NetworkDef, others: &[NetworkDef]) -> Vec<Problem> {
     let others: Vec<&NetworkDef> = others.iter().filter(|o| !is_same_network(def, o)).collect();
     let mut out = Problems::default();
@@ -74,34 +76,10 @@ fn is_same_network(def: &NetworkDef, other: &NetworkDef) -> bool {
 pub const MAX_NAME_BYTES: usize = 64;
 
 fn check_identity(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
-    let name = &def.name;
-    if name.is_empty() {
-        out.add("name", "the network needs a name");
-    } else if name.len() > MAX_NAME_BYTES {
-        out.add(
-            "name",
-            format!(
-                "'{name}' is {} bytes long; the limit is {MAX_NAME_BYTES}",
-                name.len()
-            ),
-        );
+    for problem in name_problems(&def.name) {
+        out.add("name", problem);
     }
-    if name.contains('/') {
-        out.add(
-            "name",
-            format!("'{name}' contains '/', which cannot appear in a network name"),
-        );
-    }
-    if name.chars().any(char::is_control) {
-        out.add(
-            "name",
-            "the name contains control characters (newline, tab, NUL, …)",
-        );
-    }
-    if name == "." || name == ".." {
-        out.add("name", format!("'{name}' cannot be used as a network name"));
-    }
-    if let Some(other) = others.iter().find(|o| o.name == *name) {
+    if let Some(other) = others.iter().find(|o| o.name == def.name) {
         out.add(
             "name",
             format!("a network named '{}' is already defined", other.name),
@@ -123,6 +101,38 @@ fn check_identity(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) 
     {
         out.add("title", "the title must be a single line");
     }
+}
+
+/// Everything wrong with a network name: it must be 1-64 bytes, without '/' or control
+/// characters, and not '.' or '..' (it becomes part of file names).
+pub fn name_problems(name: &str) -> Vec<String> {
+    let checks = [
+        (name.is_empty(), "the network needs a name".to_string()),
+        (
+            name.len() > MAX_NAME_BYTES,
+            format!(
+                "'{name}' is {} bytes long; the limit is {MAX_NAME_BYTES}",
+                name.len()
+            ),
+        ),
+        (
+            name.contains('/'),
+            format!("'{name}' contains '/', which cannot appear in a network name"),
+        ),
+        (
+            name.chars().any(char::is_control),
+            "the name contains control characters (newline, tab, NUL, …)".to_string(),
+        ),
+        (
+            name == "." || name == "..",
+            format!("'{name}' cannot be used as a network name"),
+        ),
+    ];
+    checks
+        .into_iter()
+        .filter(|(bad, _)| *bad)
+        .map(|(_, msg)| msg)
+        .collect()
 }
 
 fn check_bridge(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {

@@ -164,7 +164,7 @@ fn bridge_ipv6_sysctls(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &m
         previous: previous.into(),
     };
     let has_v6 = def.ips.iter().any(|ip| ip.address.is_ipv6());
-    if has_v6 || def.ipv6 {
+    if has_v6 || def.ipv6_no_gateway {
         steps.push(set("accept_ra", "0", "1"));
         steps.push(set("autoconf", "0", "1"));
     } else {

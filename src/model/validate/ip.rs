@@ -1,14 +1,16 @@
 //! `<ip>` blocks, DHCP ranges and hosts, static routes, and subnet clashes with other
 //! networks.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
 use super::text::{check_dnsmasq_value, check_hostname};
 use super::Problems;
 use crate::model::def::NetworkDef;
-use crate::model::ip::{netmask_bits, DhcpHost, DhcpRange, IpDef, IpFamily, LeaseDef, RouteDef};
+use crate::model::ip::{
+    classful_prefix, netmask_bits, DhcpHost, DhcpRange, IpDef, IpFamily, LeaseDef, RouteDef,
+};
 
 pub(super) fn check(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
     for (i, ip) in def.ips.iter().enumerate() {
@@ -76,13 +78,13 @@ fn check_address(ip: &IpDef, path: &str, out: &mut Problems) -> Option<IpNet> {
 fn check_prefix(
     addr: IpAddr,
     prefix: Option<u8>,
-    netmask: Option<std::net::Ipv4Addr>,
+    netmask: Option<Ipv4Addr>,
     path: &str,
     out: &mut Problems,
 ) -> bool {
     let max = if addr.is_ipv4() { 32 } else { 128 };
     let fam = family_name(IpFamily::of(&addr));
-    let mut ok = true;
+    let mut ok = netmask.is_none_or(|mask| check_netmask(addr, mask, path, out));
     if let Some(p) = prefix.filter(|p| *p == 0 || *p > max) {
         out.add(
             format!("{path}.prefix"),
@@ -96,26 +98,8 @@ fn check_prefix(
             "give either a prefix or a netmask, not both",
         );
     }
-    if let Some(mask) = netmask {
-        if addr.is_ipv6() {
-            out.add(
-                format!("{path}.netmask"),
-                "a netmask cannot be used with an IPv6 address; use prefix",
-            );
-            ok = false;
-        } else if netmask_bits(mask).is_none_or(|b| b == 0) {
-            out.add(
-                format!("{path}.netmask"),
-                format!("{mask} is not a valid netmask (the one bits must be contiguous)"),
-            );
-            ok = false;
-        }
-    }
-    if prefix.is_none()
-        && netmask.is_none()
-        && addr.is_ipv4()
-        && crate::model::ip::classful_prefix(ip4(addr)).is_none()
-    {
+    let classless = matches!(addr, IpAddr::V4(a) if classful_prefix(a).is_none());
+    if prefix.is_none() && netmask.is_none() && classless {
         out.add(
             format!("{path}.prefix"),
             format!("{addr} needs an explicit prefix"),
@@ -125,11 +109,20 @@ fn check_prefix(
     ok
 }
 
-fn ip4(addr: IpAddr) -> std::net::Ipv4Addr {
-    match addr {
-        IpAddr::V4(a) => a,
-        IpAddr::V6(_) => std::net::Ipv4Addr::UNSPECIFIED,
+fn check_netmask(addr: IpAddr, mask: Ipv4Addr, path: &str, out: &mut Problems) -> bool {
+    if addr.is_ipv6() {
+        out.add(
+            format!("{path}.netmask"),
+            "a netmask cannot be used with an IPv6 address; use prefix",
+        );
+        return false;
     }
+    if netmask_bits(mask).is_none_or(|b| b == 0) {
+        let msg = format!("{mask} is not a valid netmask (the one bits must be contiguous)");
+        out.add(format!("{path}.netmask"), msg);
+        return false;
+    }
+    true
 }
 
 fn check_tftp_bootp(ip: &IpDef, path: &str, out: &mut Problems) {

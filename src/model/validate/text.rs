@@ -5,8 +5,9 @@ use super::Problems;
 /// Longest Linux interface name (IFNAMSIZ - 1).
 pub const MAX_IFNAME_BYTES: usize = 15;
 
-/// A Linux interface name: 1-15 bytes, no '/', ':' or whitespace, not '.' or '..'.
-pub(crate) fn ifname_problem(name: &str) -> Option<String> {
+/// What is wrong with a Linux interface name, if anything: it must be 1-15 bytes, without
+/// '/', ':' or whitespace, and not '.' or '..'.
+pub fn ifname_problem(name: &str) -> Option<String> {
     let reason = if name.is_empty() {
         "it is empty".to_string()
     } else if name.len() > MAX_IFNAME_BYTES {

@@ -127,6 +127,24 @@ impl<'a> Cursor<'a> {
         Ok(found.first().copied())
     }
 
+    /// Take the single child element with this name and read it.
+    pub fn one<T>(
+        &mut self,
+        name: &str,
+        read: impl FnOnce(&'a Node) -> Result<T, XmlError>,
+    ) -> Result<Option<T>, XmlError> {
+        self.child(name)?.map(read).transpose()
+    }
+
+    /// Take all child elements with this name and read each.
+    pub fn many<T>(
+        &mut self,
+        name: &str,
+        read: impl FnMut(&'a Node) -> Result<T, XmlError>,
+    ) -> Result<Vec<T>, XmlError> {
+        self.children(name).into_iter().map(read).collect()
+    }
+
     /// Take a single child element's text content.
     pub fn child_text(&mut self, name: &str) -> Result<Option<String>, XmlError> {
         Ok(self.child(name)?.map(text_of))

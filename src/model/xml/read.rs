@@ -12,77 +12,75 @@ use crate::model::mac::MacAddr;
 pub(super) fn read_network(root: &Node) -> Result<NetworkDef, XmlError> {
     let mut c = Cursor::new(root);
     if c.name() != "network" {
-        return Err(c.err(format!(
-            "the root element is <{}>, expected <network>",
-            c.name()
-        )));
+        let msg = format!("the root element is <{}>, expected <network>", c.name());
+        return Err(c.err(msg));
     }
     let prefixes = dnsmasq_prefixes(&mut c);
     c.attr("connections"); // runtime status, never part of a persistent definition
-    let mut def = NetworkDef {
-        ipv6: c.yes_no("ipv6")?.unwrap_or(false),
-        trust_guest_rx_filters: c.yes_no("trustGuestRxFilters")?,
-        name: read_name(&mut c)?,
-        uuid: read_uuid(&mut c)?,
-        title: read_title(&mut c)?,
-        description: c.child_text("description")?,
-        metadata: c.child("metadata")?.map(to_element),
-        ..NetworkDef::default()
-    };
-    def.forward = c
-        .child("forward")?
-        .map(read_forward::read_forward)
-        .transpose()?;
-    def.bridge = c.child("bridge")?.map(read_bridge).transpose()?;
-    def.mtu = c
-        .child("mtu")?
-        .map(|n| Cursor::new(n).parse_required("size", "a size in bytes"))
-        .transpose()?;
-    def.mac = c.child("mac")?.map(read_mac).transpose()?;
-    def.domain = c.child("domain")?.map(read_domain).transpose()?;
-    def.dns = c.child("dns")?.map(read_dns::read_dns).transpose()?;
-    def.vlan = c.child("vlan")?.map(read_port::read_vlan).transpose()?;
-    def.bandwidth = c
-        .child("bandwidth")?
-        .map(read_port::read_bandwidth)
-        .transpose()?;
-    def.port_isolated = c
-        .child("port")?
-        .map(|n| Cursor::new(n).yes_no("isolated"))
-        .transpose()?
-        .flatten();
-    def.ips = c
-        .children("ip")
-        .into_iter()
-        .map(read_ip::read_ip)
-        .collect::<Result<_, _>>()?;
-    def.routes = c
-        .children("route")
-        .into_iter()
-        .map(read_ip::read_route)
-        .collect::<Result<_, _>>()?;
-    def.virtualport = c
-        .child("virtualport")?
-        .map(read_port::read_virtualport)
-        .transpose()?;
-    def.portgroups = c
-        .children("portgroup")
-        .into_iter()
-        .map(read_port::read_portgroup)
-        .collect::<Result<_, _>>()?;
+    let mut def = read_identity(&mut c)?;
+    read_body(&mut c, &mut def)?;
     def.dnsmasq_options = read_dnsmasq_options(&mut c, &prefixes)?;
     def.extra = c.finish();
+    check_dnsmasq_prefix(&def, root.line)?;
     Ok(def)
 }
 
-/// Prefixes bound to the dnsmasq namespace on `<network>`; their declarations are consumed
-/// (the writer declares `xmlns:dnsmasq` itself when there are options).
+/// `<network>` attributes, name, uuid, title, description, metadata.
+fn read_identity(c: &mut Cursor<'_>) -> Result<NetworkDef, XmlError> {
+    Ok(NetworkDef {
+        ipv6_no_gateway: c.yes_no("ipv6")?.unwrap_or(false),
+        trust_guest_rx_filters: c.yes_no("trustGuestRxFilters")?,
+        name: read_name(c)?,
+        uuid: read_uuid(c)?,
+        title: read_title(c)?,
+        description: c.child_text("description")?,
+        metadata: c.child("metadata")?.map(to_element),
+        ..NetworkDef::default()
+    })
+}
+
+fn read_body(c: &mut Cursor<'_>, def: &mut NetworkDef) -> Result<(), XmlError> {
+    def.forward = c.one("forward", read_forward::read_forward)?;
+    def.bridge = c.one("bridge", read_bridge)?;
+    def.mtu = c.one("mtu", |n| {
+        Cursor::new(n).parse_required("size", "a size in bytes")
+    })?;
+    def.mac = c.one("mac", read_mac)?;
+    def.domain = c.one("domain", read_domain)?;
+    def.dns = c.one("dns", read_dns::read_dns)?;
+    def.vlan = c.one("vlan", read_port::read_vlan)?;
+    def.bandwidth = c.one("bandwidth", read_port::read_bandwidth)?;
+    def.port_isolated = c
+        .one("port", |n| Cursor::new(n).yes_no("isolated"))?
+        .flatten();
+    def.ips = c.many("ip", read_ip::read_ip)?;
+    def.routes = c.many("route", read_ip::read_route)?;
+    def.virtualport = c.one("virtualport", read_port::read_virtualport)?;
+    def.portgroups = c.many("portgroup", read_port::read_portgroup)?;
+    Ok(())
+}
+
+/// Prefixes bound to the dnsmasq namespace on `<network>`. Declarations stay as unknown
+/// attributes (other elements may use them), except `xmlns:dnsmasq`, which the writer
+/// declares itself when there are options.
 fn dnsmasq_prefixes(c: &mut Cursor<'_>) -> Vec<String> {
     let decls = dnsmasq_decls(c.node_attrs());
-    for key in &decls {
-        c.attr(&format!("xmlns:{key}"));
+    if decls.iter().any(|p| p == "dnsmasq") {
+        c.attr("xmlns:dnsmasq");
     }
     decls
+}
+
+/// The writer puts options under the `dnsmasq` prefix; it must not mean anything else.
+fn check_dnsmasq_prefix(def: &NetworkDef, line: u32) -> Result<(), XmlError> {
+    let rebound = def.extra.attrs.iter().find(|(k, _)| k == "xmlns:dnsmasq");
+    match rebound {
+        Some((_, uri)) if !def.dnsmasq_options.is_empty() => Err(XmlError::new(
+            line,
+            format!("<network> binds the prefix 'dnsmasq' to '{uri}', but dnsmasq options need it for {DNSMASQ_NS}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn dnsmasq_decls(attrs: &[(String, String)]) -> Vec<String> {

@@ -10,26 +10,10 @@ pub(super) fn read_dns(node: &Node) -> Result<DnsDef, XmlError> {
     let dns = DnsDef {
         enable: c.yes_no("enable")?,
         forward_plain_names: c.yes_no("forwardPlainNames")?,
-        forwarders: c
-            .children("forwarder")
-            .into_iter()
-            .map(read_forwarder)
-            .collect::<Result<_, _>>()?,
-        txts: c
-            .children("txt")
-            .into_iter()
-            .map(read_txt)
-            .collect::<Result<_, _>>()?,
-        srvs: c
-            .children("srv")
-            .into_iter()
-            .map(read_srv)
-            .collect::<Result<_, _>>()?,
-        hosts: c
-            .children("host")
-            .into_iter()
-            .map(read_host)
-            .collect::<Result<_, _>>()?,
+        forwarders: c.many("forwarder", read_forwarder)?,
+        txts: c.many("txt", read_txt)?,
+        srvs: c.many("srv", read_srv)?,
+        hosts: c.many("host", read_host)?,
         extra: c.finish(),
     };
     if dns.enable == Some(false) && dns.has_records() {

@@ -21,8 +21,8 @@ pub(super) fn read_forward(node: &Node) -> Result<ForwardDef, XmlError> {
     };
     let dev = c.attr("dev");
     let managed = c.yes_no("managed")?.unwrap_or(false);
-    let driver = c.child("driver")?.map(read_driver).transpose()?;
-    let nat = c.child("nat")?.map(read_nat).transpose()?;
+    let driver = c.one("driver", read_driver)?;
+    let nat = c.one("nat", read_nat)?;
     let iface_nodes = c.children("interface");
     let addr_nodes = c.children("address");
     let pf_nodes = c.children("pf");

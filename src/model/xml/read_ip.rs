@@ -34,7 +34,7 @@ pub(super) fn read_ip(node: &Node) -> Result<IpDef, XmlError> {
         netmask,
         local_ptr: c.yes_no("localPtr")?,
         tftp_root,
-        dhcp: c.child("dhcp")?.map(read_dhcp).transpose()?,
+        dhcp: c.one("dhcp", read_dhcp)?,
         extra: c.finish(),
     })
 }
@@ -54,17 +54,9 @@ fn read_netmask(c: &mut Cursor<'_>) -> Result<Option<Ipv4Addr>, XmlError> {
 
 fn read_dhcp(node: &Node) -> Result<DhcpDef, XmlError> {
     let mut c = Cursor::new(node);
-    let ranges = c
-        .children("range")
-        .into_iter()
-        .map(read_range)
-        .collect::<Result<_, _>>()?;
-    let hosts = c
-        .children("host")
-        .into_iter()
-        .map(read_dhcp_host)
-        .collect::<Result<_, _>>()?;
-    let bootp = c.child("bootp")?.map(read_bootp).transpose()?;
+    let ranges = c.many("range", read_range)?;
+    let hosts = c.many("host", read_dhcp_host)?;
+    let bootp = c.one("bootp", read_bootp)?;
     Ok(DhcpDef {
         ranges,
         hosts,
@@ -78,7 +70,7 @@ fn read_range(node: &Node) -> Result<DhcpRange, XmlError> {
     Ok(DhcpRange {
         start: c.parse_required("start", "an IP address")?,
         end: c.parse_required("end", "an IP address")?,
-        lease: c.child("lease")?.map(read_lease).transpose()?,
+        lease: c.one("lease", read_lease)?,
         extra: c.finish(),
     })
 }
@@ -90,7 +82,7 @@ fn read_dhcp_host(node: &Node) -> Result<DhcpHost, XmlError> {
         id: c.attr("id").map(str::to_string),
         name: c.attr("name").map(str::to_string),
         ip: c.parse("ip", "an IP address")?,
-        lease: c.child("lease")?.map(read_lease).transpose()?,
+        lease: c.one("lease", read_lease)?,
         extra: c.finish(),
     })
 }

@@ -11,11 +11,7 @@ use crate::model::port::{
 pub(super) fn read_vlan(node: &Node) -> Result<VlanDef, XmlError> {
     let mut c = Cursor::new(node);
     let trunk_attr = c.yes_no("trunk")?;
-    let tags = c
-        .children("tag")
-        .into_iter()
-        .map(read_tag)
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags = c.many("tag", read_tag)?;
     if tags.is_empty() {
         return Err(c.err("<vlan> needs at least one <tag id=…>"));
     }
@@ -60,8 +56,8 @@ pub(super) fn read_virtualport(node: &Node) -> Result<VirtualPortDef, XmlError> 
 pub(super) fn read_bandwidth(node: &Node) -> Result<BandwidthDef, XmlError> {
     let mut c = Cursor::new(node);
     Ok(BandwidthDef {
-        inbound: c.child("inbound")?.map(read_rate).transpose()?,
-        outbound: c.child("outbound")?.map(read_rate).transpose()?,
+        inbound: c.one("inbound", read_rate)?,
+        outbound: c.one("outbound", read_rate)?,
         extra: c.finish(),
     })
 }
@@ -83,9 +79,9 @@ pub(super) fn read_portgroup(node: &Node) -> Result<PortGroupDef, XmlError> {
         name: c.required("name")?.to_string(),
         default: c.yes_no("default")?.unwrap_or(false),
         trust_guest_rx_filters: c.yes_no("trustGuestRxFilters")?,
-        vlan: c.child("vlan")?.map(read_vlan).transpose()?,
-        virtualport: c.child("virtualport")?.map(read_virtualport).transpose()?,
-        bandwidth: c.child("bandwidth")?.map(read_bandwidth).transpose()?,
+        vlan: c.one("vlan", read_vlan)?,
+        virtualport: c.one("virtualport", read_virtualport)?,
+        bandwidth: c.one("bandwidth", read_bandwidth)?,
         extra: c.finish(),
     })
 }

@@ -46,12 +46,19 @@ impl Lines {
     }
 }
 
+/// Open elements, their namespace scopes, and the finished root.
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Node>,
+    scopes: Vec<Vec<String>>,
+    root: Option<Node>,
+}
+
 /// Parse the whole document and return its root element.
 pub(super) fn parse_tree(text: &str) -> Result<Node, XmlError> {
     let lines = Lines::new(text);
     let mut reader = Reader::from_str(text);
-    let mut stack: Vec<Node> = Vec::new();
-    let mut root: Option<Node> = None;
+    let mut b = Builder::default();
     loop {
         let line = lines.line(reader.buffer_position());
         let event = reader.read_event().map_err(|e| {
@@ -60,33 +67,36 @@ pub(super) fn parse_tree(text: &str) -> Result<Node, XmlError> {
                 format!("malformed XML: {e}"),
             )
         })?;
+        if !b.event(event, line)? {
+            break;
+        }
+    }
+    b.finish()
+}
+
+impl Builder {
+    /// Handle one event; `false` at the end of the document.
+    fn event(&mut self, event: Event<'_>, line: u32) -> Result<bool, XmlError> {
+        let bad =
+            |what: &str, e: &dyn std::fmt::Display| XmlError::new(line, format!("bad {what}: {e}"));
         match event {
-            Event::Start(e) => {
-                if stack.len() >= MAX_DEPTH {
-                    return Err(XmlError::new(line, "elements are nested too deeply"));
-                }
-                stack.push(start_node(&e, line)?);
+            Event::Start(e) => self.start(start_node(&e, line)?)?,
+            Event::Empty(e) => {
+                let node = start_node(&e, line)?;
+                check_prefixes(&node, &self.scopes)?;
+                self.attach(node)?;
             }
-            Event::Empty(e) => attach(&mut stack, &mut root, start_node(&e, line)?)?,
             Event::End(_) => {
-                let node = stack
+                self.scopes.pop();
+                let node = self
+                    .stack
                     .pop()
                     .ok_or_else(|| XmlError::new(line, "unexpected end tag"))?;
-                attach(&mut stack, &mut root, node)?;
+                self.attach(node)?;
             }
-            Event::Text(t) => {
-                let s = t
-                    .xml10_content()
-                    .map_err(|e| XmlError::new(line, format!("bad text: {e}")))?;
-                add_text(&mut stack, &s, line)?;
-            }
-            Event::CData(c) => {
-                let s = c
-                    .decode()
-                    .map_err(|e| XmlError::new(line, format!("bad CDATA: {e}")))?;
-                add_text(&mut stack, &s, line)?;
-            }
-            Event::GeneralRef(r) => add_text(&mut stack, &resolve_ref(&r, line)?, line)?,
+            Event::Text(t) => self.text(&t.xml10_content().map_err(|e| bad("text", &e))?, line)?,
+            Event::CData(c) => self.text(&c.decode().map_err(|e| bad("CDATA", &e))?, line)?,
+            Event::GeneralRef(r) => self.text(&resolve_ref(&r, line)?, line)?,
             Event::DocType(_) => {
                 return Err(XmlError::new(
                     line,
@@ -94,16 +104,62 @@ pub(super) fn parse_tree(text: &str) -> Result<Node, XmlError> {
                 ))
             }
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) => {}
-            Event::Eof => break,
+            Event::Eof => return Ok(false),
         }
+        Ok(true)
     }
-    if let Some(open) = stack.last() {
-        return Err(XmlError::new(
-            open.line,
-            format!("<{}> is never closed", open.name),
-        ));
+
+    fn start(&mut self, node: Node) -> Result<(), XmlError> {
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(XmlError::new(node.line, "elements are nested too deeply"));
+        }
+        self.scopes.push(check_prefixes(&node, &self.scopes)?);
+        self.stack.push(node);
+        Ok(())
     }
-    root.ok_or_else(|| XmlError::new(1, "the document is empty (expected a <network> element)"))
+
+    fn attach(&mut self, node: Node) -> Result<(), XmlError> {
+        if let Some(parent) = self.stack.last_mut() {
+            parent.children.push(Child::Elem(node));
+            return Ok(());
+        }
+        if self.root.is_some() {
+            let msg = format!(
+                "<{}> after the root element; only one root is allowed",
+                node.name
+            );
+            return Err(XmlError::new(node.line, msg));
+        }
+        self.root = Some(node);
+        Ok(())
+    }
+
+    /// Text is merged with a preceding text child (entity references split it up).
+    fn text(&mut self, text: &str, line: u32) -> Result<(), XmlError> {
+        let Some(parent) = self.stack.last_mut() else {
+            if text.trim().is_empty() {
+                return Ok(());
+            }
+            return Err(XmlError::new(line, "text outside the root element"));
+        };
+        if let Some(Child::Text(prev)) = parent.children.last_mut() {
+            prev.push_str(text);
+        } else {
+            parent.children.push(Child::Text(text.to_string()));
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Node, XmlError> {
+        if let Some(open) = self.stack.last() {
+            return Err(XmlError::new(
+                open.line,
+                format!("<{}> is never closed", open.name),
+            ));
+        }
+        self.root
+            .ok_or_else(|| XmlError::new(1, "the document is empty (expected a <network> element)"))
+    }
 }
 
 fn start_node(e: &BytesStart<'_>, line: u32) -> Result<Node, XmlError> {
@@ -131,37 +187,32 @@ fn start_node(e: &BytesStart<'_>, line: u32) -> Result<Node, XmlError> {
     })
 }
 
-fn attach(stack: &mut [Node], root: &mut Option<Node>, node: Node) -> Result<(), XmlError> {
-    if let Some(parent) = stack.last_mut() {
-        parent.children.push(Child::Elem(node));
-        return Ok(());
-    }
-    if root.is_some() {
-        return Err(XmlError::new(
-            node.line,
-            format!(
-                "<{}> after the root element; only one root is allowed",
-                node.name
-            ),
-        ));
-    }
-    *root = Some(node);
-    Ok(())
-}
-
-fn add_text(stack: &mut [Node], text: &str, line: u32) -> Result<(), XmlError> {
-    let Some(parent) = stack.last_mut() else {
-        if text.trim().is_empty() {
-            return Ok(());
-        }
-        return Err(XmlError::new(line, "text outside the root element"));
+/// Namespace well-formedness: every prefix used on the element or its attributes must be
+/// declared here or on an ancestor. Returns the prefixes this element declares.
+fn check_prefixes(node: &Node, scopes: &[Vec<String>]) -> Result<Vec<String>, XmlError> {
+    let declared: Vec<String> = node
+        .attrs
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("xmlns:").map(str::to_string))
+        .collect();
+    let known = |p: &str| {
+        p == "xml"
+            || p == "xmlns"
+            || declared.iter().any(|d| d == p)
+            || scopes.iter().flatten().any(|d| d == p)
     };
-    if let Some(Child::Text(prev)) = parent.children.last_mut() {
-        prev.push_str(text);
-    } else {
-        parent.children.push(Child::Text(text.to_string()));
+    let names =
+        std::iter::once(node.name.as_str()).chain(node.attrs.iter().map(|(k, _)| k.as_str()));
+    for name in names {
+        if let Some((prefix, _)) = name.split_once(':').filter(|(p, _)| !known(p)) {
+            let msg = format!(
+                "<{}>: the namespace prefix '{prefix}' in '{name}' is not declared (add xmlns:{prefix}='…')",
+                node.name
+            );
+            return Err(XmlError::new(node.line, msg));
+        }
     }
-    Ok(())
+    Ok(declared)
 }
 
 fn resolve_ref(r: &BytesRef<'_>, line: u32) -> Result<String, XmlError> {
@@ -207,5 +258,12 @@ mod tests {
         assert!(parse_tree("<a/><b/>").is_err());
         assert!(parse_tree("<!DOCTYPE a><a/>").is_err());
         assert!(parse_tree("<a>&foo;</a>").is_err());
+        let err = parse_tree("<a>\n<p:b/></a>").expect_err("unbound prefix");
+        assert_eq!(err.line, 2, "{err}");
+        assert!(parse_tree("<a xmlns:p='urn:p'><p:b p:c='1'/></a>").is_ok());
+        assert!(
+            parse_tree("<a><b xmlns:p='urn:p'/><p:c/></a>").is_err(),
+            "declaration out of scope"
+        );
     }
 }

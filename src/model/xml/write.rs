@@ -182,14 +182,17 @@ pub(super) fn escape(s: &str, attr: bool) -> String {
 
 pub(super) fn write_network(def: &NetworkDef) -> String {
     let mut w = Writer::default();
-    let root = Tag::new("network")
-        .opt(
-            "xmlns:dnsmasq",
-            (!def.dnsmasq_options.is_empty()).then_some(DNSMASQ_NS),
-        )
-        .opt("ipv6", def.ipv6.then_some("yes"))
-        .yes_no("trustGuestRxFilters", def.trust_guest_rx_filters)
-        .extra(&def.extra);
+    let options = !def.dnsmasq_options.is_empty();
+    let mut root = Tag::new("network")
+        .opt("xmlns:dnsmasq", options.then_some(DNSMASQ_NS))
+        .opt("ipv6", def.ipv6_no_gateway.then_some("yes"))
+        .yes_no("trustGuestRxFilters", def.trust_guest_rx_filters);
+    let extra = def
+        .extra
+        .attrs
+        .iter()
+        .filter(|(k, _)| !(options && k == "xmlns:dnsmasq"));
+    root.attrs.extend(extra.cloned());
     w.open(&root);
     w.text_element("name", &def.name);
     if let Some(uuid) = &def.uuid {
