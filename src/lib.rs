@@ -4,3 +4,4 @@
 //! system; `store` owns files on disk; `cli` and `tui` sit on top.
 
 pub mod telemetry;
+pub mod tui;
