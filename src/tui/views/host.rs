@@ -30,13 +30,13 @@ fn columns() -> Vec<Column<Col>> {
         Column::new(Col::Mac, "MAC", 17, 4),
         Column::new(Col::Mtu, "MTU", 5, 2).right(),
         Column::new(Col::Master, "Master", 7, 1),
-        Column::new(Col::Addrs, "Addresses", 22, 1),
+        Column::new(Col::Addrs, "Addresses", 22, 1).grow(),
         Column::new(Col::Rx, "Rx", 9, 0).right(),
         Column::new(Col::Tx, "Tx", 9, 0).right(),
     ]
 }
 
-fn cell<'a>(app: &App, row: usize, col: Col) -> Cell<'a> {
+fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
     let iface = &app.snapshot().ifaces[app.iface_order[row]];
     let rate = app.rate_of(&iface.key());
@@ -50,7 +50,7 @@ fn cell<'a>(app: &App, row: usize, col: Col) -> Cell<'a> {
         Col::Mtu => right(iface.mtu.to_string(), t.base),
         Col::Master => left(format::opt(iface.master.as_deref()).to_string(), t.base),
         Col::Addrs if iface.addrs.is_empty() => left(MISSING, t.muted),
-        Col::Addrs => left(iface.addrs.join(", "), t.base),
+        Col::Addrs => left(format::fit(&iface.addrs.join(", "), width.into()), t.base),
         Col::Rx => right(format::rate(rate.map(|r| r.rx_bps), units), t.rx),
         Col::Tx => right(format::rate(rate.map(|r| r.tx_bps), units), t.tx),
     }
@@ -68,5 +68,5 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         list: app.host,
         empty: "no host interfaces",
     };
-    table.render(frame, body, &app.settings.theme, |i, c| cell(app, i, c));
+    table.render(frame, body, &app.settings.theme, |i, c, w| cell(app, i, c, w));
 }

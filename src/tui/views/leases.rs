@@ -25,20 +25,20 @@ fn columns() -> Vec<Column<Col>> {
     vec![
         Column::new(Col::Network, "Network", 10, 0),
         Column::new(Col::Mac, "MAC", 17, 2),
-        Column::new(Col::Ip, "IP", 24, 0),
-        Column::new(Col::Hostname, "Hostname", 16, 1),
+        Column::new(Col::Ip, "IP", 20, 0),
+        Column::new(Col::Hostname, "Hostname", 16, 1).grow(),
         Column::new(Col::Expires, "Expires in", 10, 0).right(),
     ]
 }
 
-fn cell<'a>(app: &App, row: usize, col: Col) -> Cell<'a> {
+fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
     let lease = &app.snapshot().leases[app.lease_order[row]];
     match col {
         Col::Network => left(lease.network.clone(), t.base),
         Col::Mac => left(format::opt(lease.mac.as_deref()).to_string(), t.base),
-        Col::Ip => left(lease.ip.clone(), t.base),
-        Col::Hostname => left(format::opt(lease.hostname.as_deref()).to_string(), t.base),
+        Col::Ip => left(format::fit(&lease.ip, width.into()), t.base),
+        Col::Hostname => left(format::fit(format::opt(lease.hostname.as_deref()), width.into()), t.base),
         Col::Expires => match lease.expiry {
             None => right("never", t.muted),
             Some(at) => {
@@ -65,5 +65,5 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         list: app.leases,
         empty: "no leases",
     };
-    table.render(frame, body, &app.settings.theme, |i, c| cell(app, i, c));
+    table.render(frame, body, &app.settings.theme, |i, c, w| cell(app, i, c, w));
 }

@@ -17,7 +17,7 @@ enum Col {
     Text,
 }
 
-fn cell<'a>(app: &App, row: usize, col: Col) -> Cell<'a> {
+fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
     let entry = &app.log_entries()[row];
     match col {
@@ -31,17 +31,16 @@ fn cell<'a>(app: &App, row: usize, col: Col) -> Cell<'a> {
             };
             left(icon, level_style(t, entry.level))
         }
-        Col::Text => left(entry.text.clone(), level_style(t, entry.level)),
+        Col::Text => left(format::fit(&entry.text, width.into()), level_style(t, entry.level)),
     }
 }
 
 /// Draw the view.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
-    let text_w = body.width.saturating_sub(2 + 8 + 1 + 1 + 1).max(1);
     let cols = vec![
         Column::new(Col::Time, "UTC", 8, 1),
         Column::new(Col::Level, "", 1, 0),
-        Column::new(Col::Text, "Event", text_w, 0),
+        Column::new(Col::Text, "Event", 10, 0).grow(),
     ];
     let len = app.log_entries().len();
     let table = DataTable {
@@ -52,5 +51,5 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         list: app.log.list,
         empty: "nothing happened yet",
     };
-    table.render(frame, body, &app.settings.theme, |i, c| cell(app, i, c));
+    table.render(frame, body, &app.settings.theme, |i, c, w| cell(app, i, c, w));
 }

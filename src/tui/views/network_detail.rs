@@ -77,8 +77,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (def, run) = (definition(t, net), runtime(app, net));
-    if inner.width >= 60 {
-        let [l, r] = Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(inner);
+    let def_w = def.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
+    if inner.width >= def_w + 30 {
+        let [l, r] = Layout::horizontal([Constraint::Length(def_w), Constraint::Fill(1)]).areas(inner);
         frame.render_widget(Paragraph::new(def), l);
         frame.render_widget(Paragraph::new(run).wrap(Wrap { trim: false }), r);
     } else {

@@ -29,7 +29,7 @@ enum Col {
 
 fn columns() -> Vec<Column<Col>> {
     vec![
-        Column::new(Col::Name, "Name", 10, 0),
+        Column::new(Col::Name, "Name", 10, 0).grow(),
         Column::new(Col::State, "State", 8, 0),
         Column::new(Col::Auto, "Auto", 4, 4),
         Column::new(Col::Mode, "Mode", 8, 2),
@@ -44,14 +44,14 @@ fn columns() -> Vec<Column<Col>> {
     ]
 }
 
-fn cell<'a>(app: &App, i: usize, col: Col) -> Cell<'a> {
+fn cell<'a>(app: &App, i: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
     let net = &app.snapshot().networks[i];
     let traffic = app.network_traffic(&net.name);
     let units = app.settings.units;
-    let opt = |v: &Option<String>| left(format::opt(v.as_deref()).to_string(), t.base);
+    let opt = |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
     match col {
-        Col::Name => left(net.name.clone(), t.base),
+        Col::Name => left(format::fit(&net.name, width.into()), t.base),
         Col::State if net.active => left("active", t.ok),
         Col::State => left("inactive", t.inactive),
         Col::Auto => left(if net.autostart { "yes" } else { "no" }, t.base),
@@ -85,7 +85,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         list: app.nets,
         empty: if app.have_snapshot { "no networks defined" } else { "waiting for data…" },
     };
-    table.render(frame, table_area, &app.settings.theme, |i, c| cell(app, i, c));
+    table.render(frame, table_area, &app.settings.theme, |i, c, w| cell(app, i, c, w));
     if let (Some(area), Some(net)) = (detail_area, app.selected_network()) {
         network_detail::draw(frame, area, app, net);
     }

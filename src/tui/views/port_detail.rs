@@ -15,7 +15,7 @@ use crate::tui::format::{self, Units};
 use crate::tui::layout;
 use crate::tui::theme::Theme;
 
-fn info<'a>(app: &App, port: &PortRow) -> Vec<Line<'a>> {
+fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
     let t = &app.settings.theme;
     let units = app.settings.units;
     let rate = app.rate_of(&port.key());
@@ -24,14 +24,16 @@ fn info<'a>(app: &App, port: &PortRow) -> Vec<Line<'a>> {
     let c = &port.counters;
     let kv = |k: &str, v: String, s: Style| vec![Span::styled(format!("{k} "), t.muted), Span::styled(v, s), Span::raw("  ")];
     let state = if port.up { "up" } else { "down" };
-    let line1 = [
+    let where_ = [
         kv("kind", port.kind.clone(), t.base),
         kv("bridge", opt(&port.bridge), t.base),
         kv("network", opt(&port.network), t.base),
+        kv("link", state.into(), t.state(port.up)),
+    ];
+    let addr = [
         kv("MAC", opt(&port.mac), t.base),
         kv("IP", opt(&port.ip), t.base),
         kv("MTU", port.mtu.to_string(), t.base),
-        kv("link", state.into(), t.state(port.up)),
     ];
     let line2 = [
         kv("rx", format::rate(r(|r| r.rx_bps), units), t.rx),
@@ -46,7 +48,12 @@ fn info<'a>(app: &App, port: &PortRow) -> Vec<Line<'a>> {
         kv("drops", format!("{}/{}", format::count(c.rx_dropped), format::count(c.tx_dropped)), if bad { t.warning } else { t.base }),
         kv("errors", format!("{}/{}", format::count(c.rx_errors), format::count(c.tx_errors)), if bad { t.warning } else { t.base }),
     ];
-    [line1.concat(), line2.concat(), line3.concat()].into_iter().map(Line::from).collect()
+    let mut lines = vec![where_.concat(), addr.concat(), line2.concat(), line3.concat()];
+    if width >= 100 {
+        let addr = lines.remove(1);
+        lines[0].extend(addr);
+    }
+    lines.into_iter().map(Line::from).collect()
 }
 
 /// One chart's data: rx and tx over time, `step` x-units apart, newest last.
@@ -80,7 +87,8 @@ impl Series {
 fn chart(frame: &mut Frame, area: Rect, t: &Theme, units: Units, s: &Series) {
     let block = t.block(s.title.clone(), false);
     if s.rx.len() < 2 {
-        let msg = Paragraph::new(Span::styled("not enough samples yet", t.muted)).block(block);
+        let msg = format!("a line needs two points: one per {}", if s.unit == "s" { "refresh" } else { "full minute" });
+        let msg = Paragraph::new(Span::styled(msg, t.muted)).block(block);
         frame.render_widget(msg, area);
         return;
     }
@@ -115,7 +123,7 @@ fn charts(frame: &mut Frame, area: Rect, app: &App, history: &History) {
     }
     let [top, bottom] = Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     chart(frame, top, t, units, &fine);
-    let coarse_title = format!("last {} minutes, averages", history.coarse_len());
+    let coarse_title = format!("last {} min, one average per minute", history.coarse_len());
     chart(frame, bottom, t, units, &Series::new(history, coarse_title, true, 1.0, "min"));
 }
 
@@ -136,8 +144,9 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, key: &PortKey) {
         frame.render_widget(Paragraph::new(Span::styled("this port is gone", t.warning)), inner);
         return;
     };
-    let [top, rest] = Layout::vertical([Constraint::Length(3), Constraint::Fill(1)]).areas(inner);
-    frame.render_widget(Paragraph::new(info(app, port)), top);
+    let info = info(app, port, inner.width);
+    let [top, rest] = Layout::vertical([Constraint::Length(info.len() as u16), Constraint::Fill(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(info), top);
     match app.rates().history(key) {
         Some(h) if rest.height >= 5 => charts(frame, rest, app, h),
         _ => {}

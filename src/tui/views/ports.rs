@@ -60,20 +60,21 @@ fn columns(app: &App) -> Vec<Column<Col>> {
         c(Col::Tx, "Tx", 9, 0).right(),
         c(Col::Packets, "Pkt/s rx/tx", 11, 3).right(),
         c(Col::Drops, "Drop/Err/s", 10, 4).right(),
-        c(Col::Spark, "Rx history", SPARK_W, 2),
+        c(Col::Spark, "Rx history", SPARK_W, 2).grow(),
     ]
 }
 
-fn cell<'a>(app: &App, row: usize, col: Col) -> Cell<'a> {
+fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
     let port = &app.snapshot().ports[app.ports_state().order[row]];
     let key = port.key();
     let rate = app.rate_of(&key);
     let units = app.settings.units;
-    let opt = |v: &Option<String>| left(format::opt(v.as_deref()).to_string(), t.base);
+    let opt = |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
+    let name = || format::fit(&port.ifname, width.into());
     match col {
-        Col::Port if port.up => left(port.ifname.clone(), t.base),
-        Col::Port => left(port.ifname.clone(), t.inactive),
+        Col::Port if port.up => left(name(), t.base),
+        Col::Port => left(name(), t.inactive),
         Col::Guest => opt(&port.guest),
         Col::Network => opt(&port.network),
         Col::Mac => opt(&port.mac),
@@ -92,7 +93,7 @@ fn cell<'a>(app: &App, row: usize, col: Col) -> Cell<'a> {
             right(text, if bad { t.warning } else { t.base })
         }
         Col::Spark => match app.rates().history(&key) {
-            Some(h) => left(spark(h.fine(Metric::RxBps), usize::from(SPARK_W)), t.rx),
+            Some(h) => left(spark(h.fine(Metric::RxBps), usize::from(width)), t.rx),
             None => left(format::MISSING, t.muted),
         },
     }
@@ -140,7 +141,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         list: st.list,
         empty: if total == 0 { "no ports" } else { "no port matches the filter" },
     };
-    table.render(frame, table_area, &app.settings.theme, |i, c| cell(app, i, c));
+    table.render(frame, table_area, &app.settings.theme, |i, c, w| cell(app, i, c, w));
     if let Some(bar) = bar {
         filter_bar(frame, bar, app);
     }

@@ -23,6 +23,8 @@ pub struct Column<C> {
     pub priority: u8,
     /// Right-align the heading (numbers).
     pub right: bool,
+    /// Takes the width left over when the table is wider than its columns.
+    pub grow: bool,
 }
 
 impl<C> Column<C> {
@@ -34,7 +36,14 @@ impl<C> Column<C> {
             width,
             priority,
             right: false,
+            grow: false,
         }
+    }
+
+    /// The same column, taking the spare width.
+    pub fn grow(mut self) -> Self {
+        self.grow = true;
+        self
     }
 
     /// The same column, right-aligned.
@@ -61,6 +70,20 @@ pub fn fit<C>(columns: &[Column<C>], width: u16) -> Vec<usize> {
     keep
 }
 
+/// The columns kept for `width` and their final widths, spare width going to the first
+/// growing column.
+pub fn layout<C>(columns: &[Column<C>], width: u16) -> Vec<(usize, u16)> {
+    let keep = fit(columns, width);
+    let used: u16 = keep.iter().map(|i| columns[*i].width).sum::<u16>() + keep.len().saturating_sub(1) as u16;
+    let mut spare = width.saturating_sub(used);
+    keep.into_iter()
+        .map(|i| {
+            let extra = if columns[i].grow { std::mem::take(&mut spare) } else { 0 };
+            (i, columns[i].width + extra)
+        })
+        .collect()
+}
+
 /// Everything needed to draw one table.
 pub struct DataTable<'t, C> {
     /// Block title.
@@ -78,11 +101,11 @@ pub struct DataTable<'t, C> {
 }
 
 impl<C: Copy> DataTable<'_, C> {
-    /// Draw it; `cell(row, column)` builds one cell of a visible row.
-    pub fn render<'a>(&self, frame: &mut Frame, area: Rect, theme: &Theme, cell: impl Fn(usize, C) -> Cell<'a>) {
+    /// Draw it; `cell(row, column, width)` builds one cell of a visible row.
+    pub fn render<'a>(&self, frame: &mut Frame, area: Rect, theme: &Theme, cell: impl Fn(usize, C, u16) -> Cell<'a>) {
         let block = theme.block(self.title.clone(), self.focused);
         let inner = block.inner(area);
-        let keep = fit(self.columns, inner.width);
+        let keep = layout(self.columns, inner.width);
         let height = usize::from(inner.height.saturating_sub(1));
         if self.len == 0 || keep.is_empty() {
             let msg = Paragraph::new(Span::styled(self.empty, theme.muted)).block(block);
@@ -92,15 +115,15 @@ impl<C: Copy> DataTable<'_, C> {
         let start = self.list.window(height);
         let end = (start + height).min(self.len);
         let rows = (start..end).map(|i| {
-            let cells = keep.iter().map(|k| cell(i, self.columns[*k].id));
+            let cells = keep.iter().map(|(k, w)| cell(i, self.columns[*k].id, *w));
             Row::new(cells)
         });
-        let header = keep.iter().map(|k| {
+        let header = keep.iter().map(|(k, _)| {
             let c = &self.columns[*k];
             let line = Line::from(c.title.as_str());
             Cell::from(if c.right { line.right_aligned() } else { line })
         });
-        let widths = keep.iter().map(|k| Constraint::Length(self.columns[*k].width));
+        let widths = keep.iter().map(|(_, w)| Constraint::Length(*w));
         let table = Table::new(rows, widths)
             .header(Row::new(header).style(theme.table_header))
             .column_spacing(1)
@@ -139,5 +162,12 @@ mod tests {
         assert_eq!(fit(&cols, 32), vec![0, 2, 3]);
         assert_eq!(fit(&cols, 21), vec![0, 3]);
         assert_eq!(fit(&cols, 5), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn spare_width_goes_to_the_growing_column() {
+        let cols = vec![Column::new(0, "a", 10, 0), Column::new(1, "b", 5, 0).grow(), Column::new(2, "c", 10, 1)];
+        assert_eq!(layout(&cols, 40), vec![(0, 10), (1, 18), (2, 10)]);
+        assert_eq!(layout(&cols, 20), vec![(0, 10), (1, 9)]);
     }
 }
