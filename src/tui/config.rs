@@ -13,6 +13,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -66,11 +69,31 @@ pub enum ConfigError {
     },
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum KeySpec {
-    One(String),
-    Many(Vec<String>),
+/// The keys of one action: `"q"` or `["q", "ctrl-q"]`.
+#[derive(Debug)]
+struct KeySpec(Vec<String>);
+
+impl<'de> Deserialize<'de> for KeySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeysVisitor;
+        impl<'de> Visitor<'de> for KeysVisitor {
+            type Value = KeySpec;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key name such as \"q\" or a list of key names")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<KeySpec, E> {
+                Ok(KeySpec(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KeySpec, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(k) = seq.next_element::<String>()? {
+                    keys.push(k);
+                }
+                Ok(KeySpec(keys))
+            }
+        }
+        d.deserialize_any(KeysVisitor)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,14 +183,7 @@ impl Config {
         if theme.trim().is_empty() {
             return Err(invalid("theme", "must not be empty".into()));
         }
-        let overrides = file
-            .keys
-            .into_iter()
-            .map(|(action, spec)| match spec {
-                KeySpec::One(k) => (action, vec![k]),
-                KeySpec::Many(ks) => (action, ks),
-            })
-            .collect();
+        let overrides = file.keys.into_iter().map(|(action, spec)| (action, spec.0)).collect();
         let keymap = Keymap::with_overrides(&overrides).map_err(|source| ConfigError::Keys {
             path: path.to_path_buf(),
             source,
