@@ -25,7 +25,12 @@ fn big_snapshot(base: &Snapshot, step: u64) -> Snapshot {
                 kind: "tap".into(),
                 bridge: Some(format!("virbr{}", i % 8)),
                 network: Some(format!("net{}", i % 8)),
-                mac: Some(format!("52:54:00:{:02x}:{:02x}:{:02x}", i >> 16 & 0xff, i >> 8 & 0xff, i & 0xff)),
+                mac: Some(format!(
+                    "52:54:00:{:02x}:{:02x}:{:02x}",
+                    i >> 16 & 0xff,
+                    i >> 8 & 0xff,
+                    i & 0xff
+                )),
                 mtu: 1500,
                 up: true,
                 guest: Some(format!("guest-{i:04}")),
@@ -54,7 +59,9 @@ fn app_with_history(width: u16, height: u16) -> App {
     for step in 0..=60 {
         app.update(Event::Snapshot(Box::new(big_snapshot(&base, step))));
     }
-    app.update(Event::Key(crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char('2'))));
+    app.update(Event::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('2'),
+    )));
     app
 }
 

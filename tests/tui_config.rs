@@ -8,7 +8,10 @@ use switchyard::tui::keys::KeyBinding;
 use switchyard::tui::{settings_for, Theme, TuiOptions, Units};
 
 fn fixture(kind: &str, name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/config").join(kind).join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/config")
+        .join(kind)
+        .join(name)
 }
 
 fn load(kind: &str, name: &str) -> Result<Config, String> {
@@ -18,9 +21,15 @@ fn load(kind: &str, name: &str) -> Result<Config, String> {
 #[test]
 fn full_config_loads_every_setting() {
     let c = load("valid", "full.toml").expect("valid");
-    assert_eq!((c.theme.as_str(), c.interval_ms, c.units), ("high-contrast", 2000, Units::Bytes));
+    assert_eq!(
+        (c.theme.as_str(), c.interval_ms, c.units),
+        ("high-contrast", 2000, Units::Bytes)
+    );
     assert_eq!(c.keymap.keys(Action::Freeze), &[KeyBinding::ch('F')]);
-    assert_eq!(c.keymap.keys(Action::Quit), &[KeyBinding::ch('q'), KeyBinding::ctrl('q')]);
+    assert_eq!(
+        c.keymap.keys(Action::Quit),
+        &[KeyBinding::ch('q'), KeyBinding::ctrl('q')]
+    );
     assert_eq!(c.keymap.key_label(Action::Help), "F1");
 }
 
@@ -52,9 +61,15 @@ fn invalid_configs_name_the_culprit() {
     ];
     for (name, needles) in cases {
         let err = load("invalid", name).expect_err(name);
-        assert!(err.contains(name), "{name}: the message names the file: {err}");
+        assert!(
+            err.contains(name),
+            "{name}: the message names the file: {err}"
+        );
         for needle in needles {
-            assert!(err.contains(needle), "{name}: expected {needle:?} in: {err}");
+            assert!(
+                err.contains(needle),
+                "{name}: expected {needle:?} in: {err}"
+            );
         }
     }
 }
@@ -63,7 +78,10 @@ fn invalid_configs_name_the_culprit() {
 fn every_invalid_fixture_is_covered() {
     let dir = fixture("invalid", "");
     let count = std::fs::read_dir(&dir).expect("fixtures dir").count();
-    assert_eq!(count, 11, "add new invalid fixtures to invalid_configs_name_the_culprit");
+    assert_eq!(
+        count, 11,
+        "add new invalid fixtures to invalid_configs_name_the_culprit"
+    );
 }
 
 #[test]
@@ -85,15 +103,29 @@ fn options_win_over_the_config_and_no_color_wins_over_themes() {
     assert_eq!((s.interval_ms, s.units), (250, Units::Bytes));
     assert_eq!(s.theme, Theme::builtin("light").expect("built in"));
     let s = settings_for(&config, &TuiOptions::default(), false).expect("valid");
-    assert_eq!((s.interval_ms, s.theme.name.as_str()), (2000, "high-contrast"), "0 means from config");
+    assert_eq!(
+        (s.interval_ms, s.theme.name.as_str()),
+        (2000, "high-contrast"),
+        "0 means from config"
+    );
     let s = settings_for(&config, &opts, true).expect("valid");
     assert_eq!(s.theme, Theme::no_color());
 
-    let bad = TuiOptions { interval_ms: 10, ..TuiOptions::default() };
-    let err = settings_for(&config, &bad, false).expect_err("out of range").to_string();
+    let bad = TuiOptions {
+        interval_ms: 10,
+        ..TuiOptions::default()
+    };
+    let err = settings_for(&config, &bad, false)
+        .expect_err("out of range")
+        .to_string();
     assert!(err.contains("interval_ms"), "{err}");
-    let unknown = TuiOptions { theme: Some("neon".into()), ..TuiOptions::default() };
-    let err = settings_for(&config, &unknown, false).expect_err("unknown theme").to_string();
+    let unknown = TuiOptions {
+        theme: Some("neon".into()),
+        ..TuiOptions::default()
+    };
+    let err = settings_for(&config, &unknown, false)
+        .expect_err("unknown theme")
+        .to_string();
     assert!(err.contains("neon"), "{err}");
 }
 
@@ -102,8 +134,11 @@ fn theme_files_in_the_repo_are_the_built_ins() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("themes");
     for entry in std::fs::read_dir(dir).expect("themes dir") {
         let path = entry.expect("entry").path();
-        let name = path.file_stem().and_then(|s| s.to_str()).expect("utf-8 name");
-        Theme::builtin(name).unwrap_or_else(|e| panic!("themes/{name}.toml is not built in or invalid: {e}"));
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("utf-8 name");
+        Theme::builtin(name)
+            .unwrap_or_else(|e| panic!("themes/{name}.toml is not built in or invalid: {e}"));
     }
 }
-

@@ -53,10 +53,16 @@ fn script(steps: Vec<Step>) -> BoxStream<'static, io::Result<CtEvent>> {
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
 }
 
-async fn drive<S: DataSource>(source: &S, steps: Vec<Step>, stop: impl Future<Output = &'static str>) -> (Exit, App, Terminal<TestBackend>) {
+async fn drive<S: DataSource>(
+    source: &S,
+    steps: Vec<Step>,
+    stop: impl Future<Output = &'static str>,
+) -> (Exit, App, Terminal<TestBackend>) {
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
     let mut app = App::new(Settings::default(), (80, 24));
-    let exit = run_loop(&mut terminal, &mut app, source, script(steps), stop).await.expect("loop");
+    let exit = run_loop(&mut terminal, &mut app, source, script(steps), stop)
+        .await
+        .expect("loop");
     (exit, app, terminal)
 }
 
@@ -86,26 +92,54 @@ async fn draws_live_data_and_quits_on_q() {
 #[tokio::test]
 async fn a_command_round_trip_updates_log_and_data() {
     let source = quick_fake();
-    let steps = vec![Step::Key('j'), Step::Key('j'), Step::Key('s'), Step::Wait(1_500), Step::Key('q')];
+    let steps = vec![
+        Step::Key('j'),
+        Step::Key('j'),
+        Step::Key('s'),
+        Step::Wait(1_500),
+        Step::Key('q'),
+    ];
     let (_, app, _) = drive(&source, steps, pending()).await;
     let log: Vec<&str> = app.log_entries().iter().map(|e| e.text.as_str()).collect();
-    assert!(log.iter().any(|l| l.contains("start isolated: network 'isolated' started")), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("start isolated: network 'isolated' started")),
+        "{log:?}"
+    );
     assert!(app.pending().is_empty());
-    let isolated = app.snapshot().networks.iter().find(|n| n.name == "isolated").expect("still defined");
+    let isolated = app
+        .snapshot()
+        .networks
+        .iter()
+        .find(|n| n.name == "isolated")
+        .expect("still defined");
     assert!(isolated.active, "the next snapshot shows it running");
 }
 
 #[tokio::test]
 async fn a_hanging_backend_never_blocks_input() {
     let source = FakeSource::new().with_delay(Duration::from_secs(3_600));
-    let steps = vec![Step::Key('j'), Step::Key('j'), Step::Key('s'), Step::Wait(200), Step::Key('3')];
+    let steps = vec![
+        Step::Key('j'),
+        Step::Key('j'),
+        Step::Key('s'),
+        Step::Wait(200),
+        Step::Key('3'),
+    ];
     let stop = sleep(Duration::from_millis(800)).map(|_| "SIGTERM");
     let (exit, app, terminal) = drive(&source, steps, stop).await;
     assert_eq!(exit, Exit::Signal("SIGTERM"));
-    assert_eq!(app.view(), View::Leases, "keys still work while the command hangs");
+    assert_eq!(
+        app.view(),
+        View::Leases,
+        "keys still work while the command hangs"
+    );
     assert_eq!(app.pending().len(), 1);
     let footer = tui_support::lines(&terminal)[23].clone();
-    assert!(footer.contains("starting isolated…"), "spinner in the status line: {footer}");
+    assert!(
+        footer.contains("starting isolated…"),
+        "spinner in the status line: {footer}"
+    );
 }
 
 #[tokio::test]
@@ -124,7 +158,10 @@ struct BrokenSource {
 impl BrokenSource {
     fn new() -> Self {
         let (tx, rx) = watch::channel(FakeSource::new().snapshot());
-        Self { tx: Mutex::new(Some(tx)), rx }
+        Self {
+            tx: Mutex::new(Some(tx)),
+            rx,
+        }
     }
 }
 
@@ -146,11 +183,24 @@ impl DataSource for BrokenSource {
 #[tokio::test]
 async fn backend_panics_and_a_closed_source_are_reported() {
     let source = BrokenSource::new();
-    let steps = vec![Step::Key('a'), Step::Wait(300), Step::Code(KeyCode::Char('5')), Step::Wait(300), Step::Key('q')];
+    let steps = vec![
+        Step::Key('a'),
+        Step::Wait(300),
+        Step::Code(KeyCode::Char('5')),
+        Step::Wait(300),
+        Step::Key('q'),
+    ];
     let (exit, app, terminal) = drive(&source, steps, pending()).await;
     assert_eq!(exit, Exit::Quit);
     let log: Vec<&str> = app.log_entries().iter().map(|e| e.text.as_str()).collect();
-    assert!(log.iter().any(|l| l.contains("autostart default off failed: the backend task failed")), "{log:?}");
-    assert!(log.iter().any(|l| l.contains("data source stopped")), "{log:?}");
+    assert!(
+        log.iter()
+            .any(|l| l.contains("autostart default off failed: the backend task failed")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(|l| l.contains("data source stopped")),
+        "{log:?}"
+    );
     assert!(screen(&terminal).contains("data source stopped"));
 }

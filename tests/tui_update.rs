@@ -5,14 +5,17 @@ mod tui_support;
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use switchyard::tui::app::{PortSort, Popup, Settings, View, COMMAND_TIMEOUT_TICKS};
+use switchyard::tui::app::{Popup, PortSort, Settings, View, COMMAND_TIMEOUT_TICKS};
 use switchyard::tui::keymap::Keymap;
 use switchyard::tui::{App, Command, CommandResult, Effect, Event, FakeSource};
 use tui_support::*;
 
 fn names(app: &App) -> Vec<String> {
     let s = app.ports_state();
-    s.order.iter().map(|i| app.snapshot().ports[*i].ifname.clone()).collect()
+    s.order
+        .iter()
+        .map(|i| app.snapshot().ports[*i].ifname.clone())
+        .collect()
 }
 
 fn executed(effects: &[Effect]) -> Option<(u64, Command)> {
@@ -23,7 +26,11 @@ fn executed(effects: &[Effect]) -> Option<(u64, Command)> {
 }
 
 fn done(id: u64, ok: bool, message: &str) -> Event {
-    Event::CommandDone(CommandResult { id, ok, message: message.into() })
+    Event::CommandDone(CommandResult {
+        id,
+        ok,
+        message: message.into(),
+    })
 }
 
 #[test]
@@ -55,7 +62,11 @@ fn confirmation_is_modal() {
     assert_eq!(app.view(), View::Networks);
     assert!(matches!(app.popup(), Some(Popup::Confirm(_))));
     let ctrl_c = Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
-    assert_eq!(app.update(ctrl_c), vec![Effect::Quit], "Ctrl-c always quits");
+    assert_eq!(
+        app.update(ctrl_c),
+        vec![Effect::Quit],
+        "Ctrl-c always quits"
+    );
 }
 
 #[test]
@@ -69,7 +80,11 @@ fn start_stop_follows_the_network_state() {
     assert!(app.select_network("default"));
     assert!(app.update(ch('s')).is_empty());
     match app.popup() {
-        Some(Popup::Confirm(c)) => assert!(c.lines.iter().any(|l| l.contains("vnet0 (web01)")), "{:?}", c.lines),
+        Some(Popup::Confirm(c)) => assert!(
+            c.lines.iter().any(|l| l.contains("vnet0 (web01)")),
+            "{:?}",
+            c.lines
+        ),
         other => panic!("expected a confirmation, got {other:?}"),
     }
     let (_, cmd) = executed(&app.update(ch('y'))).expect("stop after yes");
@@ -95,9 +110,16 @@ fn one_command_per_network_at_a_time() {
     app.select_network("isolated");
     let (id, _) = executed(&app.update(ch('s'))).expect("first runs");
     assert!(app.update(ch('a')).is_empty(), "second waits");
-    assert!(app.toast().expect("told to wait").text.contains("still starting isolated"));
+    assert!(app
+        .toast()
+        .expect("told to wait")
+        .text
+        .contains("still starting isolated"));
     app.update(done(id, true, "started"));
-    assert!(executed(&app.update(ch('a'))).is_some(), "free again after the result");
+    assert!(
+        executed(&app.update(ch('a'))).is_some(),
+        "free again after the result"
+    );
 }
 
 #[test]
@@ -114,11 +136,24 @@ fn results_land_in_log_and_toast_and_stale_ones_are_dropped() {
     app.update(done(id, false, "permission denied"));
     assert!(app.pending().is_empty());
     let last = app.log_entries().last().expect("logged");
-    assert!(last.text.contains("start isolated failed: permission denied"), "{}", last.text);
-    assert!(app.toast().expect("toast").text.contains("permission denied"));
+    assert!(
+        last.text
+            .contains("start isolated failed: permission denied"),
+        "{}",
+        last.text
+    );
+    assert!(app
+        .toast()
+        .expect("toast")
+        .text
+        .contains("permission denied"));
     let n = app.log_entries().len();
     app.update(done(id, true, "late duplicate"));
-    assert_eq!(app.log_entries().len(), n, "a second result for the same id is stale");
+    assert_eq!(
+        app.log_entries().len(),
+        n,
+        "a second result for the same id is stale"
+    );
 }
 
 #[test]
@@ -130,7 +165,12 @@ fn commands_time_out_and_late_results_are_stale() {
         app.update(Event::Tick);
     }
     assert!(app.pending().is_empty(), "given up");
-    assert!(app.log_entries().last().expect("logged").text.contains("no answer"));
+    assert!(app
+        .log_entries()
+        .last()
+        .expect("logged")
+        .text
+        .contains("no answer"));
     let n = app.log_entries().len();
     app.update(done(id, true, "finally"));
     assert_eq!(app.log_entries().len(), n, "late result dropped");
@@ -145,17 +185,32 @@ fn ports_sort_cycles_and_reverses() {
     app.update(ch('O'));
     assert_eq!(names(&app)[0], "vnet2", "reversed name order");
     app.update(ch('o'));
-    assert_eq!((app.ports_state().sort, app.ports_state().reverse), (PortSort::Guest, false));
+    assert_eq!(
+        (app.ports_state().sort, app.ports_state().reverse),
+        (PortSort::Guest, false)
+    );
     let order = names(&app);
-    assert_eq!(order.first().map(String::as_str), Some("vnet2"), "build01 sorts first");
-    assert_eq!(order.last().map(String::as_str), Some("veth3f9a2c1"), "no guest goes last");
+    assert_eq!(
+        order.first().map(String::as_str),
+        Some("vnet2"),
+        "build01 sorts first"
+    );
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("veth3f9a2c1"),
+        "no guest goes last"
+    );
     app.update(ch('o'));
     app.update(ch('o'));
     app.update(ch('o'));
     assert_eq!(app.ports_state().sort, PortSort::Rx);
     assert_eq!(names(&app)[0], "macvtap0", "busiest first");
     app.update(ch('O'));
-    assert_eq!(names(&app)[0], "veth3f9a2c1", "quietest first when reversed");
+    assert_eq!(
+        names(&app)[0],
+        "veth3f9a2c1",
+        "quietest first when reversed"
+    );
 }
 
 #[test]
@@ -187,7 +242,11 @@ fn filter_narrows_keeps_and_clears() {
     assert_eq!(names(&app).len(), 3, "Enter keeps the filter");
     app.update(ch('/'));
     type_str(&mut app, "2q");
-    assert_eq!(app.view(), View::Ports, "typing digits and q edits the filter");
+    assert_eq!(
+        app.view(),
+        View::Ports,
+        "typing digits and q edits the filter"
+    );
     assert!(names(&app).is_empty());
     app.update(key(KeyCode::Esc));
     assert_eq!(names(&app).len(), 6, "Esc clears");
@@ -213,7 +272,10 @@ fn freeze_holds_the_display_and_thaw_catches_up() {
     app.update(ch('f'));
     assert!(!app.is_frozen());
     assert_eq!(app.snapshot(), &src.snapshot(), "thaw shows the newest");
-    assert!(app.rate_of(&app.snapshot().ports[0].key()).is_some(), "rates from the held snapshot");
+    assert!(
+        app.rate_of(&app.snapshot().ports[0].key()).is_some(),
+        "rates from the held snapshot"
+    );
 }
 
 #[test]
@@ -238,8 +300,14 @@ fn views_switch_by_tab_digit_and_mouse() {
     let mut app = app(80, 24);
     app.update(key(KeyCode::Tab));
     assert_eq!(app.view(), View::Ports);
-    app.update(Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)));
-    app.update(Event::Key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT)));
+    app.update(Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    app.update(Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
     assert_eq!(app.view(), View::Log);
     app.update(ch('4'));
     assert_eq!(app.view(), View::Host);
@@ -250,15 +318,26 @@ fn views_switch_by_tab_digit_and_mouse() {
     app.update(click(5, 6));
     assert_eq!(app.selected_port().expect("clicked").ifname, names(&app)[2]);
     app.update(wheel_down(5, 6));
-    assert_eq!(app.selected_port().expect("scrolled").ifname, names(&app)[5]);
+    assert_eq!(
+        app.selected_port().expect("scrolled").ifname,
+        names(&app)[5]
+    );
     app.update(click(5, 20));
-    assert_eq!(app.selected_port().expect("unchanged").ifname, names(&app)[5], "click below rows");
+    assert_eq!(
+        app.selected_port().expect("unchanged").ifname,
+        names(&app)[5],
+        "click below rows"
+    );
 }
 
 #[test]
 fn quit_help_and_key_releases() {
     let mut app = app(80, 24);
-    let release = Event::Key(KeyEvent::new_with_kind(KeyCode::Char('q'), KeyModifiers::NONE, KeyEventKind::Release));
+    let release = Event::Key(KeyEvent::new_with_kind(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+        KeyEventKind::Release,
+    ));
     assert!(app.update(release).is_empty(), "only presses count");
     app.update(ch('?'));
     assert!(matches!(app.popup(), Some(Popup::Help { .. })));
@@ -292,13 +371,22 @@ fn traffic_is_summed_per_network_and_missing_until_two_samples() {
     assert_eq!(app.network_traffic("default").ports, 2);
     app.update(Event::Snapshot(Box::new(series[1].clone())));
     let port_rx = |name: &str| {
-        let p = app.snapshot().ports.iter().find(|p| p.ifname == name).expect("port");
+        let p = app
+            .snapshot()
+            .ports
+            .iter()
+            .find(|p| p.ifname == name)
+            .expect("port");
         app.rate_of(&p.key()).expect("rate").rx_bps
     };
     let want = port_rx("vnet0") + port_rx("vnet1");
     let got = app.network_traffic("default").rx_bps.expect("summed");
     assert!((got - want).abs() < 1e-6, "{got} != {want}");
-    assert_eq!(app.network_traffic("isolated").rx_bps, None, "no ports, no rate");
+    assert_eq!(
+        app.network_traffic("isolated").rx_bps,
+        None,
+        "no ports, no rate"
+    );
 }
 
 #[test]
@@ -311,11 +399,17 @@ fn drawing_only_when_something_changed() {
     assert!(app.take_dirty());
     app.update(ch('3'));
     app.take_dirty();
-    let dirty: Vec<bool> = (0..8).map(|_| {
-        app.update(Event::Tick);
-        app.take_dirty()
-    }).collect();
-    assert_eq!(dirty.iter().filter(|d| **d).count(), 2, "leases count down once a second: {dirty:?}");
+    let dirty: Vec<bool> = (0..8)
+        .map(|_| {
+            app.update(Event::Tick);
+            app.take_dirty()
+        })
+        .collect();
+    assert_eq!(
+        dirty.iter().filter(|d| **d).count(),
+        2,
+        "leases count down once a second: {dirty:?}"
+    );
 }
 
 #[test]
@@ -335,7 +429,8 @@ fn lease_countdown_moves_with_ticks_and_stops_when_frozen() {
 
 #[test]
 fn keymap_overrides_change_what_keys_do() {
-    let overrides: BTreeMap<String, Vec<String>> = [("freeze".to_string(), vec!["F".to_string()])].into();
+    let overrides: BTreeMap<String, Vec<String>> =
+        [("freeze".to_string(), vec!["F".to_string()])].into();
     let settings = Settings {
         keymap: Keymap::with_overrides(&overrides).expect("valid"),
         ..Settings::default()
@@ -350,11 +445,21 @@ fn keymap_overrides_change_what_keys_do() {
 #[test]
 fn problems_are_logged_once_and_when_they_clear() {
     let mut app = app(80, 24);
-    let warnings = |app: &App| app.log_entries().iter().filter(|e| e.text.contains("routed: dnsmasq")).count();
+    let warnings = |app: &App| {
+        app.log_entries()
+            .iter()
+            .filter(|e| e.text.contains("routed: dnsmasq"))
+            .count()
+    };
     assert_eq!(warnings(&app), 1, "once, not per snapshot");
     let mut snap = app.snapshot().clone();
     snap.networks[1].drift.clear();
     snap.networks[1].dnsmasq_pid = Some(77);
     app.update(Event::Snapshot(Box::new(snap)));
-    assert!(app.log_entries().last().expect("entry").text.contains("routed: back in sync"));
+    assert!(app
+        .log_entries()
+        .last()
+        .expect("entry")
+        .text
+        .contains("routed: back in sync"));
 }

@@ -16,7 +16,10 @@ fn screens() -> Vec<(&'static str, Vec<Event>)> {
         ("networks_xml", vec![ch('j'), ch('x')]),
         ("undefine_confirm", vec![ch('j'), ch('d')]),
         ("ports", vec![ch('2')]),
-        ("port_detail", vec![ch('2'), ch('j'), ch('j'), ch('j'), key(KeyCode::Enter)]),
+        (
+            "port_detail",
+            vec![ch('2'), ch('j'), ch('j'), ch('j'), key(KeyCode::Enter)],
+        ),
         ("leases", vec![ch('3')]),
         ("host", vec![ch('4')]),
         ("log", vec![ch('5')]),
@@ -54,7 +57,17 @@ fn filtered_ports_with_the_filter_bar() {
 
 #[test]
 fn tiny_sizes_do_not_panic() {
-    let sizes = [(0u16, 0u16), (1, 1), (2, 2), (20, 5), (10, 3), (5, 40), (40, 10), (79, 23), (30, 12)];
+    let sizes = [
+        (0u16, 0u16),
+        (1, 1),
+        (2, 2),
+        (20, 5),
+        (10, 3),
+        (5, 40),
+        (40, 10),
+        (79, 23),
+        (30, 12),
+    ];
     for (_, keys) in screens() {
         for (w, h) in sizes {
             let app = screen_app(&keys, w, h);
@@ -92,9 +105,17 @@ fn selected_row_uses_the_selected_style() {
     let t = render(&app, 80, 24);
     let (x, y) = find(&t, "routed ");
     let cell = &t.backend().buffer()[(x, y)];
-    assert_eq!(cell.style().bg, theme.selected.bg, "selected row background");
+    assert_eq!(
+        cell.style().bg,
+        theme.selected.bg,
+        "selected row background"
+    );
     let (x, y) = find(&t, "default ");
-    assert_ne!(t.backend().buffer()[(x, y)].style().bg, theme.selected.bg, "other rows are not selected");
+    assert_ne!(
+        t.backend().buffer()[(x, y)].style().bg,
+        theme.selected.bg,
+        "other rows are not selected"
+    );
 }
 
 #[test]
@@ -105,7 +126,10 @@ fn drift_and_badge_use_the_warning_style() {
     let (x, y) = find(&t, "⚠ 1");
     assert_eq!(t.backend().buffer()[(x, y)].style().fg, theme.warning.fg);
     let (x, y) = find(&t, "⚠ routed");
-    assert_eq!((y, t.backend().buffer()[(x, y)].style().fg), (0, theme.warning.fg));
+    assert_eq!(
+        (y, t.backend().buffer()[(x, y)].style().fg),
+        (0, theme.warning.fg)
+    );
 }
 
 #[test]
@@ -130,10 +154,17 @@ fn errors_use_the_error_style() {
         [switchyard::tui::Effect::Execute(id, _)] => *id,
         other => panic!("expected one Execute, got {other:?}"),
     };
-    app.update(Event::CommandDone(CommandResult { id, ok: false, message: "permission denied".into() }));
+    app.update(Event::CommandDone(CommandResult {
+        id,
+        ok: false,
+        message: "permission denied".into(),
+    }));
     let t = render(&app, 80, 24);
     let (x, y) = find(&t, "start isolated failed");
-    assert_eq!((y, t.backend().buffer()[(x, y)].style().fg), (23, theme.error.fg));
+    assert_eq!(
+        (y, t.backend().buffer()[(x, y)].style().fg),
+        (23, theme.error.fg)
+    );
 }
 
 #[test]
@@ -143,10 +174,17 @@ fn no_color_shows_selection_without_colour() {
     let t = render(&app, 80, 24);
     let buf = t.backend().buffer();
     let (x, y) = find(&t, "routed ");
-    assert!(buf[(x, y)].style().add_modifier.contains(Modifier::REVERSED));
+    assert!(buf[(x, y)]
+        .style()
+        .add_modifier
+        .contains(Modifier::REVERSED));
     for cell in buf.content() {
         for c in [cell.fg, cell.bg] {
-            assert!(matches!(c, Color::Reset), "colour {c:?} under NO_COLOR at {:?}", cell.symbol());
+            assert!(
+                matches!(c, Color::Reset),
+                "colour {c:?} under NO_COLOR at {:?}",
+                cell.symbol()
+            );
         }
     }
 }
@@ -155,7 +193,8 @@ fn no_color_shows_selection_without_colour() {
 fn footer_hints_follow_key_overrides() {
     use std::collections::BTreeMap;
     use switchyard::tui::keymap::Keymap;
-    let overrides: BTreeMap<String, Vec<String>> = [("start_stop".to_string(), vec!["S".to_string()])].into();
+    let overrides: BTreeMap<String, Vec<String>> =
+        [("start_stop".to_string(), vec!["S".to_string()])].into();
     let settings = Settings {
         keymap: Keymap::with_overrides(&overrides).expect("valid override"),
         ..Settings::default()

@@ -158,7 +158,9 @@ impl Config {
         };
         match std::fs::read_to_string(&path) {
             Ok(text) => Config::parse(&text, &path),
-            Err(e) if !must_exist && e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(e) if !must_exist && e.kind() == std::io::ErrorKind::NotFound => {
+                Ok(Config::default())
+            }
             Err(source) => Err(ConfigError::Io { path, source }),
         }
     }
@@ -176,14 +178,19 @@ impl Config {
         };
         let interval_ms = file.interval_ms.unwrap_or(DEFAULT_INTERVAL_MS);
         if !(MIN_INTERVAL_MS..=MAX_INTERVAL_MS).contains(&interval_ms) {
-            let msg = format!("{interval_ms} is out of range {MIN_INTERVAL_MS}..={MAX_INTERVAL_MS}");
+            let msg =
+                format!("{interval_ms} is out of range {MIN_INTERVAL_MS}..={MAX_INTERVAL_MS}");
             return Err(invalid("interval_ms", msg));
         }
         let theme = file.theme.unwrap_or_else(|| DEFAULT_THEME.into());
         if theme.trim().is_empty() {
             return Err(invalid("theme", "must not be empty".into()));
         }
-        let overrides = file.keys.into_iter().map(|(action, spec)| (action, spec.0)).collect();
+        let overrides = file
+            .keys
+            .into_iter()
+            .map(|(action, spec)| (action, spec.0))
+            .collect();
         let keymap = Keymap::with_overrides(&overrides).map_err(|source| ConfigError::Keys {
             path: path.to_path_buf(),
             source,

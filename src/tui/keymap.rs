@@ -135,7 +135,11 @@ pub enum KeymapError {
 }
 
 fn known_actions() -> String {
-    Action::ALL.iter().map(|a| a.name()).collect::<Vec<_>>().join(", ")
+    Action::ALL
+        .iter()
+        .map(|a| a.name())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Scopes that are consulted together; a key may appear only once within each group.
@@ -194,7 +198,11 @@ impl Keymap {
             for action in actions {
                 for key in self.keys(*action) {
                     if let Some(other) = seen.insert(*key, *action) {
-                        let (a, b) = if other.name() == name { (other, *action) } else { (*action, other) };
+                        let (a, b) = if other.name() == name {
+                            (other, *action)
+                        } else {
+                            (*action, other)
+                        };
                         return Err(KeymapError::Conflict {
                             action: a.name().into(),
                             key: key.to_string(),
@@ -263,14 +271,18 @@ mod tests {
     use crossterm::event::KeyModifiers;
 
     fn over(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<String>> {
-        pairs.iter().map(|(a, k)| (a.to_string(), vec![k.to_string()])).collect()
+        pairs
+            .iter()
+            .map(|(a, k)| (a.to_string(), vec![k.to_string()]))
+            .collect()
     }
 
     #[test]
     fn defaults_have_no_conflicts() {
         let map = Keymap::default();
         for a in Action::ALL {
-            map.check_conflicts(a.name()).expect("default keymap is consistent");
+            map.check_conflicts(a.name())
+                .expect("default keymap is consistent");
             assert!(!map.keys(*a).is_empty(), "{} has a key", a.name());
         }
     }
@@ -280,9 +292,15 @@ mod tests {
         let map = Keymap::default();
         let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
         assert_eq!(map.lookup(&[Scope::Confirm], &esc), Some(Action::Cancel));
-        assert_eq!(map.lookup(&[Scope::Popup, Scope::List], &esc), Some(Action::Close));
+        assert_eq!(
+            map.lookup(&[Scope::Popup, Scope::List], &esc),
+            Some(Action::Close)
+        );
         let j = KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE);
-        assert_eq!(map.lookup(&[Scope::Ports, Scope::List, Scope::Global], &j), Some(Action::Down));
+        assert_eq!(
+            map.lookup(&[Scope::Ports, Scope::List, Scope::Global], &j),
+            Some(Action::Down)
+        );
         assert_eq!(map.lookup(&[Scope::Confirm], &j), None);
     }
 
@@ -296,15 +314,24 @@ mod tests {
         assert!(matches!(bad, Err(KeymapError::BadKey { action, .. }) if action == "quit"));
         let clash = Keymap::with_overrides(&over(&[("repair", "s")]));
         let msg = clash.expect_err("s is start_stop").to_string();
-        assert!(msg.contains("keys.repair") && msg.contains("start_stop"), "{msg}");
+        assert!(
+            msg.contains("keys.repair") && msg.contains("start_stop"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn help_and_hints_follow_overrides() {
         let map = Keymap::with_overrides(&over(&[("help", "h")])).expect("valid");
         let help = map.help();
-        let global = &help.iter().find(|(s, _)| *s == Scope::Global).expect("global").1;
+        let global = &help
+            .iter()
+            .find(|(s, _)| *s == Scope::Global)
+            .expect("global")
+            .1;
         assert!(global.contains(&("h".to_string(), Action::Help.description())));
-        assert!(map.hints(&[Scope::Global]).contains(&("h".to_string(), "help")));
+        assert!(map
+            .hints(&[Scope::Global])
+            .contains(&("h".to_string(), "help")));
     }
 }

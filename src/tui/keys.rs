@@ -78,13 +78,17 @@ impl KeyBinding {
         let mut mods = KeyModifiers::NONE;
         loop {
             let lower = rest.to_ascii_lowercase();
-            let found = [("ctrl", KeyModifiers::CONTROL), ("alt", KeyModifiers::ALT), ("shift", KeyModifiers::SHIFT)]
-                .into_iter()
-                .find(|(name, _)| {
-                    lower.len() > name.len() + 1
-                        && lower.starts_with(name)
-                        && matches!(&lower[name.len()..=name.len()], "-" | "+")
-                });
+            let found = [
+                ("ctrl", KeyModifiers::CONTROL),
+                ("alt", KeyModifiers::ALT),
+                ("shift", KeyModifiers::SHIFT),
+            ]
+            .into_iter()
+            .find(|(name, _)| {
+                lower.len() > name.len() + 1
+                    && lower.starts_with(name)
+                    && matches!(&lower[name.len()..=name.len()], "-" | "+")
+            });
             let Some((name, m)) = found else { break };
             mods |= m;
             rest = &rest[name.len() + 1..];
@@ -117,7 +121,9 @@ fn parse_code(name: &str) -> Option<KeyCode> {
         "pgdn" | "pagedown" => KeyCode::PageDown,
         "home" => KeyCode::Home,
         "end" => KeyCode::End,
-        f if f.starts_with('f') => KeyCode::F(f[1..].parse().ok().filter(|n| (1..=24).contains(n))?),
+        f if f.starts_with('f') => {
+            KeyCode::F(f[1..].parse().ok().filter(|n| (1..=24).contains(n))?)
+        }
         _ => return None,
     };
     Some(code)
@@ -197,8 +203,14 @@ mod tests {
         let shifted = KeyEvent::new(KeyCode::Char('O'), KeyModifiers::SHIFT);
         assert_eq!(KeyBinding::from_event(&shifted), KeyBinding::ch('O'));
         let backtab = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
-        assert_eq!(KeyBinding::from_event(&backtab), KeyBinding::plain(KeyCode::BackTab));
-        let ctrl_c = KeyEvent::new(KeyCode::Char('C'), KeyModifiers::CONTROL | KeyModifiers::SHIFT);
+        assert_eq!(
+            KeyBinding::from_event(&backtab),
+            KeyBinding::plain(KeyCode::BackTab)
+        );
+        let ctrl_c = KeyEvent::new(
+            KeyCode::Char('C'),
+            KeyModifiers::CONTROL | KeyModifiers::SHIFT,
+        );
         assert_eq!(KeyBinding::from_event(&ctrl_c), KeyBinding::ctrl('c'));
     }
 

@@ -23,7 +23,12 @@ pub fn screen(area: Rect) -> Screen {
     let line = |y: u16| Rect::new(area.x, y, area.width, 1.min(area.height));
     if area.height < 4 {
         let header = line(area.y);
-        let body = Rect::new(area.x, area.y + header.height, area.width, area.height - header.height);
+        let body = Rect::new(
+            area.x,
+            area.y + header.height,
+            area.width,
+            area.height - header.height,
+        );
         let empty = Rect::new(area.x, area.bottom(), area.width, 0);
         return Screen {
             header,
@@ -70,14 +75,22 @@ pub fn ports(body: Rect, filter_bar: bool) -> (Rect, Option<Rect>) {
         return (body, None);
     }
     let table = Rect::new(body.x, body.y, body.width, body.height - 1);
-    (table, Some(Rect::new(body.x, body.bottom() - 1, body.width, 1)))
+    (
+        table,
+        Some(Rect::new(body.x, body.bottom() - 1, body.width, 1)),
+    )
 }
 
 /// A rectangle of at most `width`×`height` centred in `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);
     let h = height.min(area.height);
-    Rect::new(area.x + (area.width - w) / 2, area.y + (area.height - h) / 2, w, h)
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
 }
 
 /// The port detail popup: most of the body.
@@ -118,7 +131,11 @@ pub fn tabs(area: Rect) -> Vec<Tab> {
         if x + w > area.right() {
             break;
         }
-        out.push(Tab { view: *view, label, x });
+        out.push(Tab {
+            view: *view,
+            label,
+            x,
+        });
         x += w;
     }
     out
@@ -131,7 +148,10 @@ mod tests {
     #[test]
     fn screen_at_standard_and_tiny_sizes() {
         let s = screen(Rect::new(0, 0, 80, 24));
-        assert_eq!((s.header.y, s.tabs.y, s.body.y, s.body.height, s.footer.y), (0, 1, 2, 21, 23));
+        assert_eq!(
+            (s.header.y, s.tabs.y, s.body.y, s.body.height, s.footer.y),
+            (0, 1, 2, 21, 23)
+        );
         for (w, h) in [(1, 1), (20, 3), (0, 0), (5, 0)] {
             let s = screen(Rect::new(0, 0, w, h));
             assert!(s.body.bottom() <= h && s.header.height <= h, "{w}x{h}");
@@ -153,7 +173,9 @@ mod tests {
         for h in 0..5 {
             let t = Rect::new(0, 0, 10, h);
             let r = table_rows(t);
-            assert!(r.height <= h.saturating_sub(3) && (r.is_empty() || t.contains(r.as_position())));
+            assert!(
+                r.height <= h.saturating_sub(3) && (r.is_empty() || t.contains(r.as_position()))
+            );
         }
     }
 }

@@ -29,7 +29,8 @@ use tokio::signal::unix::{signal, SignalKind};
 pub use app::{App, Settings, View};
 pub use config::Config;
 pub use data::{
-    Command, CommandResult, DataSource, HostSummary, IfaceRow, LeaseRow, NetworkRow, PortRow, Snapshot,
+    Command, CommandResult, DataSource, HostSummary, IfaceRow, LeaseRow, NetworkRow, PortRow,
+    Snapshot,
 };
 pub use event::{Effect, Event};
 pub use fake::FakeSource;
@@ -50,7 +51,11 @@ pub struct TuiOptions {
 }
 
 /// Combine the config file, the options and `NO_COLOR` into App settings.
-pub fn settings_for(config: &Config, opts: &TuiOptions, no_color: bool) -> color_eyre::Result<Settings> {
+pub fn settings_for(
+    config: &Config,
+    opts: &TuiOptions,
+    no_color: bool,
+) -> color_eyre::Result<Settings> {
     let interval_ms = match opts.interval_ms {
         0 => config.interval_ms,
         ms if (config::MIN_INTERVAL_MS..=config::MAX_INTERVAL_MS).contains(&ms) => ms,
@@ -100,7 +105,8 @@ pub async fn run<S: DataSource>(source: S, opts: TuiOptions) -> color_eyre::Resu
     let settings = settings_for(&config, &opts, no_color_env())?;
     source.refresh_interval(settings.interval_ms);
     let stop = shutdown_signals().wrap_err("installing signal handlers")?;
-    let (guard, mut terminal) = terminal::TerminalGuard::enter().wrap_err("setting up the terminal")?;
+    let (guard, mut terminal) =
+        terminal::TerminalGuard::enter().wrap_err("setting up the terminal")?;
     let size = terminal.size().wrap_err("reading the terminal size")?;
     let mut app = App::new(settings, (size.width, size.height));
     let exit = runloop::run_loop(&mut terminal, &mut app, &source, EventStream::new(), stop).await;

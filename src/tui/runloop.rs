@@ -39,7 +39,12 @@ fn translate(ev: CtEvent) -> Option<Event> {
 }
 
 /// Run a command on its own task; a panic in the backend becomes a failed result.
-fn spawn_command<S: DataSource>(source: &S, id: u64, cmd: super::data::Command, tx: &mpsc::UnboundedSender<CommandResult>) {
+fn spawn_command<S: DataSource>(
+    source: &S,
+    id: u64,
+    cmd: super::data::Command,
+    tx: &mpsc::UnboundedSender<CommandResult>,
+) {
     let work = tokio::spawn(source.execute(id, cmd));
     let tx = tx.clone();
     tokio::spawn(async move {
@@ -83,7 +88,9 @@ where
     }
     loop {
         if app.take_dirty() {
-            terminal.draw(|f| views::draw(f, app)).map_err(io::Error::other)?;
+            terminal
+                .draw(|f| views::draw(f, app))
+                .map_err(io::Error::other)?;
         }
         let event = tokio::select! {
             ev = events.next() => match ev {

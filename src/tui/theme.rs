@@ -15,7 +15,10 @@ use thiserror::Error;
 pub const BUILTIN: &[(&str, &str)] = &[
     ("dark", include_str!("../../themes/dark.toml")),
     ("light", include_str!("../../themes/light.toml")),
-    ("high-contrast", include_str!("../../themes/high-contrast.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
 ];
 
 /// Name of the theme used when none is chosen.
@@ -221,10 +224,14 @@ fn parse_file(name: &str, text: &str) -> Result<ThemeFile, ThemeError> {
 impl Theme {
     /// A built-in theme by name; every slot must be set.
     pub fn builtin(name: &str) -> Result<Theme, ThemeError> {
-        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| ThemeError::Unknown {
-            name: name.to_string(),
-            dir: "(no user dir)".into(),
-        })?;
+        let (_, text) =
+            BUILTIN
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or_else(|| ThemeError::Unknown {
+                    name: name.to_string(),
+                    dir: "(no user dir)".into(),
+                })?;
         let file = parse_file(name, text)?;
         let missing = Self::missing_slots(&file);
         if !missing.is_empty() {
@@ -244,7 +251,10 @@ impl Theme {
 
     /// A theme by name: `<user_dir>/<name>.toml` if it exists, else a built-in one.
     pub fn load(name: &str, user_dir: Option<&Path>) -> Result<Theme, ThemeError> {
-        let safe = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        let safe = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if let (true, Some(dir)) = (safe, user_dir) {
             let path = dir.join(format!("{name}.toml"));
             match std::fs::read_to_string(&path) {
@@ -298,9 +308,17 @@ impl Theme {
 
     /// A bordered block with a title, its border showing whether it has focus.
     pub fn block<'a>(&self, title: impl Into<String>, focused: bool) -> Block<'a> {
-        let border = if focused { self.border_focused } else { self.border };
+        let border = if focused {
+            self.border_focused
+        } else {
+            self.border
+        };
         Block::bordered()
-            .border_type(if focused { BorderType::Thick } else { BorderType::Plain })
+            .border_type(if focused {
+                BorderType::Thick
+            } else {
+                BorderType::Plain
+            })
             .border_style(border)
             .title(Span::styled(format!(" {} ", title.into()), self.title))
     }
@@ -323,18 +341,30 @@ mod tests {
     fn builtins_parse_completely() {
         for (name, _) in BUILTIN {
             let theme = Theme::builtin(name).unwrap_or_else(|e| panic!("{name}: {e}"));
-            assert_ne!(theme.selected, Style::default(), "{name}: selection must show");
+            assert_ne!(
+                theme.selected,
+                Style::default(),
+                "{name}: selection must show"
+            );
         }
     }
 
     #[test]
     fn user_theme_falls_back_and_rejects_true_colour() {
-        let t = Theme::from_toml("mine", "[styles]\nerror = { fg = 196, bold = true }\n").expect("valid");
-        assert_eq!(t.error, Style::default().fg(Color::Indexed(196)).add_modifier(Modifier::BOLD));
+        let t = Theme::from_toml("mine", "[styles]\nerror = { fg = 196, bold = true }\n")
+            .expect("valid");
+        assert_eq!(
+            t.error,
+            Style::default()
+                .fg(Color::Indexed(196))
+                .add_modifier(Modifier::BOLD)
+        );
         assert_eq!(t.selected, Theme::default().selected);
-        let rgb = Theme::from_toml("rgb", "[styles]\nerror = { fg = \"#ff0000\" }\n").expect_err("true colour");
+        let rgb = Theme::from_toml("rgb", "[styles]\nerror = { fg = \"#ff0000\" }\n")
+            .expect_err("true colour");
         assert!(rgb.to_string().contains("true colour"), "{rgb}");
-        let typo = Theme::from_toml("typo", "[styles]\nwarnin = { fg = \"red\" }\n").expect_err("unknown slot");
+        let typo = Theme::from_toml("typo", "[styles]\nwarnin = { fg = \"red\" }\n")
+            .expect_err("unknown slot");
         assert!(typo.to_string().contains("warnin"), "{typo}");
     }
 
@@ -347,8 +377,14 @@ mod tests {
 
     #[test]
     fn unknown_and_unsafe_names() {
-        assert!(matches!(Theme::load("nope", None), Err(ThemeError::Unknown { .. })));
+        assert!(matches!(
+            Theme::load("nope", None),
+            Err(ThemeError::Unknown { .. })
+        ));
         let dir = std::env::temp_dir();
-        assert!(matches!(Theme::load("../etc/passwd", Some(&dir)), Err(ThemeError::Unknown { .. })));
+        assert!(matches!(
+            Theme::load("../etc/passwd", Some(&dir)),
+            Err(ThemeError::Unknown { .. })
+        ));
     }
 }

@@ -35,7 +35,11 @@ pub struct Toast {
 impl App {
     /// Send a command: new request id, remembered as pending, logged.
     pub(crate) fn issue(&mut self, cmd: Command) -> Vec<Effect> {
-        if let Some(p) = self.pending.values().find(|p| p.cmd.network() == cmd.network()) {
+        if let Some(p) = self
+            .pending
+            .values()
+            .find(|p| p.cmd.network() == cmd.network())
+        {
             let text = format!("{}: wait, still {}", cmd.network(), p.cmd.doing());
             self.notify(Level::Warn, text);
             return vec![];
@@ -82,15 +86,22 @@ impl App {
         for id in expired {
             if let Some(p) = self.pending.remove(&id) {
                 let secs = COMMAND_TIMEOUT_TICKS / TICKS_PER_SEC;
-                self.report(Level::Error, format!("{}: no answer after {secs} s, gave up", p.cmd.describe()));
+                self.report(
+                    Level::Error,
+                    format!("{}: no answer after {secs} s, gave up", p.cmd.describe()),
+                );
             }
         }
-        if self.toast.as_ref().is_some_and(|t| self.tick > t.until_tick) {
+        if self
+            .toast
+            .as_ref()
+            .is_some_and(|t| self.tick > t.until_tick)
+        {
             self.toast = None;
             self.touch();
         }
         let countdown_visible = self.view == super::View::Leases && !self.frozen;
-        if countdown_visible && self.tick % TICKS_PER_SEC == 0 {
+        if countdown_visible && self.tick.is_multiple_of(TICKS_PER_SEC) {
             self.touch();
         }
         vec![]

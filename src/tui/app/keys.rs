@@ -10,7 +10,8 @@ use crate::tui::event::Effect;
 use crate::tui::keymap::Action;
 
 /// Refresh intervals `+` and `-` step through, in milliseconds.
-pub const INTERVAL_STEPS_MS: [u64; 9] = [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+pub const INTERVAL_STEPS_MS: [u64; 9] =
+    [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
 
 impl App {
     pub(crate) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -91,22 +92,35 @@ impl App {
 
     fn step_interval(&mut self, dir: isize) -> Vec<Effect> {
         let steps = INTERVAL_STEPS_MS;
-        let i = steps.iter().position(|s| *s >= self.interval_ms).unwrap_or(steps.len() - 1);
+        let i = steps
+            .iter()
+            .position(|s| *s >= self.interval_ms)
+            .unwrap_or(steps.len() - 1);
         let next = steps[i.saturating_add_signed(dir).min(steps.len() - 1)];
         if next == self.interval_ms {
-            self.notify(Level::Info, format!("refresh stays at {}", interval_text(next)));
+            self.notify(
+                Level::Info,
+                format!("refresh stays at {}", interval_text(next)),
+            );
             return vec![];
         }
         self.interval_ms = next;
-        self.notify(Level::Info, format!("refresh every {}", interval_text(next)));
+        self.notify(
+            Level::Info,
+            format!("refresh every {}", interval_text(next)),
+        );
         vec![Effect::SetInterval(next)]
     }
 
     pub(crate) fn move_selection(&mut self, action: Action) {
-        if self.view == View::Networks && self.show_xml && matches!(action, Action::PageUp | Action::PageDown) {
+        if self.view == View::Networks
+            && self.show_xml
+            && matches!(action, Action::PageUp | Action::PageDown)
+        {
             let step: i32 = if action == Action::PageUp { -10 } else { 10 };
             let lines = self.selected_network().map_or(0, |n| n.xml.lines().count()) as i32;
-            self.xml_scroll = (i32::from(self.xml_scroll) + step).clamp(0, (lines - 1).max(0)) as u16;
+            self.xml_scroll =
+                (i32::from(self.xml_scroll) + step).clamp(0, (lines - 1).max(0)) as u16;
             self.touch();
             return;
         }
@@ -208,7 +222,7 @@ fn undefine_question(net: &NetworkRow) -> Confirm {
 pub fn interval_text(ms: u64) -> String {
     if ms < 1_000 {
         format!("{ms} ms")
-    } else if ms % 1_000 == 0 {
+    } else if ms.is_multiple_of(1_000) {
         format!("{} s", ms / 1_000)
     } else {
         format!("{:.1} s", ms as f64 / 1_000.0)

@@ -81,7 +81,10 @@ mod tests {
 
     #[test]
     fn clamp_after_shrink() {
-        let mut s = ListState { selected: 9, offset: 7 };
+        let mut s = ListState {
+            selected: 9,
+            offset: 7,
+        };
         s.clamp(3);
         assert_eq!((s.selected, s.offset), (2, 2));
     }

@@ -56,7 +56,11 @@ impl App {
     /// Add a log entry stamped with the current time estimate.
     pub(crate) fn log(&mut self, level: Level, text: String) {
         let at_unix = self.have_snapshot.then(|| self.now_unix());
-        self.log.push(LogEntry { at_unix, level, text });
+        self.log.push(LogEntry {
+            at_unix,
+            level,
+            text,
+        });
         if self.view == super::View::Log {
             let page = self.page_rows();
             self.log.list.scroll_into_view(page);

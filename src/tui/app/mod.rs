@@ -48,7 +48,13 @@ pub enum View {
 
 impl View {
     /// Every view, in tab order.
-    pub const ALL: [View; 5] = [View::Networks, View::Ports, View::Leases, View::Host, View::Log];
+    pub const ALL: [View; 5] = [
+        View::Networks,
+        View::Ports,
+        View::Leases,
+        View::Host,
+        View::Log,
+    ];
 
     /// Tab title.
     pub fn title(self) -> &'static str {
@@ -67,7 +73,10 @@ impl View {
     }
 
     fn index(self) -> usize {
-        View::ALL.iter().position(|v| *v == self).expect("every view is in ALL")
+        View::ALL
+            .iter()
+            .position(|v| *v == self)
+            .expect("every view is in ALL")
     }
 
     /// The key scopes consulted in this view, in order.
@@ -204,7 +213,10 @@ impl App {
             Event::Tick => self.on_tick(),
             Event::CommandDone(result) => self.on_result(result),
             Event::SourceClosed => {
-                self.report(Level::Error, "the data source stopped; data is no longer updated".into());
+                self.report(
+                    Level::Error,
+                    "the data source stopped; data is no longer updated".into(),
+                );
                 vec![]
             }
         }
@@ -300,7 +312,11 @@ impl App {
     /// Wall-clock estimate in unix seconds: the snapshot's time plus ticks since it arrived
     /// (stopped while frozen). Zero before the first snapshot.
     pub fn now_unix(&self) -> u64 {
-        let until = if self.frozen { self.frozen_tick } else { self.tick };
+        let until = if self.frozen {
+            self.frozen_tick
+        } else {
+            self.tick
+        };
         self.snap.now_unix + until.saturating_sub(self.snap_tick) / TICKS_PER_SEC
     }
 

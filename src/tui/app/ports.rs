@@ -50,7 +50,10 @@ impl PortSort {
 
     /// The next column.
     pub fn next(self) -> PortSort {
-        let i = PortSort::ALL.iter().position(|s| *s == self).expect("every sort is in ALL");
+        let i = PortSort::ALL
+            .iter()
+            .position(|s| *s == self)
+            .expect("every sort is in ALL");
         PortSort::ALL[(i + 1) % PortSort::ALL.len()]
     }
 }
@@ -87,7 +90,10 @@ fn matches(port: &PortRow, needle: &str) -> bool {
         port.guest.as_deref(),
         port.ip.as_deref(),
     ];
-    fields.iter().flatten().any(|f| f.to_lowercase().contains(needle))
+    fields
+        .iter()
+        .flatten()
+        .any(|f| f.to_lowercase().contains(needle))
 }
 
 /// Compare with missing values last; `numeric_desc` puts big numbers first.

@@ -74,7 +74,12 @@ impl App {
         self.refresh_port_order(selected_port);
         if first {
             let s = &self.snap;
-            let text = format!("connected to {}: {} networks, {} ports", s.host.hostname, s.networks.len(), s.ports.len());
+            let text = format!(
+                "connected to {}: {} networks, {} ports",
+                s.host.hostname,
+                s.networks.len(),
+                s.ports.len()
+            );
             self.log(Level::Info, text);
         }
         self.log_problems();
@@ -82,10 +87,14 @@ impl App {
     }
 
     fn feed_rates(&mut self, snap: &Snapshot) {
-        let mut seen: HashSet<PortKey> = HashSet::with_capacity(snap.ports.len() + snap.ifaces.len());
+        let mut seen: HashSet<PortKey> =
+            HashSet::with_capacity(snap.ports.len() + snap.ifaces.len());
         let ports = snap.ports.iter().map(|p| (p.key(), p.counters));
         let ifaces = snap.ifaces.iter().map(|i| (i.key(), i.counters));
-        let samples: Vec<_> = ports.chain(ifaces).filter(|(k, _)| seen.insert(k.clone())).collect();
+        let samples: Vec<_> = ports
+            .chain(ifaces)
+            .filter(|(k, _)| seen.insert(k.clone()))
+            .collect();
         self.rates.update(snap.at, samples);
     }
 

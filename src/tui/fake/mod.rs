@@ -2,6 +2,7 @@
 //! and demo runs.
 
 mod host;
+mod inventory;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -24,7 +24,11 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let tabs = layout::tabs(area);
     let mut spans: Vec<Span> = Vec::new();
     for tab in &tabs {
-        let style = if tab.view == app.view() { t.tab_active } else { t.tab };
+        let style = if tab.view == app.view() {
+            t.tab_active
+        } else {
+            t.tab
+        };
         spans.push(Span::styled(tab.label.clone(), style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
@@ -90,8 +94,15 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     if let Some(p) = app.pending().values().next() {
         let frame_char = SPINNER[(app.tick as usize) % SPINNER.len()];
         let more = app.pending().len() - 1;
-        let extra = if more > 0 { format!(" (+{more})") } else { String::new() };
-        spans.push(Span::styled(format!(" {frame_char} {}…{extra} ", p.cmd.doing()), t.warning));
+        let extra = if more > 0 {
+            format!(" (+{more})")
+        } else {
+            String::new()
+        };
+        spans.push(Span::styled(
+            format!(" {frame_char} {}…{extra} ", p.cmd.doing()),
+            t.warning,
+        ));
     }
     let used: usize = spans.iter().map(Span::width).sum();
     let rest = usize::from(area.width).saturating_sub(used);

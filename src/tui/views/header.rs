@@ -24,15 +24,31 @@ fn segments(app: &App) -> Vec<Segment> {
     let active = s.networks.iter().filter(|n| n.active).count();
     let total = app.total_traffic();
     let units = app.settings.units;
-    let seg = |text: String, style, priority| Segment { text, style, priority };
+    let seg = |text: String, style, priority| Segment {
+        text,
+        style,
+        priority,
+    };
     vec![
         seg(h.hostname.clone(), t.header, 0),
         seg(h.kernel.clone(), t.header, 5),
-        seg(format!("up {}", format::duration(h.uptime_secs)), t.header, 4),
-        seg(format!("load {:.2} {:.2} {:.2}", h.load[0], h.load[1], h.load[2]), t.header, 3),
+        seg(
+            format!("up {}", format::duration(h.uptime_secs)),
+            t.header,
+            4,
+        ),
+        seg(
+            format!("load {:.2} {:.2} {:.2}", h.load[0], h.load[1], h.load[2]),
+            t.header,
+            3,
+        ),
         seg(format!("nets {active}/{}", s.networks.len()), t.header, 2),
         seg(
-            format!("rx {} tx {}", format::rate(total.rx_bps, units), format::rate(total.tx_bps, units)),
+            format!(
+                "rx {} tx {}",
+                format::rate(total.rx_bps, units),
+                format::rate(total.tx_bps, units)
+            ),
             t.header,
             1,
         ),
@@ -62,14 +78,22 @@ fn badge(app: &App) -> Option<Segment> {
         .filter_map(|n| reason(n).map(|r| (n.name.as_str(), r)))
         .collect();
     let failed = nets.iter().any(|(_, r)| *r == "error");
-    let (icon, style) = if failed { ("✖", t.error) } else { ("⚠", t.warning) };
+    let (icon, style) = if failed {
+        ("✖", t.error)
+    } else {
+        ("⚠", t.warning)
+    };
     let text = match nets.as_slice() {
         [] => return None,
         [(name, why)] => format!("{icon} {name}: {why}"),
         many => format!("{icon} {} networks need attention", many.len()),
     };
     // Drawn on the terminal's own background so it stands out from the header bar.
-    Some(Segment { text, style: Style::reset().patch(style), priority: 0 })
+    Some(Segment {
+        text,
+        style: Style::reset().patch(style),
+        priority: 0,
+    })
 }
 
 /// Draw the header into one line.
@@ -79,7 +103,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         return;
     }
     if !app.have_snapshot {
-        let line = Line::styled(format::fit(" switchyard · waiting for data…", area.width.into()), t.header);
+        let line = Line::styled(
+            format::fit(" switchyard · waiting for data…", area.width.into()),
+            t.header,
+        );
         frame.render_widget(Paragraph::new(line).style(t.header), area);
         return;
     }
@@ -103,7 +130,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         if spans.len() > 1 {
             spans.push(Span::styled(" · ", t.header));
         }
-        let style = if i == 0 { seg.style.add_modifier(ratatui::style::Modifier::BOLD) } else { seg.style };
+        let style = if i == 0 {
+            seg.style.add_modifier(ratatui::style::Modifier::BOLD)
+        } else {
+            seg.style
+        };
         spans.push(Span::styled(seg.text, style));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)).style(t.header), area);
@@ -111,6 +142,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App) {
         let w = (b.text.chars().count() as u16 + 1).min(area.width);
         let at = Rect::new(area.right() - w, area.y, w, 1);
         let text = format::fit(&b.text, usize::from(w));
-        frame.render_widget(Paragraph::new(Span::styled(text, b.style)).style(b.style), at);
+        frame.render_widget(
+            Paragraph::new(Span::styled(text, b.style)).style(b.style),
+            at,
+        );
     }
 }

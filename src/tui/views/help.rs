@@ -30,8 +30,15 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
 /// Draw the popup over `area`.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
     let t = &app.settings.theme;
-    let popup = layout::centered(area, 64, area.height.saturating_sub(2).max(area.height.min(3)));
+    let popup = layout::centered(
+        area,
+        64,
+        area.height.saturating_sub(2).max(area.height.min(3)),
+    );
     frame.render_widget(Clear, popup);
     let block = t.block("Help (↑/↓ scroll, Esc close)", true).style(t.popup);
-    frame.render_widget(Paragraph::new(lines(app)).block(block).scroll((scroll, 0)), popup);
+    frame.render_widget(
+        Paragraph::new(lines(app)).block(block).scroll((scroll, 0)),
+        popup,
+    );
 }

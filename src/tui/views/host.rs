@@ -68,5 +68,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         list: app.host,
         empty: "no host interfaces",
     };
-    table.render(frame, body, &app.settings.theme, |i, c, w| cell(app, i, c, w));
+    table.render(frame, body, &app.settings.theme, |i, c, w| {
+        cell(app, i, c, w)
+    });
 }

@@ -38,14 +38,19 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
         Col::Network => left(lease.network.clone(), t.base),
         Col::Mac => left(format::opt(lease.mac.as_deref()).to_string(), t.base),
         Col::Ip => left(format::fit(&lease.ip, width.into()), t.base),
-        Col::Hostname => left(format::fit(format::opt(lease.hostname.as_deref()), width.into()), t.base),
+        Col::Hostname => left(
+            format::fit(format::opt(lease.hostname.as_deref()), width.into()),
+            t.base,
+        ),
         Col::Expires => match lease.expiry {
             None => right("never", t.muted),
             Some(at) => {
                 let now = app.now_unix();
                 match at.checked_sub(now).filter(|s| *s > 0) {
                     None => right("expired", t.error),
-                    Some(left_s) if left_s < SOON_SECS => right(format::duration(left_s), t.warning),
+                    Some(left_s) if left_s < SOON_SECS => {
+                        right(format::duration(left_s), t.warning)
+                    }
                     Some(left_s) => right(format::duration(left_s), t.base),
                 }
             }
@@ -65,5 +70,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         list: app.leases,
         empty: "no leases",
     };
-    table.render(frame, body, &app.settings.theme, |i, c, w| cell(app, i, c, w));
+    table.render(frame, body, &app.settings.theme, |i, c, w| {
+        cell(app, i, c, w)
+    });
 }

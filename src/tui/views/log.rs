@@ -21,7 +21,10 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
     let entry = &app.log_entries()[row];
     match col {
-        Col::Time => left(entry.at_unix.map_or("--:--:--".into(), format::clock_utc), t.muted),
+        Col::Time => left(
+            entry.at_unix.map_or("--:--:--".into(), format::clock_utc),
+            t.muted,
+        ),
         Col::Level => {
             let icon = match entry.level {
                 Level::Info => "·",
@@ -31,7 +34,10 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
             };
             left(icon, level_style(t, entry.level))
         }
-        Col::Text => left(format::fit(&entry.text, width.into()), level_style(t, entry.level)),
+        Col::Text => left(
+            format::fit(&entry.text, width.into()),
+            level_style(t, entry.level),
+        ),
     }
 }
 
@@ -51,5 +57,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         list: app.log.list,
         empty: "nothing happened yet",
     };
-    table.render(frame, body, &app.settings.theme, |i, c, w| cell(app, i, c, w));
+    table.render(frame, body, &app.settings.theme, |i, c, w| {
+        cell(app, i, c, w)
+    });
 }

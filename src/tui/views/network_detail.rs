@@ -10,7 +10,12 @@ use crate::tui::data::NetworkRow;
 use crate::tui::format;
 use crate::tui::theme::Theme;
 
-fn field<'a>(t: &Theme, name: &str, value: impl Into<String>, style: ratatui::style::Style) -> Line<'a> {
+fn field<'a>(
+    t: &Theme,
+    name: &str,
+    value: impl Into<String>,
+    style: ratatui::style::Style,
+) -> Line<'a> {
     Line::from(vec![
         Span::styled(format!("{name:<11}"), t.muted),
         Span::styled(value.into(), style),
@@ -27,7 +32,12 @@ fn definition<'a>(t: &Theme, net: &NetworkRow) -> Vec<Line<'a>> {
         field(t, "IPv4", opt(&net.ipv4), t.base),
         field(t, "IPv6", opt(&net.ipv6), t.base),
         field(t, "DHCP", opt(&net.dhcp), t.base),
-        field(t, "autostart", if net.autostart { "yes" } else { "no" }, t.base),
+        field(
+            t,
+            "autostart",
+            if net.autostart { "yes" } else { "no" },
+            t.base,
+        ),
     ]
 }
 
@@ -47,18 +57,36 @@ fn runtime<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
     };
     let mut lines = vec![
         Line::styled("Runtime", t.title),
-        field(t, "state", if net.active { "active" } else { "inactive" }, t.state(net.active)),
+        field(
+            t,
+            "state",
+            if net.active { "active" } else { "inactive" },
+            t.state(net.active),
+        ),
         field(t, "dnsmasq", dnsmasq, dstyle),
         field(t, "firewall", rules, rstyle),
         field(t, "ports", traffic.ports.to_string(), t.base),
-        field(t, "rx / tx", format!("{} / {}", format::rate(traffic.rx_bps, units), format::rate(traffic.tx_bps, units)), t.base),
+        field(
+            t,
+            "rx / tx",
+            format!(
+                "{} / {}",
+                format::rate(traffic.rx_bps, units),
+                format::rate(traffic.tx_bps, units)
+            ),
+            t.base,
+        ),
     ];
     if let Some(err) = &net.error {
         lines.push(field(t, "error", err.clone(), t.error));
     }
     match net.drift.as_slice() {
         [] => lines.push(field(t, "drift", "none", t.ok)),
-        drift => lines.extend(drift.iter().map(|d| field(t, "drift", format!("⚠ {d}"), t.warning))),
+        drift => lines.extend(
+            drift
+                .iter()
+                .map(|d| field(t, "drift", format!("⚠ {d}"), t.warning)),
+        ),
     }
     lines
 }
@@ -67,9 +95,18 @@ fn runtime<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
     let t = &app.settings.theme;
     if app.show_xml {
-        let block = t.block(format!("{} — XML (x: summary, PgUp/PgDn: scroll)", net.name), false);
-        let lines: Vec<Line> = net.xml.lines().map(|l| Line::styled(l.to_string(), t.base)).collect();
-        let para = Paragraph::new(lines).block(block).scroll((app.xml_scroll, 0));
+        let block = t.block(
+            format!("{} — XML (x: summary, PgUp/PgDn: scroll)", net.name),
+            false,
+        );
+        let lines: Vec<Line> = net
+            .xml
+            .lines()
+            .map(|l| Line::styled(l.to_string(), t.base))
+            .collect();
+        let para = Paragraph::new(lines)
+            .block(block)
+            .scroll((app.xml_scroll, 0));
         frame.render_widget(para, area);
         return;
     }
@@ -79,7 +116,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
     let (def, run) = (definition(t, net), runtime(app, net));
     let def_w = def.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
     if inner.width >= def_w + 30 {
-        let [l, r] = Layout::horizontal([Constraint::Length(def_w), Constraint::Fill(1)]).areas(inner);
+        let [l, r] =
+            Layout::horizontal([Constraint::Length(def_w), Constraint::Fill(1)]).areas(inner);
         frame.render_widget(Paragraph::new(def), l);
         frame.render_widget(Paragraph::new(run).wrap(Wrap { trim: false }), r);
     } else {

@@ -49,7 +49,8 @@ fn cell<'a>(app: &App, i: usize, col: Col, width: u16) -> Cell<'a> {
     let net = &app.snapshot().networks[i];
     let traffic = app.network_traffic(&net.name);
     let units = app.settings.units;
-    let opt = |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
+    let opt =
+        |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
     match col {
         Col::Name => left(format::fit(&net.name, width.into()), t.base),
         Col::State if net.active => left("active", t.ok),
@@ -61,8 +62,22 @@ fn cell<'a>(app: &App, i: usize, col: Col, width: u16) -> Cell<'a> {
         Col::Ipv6 => opt(&net.ipv6),
         Col::Dhcp => opt(&net.dhcp),
         Col::Ports => right(traffic.ports.to_string(), t.base),
-        Col::Rx => right(if net.active { format::rate(traffic.rx_bps, units) } else { MISSING.into() }, t.base),
-        Col::Tx => right(if net.active { format::rate(traffic.tx_bps, units) } else { MISSING.into() }, t.base),
+        Col::Rx => right(
+            if net.active {
+                format::rate(traffic.rx_bps, units)
+            } else {
+                MISSING.into()
+            },
+            t.base,
+        ),
+        Col::Tx => right(
+            if net.active {
+                format::rate(traffic.tx_bps, units)
+            } else {
+                MISSING.into()
+            },
+            t.base,
+        ),
         Col::Drift if net.error.is_some() => left("✖ err", t.error),
         Col::Drift if net.needs_attention() => {
             let n = net.drift.len().max(1);
@@ -83,9 +98,15 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         columns: &cols,
         len: nets.len(),
         list: app.nets,
-        empty: if app.have_snapshot { "no networks defined" } else { "waiting for data…" },
+        empty: if app.have_snapshot {
+            "no networks defined"
+        } else {
+            "waiting for data…"
+        },
     };
-    table.render(frame, table_area, &app.settings.theme, |i, c, w| cell(app, i, c, w));
+    table.render(frame, table_area, &app.settings.theme, |i, c, w| {
+        cell(app, i, c, w)
+    });
     if let (Some(area), Some(net)) = (detail_area, app.selected_network()) {
         network_detail::draw(frame, area, app, net);
     }

@@ -13,7 +13,11 @@ use crate::tui::layout;
 pub fn confirm(frame: &mut Frame, body: Rect, app: &App, confirm: &Confirm) {
     let t = &app.settings.theme;
     let km = &app.settings.keymap;
-    let mut lines: Vec<Line> = confirm.lines.iter().map(|l| Line::styled(l.clone(), t.base)).collect();
+    let mut lines: Vec<Line> = confirm
+        .lines
+        .iter()
+        .map(|l| Line::styled(l.clone(), t.base))
+        .collect();
     lines.push(Line::default());
     lines.push(Line::from(vec![
         Span::styled(format!("[{}]", km.key_label(Action::Confirm)), t.key),
@@ -22,8 +26,20 @@ pub fn confirm(frame: &mut Frame, body: Rect, app: &App, confirm: &Confirm) {
         Span::styled(" no", t.base),
     ]));
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
-    let area = layout::centered(body, widest.saturating_add(4).max(30), lines.len() as u16 + 2);
+    let area = layout::centered(
+        body,
+        widest.saturating_add(4).max(30),
+        lines.len() as u16 + 2,
+    );
     frame.render_widget(Clear, area);
-    let block = t.block(confirm.title.clone(), true).border_style(t.warning).style(t.popup);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    let block = t
+        .block(confirm.title.clone(), true)
+        .border_style(t.warning)
+        .style(t.popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }

@@ -70,7 +70,8 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let key = port.key();
     let rate = app.rate_of(&key);
     let units = app.settings.units;
-    let opt = |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
+    let opt =
+        |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
     let name = || format::fit(&port.ifname, width.into());
     match col {
         Col::Port if port.up => left(name(), t.base),
@@ -83,7 +84,10 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
         Col::Tx => right(format::rate(rate.map(|r| r.tx_bps), units), t.tx),
         Col::Packets => {
             let (rx, tx) = (rate.map(|r| r.rx_pps), rate.map(|r| r.tx_pps));
-            right(format!("{}/{}", format::per_sec(rx), format::per_sec(tx)), t.base)
+            right(
+                format!("{}/{}", format::per_sec(rx), format::per_sec(tx)),
+                t.base,
+            )
         }
         Col::Drops => {
             let drops = rate.map(|r| r.rx_drop_ps + r.tx_drop_ps);
@@ -115,7 +119,9 @@ fn filter_bar(frame: &mut Frame, area: Rect, app: &App) {
     ]);
     frame.render_widget(Paragraph::new(line), area);
     if editing {
-        let x = area.x + prefix.len() as u16 + (st.filter.visual_cursor().saturating_sub(scroll)) as u16;
+        let x = area.x
+            + prefix.len() as u16
+            + (st.filter.visual_cursor().saturating_sub(scroll)) as u16;
         if x < area.right() {
             frame.set_cursor_position(Position::new(x, area.y));
         }
@@ -139,9 +145,15 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         columns: &cols,
         len: st.order.len(),
         list: st.list,
-        empty: if total == 0 { "no ports" } else { "no port matches the filter" },
+        empty: if total == 0 {
+            "no ports"
+        } else {
+            "no port matches the filter"
+        },
     };
-    table.render(frame, table_area, &app.settings.theme, |i, c, w| cell(app, i, c, w));
+    table.render(frame, table_area, &app.settings.theme, |i, c, w| {
+        cell(app, i, c, w)
+    });
     if let Some(bar) = bar {
         filter_bar(frame, bar, app);
     }

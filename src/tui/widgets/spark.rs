@@ -9,12 +9,19 @@ where
     I: ExactSizeIterator<Item = f64>,
 {
     let skip = values.len().saturating_sub(width);
-    let tail: Vec<f64> = values.skip(skip).map(|v| if v.is_finite() { v.max(0.0) } else { 0.0 }).collect();
+    let tail: Vec<f64> = values
+        .skip(skip)
+        .map(|v| if v.is_finite() { v.max(0.0) } else { 0.0 })
+        .collect();
     let max = tail.iter().copied().fold(0.0_f64, f64::max);
     let mut out = String::with_capacity(width * 3);
     out.extend(std::iter::repeat_n(' ', width - tail.len()));
     for v in tail {
-        let level = if max > 0.0 { (v / max * 7.0).round() as usize } else { 0 };
+        let level = if max > 0.0 {
+            (v / max * 7.0).round() as usize
+        } else {
+            0
+        };
         out.push(BARS[level.min(7)]);
     }
     out

@@ -74,11 +74,16 @@ pub fn fit<C>(columns: &[Column<C>], width: u16) -> Vec<usize> {
 /// growing column.
 pub fn layout<C>(columns: &[Column<C>], width: u16) -> Vec<(usize, u16)> {
     let keep = fit(columns, width);
-    let used: u16 = keep.iter().map(|i| columns[*i].width).sum::<u16>() + keep.len().saturating_sub(1) as u16;
+    let used: u16 =
+        keep.iter().map(|i| columns[*i].width).sum::<u16>() + keep.len().saturating_sub(1) as u16;
     let mut spare = width.saturating_sub(used);
     keep.into_iter()
         .map(|i| {
-            let extra = if columns[i].grow { std::mem::take(&mut spare) } else { 0 };
+            let extra = if columns[i].grow {
+                std::mem::take(&mut spare)
+            } else {
+                0
+            };
             (i, columns[i].width + extra)
         })
         .collect()
@@ -102,7 +107,13 @@ pub struct DataTable<'t, C> {
 
 impl<C: Copy> DataTable<'_, C> {
     /// Draw it; `cell(row, column, width)` builds one cell of a visible row.
-    pub fn render<'a>(&self, frame: &mut Frame, area: Rect, theme: &Theme, cell: impl Fn(usize, C, u16) -> Cell<'a>) {
+    pub fn render<'a>(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        theme: &Theme,
+        cell: impl Fn(usize, C, u16) -> Cell<'a>,
+    ) {
         let block = theme.block(self.title.clone(), self.focused);
         let inner = block.inner(area);
         let keep = layout(self.columns, inner.width);
@@ -131,7 +142,8 @@ impl<C: Copy> DataTable<'_, C> {
             .row_highlight_style(theme.selected)
             .block(block);
         // Only visible rows were built, so the selection is relative to `start`, offset 0.
-        let mut state = TableState::default().with_selected(Some(self.list.selected.saturating_sub(start)));
+        let mut state =
+            TableState::default().with_selected(Some(self.list.selected.saturating_sub(start)));
         frame.render_stateful_widget(table, area, &mut state);
     }
 }
@@ -166,7 +178,11 @@ mod tests {
 
     #[test]
     fn spare_width_goes_to_the_growing_column() {
-        let cols = vec![Column::new(0, "a", 10, 0), Column::new(1, "b", 5, 0).grow(), Column::new(2, "c", 10, 1)];
+        let cols = vec![
+            Column::new(0, "a", 10, 0),
+            Column::new(1, "b", 5, 0).grow(),
+            Column::new(2, "c", 10, 1),
+        ];
         assert_eq!(layout(&cols, 40), vec![(0, 10), (1, 18), (2, 10)]);
         assert_eq!(layout(&cols, 20), vec![(0, 10), (1, 9)]);
     }
