@@ -11,3 +11,4 @@ pub mod model;
 pub mod plan;
 pub mod store;
 pub mod telemetry;
+pub mod tui;

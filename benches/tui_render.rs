@@ -1,0 +1,97 @@
+//! Rendering cost of the ports view with 1,000 ports at 200×50 on a TestBackend (goal: under
+//! 1 ms per frame), and the cost of taking in one snapshot of that size.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use switchyard::telemetry::LinkCounters;
+use switchyard::tui::app::{App, Settings};
+use switchyard::tui::{Event, FakeSource, PortRow, Snapshot};
+
+const PORTS: u32 = 1_000;
+
+/// The fake host's snapshot at `step`, with 1,000 synthetic guest ports whose counters grow.
+fn big_snapshot(base: &Snapshot, step: u64) -> Snapshot {
+    let ports = (0..PORTS)
+        .map(|i| {
+            let n = u64::from(i) + 1;
+            let grow = |per_s: u64| per_s * n * step + (step * 7 + n) % 13 * 100;
+            PortRow {
+                ifindex: 100 + i,
+                ifname: format!("vnet{i}"),
+                kind: "tap".into(),
+                bridge: Some(format!("virbr{}", i % 8)),
+                network: Some(format!("net{}", i % 8)),
+                mac: Some(format!(
+                    "52:54:00:{:02x}:{:02x}:{:02x}",
+                    i >> 16 & 0xff,
+                    i >> 8 & 0xff,
+                    i & 0xff
+                )),
+                mtu: 1500,
+                up: true,
+                guest: Some(format!("guest-{i:04}")),
+                ip: Some(format!("10.{}.{}.{}", i / 65_536, i / 256 % 256, i % 256)),
+                counters: LinkCounters {
+                    rx_bytes: grow(1_000),
+                    tx_bytes: grow(700),
+                    rx_packets: grow(2),
+                    tx_packets: grow(1),
+                    ..LinkCounters::default()
+                },
+            }
+        })
+        .collect();
+    Snapshot {
+        at: Duration::from_secs(step),
+        now_unix: base.now_unix + step,
+        ports,
+        ..base.clone()
+    }
+}
+
+fn app_with_history(width: u16, height: u16) -> App {
+    let base = FakeSource::new().snapshot();
+    let mut app = App::new(Settings::default(), (width, height));
+    for step in 0..=60 {
+        app.update(Event::Snapshot(Box::new(big_snapshot(&base, step))));
+    }
+    app.update(Event::Key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Char('2'),
+    )));
+    app
+}
+
+fn render_ports(c: &mut Criterion) {
+    let app = app_with_history(200, 50);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).expect("test backend");
+    c.bench_function("ports_view_1000_rows_200x50", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|f| switchyard::tui::views::draw(f, black_box(&app)))
+                .expect("test backend draw");
+        })
+    });
+}
+
+fn take_snapshot(c: &mut Criterion) {
+    let base = FakeSource::new().snapshot();
+    let mut app = app_with_history(200, 50);
+    let mut step = 61;
+    c.bench_function("update_snapshot_1000_ports", |b| {
+        b.iter_batched(
+            || {
+                step += 1;
+                big_snapshot(&base, step)
+            },
+            |snap| app.update(Event::Snapshot(Box::new(snap))),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(benches, render_ports, take_snapshot);
+criterion_main!(benches);

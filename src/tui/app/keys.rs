@@ -1,0 +1,230 @@
+//! Keys outside popups: global actions, list movement, and the networks and ports actions.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use super::log::Level;
+use super::popup::{Confirm, Popup};
+use super::{App, View};
+use crate::tui::data::{Command, NetworkRow};
+use crate::tui::event::Effect;
+use crate::tui::keymap::Action;
+
+/// Refresh intervals `+` and `-` step through, in milliseconds.
+pub const INTERVAL_STEPS_MS: [u64; 9] =
+    [100, 250, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000];
+
+impl App {
+    pub(crate) fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.kind != KeyEventKind::Press {
+            return vec![];
+        }
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return vec![Effect::Quit];
+        }
+        if !self.popups.is_empty() {
+            return self.popup_key(key);
+        }
+        match self.settings.keymap.lookup(self.view.scopes(), &key) {
+            Some(action) => self.act(action),
+            None => vec![],
+        }
+    }
+
+    /// Carry out an action of the focused view or a global one.
+    pub(crate) fn act(&mut self, action: Action) -> Vec<Effect> {
+        use Action::*;
+        match action {
+            Quit => return vec![Effect::Quit],
+            Help => self.push_popup(Popup::Help { scroll: 0 }),
+            NextView => self.switch_view(self.view_offset(1)),
+            PrevView => self.switch_view(self.view_offset(View::ALL.len() - 1)),
+            ViewNetworks => self.switch_view(View::Networks),
+            ViewPorts => self.switch_view(View::Ports),
+            ViewLeases => self.switch_view(View::Leases),
+            ViewHost => self.switch_view(View::Host),
+            ViewLog => self.switch_view(View::Log),
+            Freeze => self.toggle_freeze(),
+            Faster => return self.step_interval(-1),
+            Slower => return self.step_interval(1),
+            Up | Down | PageUp | PageDown | First | Last => self.move_selection(action),
+            StartStop | Autostart | Undefine | Repair => return self.network_action(action),
+            ToggleXml => {
+                self.show_xml = !self.show_xml;
+                self.xml_scroll = 0;
+                self.touch();
+            }
+            SortNext | SortReverse => self.change_sort(action),
+            Filter => self.push_popup(Popup::Filter),
+            OpenDetail => {
+                if let Some(port) = self.selected_port() {
+                    let key = port.key();
+                    self.push_popup(Popup::PortDetail { key });
+                }
+            }
+            FilterApply | FilterClear | Confirm | Cancel | Close => {}
+        }
+        vec![]
+    }
+
+    fn view_offset(&self, by: usize) -> View {
+        let i = View::ALL.iter().position(|v| *v == self.view).unwrap_or(0);
+        View::ALL[(i + by) % View::ALL.len()]
+    }
+
+    pub(crate) fn switch_view(&mut self, view: View) {
+        self.view = view;
+        let page = self.page_rows();
+        let (list, len) = self.current_list();
+        list.clamp(len);
+        list.scroll_into_view(page);
+        self.touch();
+    }
+
+    fn toggle_freeze(&mut self) {
+        if self.frozen {
+            self.thaw();
+            self.notify(Level::Info, "display live again".into());
+        } else {
+            self.freeze();
+            self.notify(Level::Info, "display frozen; press f to thaw".into());
+        }
+    }
+
+    fn step_interval(&mut self, dir: isize) -> Vec<Effect> {
+        let steps = INTERVAL_STEPS_MS;
+        let i = steps
+            .iter()
+            .position(|s| *s >= self.interval_ms)
+            .unwrap_or(steps.len() - 1);
+        let next = steps[i.saturating_add_signed(dir).min(steps.len() - 1)];
+        if next == self.interval_ms {
+            self.notify(
+                Level::Info,
+                format!("refresh stays at {}", interval_text(next)),
+            );
+            return vec![];
+        }
+        self.interval_ms = next;
+        self.notify(
+            Level::Info,
+            format!("refresh every {}", interval_text(next)),
+        );
+        vec![Effect::SetInterval(next)]
+    }
+
+    pub(crate) fn move_selection(&mut self, action: Action) {
+        if self.view == View::Networks
+            && self.show_xml
+            && matches!(action, Action::PageUp | Action::PageDown)
+        {
+            let step: i32 = if action == Action::PageUp { -10 } else { 10 };
+            let lines = self.selected_network().map_or(0, |n| n.xml.lines().count()) as i32;
+            self.xml_scroll =
+                (i32::from(self.xml_scroll) + step).clamp(0, (lines - 1).max(0)) as u16;
+            self.touch();
+            return;
+        }
+        let page = self.page_rows();
+        let (list, len) = self.current_list();
+        match action {
+            Action::Up => list.move_by(-1, len),
+            Action::Down => list.move_by(1, len),
+            Action::PageUp => list.move_by(-(page as isize), len),
+            Action::PageDown => list.move_by(page as isize, len),
+            Action::First => list.first(),
+            Action::Last => list.last(len),
+            _ => {}
+        }
+        list.scroll_into_view(page);
+        if self.view == View::Networks {
+            self.xml_scroll = 0;
+        }
+        self.touch();
+    }
+
+    fn change_sort(&mut self, action: Action) {
+        let keep = self.selected_port().map(|p| p.key());
+        if action == Action::SortNext {
+            self.ports.sort = self.ports.sort.next();
+            self.ports.reverse = false;
+        } else {
+            self.ports.reverse = !self.ports.reverse;
+        }
+        self.refresh_port_order(keep);
+    }
+
+    fn network_action(&mut self, action: Action) -> Vec<Effect> {
+        let Some(net) = self.selected_network().cloned() else {
+            self.notify(Level::Warn, "no network selected".into());
+            return vec![];
+        };
+        let name = net.name.clone();
+        match action {
+            Action::StartStop if !net.active => self.issue(Command::StartNetwork(name)),
+            Action::StartStop => self.ask_stop(&net),
+            Action::Autostart => self.issue(Command::SetAutostart(name, !net.autostart)),
+            Action::Undefine => {
+                self.push_popup(Popup::Confirm(undefine_question(&net)));
+                vec![]
+            }
+            Action::Repair if net.drift.is_empty() && !net.dnsmasq_dead() => {
+                self.notify(Level::Info, format!("{name}: no drift to repair"));
+                vec![]
+            }
+            Action::Repair => self.issue(Command::RepairNetwork(name)),
+            _ => vec![],
+        }
+    }
+
+    /// Stopping a network with ports cuts its guests off: ask first, naming them.
+    fn ask_stop(&mut self, net: &NetworkRow) -> Vec<Effect> {
+        let on_net: Vec<String> = self
+            .snap
+            .ports
+            .iter()
+            .filter(|p| p.network.as_deref() == Some(&net.name))
+            .map(|p| match &p.guest {
+                Some(g) => format!("{} ({g})", p.ifname),
+                None => p.ifname.clone(),
+            })
+            .collect();
+        if on_net.is_empty() {
+            return self.issue(Command::StopNetwork(net.name.clone()));
+        }
+        let mut lines = vec![format!("Stop network '{}'?", net.name)];
+        lines.push(format!("{} port(s) will lose connectivity:", on_net.len()));
+        lines.extend(on_net.into_iter().map(|p| format!("  {p}")));
+        self.push_popup(Popup::Confirm(Confirm {
+            title: "Stop network".into(),
+            lines,
+            command: Command::StopNetwork(net.name.clone()),
+        }));
+        vec![]
+    }
+}
+
+fn undefine_question(net: &NetworkRow) -> Confirm {
+    let mut lines = vec![
+        format!("Undefine network '{}'?", net.name),
+        "Its definition is deleted; this cannot be undone.".into(),
+    ];
+    if net.active {
+        lines.push("It is active: the backend may refuse until it is stopped.".into());
+    }
+    Confirm {
+        title: "Undefine network".into(),
+        lines,
+        command: Command::Undefine(net.name.clone()),
+    }
+}
+
+/// "500 ms", "1 s", "30 s".
+pub fn interval_text(ms: u64) -> String {
+    if ms < 1_000 {
+        format!("{ms} ms")
+    } else if ms.is_multiple_of(1_000) {
+        format!("{} s", ms / 1_000)
+    } else {
+        format!("{:.1} s", ms as f64 / 1_000.0)
+    }
+}

@@ -1,0 +1,158 @@
+//! The popup stack: keys go to the top popup first. Confirmations (intent → confirm →
+//! execute), help, the port detail and the filter editor live here; the next wizards will too.
+
+use crossterm::event::{Event as CtEvent, KeyEvent};
+use tui_input::backend::crossterm::to_input_request;
+
+use super::App;
+use crate::telemetry::PortKey;
+use crate::tui::data::Command;
+use crate::tui::event::Effect;
+use crate::tui::keymap::{Action, Scope};
+
+/// A question before a dangerous command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    /// Popup title.
+    pub title: String,
+    /// What will happen, one line each.
+    pub lines: Vec<String>,
+    /// The command sent on "yes".
+    pub command: Command,
+}
+
+/// Something drawn over the views that takes keys first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Popup {
+    /// Asks before running a command.
+    Confirm(Confirm),
+    /// The key bindings.
+    Help {
+        /// First line shown.
+        scroll: u16,
+    },
+    /// One port's detail with traffic charts.
+    PortDetail {
+        /// The port.
+        key: PortKey,
+    },
+    /// Typing the ports filter.
+    Filter,
+}
+
+impl App {
+    /// Open a popup on top of the others.
+    pub(crate) fn push_popup(&mut self, popup: Popup) {
+        self.popups.push(popup);
+        self.touch();
+    }
+
+    fn pop_popup(&mut self) -> Option<Popup> {
+        self.touch();
+        self.popups.pop()
+    }
+
+    /// Route a key to the top popup. Popups are modal: keys they do not use are ignored.
+    pub(crate) fn popup_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(top) = self.popups.last().cloned() else {
+            return vec![];
+        };
+        let keymap = &self.settings.keymap;
+        match top {
+            Popup::Confirm(confirm) => match keymap.lookup(&[Scope::Confirm], &key) {
+                Some(Action::Confirm) => {
+                    self.pop_popup();
+                    self.issue(confirm.command)
+                }
+                Some(Action::Cancel) => {
+                    self.pop_popup();
+                    vec![]
+                }
+                _ => vec![],
+            },
+            Popup::Filter => self.filter_key(key),
+            Popup::Help { scroll } => {
+                let action = keymap.lookup(&[Scope::Popup, Scope::List], &key);
+                let help = keymap.lookup(&[Scope::Global], &key) == Some(Action::Help);
+                match action {
+                    _ if help => {
+                        self.pop_popup();
+                    }
+                    Some(Action::Close) => {
+                        self.pop_popup();
+                    }
+                    Some(a) => self.scroll_help(scroll, a),
+                    None => {}
+                }
+                vec![]
+            }
+            Popup::PortDetail { .. } => {
+                let action = keymap.lookup(&[Scope::Popup], &key);
+                let enter = keymap.lookup(&[Scope::Ports], &key) == Some(Action::OpenDetail);
+                if action == Some(Action::Close) || enter {
+                    self.pop_popup();
+                }
+                vec![]
+            }
+        }
+    }
+
+    /// Scroll the help popup by one action's worth.
+    pub(crate) fn popup_scroll(&mut self, action: Action) {
+        if let Some(Popup::Help { scroll }) = self.popups.last() {
+            self.scroll_help(*scroll, action);
+        }
+    }
+
+    fn scroll_help(&mut self, scroll: u16, action: Action) {
+        let page = self.size.1.saturating_sub(6).max(1);
+        let next = match action {
+            Action::Up => scroll.saturating_sub(1),
+            Action::Down => scroll.saturating_add(1),
+            Action::PageUp => scroll.saturating_sub(page),
+            Action::PageDown => scroll.saturating_add(page),
+            Action::First => 0,
+            Action::Last => u16::MAX,
+            _ => scroll,
+        };
+        let max = self.help_lines().saturating_sub(1) as u16;
+        if let Some(Popup::Help { scroll }) = self.popups.last_mut() {
+            *scroll = next.min(max);
+        }
+        self.touch();
+    }
+
+    /// Number of lines of the help text, for scrolling limits.
+    pub(crate) fn help_lines(&self) -> usize {
+        self.settings
+            .keymap
+            .help()
+            .iter()
+            .map(|(_, lines)| lines.len() + 2)
+            .sum()
+    }
+
+    fn filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        match self.settings.keymap.lookup(&[Scope::Filter], &key) {
+            Some(Action::FilterApply) => {
+                self.pop_popup();
+            }
+            Some(Action::FilterClear) => {
+                self.ports.filter.reset();
+                self.pop_popup();
+                self.refresh_port_order(self.selected_port().map(|p| p.key()));
+            }
+            _ => {
+                let changed = to_input_request(&CtEvent::Key(key))
+                    .and_then(|req| self.ports.filter.handle(req))
+                    .is_some_and(|c| c.value);
+                if changed {
+                    self.ports.list.selected = 0;
+                    self.refresh_port_order(None);
+                }
+                self.touch();
+            }
+        }
+        vec![]
+    }
+}

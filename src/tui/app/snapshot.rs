@@ -1,0 +1,176 @@
+//! Taking in a snapshot: feed the rate tracker, derive per-network and total traffic, keep
+//! selections on the same items, and log problems when they appear.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::IpAddr;
+
+use super::log::Level;
+use super::App;
+use crate::telemetry::{PortKey, Rates};
+use crate::tui::data::{IfaceRow, LeaseRow, Snapshot};
+
+/// Traffic summed over a set of ports. A sum is `None` only when no port had a rate yet.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Traffic {
+    /// Received bits per second.
+    pub rx_bps: Option<f64>,
+    /// Transmitted bits per second.
+    pub tx_bps: Option<f64>,
+    /// Number of ports counted.
+    pub ports: usize,
+}
+
+impl Traffic {
+    fn add(&mut self, rate: Option<Rates>) {
+        self.ports += 1;
+        if let Some(r) = rate {
+            self.rx_bps = Some(self.rx_bps.unwrap_or(0.0) + r.rx_bps);
+            self.tx_bps = Some(self.tx_bps.unwrap_or(0.0) + r.tx_bps);
+        }
+    }
+}
+
+impl App {
+    pub(crate) fn on_snapshot(&mut self, snap: Snapshot) {
+        if self.frozen {
+            self.held = Some(snap);
+            return;
+        }
+        self.apply_snapshot(snap);
+    }
+
+    /// Thaw: show the newest snapshot that arrived while frozen.
+    pub(crate) fn thaw(&mut self) {
+        self.frozen = false;
+        if let Some(snap) = self.held.take() {
+            self.apply_snapshot(snap);
+        }
+    }
+
+    pub(crate) fn freeze(&mut self) {
+        self.frozen = true;
+        self.frozen_tick = self.tick;
+    }
+
+    fn apply_snapshot(&mut self, snap: Snapshot) {
+        let selected_net = self.selected_network().map(|n| n.name.clone());
+        let selected_port = self.selected_port().map(|p| p.key());
+        let first = !self.have_snapshot;
+        self.feed_rates(&snap);
+        self.snap = snap;
+        self.snap_tick = self.tick;
+        self.have_snapshot = true;
+        self.derive_traffic();
+        if let Some(name) = selected_net {
+            if let Some(i) = self.snap.networks.iter().position(|n| n.name == name) {
+                self.nets.selected = i;
+            }
+        }
+        self.nets.clamp(self.snap.networks.len());
+        self.lease_order = lease_order(&self.snap.leases);
+        self.iface_order = iface_order(&self.snap.ifaces);
+        self.leases.clamp(self.lease_order.len());
+        self.host.clamp(self.iface_order.len());
+        self.refresh_port_order(selected_port);
+        if first {
+            let s = &self.snap;
+            let text = format!(
+                "connected to {}: {} networks, {} ports",
+                s.host.hostname,
+                s.networks.len(),
+                s.ports.len()
+            );
+            self.log(Level::Info, text);
+        }
+        self.log_problems();
+        self.touch();
+    }
+
+    fn feed_rates(&mut self, snap: &Snapshot) {
+        let mut seen: HashSet<PortKey> =
+            HashSet::with_capacity(snap.ports.len() + snap.ifaces.len());
+        let ports = snap.ports.iter().map(|p| (p.key(), p.counters));
+        let ifaces = snap.ifaces.iter().map(|i| (i.key(), i.counters));
+        let samples: Vec<_> = ports
+            .chain(ifaces)
+            .filter(|(k, _)| seen.insert(k.clone()))
+            .collect();
+        self.rates.update(snap.at, samples);
+    }
+
+    fn derive_traffic(&mut self) {
+        let mut per_net: BTreeMap<String, Traffic> = BTreeMap::new();
+        let mut total = Traffic::default();
+        for port in &self.snap.ports {
+            let rate = self.rates.rate(&port.key());
+            total.add(rate);
+            if let Some(net) = &port.network {
+                per_net.entry(net.clone()).or_default().add(rate);
+            }
+        }
+        self.net_traffic = per_net;
+        self.total = total;
+    }
+
+    /// Log each network problem once when it appears, and once when it clears.
+    fn log_problems(&mut self) {
+        let mut now: BTreeMap<String, String> = BTreeMap::new();
+        for net in &self.snap.networks {
+            let mut parts: Vec<String> = net.drift.clone();
+            if net.dnsmasq_dead() && !parts.iter().any(|d| d.contains("dnsmasq")) {
+                parts.push("dnsmasq is not running".into());
+            }
+            parts.extend(net.error.iter().cloned());
+            if !parts.is_empty() {
+                now.insert(net.name.clone(), parts.join("; "));
+            }
+        }
+        let old = std::mem::take(&mut self.problems);
+        for (name, text) in &now {
+            if old.get(name) != Some(text) {
+                self.log(Level::Warn, format!("{name}: {text}"));
+            }
+        }
+        for name in old.keys().filter(|n| !now.contains_key(*n)) {
+            if self.snap.networks.iter().any(|n| n.name == **name) {
+                self.log(Level::Ok, format!("{name}: back in sync"));
+            }
+        }
+        self.problems = now;
+    }
+
+    /// The latest rate of a port or interface.
+    pub fn rate_of(&self, key: &PortKey) -> Option<Rates> {
+        self.rates.rate(key)
+    }
+
+    /// Rate tracker, for history and sparklines.
+    pub fn rates(&self) -> &crate::telemetry::RateTracker {
+        &self.rates
+    }
+}
+
+/// Leases by network, then address (numerically when it parses).
+fn lease_order(leases: &[LeaseRow]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..leases.len()).collect();
+    let key = |l: &LeaseRow| (l.network.clone(), l.ip.parse::<IpAddr>().ok(), l.ip.clone());
+    order.sort_by_cached_key(|i| key(&leases[*i]));
+    order
+}
+
+/// Host interfaces grouped: physical, bonds, VLANs, bridges, others; by name within a group.
+fn iface_order(ifaces: &[IfaceRow]) -> Vec<usize> {
+    let group = |kind: &str| match kind {
+        "physical" => 0,
+        "bond" => 1,
+        "vlan" => 2,
+        "bridge" => 3,
+        _ => 4,
+    };
+    let mut order: Vec<usize> = (0..ifaces.len()).collect();
+    order.sort_by(|a, b| {
+        let (x, y) = (&ifaces[*a], &ifaces[*b]);
+        (group(&x.kind), &x.ifname).cmp(&(group(&y.kind), &y.ifname))
+    });
+    order
+}

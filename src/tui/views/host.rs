@@ -1,0 +1,74 @@
+//! The host view: physical NICs, bonds, VLANs and bridges with addresses and rates.
+
+use ratatui::layout::Rect;
+use ratatui::widgets::Cell;
+use ratatui::Frame;
+
+use crate::tui::app::App;
+use crate::tui::format::{self, MISSING};
+use crate::tui::widgets::table::{left, right};
+use crate::tui::widgets::{Column, DataTable};
+
+#[derive(Debug, Clone, Copy)]
+enum Col {
+    Name,
+    Kind,
+    State,
+    Mac,
+    Mtu,
+    Master,
+    Addrs,
+    Rx,
+    Tx,
+}
+
+fn columns() -> Vec<Column<Col>> {
+    vec![
+        Column::new(Col::Name, "Name", 10, 0),
+        Column::new(Col::Kind, "Kind", 8, 0),
+        Column::new(Col::State, "Link", 4, 0),
+        Column::new(Col::Mac, "MAC", 17, 4),
+        Column::new(Col::Mtu, "MTU", 5, 2).right(),
+        Column::new(Col::Master, "Master", 7, 1),
+        Column::new(Col::Addrs, "Addresses", 22, 1).grow(),
+        Column::new(Col::Rx, "Rx", 9, 0).right(),
+        Column::new(Col::Tx, "Tx", 9, 0).right(),
+    ]
+}
+
+fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
+    let t = &app.settings.theme;
+    let iface = &app.snapshot().ifaces[app.iface_order[row]];
+    let rate = app.rate_of(&iface.key());
+    let units = app.settings.units;
+    match col {
+        Col::Name => left(iface.ifname.clone(), t.base),
+        Col::Kind => left(iface.kind.clone(), t.base),
+        Col::State if iface.up => left("up", t.ok),
+        Col::State => left("down", t.inactive),
+        Col::Mac => left(format::opt(iface.mac.as_deref()).to_string(), t.base),
+        Col::Mtu => right(iface.mtu.to_string(), t.base),
+        Col::Master => left(format::opt(iface.master.as_deref()).to_string(), t.base),
+        Col::Addrs if iface.addrs.is_empty() => left(MISSING, t.muted),
+        Col::Addrs => left(format::fit(&iface.addrs.join(", "), width.into()), t.base),
+        Col::Rx => right(format::rate(rate.map(|r| r.rx_bps), units), t.rx),
+        Col::Tx => right(format::rate(rate.map(|r| r.tx_bps), units), t.tx),
+    }
+}
+
+/// Draw the view.
+pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
+    let cols = columns();
+    let len = app.iface_order.len();
+    let table = DataTable {
+        title: format!("Host interfaces ({len})"),
+        focused,
+        columns: &cols,
+        len,
+        list: app.host,
+        empty: "no host interfaces",
+    };
+    table.render(frame, body, &app.settings.theme, |i, c, w| {
+        cell(app, i, c, w)
+    });
+}

@@ -1,0 +1,48 @@
+//! Drawing: every function here takes `&App` and a frame, and changes nothing.
+
+mod chrome;
+mod header;
+mod help;
+mod host;
+mod leases;
+mod log;
+mod network_detail;
+mod networks;
+mod popups;
+mod port_detail;
+mod ports;
+
+use ratatui::widgets::Block;
+use ratatui::Frame;
+
+use super::app::{App, Popup, View};
+use super::layout;
+
+/// Draw the whole screen.
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.is_empty() {
+        return;
+    }
+    frame.render_widget(Block::new().style(app.settings.theme.base), area);
+    let screen = layout::screen(area);
+    header::draw(frame, screen.header, app);
+    chrome::tabs(frame, screen.tabs, app);
+    let focused = app.popup().is_none();
+    match app.view() {
+        View::Networks => networks::draw(frame, screen.body, app, focused),
+        View::Ports => ports::draw(frame, screen.body, app, focused),
+        View::Leases => leases::draw(frame, screen.body, app, focused),
+        View::Host => host::draw(frame, screen.body, app, focused),
+        View::Log => log::draw(frame, screen.body, app, focused),
+    }
+    chrome::footer(frame, screen.footer, app);
+    for popup in &app.popups {
+        match popup {
+            Popup::Confirm(c) => popups::confirm(frame, screen.body, app, c),
+            Popup::Help { scroll } => help::draw(frame, area, app, *scroll),
+            Popup::PortDetail { key } => port_detail::draw(frame, screen.body, app, key),
+            Popup::Filter => {}
+        }
+    }
+}

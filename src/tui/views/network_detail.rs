@@ -1,0 +1,129 @@
+//! The networks view's detail pane: definition summary and runtime state, or the XML on `x`.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::tui::app::App;
+use crate::tui::data::NetworkRow;
+use crate::tui::format;
+use crate::tui::theme::Theme;
+
+fn field<'a>(
+    t: &Theme,
+    name: &str,
+    value: impl Into<String>,
+    style: ratatui::style::Style,
+) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{name:<11}"), t.muted),
+        Span::styled(value.into(), style),
+    ])
+}
+
+fn definition<'a>(t: &Theme, net: &NetworkRow) -> Vec<Line<'a>> {
+    let opt = |v: &Option<String>| format::opt(v.as_deref()).to_string();
+    vec![
+        Line::styled("Definition", t.title),
+        field(t, "name", net.name.clone(), t.base),
+        field(t, "mode", net.mode.clone(), t.base),
+        field(t, "bridge", opt(&net.bridge), t.base),
+        field(t, "IPv4", opt(&net.ipv4), t.base),
+        field(t, "IPv6", opt(&net.ipv6), t.base),
+        field(t, "DHCP", opt(&net.dhcp), t.base),
+        field(
+            t,
+            "autostart",
+            if net.autostart { "yes" } else { "no" },
+            t.base,
+        ),
+    ]
+}
+
+fn runtime<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
+    let t = &app.settings.theme;
+    let traffic = app.network_traffic(&net.name);
+    let units = app.settings.units;
+    let (dnsmasq, dstyle) = match (net.dnsmasq_pid, net.dhcp.is_some(), net.active) {
+        (Some(pid), _, _) => (format!("running, pid {pid}"), t.ok),
+        (None, true, true) => ("not running".to_string(), t.warning),
+        (None, _, _) => (format::MISSING.to_string(), t.muted),
+    };
+    let (rules, rstyle) = match (net.firewall_rules, net.active) {
+        (0, true) if net.mode != "isolated" => ("none present".to_string(), t.warning),
+        (0, _) => ("none".to_string(), t.muted),
+        (n, _) => (format!("{n} present"), t.ok),
+    };
+    let mut lines = vec![
+        Line::styled("Runtime", t.title),
+        field(
+            t,
+            "state",
+            if net.active { "active" } else { "inactive" },
+            t.state(net.active),
+        ),
+        field(t, "dnsmasq", dnsmasq, dstyle),
+        field(t, "firewall", rules, rstyle),
+        field(t, "ports", traffic.ports.to_string(), t.base),
+        field(
+            t,
+            "rx / tx",
+            format!(
+                "{} / {}",
+                format::rate(traffic.rx_bps, units),
+                format::rate(traffic.tx_bps, units)
+            ),
+            t.base,
+        ),
+    ];
+    if let Some(err) = &net.error {
+        lines.push(field(t, "error", err.clone(), t.error));
+    }
+    match net.drift.as_slice() {
+        [] => lines.push(field(t, "drift", "none", t.ok)),
+        drift => lines.extend(
+            drift
+                .iter()
+                .map(|d| field(t, "drift", format!("⚠ {d}"), t.warning)),
+        ),
+    }
+    lines
+}
+
+/// Draw the pane for `net`.
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
+    let t = &app.settings.theme;
+    if app.show_xml {
+        let block = t.block(
+            format!("{} — XML (x: summary, PgUp/PgDn: scroll)", net.name),
+            false,
+        );
+        let lines: Vec<Line> = net
+            .xml
+            .lines()
+            .map(|l| Line::styled(l.to_string(), t.base))
+            .collect();
+        let para = Paragraph::new(lines)
+            .block(block)
+            .scroll((app.xml_scroll, 0));
+        frame.render_widget(para, area);
+        return;
+    }
+    let block = t.block(format!("{} — detail (x: XML)", net.name), false);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let (def, run) = (definition(t, net), runtime(app, net));
+    let def_w = def.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
+    if inner.width >= def_w + 30 {
+        let [l, r] =
+            Layout::horizontal([Constraint::Length(def_w), Constraint::Fill(1)]).areas(inner);
+        frame.render_widget(Paragraph::new(def), l);
+        frame.render_widget(Paragraph::new(run).wrap(Wrap { trim: false }), r);
+    } else {
+        let mut all = run;
+        all.push(Line::default());
+        all.extend(def);
+        frame.render_widget(Paragraph::new(all).wrap(Wrap { trim: false }), inner);
+    }
+}

@@ -1,0 +1,45 @@
+//! The confirmation popup: the question, what will happen, and the keys (from the keymap).
+
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+use ratatui::Frame;
+
+use crate::tui::app::{App, Confirm};
+use crate::tui::keymap::Action;
+use crate::tui::layout;
+
+/// Draw `confirm` centred in `body`.
+pub fn confirm(frame: &mut Frame, body: Rect, app: &App, confirm: &Confirm) {
+    let t = &app.settings.theme;
+    let km = &app.settings.keymap;
+    let mut lines: Vec<Line> = confirm
+        .lines
+        .iter()
+        .map(|l| Line::styled(l.clone(), t.base))
+        .collect();
+    lines.push(Line::default());
+    lines.push(Line::from(vec![
+        Span::styled(format!("[{}]", km.key_label(Action::Confirm)), t.key),
+        Span::styled(" yes   ", t.base),
+        Span::styled(format!("[{}]", km.key_label(Action::Cancel)), t.key),
+        Span::styled(" no", t.base),
+    ]));
+    let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let area = layout::centered(
+        body,
+        widest.saturating_add(4).max(30),
+        lines.len() as u16 + 2,
+    );
+    frame.render_widget(Clear, area);
+    let block = t
+        .block(confirm.title.clone(), true)
+        .border_style(t.warning)
+        .style(t.popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}

@@ -1,0 +1,237 @@
+//! The port detail popup: identity, current rates and totals, and charts of the fine history
+//! (one point per refresh) and the minute history.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Clear, Dataset, GraphType, Paragraph};
+use ratatui::Frame;
+
+use crate::telemetry::{History, Metric, PortKey};
+use crate::tui::app::App;
+use crate::tui::data::PortRow;
+use crate::tui::format::{self, Units};
+use crate::tui::layout;
+use crate::tui::theme::Theme;
+
+fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
+    let t = &app.settings.theme;
+    let units = app.settings.units;
+    let rate = app.rate_of(&port.key());
+    let opt = |v: &Option<String>| format::opt(v.as_deref()).to_string();
+    let r = |f: fn(&crate::telemetry::Rates) -> f64| rate.as_ref().map(f);
+    let c = &port.counters;
+    let kv = |k: &str, v: String, s: Style| {
+        vec![
+            Span::styled(format!("{k} "), t.muted),
+            Span::styled(v, s),
+            Span::raw("  "),
+        ]
+    };
+    let state = if port.up { "up" } else { "down" };
+    let where_ = [
+        kv("kind", port.kind.clone(), t.base),
+        kv("bridge", opt(&port.bridge), t.base),
+        kv("network", opt(&port.network), t.base),
+        kv("link", state.into(), t.state(port.up)),
+    ];
+    let addr = [
+        kv("MAC", opt(&port.mac), t.base),
+        kv("IP", opt(&port.ip), t.base),
+        kv("MTU", port.mtu.to_string(), t.base),
+    ];
+    let line2 = [
+        kv("rx", format::rate(r(|r| r.rx_bps), units), t.rx),
+        kv(
+            "",
+            format!("{} pkt/s", format::per_sec(r(|r| r.rx_pps))),
+            t.base,
+        ),
+        kv("tx", format::rate(r(|r| r.tx_bps), units), t.tx),
+        kv(
+            "",
+            format!("{} pkt/s", format::per_sec(r(|r| r.tx_pps))),
+            t.base,
+        ),
+    ];
+    let bad = c.rx_dropped + c.tx_dropped + c.rx_errors + c.tx_errors > 0;
+    let line3 = [
+        kv("total rx", format::total(c.rx_bytes, units), t.base),
+        kv("tx", format::total(c.tx_bytes, units), t.base),
+        kv(
+            "drops",
+            format!(
+                "{}/{}",
+                format::count(c.rx_dropped),
+                format::count(c.tx_dropped)
+            ),
+            if bad { t.warning } else { t.base },
+        ),
+        kv(
+            "errors",
+            format!(
+                "{}/{}",
+                format::count(c.rx_errors),
+                format::count(c.tx_errors)
+            ),
+            if bad { t.warning } else { t.base },
+        ),
+    ];
+    let mut lines = vec![
+        where_.concat(),
+        addr.concat(),
+        line2.concat(),
+        line3.concat(),
+    ];
+    if width >= 100 {
+        let addr = lines.remove(1);
+        lines[0].extend(addr);
+    }
+    lines.into_iter().map(Line::from).collect()
+}
+
+/// One chart's data: rx and tx over time, `step` x-units apart, newest last.
+struct Series {
+    title: String,
+    rx: Vec<f64>,
+    tx: Vec<f64>,
+    step: f64,
+    unit: &'static str,
+}
+
+impl Series {
+    fn new(history: &History, title: String, coarse: bool, step: f64, unit: &'static str) -> Self {
+        let get = |m| -> Vec<f64> {
+            if coarse {
+                history.coarse(m).collect()
+            } else {
+                history.fine(m).collect()
+            }
+        };
+        Self {
+            title,
+            rx: get(Metric::RxBps),
+            tx: get(Metric::TxBps),
+            step,
+            unit,
+        }
+    }
+
+    /// Points with the newest at x = 0.
+    fn points(&self, v: &[f64]) -> Vec<(f64, f64)> {
+        let n = v.len();
+        v.iter()
+            .enumerate()
+            .map(|(i, y)| (-((n - 1 - i) as f64) * self.step, *y))
+            .collect()
+    }
+}
+
+fn chart(frame: &mut Frame, area: Rect, t: &Theme, units: Units, s: &Series) {
+    let block = t.block(s.title.clone(), false);
+    if s.rx.len() < 2 {
+        let msg = format!(
+            "a line needs two points: one per {}",
+            if s.unit == "s" {
+                "refresh"
+            } else {
+                "full minute"
+            }
+        );
+        let msg = Paragraph::new(Span::styled(msg, t.muted)).block(block);
+        frame.render_widget(msg, area);
+        return;
+    }
+    let (rxp, txp) = (s.points(&s.rx), s.points(&s.tx));
+    let max =
+        s.rx.iter()
+            .chain(&s.tx)
+            .copied()
+            .fold(0.0_f64, f64::max)
+            .max(1.0)
+            * 1.1;
+    let span = (s.rx.len() - 1) as f64 * s.step;
+    let line = |name: &'static str, style, data| {
+        Dataset::default()
+            .name(name)
+            .marker(Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(style)
+            .data(data)
+    };
+    let datasets = vec![line("rx", t.rx, &rxp), line("tx", t.tx, &txp)];
+    let x = Axis::default()
+        .bounds([-span, 0.0])
+        .labels([
+            Span::styled(format!("-{span:.0}{}", s.unit), t.muted),
+            Span::styled("now", t.muted),
+        ])
+        .style(t.muted);
+    let y = Axis::default()
+        .bounds([0.0, max])
+        .labels([
+            Span::styled("0", t.muted),
+            Span::styled(format::rate(Some(max), units), t.muted),
+        ])
+        .style(t.muted);
+    let chart = Chart::new(datasets)
+        .block(block)
+        .x_axis(x)
+        .y_axis(y)
+        .style(t.base);
+    frame.render_widget(chart, area);
+}
+
+fn charts(frame: &mut Frame, area: Rect, app: &App, history: &History) {
+    let t = &app.settings.theme;
+    let units = app.settings.units;
+    let step = app.interval_ms() as f64 / 1000.0;
+    let fine_title = format!("last {} samples, one per refresh", history.fine_len());
+    let fine = Series::new(history, fine_title, false, step, "s");
+    if area.height < 16 {
+        chart(frame, area, t, units, &fine);
+        return;
+    }
+    let [top, bottom] =
+        Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+    chart(frame, top, t, units, &fine);
+    let coarse_title = format!("last {} min, one average per minute", history.coarse_len());
+    chart(
+        frame,
+        bottom,
+        t,
+        units,
+        &Series::new(history, coarse_title, true, 1.0, "min"),
+    );
+}
+
+/// Draw the popup for the port with `key`.
+pub fn draw(frame: &mut Frame, body: Rect, app: &App, key: &PortKey) {
+    let t = &app.settings.theme;
+    let area = layout::detail_popup(body);
+    frame.render_widget(Clear, area);
+    let port = app.snapshot().ports.iter().find(|p| p.key() == *key);
+    let title = match port.and_then(|p| p.guest.as_deref()) {
+        Some(g) => format!("Port {} — {g} (Esc: close)", key.name),
+        None => format!("Port {} (Esc: close)", key.name),
+    };
+    let block = t.block(title, true).style(t.popup);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(port) = port else {
+        frame.render_widget(
+            Paragraph::new(Span::styled("this port is gone", t.warning)),
+            inner,
+        );
+        return;
+    };
+    let info = info(app, port, inner.width);
+    let [top, rest] =
+        Layout::vertical([Constraint::Length(info.len() as u16), Constraint::Fill(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(info), top);
+    match app.rates().history(key) {
+        Some(h) if rest.height >= 5 => charts(frame, rest, app, h),
+        _ => {}
+    }
+}

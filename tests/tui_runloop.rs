@@ -1,0 +1,206 @@
+//! The real event loop on a TestBackend with scripted input, the fake source and paused time:
+//! quitting, command round trips, a backend that hangs or panics, signals, end of input.
+//! (Real time, kept short: tokio's paused clock needs a feature the crate does not enable.)
+
+mod tui_support;
+
+use std::future::{pending, Future};
+use std::io;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent, KeyModifiers};
+use futures::future::BoxFuture;
+use futures::stream::{self, BoxStream, StreamExt};
+use futures::FutureExt;
+use ratatui::backend::TestBackend;
+use ratatui::Terminal;
+use switchyard::tui::app::{App, Settings, View};
+use switchyard::tui::runloop::{run_loop, Exit};
+use switchyard::tui::{Command, CommandResult, DataSource, FakeSource, Snapshot};
+use tokio::sync::{mpsc, watch};
+use tokio::time::sleep;
+
+/// A step of an input script: wait, then press a key (or end the input).
+enum Step {
+    Wait(u64),
+    Key(char),
+    Code(KeyCode),
+    End,
+}
+
+/// Terminal events from a script, fed with real (paused) time between them.
+fn script(steps: Vec<Step>) -> BoxStream<'static, io::Result<CtEvent>> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        for step in steps {
+            let ev = match step {
+                Step::Wait(ms) => {
+                    sleep(Duration::from_millis(ms)).await;
+                    continue;
+                }
+                Step::Key(c) => KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+                Step::Code(code) => KeyEvent::new(code, KeyModifiers::NONE),
+                Step::End => return,
+            };
+            if tx.send(Ok(CtEvent::Key(ev))).is_err() {
+                return;
+            }
+        }
+        // Keep the input open until the loop ends, as a real terminal would.
+        pending::<()>().await;
+    });
+    stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
+}
+
+async fn drive<S: DataSource>(
+    source: &S,
+    steps: Vec<Step>,
+    stop: impl Future<Output = &'static str>,
+) -> (Exit, App, Terminal<TestBackend>) {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
+    let mut app = App::new(Settings::default(), (80, 24));
+    let exit = run_loop(&mut terminal, &mut app, source, script(steps), stop)
+        .await
+        .expect("loop");
+    (exit, app, terminal)
+}
+
+/// A fake host refreshing every 50 ms whose commands take 100 ms.
+fn quick_fake() -> FakeSource {
+    let source = FakeSource::new().with_delay(Duration::from_millis(100));
+    source.refresh_interval(50);
+    source
+}
+
+fn screen(t: &Terminal<TestBackend>) -> String {
+    tui_support::lines(t).join("\n")
+}
+
+#[tokio::test]
+async fn draws_live_data_and_quits_on_q() {
+    let source = quick_fake();
+    let steps = vec![Step::Key('2'), Step::Wait(500), Step::Key('q')];
+    let (exit, app, terminal) = drive(&source, steps, pending()).await;
+    assert_eq!(exit, Exit::Quit);
+    assert_eq!(app.view(), View::Ports);
+    let text = screen(&terminal);
+    assert!(text.contains("Ports (6)"), "{text}");
+    assert!(text.contains("Mb/s"), "rates after a few refreshes: {text}");
+}
+
+#[tokio::test]
+async fn a_command_round_trip_updates_log_and_data() {
+    let source = quick_fake();
+    let steps = vec![
+        Step::Key('j'),
+        Step::Key('j'),
+        Step::Key('s'),
+        Step::Wait(1_500),
+        Step::Key('q'),
+    ];
+    let (_, app, _) = drive(&source, steps, pending()).await;
+    let log: Vec<&str> = app.log_entries().iter().map(|e| e.text.as_str()).collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("start isolated: network 'isolated' started")),
+        "{log:?}"
+    );
+    assert!(app.pending().is_empty());
+    let isolated = app
+        .snapshot()
+        .networks
+        .iter()
+        .find(|n| n.name == "isolated")
+        .expect("still defined");
+    assert!(isolated.active, "the next snapshot shows it running");
+}
+
+#[tokio::test]
+async fn a_hanging_backend_never_blocks_input() {
+    let source = FakeSource::new().with_delay(Duration::from_secs(3_600));
+    let steps = vec![
+        Step::Key('j'),
+        Step::Key('j'),
+        Step::Key('s'),
+        Step::Wait(200),
+        Step::Key('3'),
+    ];
+    let stop = sleep(Duration::from_millis(800)).map(|_| "SIGTERM");
+    let (exit, app, terminal) = drive(&source, steps, stop).await;
+    assert_eq!(exit, Exit::Signal("SIGTERM"));
+    assert_eq!(
+        app.view(),
+        View::Leases,
+        "keys still work while the command hangs"
+    );
+    assert_eq!(app.pending().len(), 1);
+    let footer = tui_support::lines(&terminal)[23].clone();
+    assert!(
+        footer.contains("starting isolated…"),
+        "spinner in the status line: {footer}"
+    );
+}
+
+#[tokio::test]
+async fn end_of_input_ends_the_loop() {
+    let source = quick_fake();
+    let (exit, _, _) = drive(&source, vec![Step::Wait(200), Step::End], pending()).await;
+    assert_eq!(exit, Exit::InputClosed);
+}
+
+/// A source whose commands panic and whose snapshot channel can be closed.
+struct BrokenSource {
+    tx: Mutex<Option<watch::Sender<Snapshot>>>,
+    rx: watch::Receiver<Snapshot>,
+}
+
+impl BrokenSource {
+    fn new() -> Self {
+        let (tx, rx) = watch::channel(FakeSource::new().snapshot());
+        Self {
+            tx: Mutex::new(Some(tx)),
+            rx,
+        }
+    }
+}
+
+impl DataSource for BrokenSource {
+    fn snapshots(&self) -> watch::Receiver<Snapshot> {
+        self.rx.clone()
+    }
+
+    fn execute(&self, _id: u64, cmd: Command) -> BoxFuture<'static, CommandResult> {
+        if matches!(cmd, Command::SetAutostart(..)) {
+            self.tx.lock().expect("lock").take();
+        }
+        async move { panic!("backend exploded on {cmd:?}") }.boxed()
+    }
+
+    fn refresh_interval(&self, _ms: u64) {}
+}
+
+#[tokio::test]
+async fn backend_panics_and_a_closed_source_are_reported() {
+    let source = BrokenSource::new();
+    let steps = vec![
+        Step::Key('a'),
+        Step::Wait(300),
+        Step::Code(KeyCode::Char('5')),
+        Step::Wait(300),
+        Step::Key('q'),
+    ];
+    let (exit, app, terminal) = drive(&source, steps, pending()).await;
+    assert_eq!(exit, Exit::Quit);
+    let log: Vec<&str> = app.log_entries().iter().map(|e| e.text.as_str()).collect();
+    assert!(
+        log.iter()
+            .any(|l| l.contains("autostart default off failed: the backend task failed")),
+        "{log:?}"
+    );
+    assert!(
+        log.iter().any(|l| l.contains("data source stopped")),
+        "{log:?}"
+    );
+    assert!(screen(&terminal).contains("data source stopped"));
+}

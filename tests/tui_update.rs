@@ -1,0 +1,465 @@
+//! `App::update` driven by action sequences: the state it reaches and the effects it emits.
+
+mod tui_support;
+
+use std::collections::BTreeMap;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use switchyard::tui::app::{Popup, PortSort, Settings, View, COMMAND_TIMEOUT_TICKS};
+use switchyard::tui::keymap::Keymap;
+use switchyard::tui::{App, Command, CommandResult, Effect, Event, FakeSource};
+use tui_support::*;
+
+fn names(app: &App) -> Vec<String> {
+    let s = app.ports_state();
+    s.order
+        .iter()
+        .map(|i| app.snapshot().ports[*i].ifname.clone())
+        .collect()
+}
+
+fn executed(effects: &[Effect]) -> Option<(u64, Command)> {
+    match effects {
+        [Effect::Execute(id, cmd)] => Some((*id, cmd.clone())),
+        _ => None,
+    }
+}
+
+fn done(id: u64, ok: bool, message: &str) -> Event {
+    Event::CommandDone(CommandResult {
+        id,
+        ok,
+        message: message.into(),
+    })
+}
+
+#[test]
+fn undefine_needs_confirmation() {
+    let mut app = app(80, 24);
+    assert!(app.update(ch('d')).is_empty(), "intent alone does nothing");
+    assert!(matches!(app.popup(), Some(Popup::Confirm(_))));
+    let (id, cmd) = executed(&app.update(ch('y'))).expect("y executes");
+    assert_eq!(cmd, Command::Undefine("default".into()));
+    assert!(app.popup().is_none());
+    assert!(app.pending().contains_key(&id));
+
+    let mut app = tui_support::app(80, 24);
+    app.update(ch('d'));
+    assert!(app.update(ch('n')).is_empty());
+    assert!(app.popup().is_none() && app.pending().is_empty());
+    app.update(ch('d'));
+    assert!(app.update(key(KeyCode::Esc)).is_empty(), "Esc cancels too");
+    assert!(app.popup().is_none());
+}
+
+#[test]
+fn confirmation_is_modal() {
+    let mut app = app(80, 24);
+    app.update(ch('d'));
+    for k in [ch('2'), ch('q'), ch('s'), key(KeyCode::Tab), ch('j')] {
+        assert!(app.update(k).is_empty());
+    }
+    assert_eq!(app.view(), View::Networks);
+    assert!(matches!(app.popup(), Some(Popup::Confirm(_))));
+    let ctrl_c = Event::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert_eq!(
+        app.update(ctrl_c),
+        vec![Effect::Quit],
+        "Ctrl-c always quits"
+    );
+}
+
+#[test]
+fn start_stop_follows_the_network_state() {
+    let mut app = app(80, 24);
+    assert!(app.select_network("isolated"));
+    let (_, cmd) = executed(&app.update(ch('s'))).expect("start runs at once");
+    assert_eq!(cmd, Command::StartNetwork("isolated".into()));
+
+    // Stopping a network with guests asks first and names them.
+    assert!(app.select_network("default"));
+    assert!(app.update(ch('s')).is_empty());
+    match app.popup() {
+        Some(Popup::Confirm(c)) => assert!(
+            c.lines.iter().any(|l| l.contains("vnet0 (web01)")),
+            "{:?}",
+            c.lines
+        ),
+        other => panic!("expected a confirmation, got {other:?}"),
+    }
+    let (_, cmd) = executed(&app.update(ch('y'))).expect("stop after yes");
+    assert_eq!(cmd, Command::StopNetwork("default".into()));
+}
+
+#[test]
+fn autostart_and_repair() {
+    let mut app = app(80, 24);
+    let (_, cmd) = executed(&app.update(ch('a'))).expect("autostart toggles");
+    assert_eq!(cmd, Command::SetAutostart("default".into(), false));
+    app.update(done(1, true, "ok"));
+    assert!(app.update(ch('r')).is_empty(), "default has no drift");
+    assert!(app.toast().expect("says why").text.contains("no drift"));
+    app.select_network("routed");
+    let (_, cmd) = executed(&app.update(ch('r'))).expect("routed has drift");
+    assert_eq!(cmd, Command::RepairNetwork("routed".into()));
+}
+
+#[test]
+fn one_command_per_network_at_a_time() {
+    let mut app = app(80, 24);
+    app.select_network("isolated");
+    let (id, _) = executed(&app.update(ch('s'))).expect("first runs");
+    assert!(app.update(ch('a')).is_empty(), "second waits");
+    assert!(app
+        .toast()
+        .expect("told to wait")
+        .text
+        .contains("still starting isolated"));
+    app.update(done(id, true, "started"));
+    assert!(
+        executed(&app.update(ch('a'))).is_some(),
+        "free again after the result"
+    );
+}
+
+#[test]
+fn results_land_in_log_and_toast_and_stale_ones_are_dropped() {
+    let mut app = app(80, 24);
+    app.select_network("isolated");
+    let (id, _) = executed(&app.update(ch('s'))).expect("start");
+    let before = app.log_entries().len();
+    app.take_dirty();
+    assert!(app.update(done(id + 100, false, "who?")).is_empty());
+    assert!(!app.take_dirty(), "an unknown id changes nothing");
+    assert_eq!(app.log_entries().len(), before);
+
+    app.update(done(id, false, "permission denied"));
+    assert!(app.pending().is_empty());
+    let last = app.log_entries().last().expect("logged");
+    assert!(
+        last.text
+            .contains("start isolated failed: permission denied"),
+        "{}",
+        last.text
+    );
+    assert!(app
+        .toast()
+        .expect("toast")
+        .text
+        .contains("permission denied"));
+    let n = app.log_entries().len();
+    app.update(done(id, true, "late duplicate"));
+    assert_eq!(
+        app.log_entries().len(),
+        n,
+        "a second result for the same id is stale"
+    );
+}
+
+#[test]
+fn commands_time_out_and_late_results_are_stale() {
+    let mut app = app(80, 24);
+    app.select_network("isolated");
+    let (id, _) = executed(&app.update(ch('s'))).expect("start");
+    for _ in 0..COMMAND_TIMEOUT_TICKS {
+        app.update(Event::Tick);
+    }
+    assert!(app.pending().is_empty(), "given up");
+    assert!(app
+        .log_entries()
+        .last()
+        .expect("logged")
+        .text
+        .contains("no answer"));
+    let n = app.log_entries().len();
+    app.update(done(id, true, "finally"));
+    assert_eq!(app.log_entries().len(), n, "late result dropped");
+}
+
+#[test]
+fn ports_sort_cycles_and_reverses() {
+    let mut app = app(80, 24);
+    app.update(ch('2'));
+    assert_eq!(app.ports_state().sort, PortSort::Name);
+    assert_eq!(names(&app)[..2], ["macvtap0", "veth-ci0"]);
+    app.update(ch('O'));
+    assert_eq!(names(&app)[0], "vnet2", "reversed name order");
+    app.update(ch('o'));
+    assert_eq!(
+        (app.ports_state().sort, app.ports_state().reverse),
+        (PortSort::Guest, false)
+    );
+    let order = names(&app);
+    assert_eq!(
+        order.first().map(String::as_str),
+        Some("vnet2"),
+        "build01 sorts first"
+    );
+    assert_eq!(
+        order.last().map(String::as_str),
+        Some("veth3f9a2c1"),
+        "no guest goes last"
+    );
+    app.update(ch('o'));
+    app.update(ch('o'));
+    app.update(ch('o'));
+    assert_eq!(app.ports_state().sort, PortSort::Rx);
+    assert_eq!(names(&app)[0], "macvtap0", "busiest first");
+    app.update(ch('O'));
+    assert_eq!(
+        names(&app)[0],
+        "veth3f9a2c1",
+        "quietest first when reversed"
+    );
+}
+
+#[test]
+fn selection_stays_on_the_same_port_across_sorting_and_data() {
+    let mut app = app(80, 24);
+    app.update(ch('2'));
+    app.update(ch('j'));
+    app.update(ch('j'));
+    let chosen = app.selected_port().expect("selected").ifname.clone();
+    app.update(ch('O'));
+    assert_eq!(app.selected_port().expect("still").ifname, chosen);
+    let src = FakeSource::new();
+    src.step(std::time::Duration::from_secs(1));
+    app.update(Event::Snapshot(Box::new(src.snapshot())));
+    assert_eq!(app.selected_port().expect("still").ifname, chosen);
+}
+
+#[test]
+fn filter_narrows_keeps_and_clears() {
+    let mut app = app(80, 24);
+    app.update(ch('2'));
+    app.update(ch('/'));
+    type_str(&mut app, "VNET1");
+    assert_eq!(names(&app), ["vnet1"], "case-insensitive");
+    app.update(key(KeyCode::Backspace));
+    assert_eq!(names(&app), ["vnet0", "vnet1", "vnet2"]);
+    app.update(key(KeyCode::Enter));
+    assert!(app.popup().is_none());
+    assert_eq!(names(&app).len(), 3, "Enter keeps the filter");
+    app.update(ch('/'));
+    type_str(&mut app, "2q");
+    assert_eq!(
+        app.view(),
+        View::Ports,
+        "typing digits and q edits the filter"
+    );
+    assert!(names(&app).is_empty());
+    app.update(key(KeyCode::Esc));
+    assert_eq!(names(&app).len(), 6, "Esc clears");
+    app.update(ch('/'));
+    type_str(&mut app, "db01");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(names(&app), ["vnet1"], "matches the guest name");
+}
+
+#[test]
+fn freeze_holds_the_display_and_thaw_catches_up() {
+    let src = FakeSource::new();
+    let mut app = App::new(Settings::default(), (80, 24));
+    app.update(Event::Snapshot(Box::new(src.snapshot())));
+    app.update(ch('f'));
+    assert!(app.is_frozen());
+    let shown = app.snapshot().clone();
+    src.step(std::time::Duration::from_secs(1));
+    app.take_dirty();
+    app.update(Event::Snapshot(Box::new(src.snapshot())));
+    assert_eq!(app.snapshot(), &shown, "frozen");
+    assert!(!app.take_dirty(), "nothing to redraw while frozen");
+    app.update(ch('f'));
+    assert!(!app.is_frozen());
+    assert_eq!(app.snapshot(), &src.snapshot(), "thaw shows the newest");
+    assert!(
+        app.rate_of(&app.snapshot().ports[0].key()).is_some(),
+        "rates from the held snapshot"
+    );
+}
+
+#[test]
+fn interval_steps_and_limits() {
+    let mut app = app(80, 24);
+    assert_eq!(app.update(ch('+')), vec![Effect::SetInterval(500)]);
+    assert_eq!(app.update(ch('-')), vec![Effect::SetInterval(1_000)]);
+    assert_eq!(app.update(ch('-')), vec![Effect::SetInterval(2_000)]);
+    for _ in 0..10 {
+        app.update(ch('-'));
+    }
+    assert_eq!(app.interval_ms(), 60_000);
+    assert!(app.update(ch('-')).is_empty(), "no change at the limit");
+    for _ in 0..20 {
+        app.update(ch('+'));
+    }
+    assert_eq!(app.interval_ms(), 100);
+}
+
+#[test]
+fn views_switch_by_tab_digit_and_mouse() {
+    let mut app = app(80, 24);
+    app.update(key(KeyCode::Tab));
+    assert_eq!(app.view(), View::Ports);
+    app.update(Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    app.update(Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
+    assert_eq!(app.view(), View::Log);
+    app.update(ch('4'));
+    assert_eq!(app.view(), View::Host);
+    // Tabs are on row 1: " 1 Networks  2 Ports ..." — column 14 is inside " 2 Ports ".
+    app.update(click(14, 1));
+    assert_eq!(app.view(), View::Ports);
+    // Rows start at y = 4 (header, tabs, border, column headings); click the third port.
+    app.update(click(5, 6));
+    assert_eq!(app.selected_port().expect("clicked").ifname, names(&app)[2]);
+    app.update(wheel_down(5, 6));
+    assert_eq!(
+        app.selected_port().expect("scrolled").ifname,
+        names(&app)[5]
+    );
+    app.update(click(5, 20));
+    assert_eq!(
+        app.selected_port().expect("unchanged").ifname,
+        names(&app)[5],
+        "click below rows"
+    );
+}
+
+#[test]
+fn quit_help_and_key_releases() {
+    let mut app = app(80, 24);
+    let release = Event::Key(KeyEvent::new_with_kind(
+        KeyCode::Char('q'),
+        KeyModifiers::NONE,
+        KeyEventKind::Release,
+    ));
+    assert!(app.update(release).is_empty(), "only presses count");
+    app.update(ch('?'));
+    assert!(matches!(app.popup(), Some(Popup::Help { .. })));
+    app.update(ch('j'));
+    assert!(matches!(app.popup(), Some(Popup::Help { scroll: 1 })));
+    assert!(app.update(ch('q')).is_empty(), "q closes the popup first");
+    assert!(app.popup().is_none());
+    assert_eq!(app.update(ch('q')), vec![Effect::Quit]);
+}
+
+#[test]
+fn port_detail_opens_on_the_selected_port() {
+    let mut app = app(80, 24);
+    app.update(ch('2'));
+    app.update(ch('j'));
+    app.update(key(KeyCode::Enter));
+    match app.popup() {
+        Some(Popup::PortDetail { key }) => assert_eq!(key.name, "veth-ci0"),
+        other => panic!("expected the detail, got {other:?}"),
+    }
+    app.update(key(KeyCode::Esc));
+    assert!(app.popup().is_none());
+}
+
+#[test]
+fn traffic_is_summed_per_network_and_missing_until_two_samples() {
+    let series = FakeSource::series(2);
+    let mut app = App::new(Settings::default(), (80, 24));
+    app.update(Event::Snapshot(Box::new(series[0].clone())));
+    assert_eq!(app.total_traffic().rx_bps, None, "one sample has no rate");
+    assert_eq!(app.network_traffic("default").ports, 2);
+    app.update(Event::Snapshot(Box::new(series[1].clone())));
+    let port_rx = |name: &str| {
+        let p = app
+            .snapshot()
+            .ports
+            .iter()
+            .find(|p| p.ifname == name)
+            .expect("port");
+        app.rate_of(&p.key()).expect("rate").rx_bps
+    };
+    let want = port_rx("vnet0") + port_rx("vnet1");
+    let got = app.network_traffic("default").rx_bps.expect("summed");
+    assert!((got - want).abs() < 1e-6, "{got} != {want}");
+    assert_eq!(
+        app.network_traffic("isolated").rx_bps,
+        None,
+        "no ports, no rate"
+    );
+}
+
+#[test]
+fn drawing_only_when_something_changed() {
+    let mut app = app(80, 24);
+    assert!(app.take_dirty());
+    app.update(Event::Tick);
+    assert!(!app.take_dirty(), "idle tick");
+    app.update(ch('j'));
+    assert!(app.take_dirty());
+    app.update(ch('3'));
+    app.take_dirty();
+    let dirty: Vec<bool> = (0..8)
+        .map(|_| {
+            app.update(Event::Tick);
+            app.take_dirty()
+        })
+        .collect();
+    assert_eq!(
+        dirty.iter().filter(|d| **d).count(),
+        2,
+        "leases count down once a second: {dirty:?}"
+    );
+}
+
+#[test]
+fn lease_countdown_moves_with_ticks_and_stops_when_frozen() {
+    let mut app = app(80, 24);
+    let t0 = app.now_unix();
+    for _ in 0..8 {
+        app.update(Event::Tick);
+    }
+    assert_eq!(app.now_unix(), t0 + 2);
+    app.update(ch('f'));
+    for _ in 0..8 {
+        app.update(Event::Tick);
+    }
+    assert_eq!(app.now_unix(), t0 + 2, "frozen clock");
+}
+
+#[test]
+fn keymap_overrides_change_what_keys_do() {
+    let overrides: BTreeMap<String, Vec<String>> =
+        [("freeze".to_string(), vec!["F".to_string()])].into();
+    let settings = Settings {
+        keymap: Keymap::with_overrides(&overrides).expect("valid"),
+        ..Settings::default()
+    };
+    let mut app = app_with(settings, 80, 24);
+    app.update(ch('f'));
+    assert!(!app.is_frozen(), "f is no longer bound");
+    app.update(ch('F'));
+    assert!(app.is_frozen());
+}
+
+#[test]
+fn problems_are_logged_once_and_when_they_clear() {
+    let mut app = app(80, 24);
+    let warnings = |app: &App| {
+        app.log_entries()
+            .iter()
+            .filter(|e| e.text.contains("routed: dnsmasq"))
+            .count()
+    };
+    assert_eq!(warnings(&app), 1, "once, not per snapshot");
+    let mut snap = app.snapshot().clone();
+    snap.networks[1].drift.clear();
+    snap.networks[1].dnsmasq_pid = Some(77);
+    app.update(Event::Snapshot(Box::new(snap)));
+    assert!(app
+        .log_entries()
+        .last()
+        .expect("entry")
+        .text
+        .contains("routed: back in sync"));
+}

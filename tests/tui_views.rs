@@ -1,0 +1,205 @@
+//! Screenshots of every view from the fake host (insta, TestBackend) at 80×24 and 160×48, tiny
+//! sizes that must not panic, and cell-style checks (snapshots carry no colour).
+
+mod tui_support;
+
+use crossterm::event::KeyCode;
+use ratatui::style::{Color, Modifier};
+use switchyard::tui::app::{App, Settings};
+use switchyard::tui::{CommandResult, Event, FakeSource, Theme};
+use tui_support::*;
+
+/// Every screen worth a screenshot: a name and the keys that lead there from the start.
+fn screens() -> Vec<(&'static str, Vec<Event>)> {
+    vec![
+        ("networks", vec![]),
+        ("networks_xml", vec![ch('j'), ch('x')]),
+        ("undefine_confirm", vec![ch('j'), ch('d')]),
+        ("ports", vec![ch('2')]),
+        (
+            "port_detail",
+            vec![ch('2'), ch('j'), ch('j'), ch('j'), key(KeyCode::Enter)],
+        ),
+        ("leases", vec![ch('3')]),
+        ("host", vec![ch('4')]),
+        ("log", vec![ch('5')]),
+        ("help", vec![ch('?')]),
+    ]
+}
+
+fn screen_app(keys: &[Event], w: u16, h: u16) -> App {
+    let mut app = app(w, h);
+    for k in keys {
+        app.update(k.clone());
+    }
+    app
+}
+
+#[test]
+fn every_view_at_standard_sizes() {
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        for (name, keys) in screens() {
+            let app = screen_app(&keys, w, h);
+            let terminal = render(&app, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), terminal.backend());
+        }
+    }
+}
+
+#[test]
+fn filtered_ports_with_the_filter_bar() {
+    let mut app = app(80, 24);
+    app.update(ch('2'));
+    app.update(ch('/'));
+    type_str(&mut app, "vnet");
+    insta::assert_snapshot!("ports_filter_editing_80x24", render(&app, 80, 24).backend());
+}
+
+#[test]
+fn tiny_sizes_do_not_panic() {
+    let sizes = [
+        (0u16, 0u16),
+        (1, 1),
+        (2, 2),
+        (20, 5),
+        (10, 3),
+        (5, 40),
+        (40, 10),
+        (79, 23),
+        (30, 12),
+    ];
+    for (_, keys) in screens() {
+        for (w, h) in sizes {
+            let app = screen_app(&keys, w, h);
+            let _ = render(&app, w, h);
+        }
+        // A resize after the keys, as when the SSH window shrinks.
+        let mut app = screen_app(&keys, 80, 24);
+        app.update(Event::Resize(20, 5));
+        let _ = render(&app, 20, 5);
+    }
+}
+
+#[test]
+fn before_any_data_the_screen_says_so() {
+    let app = App::new(Settings::default(), (80, 24));
+    let text = lines(&render(&app, 80, 24)).join("\n");
+    assert!(text.contains("waiting for data"), "{text}");
+}
+
+/// Find the first cell whose row text contains `needle`, at the needle's first column.
+fn find(terminal: &ratatui::Terminal<ratatui::backend::TestBackend>, needle: &str) -> (u16, u16) {
+    for (y, line) in lines(terminal).iter().enumerate() {
+        if let Some(byte) = line.find(needle) {
+            return (line[..byte].chars().count() as u16, y as u16);
+        }
+    }
+    panic!("{needle:?} not on screen:\n{}", lines(terminal).join("\n"));
+}
+
+#[test]
+fn selected_row_uses_the_selected_style() {
+    let theme = Theme::default();
+    let mut app = app(80, 24);
+    app.update(ch('j'));
+    let t = render(&app, 80, 24);
+    let (x, y) = find(&t, "routed ");
+    let cell = &t.backend().buffer()[(x, y)];
+    assert_eq!(
+        cell.style().bg,
+        theme.selected.bg,
+        "selected row background"
+    );
+    let (x, y) = find(&t, "default ");
+    assert_ne!(
+        t.backend().buffer()[(x, y)].style().bg,
+        theme.selected.bg,
+        "other rows are not selected"
+    );
+}
+
+#[test]
+fn drift_and_badge_use_the_warning_style() {
+    let theme = Theme::default();
+    let app = app(80, 24);
+    let t = render(&app, 80, 24);
+    let (x, y) = find(&t, "⚠ 1");
+    assert_eq!(t.backend().buffer()[(x, y)].style().fg, theme.warning.fg);
+    let (x, y) = find(&t, "⚠ routed");
+    assert_eq!(
+        (y, t.backend().buffer()[(x, y)].style().fg),
+        (0, theme.warning.fg)
+    );
+}
+
+#[test]
+fn errors_use_the_error_style() {
+    let theme = Theme::default();
+    let mut broken = App::new(Settings::default(), (80, 24));
+    let mut snap = FakeSource::new().snapshot();
+    snap.networks[2].error = Some("bridge virbr2 vanished".into());
+    broken.update(Event::Snapshot(Box::new(snap)));
+    let t = render(&broken, 80, 24);
+    let (x, y) = find(&t, "✖ err");
+    assert_eq!(t.backend().buffer()[(x, y)].style().fg, theme.error.fg);
+    let (x, y) = find(&t, "✖ 2 networks need attention");
+    assert_eq!(t.backend().buffer()[(x, y)].style().fg, theme.error.fg);
+
+    // A failed command's toast in the footer.
+    let mut app = app(80, 24);
+    app.update(ch('j'));
+    app.update(ch('j'));
+    let effects = app.update(ch('s'));
+    let id = match effects.as_slice() {
+        [switchyard::tui::Effect::Execute(id, _)] => *id,
+        other => panic!("expected one Execute, got {other:?}"),
+    };
+    app.update(Event::CommandDone(CommandResult {
+        id,
+        ok: false,
+        message: "permission denied".into(),
+    }));
+    let t = render(&app, 80, 24);
+    let (x, y) = find(&t, "start isolated failed");
+    assert_eq!(
+        (y, t.backend().buffer()[(x, y)].style().fg),
+        (23, theme.error.fg)
+    );
+}
+
+#[test]
+fn no_color_shows_selection_without_colour() {
+    let mut app = app_with(no_color(), 80, 24);
+    app.update(ch('j'));
+    let t = render(&app, 80, 24);
+    let buf = t.backend().buffer();
+    let (x, y) = find(&t, "routed ");
+    assert!(buf[(x, y)]
+        .style()
+        .add_modifier
+        .contains(Modifier::REVERSED));
+    for cell in buf.content() {
+        for c in [cell.fg, cell.bg] {
+            assert!(
+                matches!(c, Color::Reset),
+                "colour {c:?} under NO_COLOR at {:?}",
+                cell.symbol()
+            );
+        }
+    }
+}
+
+#[test]
+fn footer_hints_follow_key_overrides() {
+    use std::collections::BTreeMap;
+    use switchyard::tui::keymap::Keymap;
+    let overrides: BTreeMap<String, Vec<String>> =
+        [("start_stop".to_string(), vec!["S".to_string()])].into();
+    let settings = Settings {
+        keymap: Keymap::with_overrides(&overrides).expect("valid override"),
+        ..Settings::default()
+    };
+    let app = app_with(settings, 80, 24);
+    let footer = lines(&render(&app, 80, 24))[23].clone();
+    assert!(footer.contains("S start/stop"), "{footer}");
+}
