@@ -26,20 +26,55 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
 }
 
+/// Prints how long each step took (`BENCH_STEPS=1`): the planning before the first step,
+/// then each step's own time.
+fn print_marks(what: &str, t0: Instant, total: Duration, marks: &[(Instant, &'static str)]) {
+    let mut line = format!(
+        "{what}: plan {:.1}",
+        ms_f(marks.first().map_or(total, |m| m.0 - t0))
+    );
+    for (i, (at, kind)) in marks.iter().enumerate() {
+        let end = marks.get(i + 1).map_or(t0 + total, |m| m.0);
+        line.push_str(&format!(", {kind} {:.1}", ms_f(end - *at)));
+    }
+    eprintln!("{line} (ms)");
+}
+
+fn ms_f(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
 /// Times one in-process start and stop in the world's host namespace.
 fn start_stop(world: &World, backend: &Backend) -> (Duration, Duration) {
-    world
-        .host
-        .block_on(|| async {
-            let nl = Netlink::connect().await.expect("netlink");
-            let t0 = Instant::now();
-            backend.start(nl, "lab", Faults::default(), |_, _| {}).await.expect("start");
-            let started = t0.elapsed();
-            let nl = Netlink::connect().await.expect("netlink");
-            let t1 = Instant::now();
-            backend.stop(nl, "lab").await.expect("stop");
-            (started, t1.elapsed())
-        })
+    world.host.block_on(|| async {
+        let nl = Netlink::connect().await.expect("netlink");
+        let t0 = Instant::now();
+        let mut marks = Vec::new();
+        backend
+            .start(nl, "lab", Faults::default(), |_, step| {
+                marks.push((Instant::now(), step.kind()))
+            })
+            .await
+            .expect("start");
+        let started = t0.elapsed();
+        if std::env::var_os("BENCH_STEPS").is_some() {
+            print_marks("start", t0, started, &marks);
+        }
+        let nl = Netlink::connect().await.expect("netlink");
+        let t1 = Instant::now();
+        let mut marks = Vec::new();
+        backend
+            .stop(nl, "lab", |_, step| {
+                marks.push((Instant::now(), step.kind()))
+            })
+            .await
+            .expect("stop");
+        let stopped = t1.elapsed();
+        if std::env::var_os("BENCH_STEPS").is_some() {
+            print_marks("stop ", t1, stopped, &marks);
+        }
+        (started, stopped)
+    })
 }
 
 /// From the start of `start` until a guest that was already plugged in holds a lease.
@@ -47,7 +82,10 @@ fn first_lease(world: &World, backend: &Backend, round: usize) -> Duration {
     let t0 = Instant::now();
     world.host.block_on(|| async {
         let nl = Netlink::connect().await.expect("netlink");
-        backend.start(nl, "lab", Faults::default(), |_, _| {}).await.expect("start");
+        backend
+            .start(nl, "lab", Faults::default(), |_, _| {})
+            .await
+            .expect("start");
     });
     let guest = Guest::attach(&world.host, "sybr0", &format!("bg{round}"));
     dhcp(&guest, "bench").expect("lease");
@@ -55,7 +93,7 @@ fn first_lease(world: &World, backend: &Backend, round: usize) -> Duration {
     drop(guest);
     world.host.block_on(|| async {
         let nl = Netlink::connect().await.expect("netlink");
-        backend.stop(nl, "lab").await.expect("stop");
+        backend.stop(nl, "lab", |_, _| {}).await.expect("stop");
     });
     took
 }
@@ -68,8 +106,19 @@ fn main() {
         eprintln!("backend bench skipped: needs root, dnsmasq and nft");
         return;
     };
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
-    world.sy_ok(&["create", "--name", "lab", "--mode", "nat", "--ipv4", "10.42.0.1/24"]);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    world.sy_ok(&[
+        "create",
+        "--name",
+        "lab",
+        "--mode",
+        "nat",
+        "--ipv4",
+        "10.42.0.1/24",
+    ]);
     let backend = Backend::new(Paths::under(world.home.path()));
     let (mut starts, mut stops) = (Vec::new(), Vec::new());
     for _ in 0..runs {
@@ -77,10 +126,24 @@ fn main() {
         starts.push(s);
         stops.push(t);
     }
-    let leases: Vec<Duration> = (0..runs.min(10)).map(|r| first_lease(&world, &backend, r)).collect();
+    let leases: Vec<Duration> = (0..runs.min(10))
+        .map(|r| first_lease(&world, &backend, r))
+        .collect();
     let (s, t, l) = (median(starts), median(stops), median(leases));
     println!("NAT network, {runs} rounds, medians (libvirt 9.0: 79 ms / 374 ms / 7.3 s):");
-    println!("  start            {}  ({:.0}x faster than libvirt)", ms(s), 79.0 / (s.as_secs_f64() * 1e3));
-    println!("  stop             {}  ({:.0}x faster than libvirt)", ms(t), 374.0 / (t.as_secs_f64() * 1e3));
-    println!("  start→lease      {}  ({:.0}x faster than libvirt)", ms(l), 7300.0 / (l.as_secs_f64() * 1e3));
+    println!(
+        "  start            {}  ({:.0}x faster than libvirt)",
+        ms(s),
+        79.0 / (s.as_secs_f64() * 1e3)
+    );
+    println!(
+        "  stop             {}  ({:.0}x faster than libvirt)",
+        ms(t),
+        374.0 / (t.as_secs_f64() * 1e3)
+    );
+    println!(
+        "  start→lease      {}  ({:.0}x faster than libvirt)",
+        ms(l),
+        7300.0 / (l.as_secs_f64() * 1e3)
+    );
 }

@@ -40,7 +40,10 @@ fn tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if p.is_dir() {
                 out.extend(tree(&p));
             } else {
-                out.push((p.display().to_string(), std::fs::read(&p).unwrap_or_default()));
+                out.push((
+                    p.display().to_string(),
+                    std::fs::read(&p).unwrap_or_default(),
+                ));
             }
         }
     }
@@ -63,7 +66,11 @@ fn xmllint_ok(file: &Path) -> bool {
         .output()
     {
         Ok(out) => {
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             true
         }
         Err(_) if std::env::var("CI").as_deref() != Ok("true") => {
@@ -88,20 +95,51 @@ fn create_dumpxml_validates_and_reads_back_identically() {
     xmllint_ok(&file);
     let other = tempfile::tempdir().expect("home2");
     ok(other.path(), &["define", file.to_str().expect("utf8")]);
-    assert_eq!(ok(other.path(), &["dumpxml", "lab"]), xml, "define reads it back identically");
+    assert_eq!(
+        ok(other.path(), &["dumpxml", "lab"]),
+        xml,
+        "define reads it back identically"
+    );
 }
 
 #[test]
 fn list_json_has_the_documented_keys() {
     let home = tempfile::tempdir().expect("home");
-    ok(home.path(), &["create", "--name", "lab", "--mode", "nat", "--ipv4", "10.99.0.1/24", "--autostart"]);
+    ok(
+        home.path(),
+        &[
+            "create",
+            "--name",
+            "lab",
+            "--mode",
+            "nat",
+            "--ipv4",
+            "10.99.0.1/24",
+            "--autostart",
+        ],
+    );
     let inactive_only: serde_json::Value =
         serde_json::from_str(&ok(home.path(), &["list", "--json"])).expect("json");
-    assert_eq!(inactive_only, serde_json::json!([]), "list shows active networks only");
+    assert_eq!(
+        inactive_only,
+        serde_json::json!([]),
+        "list shows active networks only"
+    );
     let all: serde_json::Value =
         serde_json::from_str(&ok(home.path(), &["list", "--all", "--json"])).expect("json");
     let net = &all[0];
-    for key in ["name", "uuid", "active", "autostart", "mode", "bridge", "ipv4", "ipv6", "dhcp_ranges", "drift"] {
+    for key in [
+        "name",
+        "uuid",
+        "active",
+        "autostart",
+        "mode",
+        "bridge",
+        "ipv4",
+        "ipv6",
+        "dhcp_ranges",
+        "drift",
+    ] {
         assert!(net.get(key).is_some(), "missing key {key}: {net}");
     }
     assert_eq!(net["name"], "lab");
@@ -115,13 +153,24 @@ fn list_json_has_the_documented_keys() {
 #[test]
 fn virsh_dumpxml_output_defines_unchanged() {
     let home = tempfile::tempdir().expect("home");
-    for case in ["nat-network", "isolated-network", "routed-network", "host-bridge-net", "vepa-net", "metadata", "dnsmasq-options"] {
+    for case in [
+        "nat-network",
+        "isolated-network",
+        "routed-network",
+        "host-bridge-net",
+        "vepa-net",
+        "metadata",
+        "dnsmasq-options",
+    ] {
         let file = corpus(&format!("out/{case}.xml"));
         let out = sy(home.path(), &["define", file.to_str().expect("utf8")]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         // Corpus networks share names and subnets; a clash is the only acceptable refusal.
         if !out.status.success() {
-            assert!(stderr.contains("overlaps") || stderr.contains("already"), "{case}: {stderr}");
+            assert!(
+                stderr.contains("overlaps") || stderr.contains("already"),
+                "{case}: {stderr}"
+            );
             continue;
         }
         let name = std::fs::read_to_string(&file)
@@ -148,7 +197,9 @@ fn virsh_dumpxml_output_defines_unchanged() {
 fn cut(text: &str, start: &str, end: &str) -> String {
     match text.find(start) {
         Some(i) => {
-            let j = text[i..].find(end).map_or(text.len(), |j| i + j + end.len());
+            let j = text[i..]
+                .find(end)
+                .map_or(text.len(), |j| i + j + end.len());
             format!("{}{}", &text[..i], &text[j..])
         }
         None => text.to_owned(),
@@ -157,31 +208,83 @@ fn cut(text: &str, start: &str, end: &str) -> String {
 
 /// Whitespace between elements and quote style aside.
 fn squash(xml: &str) -> String {
-    xml.split_whitespace().collect::<Vec<_>>().join(" ").replace("> <", "><").replace('"', "'")
+    xml.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("> <", "><")
+        .replace('"', "'")
 }
 
 #[test]
 fn bad_input_names_the_problem_and_changes_nothing() {
     let home = tempfile::tempdir().expect("home");
-    ok(home.path(), &["create", "--name", "lab", "--mode", "nat", "--ipv4", "10.98.0.1/24"]);
+    ok(
+        home.path(),
+        &[
+            "create",
+            "--name",
+            "lab",
+            "--mode",
+            "nat",
+            "--ipv4",
+            "10.98.0.1/24",
+        ],
+    );
     let before = tree(home.path());
     let cases: &[(&[&str], &str)] = &[
-        (&["create", "--name", "x", "--mode", "nat", "--ipv4", "10.98.0.1/24"], "ip[0]"),
+        (
+            &[
+                "create",
+                "--name",
+                "x",
+                "--mode",
+                "nat",
+                "--ipv4",
+                "10.98.0.1/24",
+            ],
+            "ip[0]",
+        ),
         (&["create", "--name", "a/b", "--mode", "nat"], "name"),
-        (&["create", "--name", "y", "--mode", "nat", "--ipv4", "10.5.0.1/24", "--dhcp", "10.6.0.2-10.6.0.9"], "ip[0].dhcp.range[0]"),
+        (
+            &[
+                "create",
+                "--name",
+                "y",
+                "--mode",
+                "nat",
+                "--ipv4",
+                "10.5.0.1/24",
+                "--dhcp",
+                "10.6.0.2-10.6.0.9",
+            ],
+            "ip[0].dhcp.range[0]",
+        ),
         (&["create", "--name", "z", "--mode", "warp"], "mode"),
-        (&["create", "--name", "lab", "--mode", "nat"], "already defined"),
+        (
+            &["create", "--name", "lab", "--mode", "nat"],
+            "already defined",
+        ),
         (&["dumpxml", "nope"], "not defined"),
         (&["undefine", "nope"], "not defined"),
         (&["autostart", "nope"], "not defined"),
-        (&["define", "/nonexistent.xml"], "cannot read /nonexistent.xml"),
+        (
+            &["define", "/nonexistent.xml"],
+            "cannot read /nonexistent.xml",
+        ),
     ];
     for (args, needle) in cases {
         let msg = err(home.path(), args);
-        assert!(msg.contains(needle), "{args:?}: expected {needle:?} in {msg}");
+        assert!(
+            msg.contains(needle),
+            "{args:?}: expected {needle:?} in {msg}"
+        );
     }
     let bad = home.path().join("bad.xml");
-    std::fs::write(&bad, "<network>\n  <name>q</name>\n  <forward mode='open' dev='eth0'/>\n</network>\n").expect("write");
+    std::fs::write(
+        &bad,
+        "<network>\n  <name>q</name>\n  <forward mode='open' dev='eth0'/>\n</network>\n",
+    )
+    .expect("write");
     let before_bad = tree(home.path());
     let msg = err(home.path(), &["define", bad.to_str().expect("utf8")]);
     assert!(msg.contains("line 3"), "XML errors name the line: {msg}");
@@ -193,7 +296,10 @@ fn bad_input_names_the_problem_and_changes_nothing() {
 #[test]
 fn autostart_flag_and_undefine() {
     let home = tempfile::tempdir().expect("home");
-    ok(home.path(), &["create", "--name", "lab", "--mode", "isolated"]);
+    ok(
+        home.path(),
+        &["create", "--name", "lab", "--mode", "isolated"],
+    );
     ok(home.path(), &["autostart", "lab"]);
     assert!(home.path().join("networks/lab.autostart").exists());
     ok(home.path(), &["autostart", "lab", "--disable"]);

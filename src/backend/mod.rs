@@ -71,8 +71,10 @@ pub struct Observation {
 
 impl Observation {
     pub async fn take(nl: &Netlink) -> Result<Observation, BackendError> {
+        // nft runs as a process: start it first so it works while netlink answers.
+        let pending = nft::PendingObserve::start();
         let host = nl.observe().await?;
-        let (firewall, firewall_error) = match nft::observe() {
+        let (firewall, firewall_error) = match pending.and_then(|p| p.finish()) {
             Ok(fw) => (fw, None),
             Err(e) => (None, Some(e.to_string())),
         };
@@ -373,8 +375,10 @@ impl Backend {
         };
         // Recorded before the first change, so an interrupted start is seen as drift.
         record::save(&self.paths().run, &rec)?;
-        let mut host = RealHost { nl };
-        if let Err(e) = apply::apply(&mut host, &plan, faults, progress).await {
+        let mut host = RealHost::new(nl);
+        let applied = apply::apply(&mut host, &plan, faults, progress).await;
+        host.finish();
+        if let Err(e) = applied {
             match previous {
                 Some(prev) => record::save(&self.paths().run, &prev)?,
                 None => record::remove(&self.paths().run, name)?,
@@ -387,7 +391,12 @@ impl Backend {
     }
 
     /// Stops `name`: removes everything its start added, and nothing else.
-    pub async fn stop(&self, nl: Netlink, name: &str) -> Result<Plan, BackendError> {
+    pub async fn stop(
+        &self,
+        nl: Netlink,
+        name: &str,
+        progress: impl FnMut(usize, &Step),
+    ) -> Result<Plan, BackendError> {
         let _lock = self.store.lock()?;
         let rec = self
             .record(name)
@@ -409,7 +418,9 @@ impl Backend {
         plan.steps.push(Step::RemoveFile {
             path: paths.pid_file,
         });
-        let failures = apply::apply_all(&mut RealHost { nl }, &plan).await;
+        let mut host = RealHost::new(nl);
+        let failures = apply::apply_all(&mut host, &plan, progress).await;
+        host.finish();
         if !failures.is_empty() {
             return Err(BackendError::StopIncomplete {
                 network: name.to_owned(),

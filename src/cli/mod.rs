@@ -50,7 +50,7 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         } => start(&backend, &name, dry_run, json).await,
         Command::Stop { name } => {
             let nl = connect().await?;
-            backend.stop(nl, &name).await?;
+            backend.stop(nl, &name, |_, _| {}).await?;
             println!("Network {name} stopped");
             Ok(())
         }

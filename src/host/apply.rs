@@ -123,9 +123,14 @@ async fn rollback<R: StepRunner>(
 
 /// Runs every step, going on after failures (for stop, where each removal stands alone).
 /// Returns the failures.
-pub async fn apply_all<R: StepRunner>(runner: &mut R, plan: &Plan) -> Vec<String> {
+pub async fn apply_all<R: StepRunner>(
+    runner: &mut R,
+    plan: &Plan,
+    mut progress: impl FnMut(usize, &Step),
+) -> Vec<String> {
     let mut failures = Vec::new();
-    for step in &plan.steps {
+    for (i, step) in plan.steps.iter().enumerate() {
+        progress(i, step);
         if let Err(e) = runner.run(step).await {
             failures.push(format!("{step}: {e}"));
         }
@@ -136,6 +141,23 @@ pub async fn apply_all<R: StepRunner>(runner: &mut R, plan: &Plan) -> Vec<String
 /// The real host: netlink, nft, dnsmasq, sysctls and files.
 pub struct RealHost {
     pub nl: Netlink,
+    /// dnsmasq processes told to stop; [`RealHost::finish`] waits for them, so their exit
+    /// overlaps the steps after.
+    stopping: Vec<i32>,
+}
+
+impl RealHost {
+    pub fn new(nl: Netlink) -> RealHost {
+        RealHost {
+            nl,
+            stopping: Vec::new(),
+        }
+    }
+
+    /// Waits for the dnsmasq processes stopped so far to be gone.
+    pub fn finish(&mut self) {
+        dnsmasq::wait_gone(&std::mem::take(&mut self.stopping));
+    }
 }
 
 /// Whether an error says the thing to remove is already gone.
@@ -191,7 +213,13 @@ impl StepRunner for RealHost {
                 .map_err(|e| e.to_string()),
             Step::StopDnsmasq { pid_file, .. } => {
                 let conf = pid_file.with_extension("conf");
-                dnsmasq::stop(pid_file, &conf).map_err(|e| e.to_string())
+                match dnsmasq::signal_stop(pid_file, &conf) {
+                    Ok(pid) => {
+                        self.stopping.extend(pid);
+                        Ok(())
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
             }
         };
         r

@@ -67,29 +67,37 @@ pub fn running(pid_file: &Path, conf: &Path) -> Option<i32> {
 /// Stops the dnsmasq serving `conf` (SIGTERM, then SIGKILL after a second) and removes the pid
 /// file. A pid that is gone or now belongs to another program is left alone.
 pub fn stop(pid_file: &Path, conf: &Path) -> Result<(), DnsmasqError> {
-    if let Some(pid) = running(pid_file, conf) {
-        terminate(pid)?;
-    }
-    let _ = fs::remove_file(pid_file);
+    let pids: Vec<i32> = signal_stop(pid_file, conf)?.into_iter().collect();
+    wait_gone(&pids);
     Ok(())
 }
 
-fn terminate(pid: i32) -> Result<(), DnsmasqError> {
-    let p = Pid::from_raw(pid);
-    let err = |e: nix::Error| DnsmasqError::Stop {
-        pid,
-        message: e.desc().to_owned(),
-    };
-    kill(p, Signal::SIGTERM).map_err(err)?;
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while Instant::now() < deadline {
-        if !alive(pid) {
-            return Ok(());
-        }
-        std::thread::sleep(Duration::from_millis(2));
+/// Sends SIGTERM to the dnsmasq serving `conf` and removes the pid file, without waiting for
+/// it to exit; returns the pid to pass to [`wait_gone`] once the other work is done.
+pub fn signal_stop(pid_file: &Path, conf: &Path) -> Result<Option<i32>, DnsmasqError> {
+    let pid = running(pid_file, conf);
+    if let Some(pid) = pid {
+        kill(Pid::from_raw(pid), Signal::SIGTERM).map_err(|e| DnsmasqError::Stop {
+            pid,
+            message: e.desc().to_owned(),
+        })?;
     }
-    kill(p, Signal::SIGKILL).map_err(err)?;
-    Ok(())
+    let _ = fs::remove_file(pid_file);
+    Ok(pid)
+}
+
+/// Waits up to a second for `pids` to exit, then SIGKILLs what is left.
+pub fn wait_gone(pids: &[i32]) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while pids.iter().any(|p| alive(*p)) {
+        if Instant::now() > deadline {
+            for pid in pids.iter().filter(|p| alive(**p)) {
+                let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+            }
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// Whether `pid` is a live process (zombies count as gone).

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
@@ -54,11 +54,24 @@ fn run_with_stdin(args: &[&str], stdin: &str) -> Result<String, NftError> {
 }
 
 fn run(args: &[&str]) -> Result<Option<String>, NftError> {
-    let out = Command::new("nft")
+    finish(spawn(args)?)
+}
+
+fn spawn(args: &[&str]) -> Result<Child, NftError> {
+    Command::new("nft")
         .args(args)
         .stdin(Stdio::null())
-        .output()
-        .map_err(NftError::Spawn)?;
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(NftError::Spawn)
+}
+
+/// nft's output; `None` when what was listed does not exist.
+fn finish(child: Child) -> Result<Option<String>, NftError> {
+    let out = child
+        .wait_with_output()
+        .map_err(|e| NftError::Output(e.to_string()))?;
     if out.status.success() {
         return Ok(Some(String::from_utf8_lossy(&out.stdout).into_owned()));
     }
@@ -79,10 +92,23 @@ pub struct FirewallState {
 
 /// Reads `inet switchyard` with `nft -j`.
 pub fn observe() -> Result<Option<FirewallState>, NftError> {
-    let (family, name) = TABLE.split_once(' ').expect("TABLE is 'family name'");
-    match run(&["-j", "list", "table", family, name])? {
-        None => Ok(None),
-        Some(json) => parse_table_json(&json).map(Some),
+    PendingObserve::start()?.finish()
+}
+
+/// An `nft -j list table` under way, so its process start overlaps other work.
+pub struct PendingObserve(Child);
+
+impl PendingObserve {
+    pub fn start() -> Result<PendingObserve, NftError> {
+        let (family, name) = TABLE.split_once(' ').expect("TABLE is 'family name'");
+        spawn(&["-j", "list", "table", family, name]).map(PendingObserve)
+    }
+
+    pub fn finish(self) -> Result<Option<FirewallState>, NftError> {
+        match finish(self.0)? {
+            None => Ok(None),
+            Some(json) => parse_table_json(&json).map(Some),
+        }
     }
 }
 
