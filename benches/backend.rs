@@ -5,7 +5,6 @@
 //! 7.3 s from start until a new guest holds a lease.
 
 #[path = "../tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::time::{Duration, Instant};
