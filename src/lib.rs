@@ -7,8 +7,10 @@
 pub mod backend;
 pub mod cli;
 pub mod host;
+pub mod live;
 pub mod model;
 pub mod plan;
+pub mod sandbox;
 pub mod store;
 pub mod telemetry;
 pub mod tui;

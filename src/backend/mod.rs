@@ -461,3 +461,20 @@ pub fn host_facts(host: &HostState) -> HostFacts {
         taken_subnets: taken,
     }
 }
+
+impl Backend {
+    /// What the telemetry collector needs of each active network: its bridge, lease file and
+    /// macvtap pool, from the definition it was started with.
+    pub fn network_ports(&self) -> Vec<crate::telemetry::ports::NetworkPorts> {
+        let names = self.store.names().unwrap_or_default();
+        names
+            .iter()
+            .filter_map(|name| {
+                let rec = self.record(name)?;
+                let def = model::parse_network_xml(&rec.def_xml).ok()?;
+                let lease_file = self.dnsmasq_paths(name).lease_file;
+                Some(crate::telemetry::ports::NetworkPorts::from_def(&def, Some(lease_file)))
+            })
+            .collect()
+    }
+}

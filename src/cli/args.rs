@@ -12,8 +12,31 @@ pub struct Cli {
     #[arg(long, global = true, env = "SWITCHYARD_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub tui: TuiArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Options of the TUI (what `switchyard` with no verb opens).
+#[derive(Debug, Args, Clone, Default)]
+pub struct TuiArgs {
+    /// Refresh interval of the TUI in milliseconds (default 1000, or the config file's).
+    #[arg(long, global = true, value_name = "MS")]
+    pub interval_ms: Option<u64>,
+    /// Show rates in bytes/s instead of bits/s.
+    #[arg(long, global = true)]
+    pub bytes: bool,
+    /// Theme: dark, light, high-contrast, or a file name in the config dir's themes/.
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
+    /// Config file (default: switchyard/config.toml in the user's config dir).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Show a simulated host instead of this one (changes nothing).
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,6 +93,15 @@ pub enum Command {
     },
     /// Remove a macvtap link made by attach.
     Detach { ifname: String },
+    /// A private world of namespaces with networks, guests and traffic, and the TUI inside it.
+    /// Nothing on this machine's own network changes; everything is removed on exit.
+    Sandbox {
+        /// Leave the sandbox running after the TUI quits, for exploring from another terminal.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Open the TUI (the default when no verb is given).
+    Tui,
     /// Check the prerequisites and say how to fix what is missing.
     Doctor {
         #[arg(long)]

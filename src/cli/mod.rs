@@ -16,7 +16,7 @@ use crate::host::apply::Faults;
 use crate::host::netlink::Netlink;
 use crate::model::{self, CreateRequest, HostFacts};
 use crate::store::Paths;
-pub use args::{Cli, Command, CreateArgs};
+pub use args::{Cli, Command, CreateArgs, TuiArgs};
 
 /// Runs one verb to completion.
 pub async fn run(cli: Cli, command: Command) -> Result<()> {
@@ -63,7 +63,64 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         } => macvtap::attach(&backend, &network, name, mac, json).await,
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
         Command::Doctor { json } => doctor::run(&backend, json).await,
+        Command::Tui => tui(backend, &cli.tui).await,
+        Command::Sandbox { keep } => sandbox(keep, &cli.tui).await,
     }
+}
+
+fn tui_options(args: &TuiArgs) -> crate::tui::TuiOptions {
+    crate::tui::TuiOptions {
+        interval_ms: args.interval_ms.unwrap_or(0),
+        bytes: args.bytes,
+        theme: args.theme.clone(),
+        config_path: args.config.clone(),
+    }
+}
+
+/// The TUI on this host (or on the simulated one with `--demo`).
+async fn tui(backend: Backend, args: &TuiArgs) -> Result<()> {
+    let opts = tui_options(args);
+    if args.demo {
+        return crate::tui::run(crate::tui::FakeSource::new(), opts).await;
+    }
+    let source = crate::live::LiveSource::start(backend, args.interval_ms.unwrap_or(1000))
+        .wrap_err("cannot watch this host")?;
+    crate::tui::run(source, opts).await
+}
+
+/// The TUI args passed on to the sandbox's TUI.
+fn tui_argv(args: &TuiArgs) -> Vec<String> {
+    let mut argv = Vec::new();
+    if let Some(ms) = args.interval_ms {
+        argv.extend(["--interval-ms".to_owned(), ms.to_string()]);
+    }
+    if args.bytes {
+        argv.push("--bytes".to_owned());
+    }
+    if let Some(theme) = &args.theme {
+        argv.extend(["--theme".to_owned(), theme.clone()]);
+    }
+    if let Some(config) = &args.config {
+        argv.extend(["--config".to_owned(), config.display().to_string()]);
+    }
+    argv
+}
+
+async fn sandbox(keep: bool, args: &TuiArgs) -> Result<()> {
+    let missing = crate::sandbox::missing_prerequisites();
+    if !missing.is_empty() {
+        let text = format!(
+            "switchyard sandbox cannot build its world here; missing:\n  {}\nShowing the simulated host (--demo) instead.",
+            missing.join("\n  ")
+        );
+        eprintln!("{text}");
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        let shown = crate::tui::run(crate::tui::FakeSource::new(), tui_options(args)).await;
+        eprintln!("{text}");
+        return shown;
+    }
+    let opts = crate::sandbox::SandboxOptions { keep, tui_args: tui_argv(args) };
+    crate::sandbox::run(opts).await
 }
 
 async fn connect() -> Result<Netlink> {

@@ -68,14 +68,21 @@ impl NetnsGuard {
                 std::process::id(),
                 NEXT_ID.fetch_add(1, Ordering::Relaxed)
             );
-            match Self::create_named(name) {
+            match Self::create_at(name) {
                 Err(HostError::Exists { .. }) if attempts < 8 => attempts += 1,
                 other => return other,
             }
         }
     }
 
-    fn create_named(name: String) -> Result<Self, HostError> {
+    /// Creates a namespace with exactly this name; `Exists` if one has it already.
+    pub fn create_named(name: &str) -> Result<Self, HostError> {
+        check_prefix(name)?;
+        ensure_run_dir()?;
+        Self::create_at(name.to_owned())
+    }
+
+    fn create_at(name: String) -> Result<Self, HostError> {
         let path = Path::new(NETNS_RUN_DIR).join(&name);
         let op = format!("create netns {name}");
         OpenOptions::new()

@@ -1,7 +1,7 @@
 //! Our nftables table: loaded with `nft -f -` (one atomic transaction, script on stdin, no
 //! shell) and read back with `nft -j`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 
@@ -88,6 +88,8 @@ pub struct FirewallState {
     /// Network names that have at least one rule (rules carry the network name as comment).
     pub networks: BTreeSet<String>,
     pub rules: usize,
+    /// Rules per network name.
+    pub rules_by_network: BTreeMap<String, usize>,
 }
 
 /// Reads `inet switchyard` with `nft -j`.
@@ -124,6 +126,7 @@ pub fn parse_table_json(json: &str) -> Result<FirewallState, NftError> {
         state.rules += 1;
         if let Some(c) = rule.get("comment").and_then(Value::as_str) {
             state.networks.insert(c.to_owned());
+            *state.rules_by_network.entry(c.to_owned()).or_default() += 1;
         }
     }
     Ok(state)

@@ -120,6 +120,20 @@ impl Netlink {
             .await
     }
 
+    /// Moves `name` into the network namespace open as `netns` (`ip link set NAME netns NS`).
+    pub async fn move_to_netns(&self, name: &str, netns: &std::fs::File) -> Result<(), HostError> {
+        use std::os::fd::AsRawFd;
+        let op = format!("move {name} to another namespace");
+        let fd = netns.as_raw_fd();
+        self.change_link(op, name, |b| b.setns_by_fd(fd)).await
+    }
+
+    /// Sets the MAC address of `name` (`ip link set NAME address MAC`).
+    pub async fn set_address(&self, name: &str, mac: [u8; 6]) -> Result<(), HostError> {
+        let op = format!("set address of {name}");
+        self.change_link(op, name, |b| b.address(mac.to_vec())).await
+    }
+
     /// Releases `name` from its master (`ip link set NAME nomaster`).
     pub async fn set_nomaster(&self, name: &str) -> Result<(), HostError> {
         let op = format!("release {name} from its master");

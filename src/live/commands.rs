@@ -1,0 +1,71 @@
+//! Carrying out the TUI's commands through the same backend as the CLI, each on a thread of
+//! its own so a slow kernel, nft or dnsmasq never stalls the UI loop.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use tokio::sync::{oneshot, Notify};
+
+use crate::backend::Backend;
+use crate::host::apply::Faults;
+use crate::host::Netlink;
+use crate::tui::data::{Command, CommandResult};
+
+/// Runs `cmd` on a new thread and resolves with its result; `done` is notified afterwards so
+/// the snapshot loop refreshes at once.
+pub fn spawn(backend: Backend, id: u64, cmd: Command, done: Arc<Notify>) -> BoxFuture<'static, CommandResult> {
+    let (tx, rx) = oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("switchyard-command".into())
+        .spawn(move || {
+            let result = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|rt| rt.block_on(execute(&backend, cmd)));
+            let _ = tx.send(result);
+            done.notify_one();
+        });
+    async move {
+        let result = match spawned {
+            Err(e) => Err(format!("cannot start a worker thread: {e}")),
+            Ok(_) => rx.await.unwrap_or_else(|_| Err("the command's worker died".to_owned())),
+        };
+        match result {
+            Ok(message) => CommandResult { id, ok: true, message },
+            Err(message) => CommandResult { id, ok: false, message },
+        }
+    }
+    .boxed()
+}
+
+async fn connect() -> Result<Netlink, String> {
+    Netlink::connect().await.map_err(|e| e.to_string())
+}
+
+/// One command against the backend; the message is what the operator reads.
+pub async fn execute(backend: &Backend, cmd: Command) -> Result<String, String> {
+    let s = |e: crate::backend::BackendError| e.to_string();
+    match cmd {
+        Command::StartNetwork(name) | Command::RepairNetwork(name) => {
+            let plan = backend.start(connect().await?, &name, Faults::default(), |_, _| {}).await.map_err(s)?;
+            Ok(match plan.steps.len() {
+                0 => format!("{name} is already running as defined"),
+                n => format!("{name} started ({n} steps)"),
+            })
+        }
+        Command::StopNetwork(name) => {
+            backend.stop(connect().await?, &name, |_, _| {}).await.map_err(s)?;
+            Ok(format!("{name} stopped"))
+        }
+        Command::SetAutostart(name, on) => {
+            backend.set_autostart(&name, on).map_err(s)?;
+            Ok(format!("{name}: autostart {}", if on { "on" } else { "off" }))
+        }
+        Command::Undefine(name) => {
+            backend.undefine(&name).map_err(s)?;
+            Ok(format!("{name} undefined"))
+        }
+    }
+}

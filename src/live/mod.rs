@@ -1,0 +1,181 @@
+//! The real host as the TUI's data source: the telemetry collector for ports, counters and
+//! leases, the backend for networks and drift, sysinfo for the header. It runs on a thread of
+//! its own with its own runtime and hands owned snapshots to the UI over a `watch` channel.
+
+mod commands;
+pub mod rows;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use color_eyre::eyre::{eyre, Result, WrapErr};
+use futures::future::BoxFuture;
+use tokio::sync::{watch, Notify};
+
+use crate::backend::{Backend, NetworkStatus, Observation};
+use crate::host::Netlink;
+use crate::telemetry::collector::{Collector, CollectorOptions};
+use crate::telemetry::snapshot::PortsSnapshot;
+use crate::tui::data::{Command, CommandResult, HostSummary, NetworkRow, Snapshot};
+use crate::tui::DataSource;
+
+/// How often networks (statuses, drift, addresses) are re-read when nothing signalled a change.
+const NETWORK_REFRESH: Duration = Duration::from_secs(5);
+
+/// The live source. Dropping it ends its thread.
+pub struct LiveSource {
+    backend: Backend,
+    snapshots: watch::Receiver<Snapshot>,
+    interval_ms: watch::Sender<u64>,
+    refresh: Arc<Notify>,
+}
+
+impl LiveSource {
+    /// Starts the collector and the snapshot loop; fails if the host cannot be observed.
+    pub fn start(backend: Backend, interval_ms: u64) -> Result<LiveSource> {
+        let (tx, snapshots) = watch::channel(Snapshot::default());
+        let (interval_tx, interval_rx) = watch::channel(interval_ms.max(50));
+        let refresh = Arc::new(Notify::new());
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (b, r) = (backend.clone(), refresh.clone());
+        std::thread::Builder::new()
+            .name("switchyard-live".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    Ok(rt) => rt,
+                    Err(e) => return drop(ready_tx.send(Err(eyre!(e)))),
+                };
+                rt.block_on(run(b, tx, interval_rx, r, ready_tx));
+            })
+            .wrap_err("cannot start the telemetry thread")?;
+        ready_rx.recv().map_err(|_| eyre!("the telemetry thread died"))??;
+        Ok(LiveSource { backend, snapshots, interval_ms: interval_tx, refresh })
+    }
+}
+
+impl DataSource for LiveSource {
+    fn snapshots(&self) -> watch::Receiver<Snapshot> {
+        self.snapshots.clone()
+    }
+
+    fn execute(&self, id: u64, cmd: Command) -> BoxFuture<'static, CommandResult> {
+        commands::spawn(self.backend.clone(), id, cmd, self.refresh.clone())
+    }
+
+    fn refresh_interval(&self, ms: u64) {
+        self.interval_ms.send_replace(ms.max(50));
+    }
+}
+
+/// What the slower network refresh produced.
+#[derive(Default)]
+struct NetworkView {
+    rows: Vec<NetworkRow>,
+    /// Interface addresses (the collector dumps links only).
+    addrs: crate::host::state::HostState,
+    stamp: DirStamp,
+    at: Option<Instant>,
+}
+
+/// Modification times of the definition and runtime folders: a change made from another
+/// shell (define, start, stop) shows up here.
+#[derive(Default, PartialEq, Eq, Clone, Copy)]
+struct DirStamp(Option<SystemTime>, Option<SystemTime>);
+
+fn stamp(backend: &Backend) -> DirStamp {
+    let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    DirStamp(m(&backend.paths().defs), m(&backend.paths().run))
+}
+
+async fn refresh_networks(backend: &Backend, nl: &Netlink) -> NetworkView {
+    let Ok(obs) = Observation::take(nl).await else { return NetworkView::default() };
+    let statuses: Vec<NetworkStatus> = backend.statuses(&obs).unwrap_or_default();
+    let rules = |name: &str| {
+        obs.firewall
+            .as_ref()
+            .and_then(|f| f.rules_by_network.get(name).copied())
+            .unwrap_or(0)
+    };
+    NetworkView {
+        rows: statuses.iter().map(|s| rows::network_row(s, rules(&s.name))).collect(),
+        addrs: obs.host,
+        stamp: stamp(backend),
+        at: Some(Instant::now()),
+    }
+}
+
+async fn run(
+    backend: Backend,
+    tx: watch::Sender<Snapshot>,
+    mut interval_rx: watch::Receiver<u64>,
+    refresh: Arc<Notify>,
+    ready: std::sync::mpsc::Sender<Result<()>>,
+) {
+    let setup = async {
+        let nl = Netlink::connect().await?;
+        let (nets_tx, nets_rx) = watch::channel(backend.network_ports());
+        let options = CollectorOptions {
+            interval: Duration::from_millis(*interval_rx.borrow_and_update()),
+            ..CollectorOptions::default()
+        };
+        let collector = Collector::open(nets_rx, options).await?.start().await?;
+        Ok::<_, color_eyre::Report>((nl, nets_tx, collector))
+    };
+    let (nl, nets_tx, collector) = match setup.await {
+        Ok(parts) => {
+            let _ = ready.send(Ok(()));
+            parts
+        }
+        Err(e) => return drop(ready.send(Err(e))),
+    };
+    let mut ports_rx = collector.subscribe();
+    let mut view = refresh_networks(&backend, &nl).await;
+    let mut topology = 0;
+    loop {
+        let forced = tokio::select! {
+            () = tx.closed() => return,
+            changed = ports_rx.changed() => { if changed.is_err() { return; } false }
+            () = refresh.notified() => true,
+            changed = interval_rx.changed() => {
+                if changed.is_err() { return; }
+                collector.set_interval(Duration::from_millis(*interval_rx.borrow_and_update()));
+                continue;
+            }
+        };
+        let ports = ports_rx.borrow_and_update().clone();
+        let stale = view.at.is_none_or(|t| t.elapsed() >= NETWORK_REFRESH);
+        if forced || stale || ports.topology != topology || stamp(&backend) != view.stamp {
+            view = refresh_networks(&backend, &nl).await;
+            nets_tx.send_replace(backend.network_ports());
+        }
+        topology = ports.topology;
+        tx.send_replace(snapshot(&ports, &view));
+    }
+}
+
+fn host_summary() -> HostSummary {
+    use sysinfo::System;
+    let load = System::load_average().map(|l| [l.one, l.five, l.fifteen]).unwrap_or_default();
+    HostSummary {
+        hostname: System::host_name().unwrap_or_default(),
+        kernel: System::kernel_version().unwrap_or_default(),
+        uptime_secs: System::uptime().unwrap_or_default(),
+        load,
+    }
+}
+
+fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
+    let now_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let mut host = (*ports.host).clone();
+    host.addrs = view.addrs.addrs.clone();
+    Snapshot {
+        host: host_summary(),
+        at: ports.at,
+        networks: view.rows.clone(),
+        ports: ports.ports.iter().map(rows::port_row).collect(),
+        leases: ports.leases.iter().map(|(n, l)| rows::lease_row(n, l)).collect(),
+        ifaces: rows::iface_rows(&host, &ports.counters),
+        now_unix,
+    }
+}

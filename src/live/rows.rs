@@ -1,0 +1,174 @@
+//! Pure conversions from what the backend and the collector observed into the TUI's rows.
+
+use crate::backend::NetworkStatus;
+use crate::host::state::{HostState, LinkKind};
+use crate::model;
+use crate::telemetry::leases::Lease;
+use crate::telemetry::ports::PortInfo;
+use crate::tui::data::{IfaceRow, LeaseRow, NetworkRow, PortRow};
+
+fn mac_text(mac: &[u8; 6]) -> String {
+    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
+
+/// One network row; `rules` is the number of firewall rules carrying its name.
+pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
+    let def = s.def.as_ref().ok();
+    let dhcp = def.and_then(|d| {
+        d.dhcp_ranges()
+            .first()
+            .map(|(_, r)| format!("{}–{}", r.start, r.end))
+    });
+    NetworkRow {
+        name: s.name.clone(),
+        active: s.active,
+        autostart: s.autostart,
+        mode: def.map_or("?", |d| d.mode_name()).to_owned(),
+        bridge: def.and_then(|d| d.bridge_name()).map(str::to_owned),
+        ipv4: def.and_then(|d| d.ipv4()).map(|n| n.to_string()),
+        ipv6: def.and_then(|d| d.ipv6()).map(|n| n.to_string()),
+        dhcp,
+        drift: s.drift.clone(),
+        dnsmasq_pid: s.dnsmasq_pid,
+        firewall_rules: rules,
+        xml: def.map(model::format_network_xml).unwrap_or_default(),
+        error: s.def.as_ref().err().cloned(),
+    }
+}
+
+/// One port row.
+pub fn port_row(p: &PortInfo) -> PortRow {
+    PortRow {
+        ifindex: p.ifindex,
+        ifname: p.ifname.clone(),
+        kind: p.kind.clone(),
+        bridge: p.bridge.clone().or_else(|| p.parent.clone()),
+        network: p.network.clone(),
+        mac: p.guest_mac.clone().or_else(|| p.mac.clone()),
+        mtu: p.mtu,
+        up: p.up,
+        guest: p.guest.clone(),
+        ip: p.ip.clone(),
+        counters: p.counters.unwrap_or_default(),
+    }
+}
+
+/// One lease row.
+pub fn lease_row(network: &str, l: &Lease) -> LeaseRow {
+    LeaseRow {
+        network: network.to_owned(),
+        mac: l.mac.clone(),
+        ip: l.ip.to_string(),
+        hostname: l.hostname.clone(),
+        expiry: l.expiry,
+    }
+}
+
+/// The host's own interfaces an operator picks from: NICs, bridges, bonds, VLANs (not the
+/// guests' ports, not loopback).
+pub fn iface_rows(host: &HostState, counters: &[(u32, crate::telemetry::LinkCounters)]) -> Vec<IfaceRow> {
+    let wanted = |k: &LinkKind| {
+        matches!(k, LinkKind::Physical | LinkKind::Bridge | LinkKind::Bond | LinkKind::Vlan)
+    };
+    host.links
+        .iter()
+        .filter(|l| wanted(&l.kind))
+        .map(|l| IfaceRow {
+            ifindex: l.ifindex,
+            ifname: l.name.clone(),
+            kind: kind_text(&l.kind),
+            mac: l.mac.as_ref().map(mac_text),
+            mtu: l.mtu,
+            up: l.admin_up,
+            addrs: host.addrs_of(l.ifindex).map(|a| a.to_string()).collect(),
+            master: l.master.and_then(|m| host.link_by_index(m)).map(|m| m.name.clone()),
+            counters: counters
+                .binary_search_by_key(&l.ifindex, |(i, _)| *i)
+                .map(|i| counters[i].1)
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn kind_text(kind: &LinkKind) -> String {
+    match kind {
+        LinkKind::Physical => "physical".into(),
+        LinkKind::Bridge => "bridge".into(),
+        LinkKind::Bond => "bond".into(),
+        LinkKind::Vlan => "vlan".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::host::state::{AddrInfo, LinkInfo};
+
+    fn link(ifindex: u32, name: &str, kind: LinkKind, master: Option<u32>) -> LinkInfo {
+        LinkInfo {
+            ifindex,
+            name: name.into(),
+            kind,
+            master,
+            parent: None,
+            mac: Some([0x52, 0x54, 0, 0, 0, ifindex as u8]),
+            mtu: 1500,
+            admin_up: true,
+            oper_state: "up".into(),
+            stats: None,
+            macvtap_mode: None,
+            bridge: None,
+            peer_netnsid: None,
+        }
+    }
+
+    #[test]
+    fn host_view_lists_nics_bridges_and_their_addresses() {
+        let host = HostState {
+            links: vec![
+                link(1, "lo", LinkKind::Loopback, None),
+                link(2, "eth0", LinkKind::Physical, Some(4)),
+                link(3, "vnet0", LinkKind::Tun, Some(4)),
+                link(4, "br0", LinkKind::Bridge, None),
+            ],
+            addrs: vec![AddrInfo { ifindex: 4, net: "192.0.2.5/24".parse().expect("net") }],
+            ..HostState::default()
+        };
+        let counters = vec![(4, crate::telemetry::LinkCounters { rx_bytes: 7, ..Default::default() })];
+        let rows = iface_rows(&host, &counters);
+        let names: Vec<&str> = rows.iter().map(|r| r.ifname.as_str()).collect();
+        assert_eq!(names, ["eth0", "br0"]);
+        assert_eq!(rows[0].master.as_deref(), Some("br0"));
+        assert_eq!(rows[0].mac.as_deref(), Some("52:54:00:00:00:02"));
+        assert_eq!(rows[1].addrs, ["192.0.2.5/24"]);
+        assert_eq!(rows[1].counters.rx_bytes, 7);
+        assert_eq!(rows[1].kind, "bridge");
+    }
+
+    #[test]
+    fn network_row_from_a_status() {
+        let def = model::parse_network_xml(
+            "<network><name>lab</name><forward mode='nat'/><bridge name='sybr0'/>\
+             <ip address='10.0.0.1' prefix='24'><dhcp><range start='10.0.0.2' end='10.0.0.9'/></dhcp></ip></network>",
+        )
+        .expect("parses");
+        let status = NetworkStatus {
+            name: "lab".into(),
+            def: Ok(def),
+            active: true,
+            autostart: false,
+            drift: vec!["dnsmasq is not running".into()],
+            dnsmasq_pid: None,
+        };
+        let row = network_row(&status, 12);
+        assert_eq!(row.mode, "nat");
+        assert_eq!(row.bridge.as_deref(), Some("sybr0"));
+        assert_eq!(row.ipv4.as_deref(), Some("10.0.0.1/24"));
+        assert_eq!(row.dhcp.as_deref(), Some("10.0.0.2–10.0.0.9"));
+        assert_eq!(row.firewall_rules, 12);
+        assert!(row.xml.contains("<name>lab</name>"));
+        let broken = NetworkStatus { def: Err("line 3: bad".into()), ..status };
+        assert_eq!(network_row(&broken, 0).error.as_deref(), Some("line 3: bad"));
+    }
+}
