@@ -70,6 +70,30 @@ pub enum Command {
     },
     /// Remove a macvtap link made by attach.
     Detach { ifname: String },
+    /// Every guest port (bridge ports, macvtaps) with its guest, address and counters.
+    Ports {
+        /// Only the ports of this network.
+        network: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Also measure rates (bit/s, packets/s) over this many milliseconds.
+        #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+        sample_ms: Option<u64>,
+    },
+    /// Stream port traffic for scripts: a line per port per interval, or with --json an
+    /// object per interval.
+    Watch {
+        /// Only the ports of this network.
+        network: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "MS", default_value_t = 1000,
+              value_parser = clap::value_parser!(u64).range(10..))]
+        interval_ms: u64,
+        /// Stop after this many intervals.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
     /// Check the prerequisites and say how to fix what is missing.
     Doctor {
         #[arg(long)]

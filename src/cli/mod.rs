@@ -5,6 +5,7 @@ mod doctor;
 mod leases;
 mod list;
 mod macvtap;
+pub mod ports;
 
 use std::io::Read;
 use std::path::Path;
@@ -63,6 +64,17 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         } => macvtap::attach(&backend, &network, name, mac, json).await,
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
         Command::Doctor { json } => doctor::run(&backend, json).await,
+        Command::Ports {
+            network,
+            json,
+            sample_ms,
+        } => ports::ports(&backend, network.as_deref(), json, sample_ms).await,
+        Command::Watch {
+            network,
+            json,
+            interval_ms,
+            count,
+        } => ports::watch(&backend, network.as_deref(), json, interval_ms, count).await,
     }
 }
 

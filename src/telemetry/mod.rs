@@ -21,6 +21,7 @@ pub mod rates;
 pub mod snapshot;
 pub mod stats;
 pub mod task;
+pub mod units;
 
 pub use collector::{Collector, CollectorError, CollectorOptions};
 pub use counters::LinkCounters;
