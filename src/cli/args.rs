@@ -23,16 +23,16 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct TuiArgs {
     /// Refresh interval of the TUI in milliseconds (default 1000, or the config file's).
-    #[arg(long, global = true, value_name = "MS")]
+    #[arg(long, value_name = "MS")]
     pub interval_ms: Option<u64>,
     /// Show rates in bytes/s instead of bits/s.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub bytes: bool,
     /// Theme: dark, light, high-contrast, or a file name in the config dir's themes/.
-    #[arg(long, global = true)]
+    #[arg(long)]
     pub theme: Option<String>,
     /// Config file (default: switchyard/config.toml in the user's config dir).
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Show a simulated host instead of this one (changes nothing).
     #[arg(long)]
@@ -102,6 +102,30 @@ pub enum Command {
     },
     /// Open the TUI (the default when no verb is given).
     Tui,
+    /// Every guest port (bridge ports, macvtaps) with its guest, address and counters.
+    Ports {
+        /// Only the ports of this network.
+        network: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Also measure rates (bit/s, packets/s) over this many milliseconds.
+        #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+        sample_ms: Option<u64>,
+    },
+    /// Stream port traffic for scripts: a line per port per interval, or with --json an
+    /// object per interval.
+    Watch {
+        /// Only the ports of this network.
+        network: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "MS", default_value_t = 1000,
+              value_parser = clap::value_parser!(u64).range(10..))]
+        interval_ms: u64,
+        /// Stop after this many intervals.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
     /// Check the prerequisites and say how to fix what is missing.
     Doctor {
         #[arg(long)]

@@ -5,6 +5,7 @@ mod doctor;
 mod leases;
 mod list;
 mod macvtap;
+pub mod ports;
 
 use std::io::Read;
 use std::path::Path;
@@ -65,6 +66,17 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         Command::Doctor { json } => doctor::run(&backend, json).await,
         Command::Tui => tui(backend, &cli.tui).await,
         Command::Sandbox { keep } => sandbox(keep, &cli.tui).await,
+        Command::Ports {
+            network,
+            json,
+            sample_ms,
+        } => ports::ports(&backend, network.as_deref(), json, sample_ms).await,
+        Command::Watch {
+            network,
+            json,
+            interval_ms,
+            count,
+        } => ports::watch(&backend, network.as_deref(), json, interval_ms, count).await,
     }
 }
 

@@ -6,20 +6,31 @@
 //! [`procscan`] (which process holds which tap, libvirt runtime XML). The netlink sockets are
 //! bound to the network namespace of the thread that opens them.
 
+pub mod collector;
 pub mod counters;
 pub mod guests;
 pub mod history;
+pub mod lease_watch;
 pub mod leases;
+pub mod neigh;
 pub mod netns;
 mod nlroute;
+pub mod ports;
 pub mod procscan;
 pub mod rates;
+pub mod snapshot;
 pub mod stats;
+pub mod task;
+pub mod units;
 
+pub use collector::{Collector, CollectorError, CollectorOptions};
 pub use counters::LinkCounters;
 pub use history::History;
 pub use leases::{Lease, LeaseFile};
 pub use netns::NetnsResolver;
+pub use ports::{assemble_ports, IpSource, NetworkPorts, PortInfo, PortInputs};
 pub use procscan::{GuestIndex, GuestProcess};
 pub use rates::{Metric, PortKey, RateTracker, Rates};
+pub use snapshot::{monotonic_now, rates_between, PortsSnapshot, SnapshotCause};
 pub use stats::StatsSocket;
+pub use task::CollectorHandle;

@@ -7,6 +7,7 @@
 
 pub mod links;
 pub mod pty;
+pub mod traffic;
 pub mod world;
 
 use std::future::Future;

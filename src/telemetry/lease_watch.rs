@@ -1,0 +1,214 @@
+//! dnsmasq lease files of the active networks, re-read only when they change.
+//!
+//! Each refresh costs one `stat` per network; a file is read again only when its modification
+//! time, size or inode differ from the last read (dnsmasq rewrites the file on every change).
+//! File times are coarse (a few milliseconds), so a file read less than [`RACY_WINDOW`] after
+//! it was modified is read once more at the next refresh, in case it changed again within the
+//! same tick of the file-system clock.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::leases::{read_leases, Lease};
+use super::ports::NetworkPorts;
+
+/// How close to its modification a read must be to be distrusted.
+pub const RACY_WINDOW: Duration = Duration::from_millis(100);
+
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileStamp {
+    modified: SystemTime,
+    len: u64,
+    inode: u64,
+}
+
+fn stamp(path: &Path) -> io::Result<Option<FileStamp>> {
+    match fs::metadata(path) {
+        Ok(m) => Ok(Some(FileStamp {
+            modified: m.modified()?,
+            len: m.len(),
+            inode: m.ino(),
+        })),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Debug)]
+struct Watched {
+    network: String,
+    path: PathBuf,
+    /// `None` before the first look; `Some(None)` while the file does not exist.
+    stamp: Option<Option<FileStamp>>,
+    /// Whether the last read may have missed a change made within the same clock tick.
+    racy: bool,
+    leases: Vec<Lease>,
+}
+
+/// The lease files of a set of networks.
+#[derive(Debug, Default)]
+pub struct LeaseWatcher {
+    files: Vec<Watched>,
+}
+
+impl LeaseWatcher {
+    /// No files.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Follow the lease files of `networks`; files already followed keep what was read.
+    /// Returns whether the set changed.
+    pub fn set_networks(&mut self, networks: &[NetworkPorts]) -> bool {
+        let wanted: Vec<(&str, &Path)> = networks
+            .iter()
+            .filter_map(|n| Some((n.network.as_str(), n.lease_file.as_deref()?)))
+            .collect();
+        let before = self.files.len();
+        self.files
+            .retain(|w| wanted.contains(&(w.network.as_str(), w.path.as_path())));
+        let mut changed = self.files.len() != before;
+        for (network, path) in wanted {
+            if !self
+                .files
+                .iter()
+                .any(|w| w.network == network && w.path == path)
+            {
+                self.files.push(Watched {
+                    network: network.to_owned(),
+                    path: path.to_owned(),
+                    stamp: None,
+                    racy: false,
+                    leases: Vec::new(),
+                });
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Re-read the files that changed. Returns whether any lease changed, and the problems
+    /// met (a file that cannot be read keeps its last leases).
+    pub fn refresh(&mut self) -> (bool, Vec<String>) {
+        let mut changed = false;
+        let mut errors = Vec::new();
+        for w in &mut self.files {
+            match w.refresh() {
+                Ok(c) => changed |= c,
+                Err(e) => errors.push(format!("lease file {}: {e}", w.path.display())),
+            }
+        }
+        (changed, errors)
+    }
+
+    /// Every lease, with its network.
+    pub fn leases(&self) -> Vec<(String, Lease)> {
+        self.files
+            .iter()
+            .flat_map(|w| w.leases.iter().map(|l| (w.network.clone(), l.clone())))
+            .collect()
+    }
+}
+
+impl Watched {
+    fn refresh(&mut self) -> io::Result<bool> {
+        let now = stamp(&self.path)?;
+        if self.stamp == Some(now) && !self.racy {
+            return Ok(false);
+        }
+        let read_at = SystemTime::now();
+        let leases = match now {
+            Some(_) => read_leases(&self.path)?.leases,
+            None => Vec::new(),
+        };
+        self.stamp = Some(now);
+        self.racy = now.is_some_and(|s| {
+            read_at
+                .duration_since(s.modified)
+                .map_or(true, |age| age < RACY_WINDOW)
+        });
+        let changed = leases != self.leases;
+        self.leases = leases;
+        Ok(changed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(name: &str, file: &Path) -> NetworkPorts {
+        NetworkPorts {
+            network: name.to_owned(),
+            lease_file: Some(file.to_owned()),
+            ..NetworkPorts::default()
+        }
+    }
+
+    fn ips(w: &LeaseWatcher) -> Vec<(String, String)> {
+        w.leases()
+            .into_iter()
+            .map(|(n, l)| (n, l.ip.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn files_are_read_when_they_change_and_only_then() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dir.path().join("a.leases");
+        let b = dir.path().join("b.leases");
+        fs::write(&a, "0 52:54:00:00:00:01 10.0.0.5 one *\n").expect("write");
+        let mut w = LeaseWatcher::new();
+        assert!(w.set_networks(&[net("a", &a), net("b", &b)]));
+        assert!(!w.set_networks(&[net("a", &a), net("b", &b)]), "same set");
+        assert_eq!(w.refresh(), (true, vec![]));
+        assert_eq!(ips(&w), [("a".into(), "10.0.0.5".into())]);
+        assert_eq!(w.refresh(), (false, vec![]), "unchanged");
+        std::thread::sleep(RACY_WINDOW);
+        assert_eq!(
+            w.refresh(),
+            (false, vec![]),
+            "read again once: the write was recent"
+        );
+        assert!(!w.files[0].racy, "now trusted, no more reads");
+
+        fs::write(&b, "0 52:54:00:00:00:02 10.1.0.9 two *\n").expect("write");
+        fs::write(&a, "0 52:54:00:00:00:01 10.0.0.6 one *\n").expect("write");
+        assert_eq!(w.refresh(), (true, vec![]));
+        let mut got = ips(&w);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                ("a".into(), "10.0.0.6".into()),
+                ("b".into(), "10.1.0.9".into())
+            ]
+        );
+
+        fs::remove_file(&b).expect("rm");
+        assert!(w.refresh().0, "a removed file has no leases");
+        assert!(w.set_networks(&[net("b", &b)]), "network a stopped");
+        assert!(ips(&w).is_empty());
+    }
+
+    #[test]
+    fn an_unreadable_file_keeps_its_leases_and_says_why() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = dir.path().join("a.leases");
+        fs::write(&a, "0 52:54:00:00:00:01 10.0.0.5 one *\n").expect("write");
+        let mut w = LeaseWatcher::new();
+        w.set_networks(&[net("a", &a)]);
+        w.refresh();
+        fs::remove_file(&a).expect("rm");
+        fs::create_dir(&a).expect("a directory where the file was");
+        let (changed, errors) = w.refresh();
+        assert!(!changed);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("a.leases"), "{errors:?}");
+        assert_eq!(ips(&w), [("a".into(), "10.0.0.5".into())]);
+    }
+}

@@ -1,0 +1,173 @@
+//! What the collector publishes: one owned, immutable snapshot per tick or change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use super::counters::LinkCounters;
+use super::leases::Lease;
+use super::ports::{counters_of, PortInfo};
+use super::rates::{PortKey, RateTracker, Rates};
+use crate::host::state::HostState;
+
+/// Why a snapshot was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotCause {
+    /// The first one.
+    Start,
+    /// The interval elapsed.
+    Tick,
+    /// Links appeared, disappeared or changed (a multicast event), seen before the next tick.
+    Topology,
+    /// The caller changed the list of networks.
+    Networks,
+}
+
+/// One observation of every port.
+#[derive(Debug, Clone)]
+pub struct PortsSnapshot {
+    /// When the counters were sampled, on the monotonic clock of [`monotonic_now`].
+    pub at: Duration,
+    /// Every bridge port and macvtap with its guest, address and counters.
+    pub ports: Vec<PortInfo>,
+    /// The last link dump (links only: `addrs` and `routes` are left empty), for a host view.
+    /// Shared between snapshots until the topology changes.
+    pub host: Arc<HostState>,
+    /// Counters of every link (ports, bridges, uplinks), sorted by ifindex.
+    pub counters: Vec<(u32, LinkCounters)>,
+    /// DHCP leases of our networks, by network; shared until a lease file changes.
+    pub leases: Arc<Vec<(String, Lease)>>,
+    /// Increases each time the links were dumped again.
+    pub topology: u64,
+    /// Why this snapshot was taken.
+    pub cause: SnapshotCause,
+    /// Problems that did not stop the snapshot (unreadable lease file, failed lookups, or the
+    /// error of a failed cycle, the rest being the previous snapshot's).
+    pub errors: Vec<String>,
+}
+
+impl PortsSnapshot {
+    /// Counters of any link by ifindex.
+    pub fn counters_of(&self, ifindex: u32) -> Option<LinkCounters> {
+        counters_of(&self.counters, ifindex)
+    }
+
+    /// `(key, counters)` of every port that has counters, for [`RateTracker::update`].
+    pub fn samples(&self) -> impl Iterator<Item = (PortKey, LinkCounters)> + '_ {
+        self.ports
+            .iter()
+            .filter_map(|p| p.counters.map(|c| (p.key(), c)))
+    }
+
+    /// The ports of one network.
+    pub fn ports_of<'a>(&'a self, network: &'a str) -> impl Iterator<Item = &'a PortInfo> + 'a {
+        self.ports
+            .iter()
+            .filter(move |p| p.network.as_deref() == Some(network))
+    }
+}
+
+/// Monotonic time since the first call in this process: the clock of [`PortsSnapshot::at`].
+pub fn monotonic_now() -> Duration {
+    static ORIGIN: OnceLock<Instant> = OnceLock::new();
+    ORIGIN.get_or_init(Instant::now).elapsed()
+}
+
+/// Rates of every port present in both snapshots, over the time between them. A port that is
+/// new, re-created or whose counters were reset has no entry.
+pub fn rates_between(earlier: &PortsSnapshot, later: &PortsSnapshot) -> HashMap<PortKey, Rates> {
+    let mut tracker = RateTracker::new();
+    tracker.update(earlier.at, earlier.samples());
+    tracker.update(later.at, later.samples());
+    later
+        .ports
+        .iter()
+        .filter_map(|p| {
+            let key = p.key();
+            tracker.rate(&key).map(|r| (key, r))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn port(ifindex: u32, name: &str, rx_bytes: u64, rx_packets: u64) -> PortInfo {
+        PortInfo {
+            ifindex,
+            ifname: name.to_owned(),
+            kind: "tap".to_owned(),
+            bridge: Some("br".to_owned()),
+            parent: None,
+            network: Some("n".to_owned()),
+            mac: None,
+            guest_mac: None,
+            mtu: 1500,
+            up: true,
+            oper_state: "up".to_owned(),
+            guest: None,
+            ip: None,
+            ip_source: None,
+            counters: Some(LinkCounters {
+                rx_bytes,
+                rx_packets,
+                ..Default::default()
+            }),
+        }
+    }
+
+    fn snap(at_ms: u64, ports: Vec<PortInfo>) -> PortsSnapshot {
+        let mut counters: Vec<(u32, LinkCounters)> = ports
+            .iter()
+            .map(|p| (p.ifindex, p.counters.unwrap_or_default()))
+            .collect();
+        counters.sort_by_key(|(i, _)| *i);
+        PortsSnapshot {
+            at: Duration::from_millis(at_ms),
+            counters,
+            ports,
+            host: Arc::default(),
+            leases: Arc::default(),
+            topology: 0,
+            cause: SnapshotCause::Tick,
+            errors: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn rates_over_the_window_between_two_snapshots() {
+        let a = snap(
+            1_000,
+            vec![port(3, "vnet0", 1_000, 10), port(4, "vnet1", 500, 5)],
+        );
+        let mut recreated = port(9, "vnet1", 0, 0);
+        recreated.counters = Some(LinkCounters::default());
+        let b = snap(
+            1_500,
+            vec![
+                port(3, "vnet0", 126_000, 110),
+                recreated,
+                port(5, "new", 1, 1),
+            ],
+        );
+        let r = rates_between(&a, &b);
+        let v = r[&PortKey::new(3, "vnet0")];
+        assert_eq!(v.rx_bps, 125_000.0 * 8.0 * 2.0);
+        assert_eq!(v.rx_pps, 200.0);
+        assert_eq!(r.len(), 1, "re-created and new ports have no rate yet");
+        assert_eq!(b.counters_of(3).map(|c| c.rx_packets), Some(110));
+        assert_eq!(b.counters_of(4), None);
+        assert!(
+            rates_between(&b, &b).is_empty(),
+            "zero elapsed time: no rate"
+        );
+    }
+
+    #[test]
+    fn monotonic_clock_moves_forward() {
+        let a = monotonic_now();
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(monotonic_now() > a);
+    }
+}
