@@ -9,10 +9,7 @@ fn main() -> ExitCode {
         .display_env_section(false)
         .install();
     let mut cli = Cli::parse();
-    let command = cli.command.take().unwrap_or(Command::List {
-        all: true,
-        json: false,
-    });
+    let command = cli.command.take().unwrap_or(Command::Tui);
     let result = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod record;
 
 use std::collections::BTreeSet;
+use std::os::unix::fs::DirBuilderExt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::host::apply::{self, ApplyError, Faults, RealHost};
@@ -147,7 +148,9 @@ impl Backend {
     }
 
     pub fn dnsmasq_paths(&self, network: &str) -> DnsmasqPaths {
-        DnsmasqPaths::new(&self.paths().run, &self.paths().state, network)
+        let mut paths = DnsmasqPaths::new(&self.paths().run, &self.paths().state, network);
+        paths.as_root = !world_traversable(&self.paths().run);
+        paths
     }
 
     /// Every stored definition, parsed (a file that no longer parses is reported, not hidden).
@@ -430,6 +433,16 @@ impl Backend {
         record::remove(&self.paths().run, name)?;
         Ok(plan)
     }
+}
+
+/// Whether every folder above `dir` lets other users through (dnsmasq, once it has dropped to
+/// its unprivileged user, re-reads its hosts files from there).
+fn world_traversable(dir: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    dir.ancestors()
+        .skip(1)
+        .filter(|a| !a.as_os_str().is_empty())
+        .all(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
 }
 
 /// The plan a record keeps: what an earlier (partial) start did plus what this one adds, so a

@@ -15,6 +15,10 @@ pub struct DnsmasqPaths {
     pub lease_file: PathBuf,
     pub hosts_file: PathBuf,
     pub addn_hosts: PathBuf,
+    /// Keep dnsmasq running as root: needed when its unprivileged user could not reach these
+    /// files (a `--home` inside a private folder), since it re-reads them after dropping
+    /// privileges.
+    pub as_root: bool,
 }
 
 impl DnsmasqPaths {
@@ -26,6 +30,7 @@ impl DnsmasqPaths {
             lease_file: state.join(format!("{network}.leases")),
             hosts_file: run.join(format!("{network}.hostsfile")),
             addn_hosts: run.join(format!("{network}.addnhosts")),
+            as_root: false,
         }
     }
 }
@@ -66,6 +71,9 @@ pub fn render(def: &NetworkDef, bridge: &str, paths: &DnsmasqPaths) -> DnsmasqFi
     render_dns(&mut c, def);
     let _ = writeln!(c, "except-interface=lo\nbind-dynamic\ninterface={bridge}");
     let _ = writeln!(c, "pid-file={}", paths.pid_file.display());
+    if paths.as_root {
+        c.push_str("user=root\n");
+    }
     render_dhcp(&mut c, def, paths);
     let _ = writeln!(c, "addn-hosts={}", paths.addn_hosts.display());
     if def.ips.iter().any(|ip| ip.address.is_ipv6()) {

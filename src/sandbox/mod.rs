@@ -57,7 +57,8 @@ pub async fn run(opts: SandboxOptions) -> Result<()> {
     let mut int = signal(SignalKind::interrupt())?;
     let home = std::env::temp_dir().join(format!("switchyard-sandbox-{}", std::process::id()));
     std::fs::DirBuilder::new()
-        .mode(0o700)
+        // dnsmasq re-reads its hosts files here after dropping to an unprivileged user.
+        .mode(0o755)
         .create(&home)
         .wrap_err_with(|| format!("cannot make the sandbox's folder {}", home.display()))?;
     eprintln!("switchyard sandbox: building a private world in namespaces (files in {})", home.display());
