@@ -316,7 +316,9 @@ fn host_bridge_network_only_checks_the_bridge() {
 
 #[test]
 fn static_reservation_is_honoured() {
-    let Some(world) = World::new("rsv") else { return };
+    let Some(world) = World::new("rsv") else {
+        return;
+    };
     let xml = "<network><name>res</name><forward mode='nat'/><bridge name='sybr5' stp='off'/>\
         <ip address='10.66.0.1' prefix='24'><dhcp><range start='10.66.0.100' end='10.66.0.200'/>\
         <host mac='52:54:00:aa:00:01' name='pinned' ip='10.66.0.7'/></dhcp></ip></network>";
@@ -327,7 +329,11 @@ fn static_reservation_is_honoured() {
     {
         let guest = Guest::attach(&world.host, "sybr5", "rsvg");
         guest.exec(&["ip", "link", "set", "eth0", "address", "52:54:00:aa:00:01"]);
-        assert_eq!(dhcp(&guest, "whatever").as_deref(), Some("10.66.0.7"), "the reservation wins");
+        assert_eq!(
+            dhcp(&guest, "whatever").as_deref(),
+            Some("10.66.0.7"),
+            "the reservation wins"
+        );
     }
     world.sy_ok(&["stop", "res"]);
 }

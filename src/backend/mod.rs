@@ -363,10 +363,14 @@ impl Backend {
         let _lock = self.store.lock()?;
         let (def, plan) = self.plan_start(&nl, name).await?;
         for dir in [&self.paths().run, &self.paths().state] {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-                path: dir.clone(),
-                source,
-            })?;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(dir)
+                .map_err(|source| StoreError::Io {
+                    path: dir.clone(),
+                    source,
+                })?;
         }
         let previous = self.record(name);
         let mut rec = RuntimeRecord {
@@ -486,7 +490,10 @@ impl Backend {
                 let rec = self.record(name)?;
                 let def = model::parse_network_xml(&rec.def_xml).ok()?;
                 let lease_file = self.dnsmasq_paths(name).lease_file;
-                Some(crate::telemetry::ports::NetworkPorts::from_def(&def, Some(lease_file)))
+                Some(crate::telemetry::ports::NetworkPorts::from_def(
+                    &def,
+                    Some(lease_file),
+                ))
             })
             .collect()
     }

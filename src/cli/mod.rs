@@ -131,7 +131,10 @@ async fn sandbox(keep: bool, args: &TuiArgs) -> Result<()> {
         eprintln!("{text}");
         return shown;
     }
-    let opts = crate::sandbox::SandboxOptions { keep, tui_args: tui_argv(args) };
+    let opts = crate::sandbox::SandboxOptions {
+        keep,
+        tui_args: tui_argv(args),
+    };
     crate::sandbox::run(opts).await
 }
 

@@ -14,7 +14,12 @@ use crate::tui::data::{Command, CommandResult};
 
 /// Runs `cmd` on a new thread and resolves with its result; `done` is notified afterwards so
 /// the snapshot loop refreshes at once.
-pub fn spawn(backend: Backend, id: u64, cmd: Command, done: Arc<Notify>) -> BoxFuture<'static, CommandResult> {
+pub fn spawn(
+    backend: Backend,
+    id: u64,
+    cmd: Command,
+    done: Arc<Notify>,
+) -> BoxFuture<'static, CommandResult> {
     let (tx, rx) = oneshot::channel();
     let spawned = std::thread::Builder::new()
         .name("switchyard-command".into())
@@ -30,11 +35,21 @@ pub fn spawn(backend: Backend, id: u64, cmd: Command, done: Arc<Notify>) -> BoxF
     async move {
         let result = match spawned {
             Err(e) => Err(format!("cannot start a worker thread: {e}")),
-            Ok(_) => rx.await.unwrap_or_else(|_| Err("the command's worker died".to_owned())),
+            Ok(_) => rx
+                .await
+                .unwrap_or_else(|_| Err("the command's worker died".to_owned())),
         };
         match result {
-            Ok(message) => CommandResult { id, ok: true, message },
-            Err(message) => CommandResult { id, ok: false, message },
+            Ok(message) => CommandResult {
+                id,
+                ok: true,
+                message,
+            },
+            Err(message) => CommandResult {
+                id,
+                ok: false,
+                message,
+            },
         }
     }
     .boxed()
@@ -49,19 +64,28 @@ pub async fn execute(backend: &Backend, cmd: Command) -> Result<String, String> 
     let s = |e: crate::backend::BackendError| e.to_string();
     match cmd {
         Command::StartNetwork(name) | Command::RepairNetwork(name) => {
-            let plan = backend.start(connect().await?, &name, Faults::default(), |_, _| {}).await.map_err(s)?;
+            let plan = backend
+                .start(connect().await?, &name, Faults::default(), |_, _| {})
+                .await
+                .map_err(s)?;
             Ok(match plan.steps.len() {
                 0 => format!("{name} is already running as defined"),
                 n => format!("{name} started ({n} steps)"),
             })
         }
         Command::StopNetwork(name) => {
-            backend.stop(connect().await?, &name, |_, _| {}).await.map_err(s)?;
+            backend
+                .stop(connect().await?, &name, |_, _| {})
+                .await
+                .map_err(s)?;
             Ok(format!("{name} stopped"))
         }
         Command::SetAutostart(name, on) => {
             backend.set_autostart(&name, on).map_err(s)?;
-            Ok(format!("{name}: autostart {}", if on { "on" } else { "off" }))
+            Ok(format!(
+                "{name}: autostart {}",
+                if on { "on" } else { "off" }
+            ))
         }
         Command::Undefine(name) => {
             backend.undefine(&name).map_err(s)?;

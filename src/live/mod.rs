@@ -42,15 +42,25 @@ impl LiveSource {
         std::thread::Builder::new()
             .name("switchyard-live".into())
             .spawn(move || {
-                let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
                     Ok(rt) => rt,
                     Err(e) => return drop(ready_tx.send(Err(eyre!(e)))),
                 };
                 rt.block_on(run(b, tx, interval_rx, r, ready_tx));
             })
             .wrap_err("cannot start the telemetry thread")?;
-        ready_rx.recv().map_err(|_| eyre!("the telemetry thread died"))??;
-        Ok(LiveSource { backend, snapshots, interval_ms: interval_tx, refresh })
+        ready_rx
+            .recv()
+            .map_err(|_| eyre!("the telemetry thread died"))??;
+        Ok(LiveSource {
+            backend,
+            snapshots,
+            interval_ms: interval_tx,
+            refresh,
+        })
     }
 }
 
@@ -89,7 +99,9 @@ fn stamp(backend: &Backend) -> DirStamp {
 }
 
 async fn refresh_networks(backend: &Backend, nl: &Netlink) -> NetworkView {
-    let Ok(obs) = Observation::take(nl).await else { return NetworkView::default() };
+    let Ok(obs) = Observation::take(nl).await else {
+        return NetworkView::default();
+    };
     let statuses: Vec<NetworkStatus> = backend.statuses(&obs).unwrap_or_default();
     let rules = |name: &str| {
         obs.firewall
@@ -98,7 +110,10 @@ async fn refresh_networks(backend: &Backend, nl: &Netlink) -> NetworkView {
             .unwrap_or(0)
     };
     NetworkView {
-        rows: statuses.iter().map(|s| rows::network_row(s, rules(&s.name))).collect(),
+        rows: statuses
+            .iter()
+            .map(|s| rows::network_row(s, rules(&s.name)))
+            .collect(),
         addrs: obs.host,
         stamp: stamp(backend),
         at: Some(Instant::now()),
@@ -156,7 +171,9 @@ async fn run(
 
 fn host_summary() -> HostSummary {
     use sysinfo::System;
-    let load = System::load_average().map(|l| [l.one, l.five, l.fifteen]).unwrap_or_default();
+    let load = System::load_average()
+        .map(|l| [l.one, l.five, l.fifteen])
+        .unwrap_or_default();
     HostSummary {
         hostname: System::host_name().unwrap_or_default(),
         kernel: System::kernel_version().unwrap_or_default(),
@@ -166,7 +183,10 @@ fn host_summary() -> HostSummary {
 }
 
 fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
-    let now_unix = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let now_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let mut host = (*ports.host).clone();
     host.addrs = view.addrs.addrs.clone();
     Snapshot {
@@ -174,7 +194,11 @@ fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
         at: ports.at,
         networks: view.rows.clone(),
         ports: ports.ports.iter().map(rows::port_row).collect(),
-        leases: ports.leases.iter().map(|(n, l)| rows::lease_row(n, l)).collect(),
+        leases: ports
+            .leases
+            .iter()
+            .map(|(n, l)| rows::lease_row(n, l))
+            .collect(),
         ifaces: rows::iface_rows(&host, &ports.counters),
         now_unix,
     }

@@ -8,7 +8,10 @@ use crate::telemetry::ports::PortInfo;
 use crate::tui::data::{IfaceRow, LeaseRow, NetworkRow, PortRow};
 
 fn mac_text(mac: &[u8; 6]) -> String {
-    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    mac.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
 }
 
 /// One network row; `rules` is the number of firewall rules carrying its name.
@@ -66,9 +69,15 @@ pub fn lease_row(network: &str, l: &Lease) -> LeaseRow {
 
 /// The host's own interfaces an operator picks from: NICs, bridges, bonds, VLANs (not the
 /// guests' ports, not loopback).
-pub fn iface_rows(host: &HostState, counters: &[(u32, crate::telemetry::LinkCounters)]) -> Vec<IfaceRow> {
+pub fn iface_rows(
+    host: &HostState,
+    counters: &[(u32, crate::telemetry::LinkCounters)],
+) -> Vec<IfaceRow> {
     let wanted = |k: &LinkKind| {
-        matches!(k, LinkKind::Physical | LinkKind::Bridge | LinkKind::Bond | LinkKind::Vlan)
+        matches!(
+            k,
+            LinkKind::Physical | LinkKind::Bridge | LinkKind::Bond | LinkKind::Vlan
+        )
     };
     host.links
         .iter()
@@ -81,7 +90,10 @@ pub fn iface_rows(host: &HostState, counters: &[(u32, crate::telemetry::LinkCoun
             mtu: l.mtu,
             up: l.admin_up,
             addrs: host.addrs_of(l.ifindex).map(|a| a.to_string()).collect(),
-            master: l.master.and_then(|m| host.link_by_index(m)).map(|m| m.name.clone()),
+            master: l
+                .master
+                .and_then(|m| host.link_by_index(m))
+                .map(|m| m.name.clone()),
             counters: counters
                 .binary_search_by_key(&l.ifindex, |(i, _)| *i)
                 .map(|i| counters[i].1)
@@ -132,10 +144,19 @@ mod tests {
                 link(3, "vnet0", LinkKind::Tun, Some(4)),
                 link(4, "br0", LinkKind::Bridge, None),
             ],
-            addrs: vec![AddrInfo { ifindex: 4, net: "192.0.2.5/24".parse().expect("net") }],
+            addrs: vec![AddrInfo {
+                ifindex: 4,
+                net: "192.0.2.5/24".parse().expect("net"),
+            }],
             ..HostState::default()
         };
-        let counters = vec![(4, crate::telemetry::LinkCounters { rx_bytes: 7, ..Default::default() })];
+        let counters = vec![(
+            4,
+            crate::telemetry::LinkCounters {
+                rx_bytes: 7,
+                ..Default::default()
+            },
+        )];
         let rows = iface_rows(&host, &counters);
         let names: Vec<&str> = rows.iter().map(|r| r.ifname.as_str()).collect();
         assert_eq!(names, ["eth0", "br0"]);
@@ -168,7 +189,13 @@ mod tests {
         assert_eq!(row.dhcp.as_deref(), Some("10.0.0.2–10.0.0.9"));
         assert_eq!(row.firewall_rules, 12);
         assert!(row.xml.contains("<name>lab</name>"));
-        let broken = NetworkStatus { def: Err("line 3: bad".into()), ..status };
-        assert_eq!(network_row(&broken, 0).error.as_deref(), Some("line 3: bad"));
+        let broken = NetworkStatus {
+            def: Err("line 3: bad".into()),
+            ..status
+        };
+        assert_eq!(
+            network_row(&broken, 0).error.as_deref(),
+            Some("line 3: bad")
+        );
     }
 }

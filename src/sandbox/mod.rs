@@ -27,9 +27,16 @@ pub fn missing_prerequisites() -> Vec<String> {
                 .to_owned(),
         );
     }
-    for (tool, package) in [("dnsmasq", "dnsmasq-base"), ("nft", "nftables"), ("busybox", "busybox"), ("ip", "iproute2")] {
+    for (tool, package) in [
+        ("dnsmasq", "dnsmasq-base"),
+        ("nft", "nftables"),
+        ("busybox", "busybox"),
+        ("ip", "iproute2"),
+    ] {
         if !on_path(tool) {
-            missing.push(format!("{tool}: install it with: sudo apt-get install {package}"));
+            missing.push(format!(
+                "{tool}: install it with: sudo apt-get install {package}"
+            ));
         }
     }
     missing
@@ -61,7 +68,10 @@ pub async fn run(opts: SandboxOptions) -> Result<()> {
         .mode(0o755)
         .create(&home)
         .wrap_err_with(|| format!("cannot make the sandbox's folder {}", home.display()))?;
-    eprintln!("switchyard sandbox: building a private world in namespaces (files in {})", home.display());
+    eprintln!(
+        "switchyard sandbox: building a private world in namespaces (files in {})",
+        home.display()
+    );
     let mut world = World::build(home.clone(), true)?;
     world.start_dhcp()?;
     let _traffic = start_traffic(&world)?;
@@ -75,7 +85,10 @@ pub async fn run(opts: SandboxOptions) -> Result<()> {
     if status.is_none() {
         // A signal: end the TUI (it restores the terminal on SIGTERM) before tearing down.
         if let Some(pid) = tui.id() {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), nix::sys::signal::Signal::SIGTERM);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
         let _ = tokio::time::timeout(Duration::from_secs(2), tui.wait()).await;
     } else if opts.keep {
@@ -133,7 +146,8 @@ fn spawn_tui(world: &World, extra: &[String]) -> Result<tokio::process::Child> {
     unsafe {
         cmd.pre_exec(move || {
             let file = std::os::fd::BorrowedFd::borrow_raw(fd);
-            nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(std::io::Error::from)
+            nix::sched::setns(file, nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(std::io::Error::from)
         });
     }
     let child = cmd.spawn().wrap_err("cannot start the TUI")?;
@@ -144,10 +158,18 @@ fn spawn_tui(world: &World, extra: &[String]) -> Result<tokio::process::Child> {
 fn print_keep_help(world: &World) {
     let host = world.host.name();
     eprintln!("switchyard sandbox is still running (--keep). Explore it from another terminal:");
-    eprintln!("  sudo ip netns exec {host} {} --home {}", exe_name(), world.home.display());
+    eprintln!(
+        "  sudo ip netns exec {host} {} --home {}",
+        exe_name(),
+        world.home.display()
+    );
     eprintln!("  sudo ip netns exec {host} ip -br addr");
     for (ns, spec) in &world.guests {
-        eprintln!("  sudo ip netns exec {} ip -br addr      # guest {}", ns.name(), spec.name);
+        eprintln!(
+            "  sudo ip netns exec {} ip -br addr      # guest {}",
+            ns.name(),
+            spec.name
+        );
     }
     eprintln!("Press Ctrl-C here (or send SIGTERM) to remove it all.");
 }

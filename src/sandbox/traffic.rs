@@ -40,7 +40,10 @@ pub struct Traffic {
 
 impl Traffic {
     pub fn new() -> Traffic {
-        Traffic { stop: Arc::new(AtomicBool::new(false)), threads: Vec::new() }
+        Traffic {
+            stop: Arc::new(AtomicBool::new(false)),
+            threads: Vec::new(),
+        }
     }
 
     /// An echo server on `bind` inside `ns`.
@@ -51,7 +54,9 @@ impl Traffic {
             if enter(&file).is_err() {
                 return;
             }
-            let Ok(sock) = UdpSocket::bind(bind) else { return };
+            let Ok(sock) = UdpSocket::bind(bind) else {
+                return;
+            };
             let _ = sock.set_read_timeout(Some(Duration::from_millis(200)));
             let mut buf = vec![0u8; 2048];
             while !stop.load(Ordering::Relaxed) {

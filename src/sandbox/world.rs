@@ -24,11 +24,36 @@ pub struct GuestSpec {
 }
 
 pub const GUESTS: [GuestSpec; 5] = [
-    GuestSpec { name: "web1", network: "default", mac: "52:54:00:5b:00:01", reserved_ip: Some("192.168.150.11") },
-    GuestSpec { name: "web2", network: "default", mac: "52:54:00:5b:00:02", reserved_ip: None },
-    GuestSpec { name: "build", network: "lab", mac: "52:54:00:5b:00:03", reserved_ip: Some("10.10.0.13") },
-    GuestSpec { name: "db1", network: "backend", mac: "52:54:00:5b:00:04", reserved_ip: Some("10.20.0.14") },
-    GuestSpec { name: "db2", network: "backend", mac: "52:54:00:5b:00:05", reserved_ip: Some("10.20.0.15") },
+    GuestSpec {
+        name: "web1",
+        network: "default",
+        mac: "52:54:00:5b:00:01",
+        reserved_ip: Some("192.168.150.11"),
+    },
+    GuestSpec {
+        name: "web2",
+        network: "default",
+        mac: "52:54:00:5b:00:02",
+        reserved_ip: None,
+    },
+    GuestSpec {
+        name: "build",
+        network: "lab",
+        mac: "52:54:00:5b:00:03",
+        reserved_ip: Some("10.10.0.13"),
+    },
+    GuestSpec {
+        name: "db1",
+        network: "backend",
+        mac: "52:54:00:5b:00:04",
+        reserved_ip: Some("10.20.0.14"),
+    },
+    GuestSpec {
+        name: "db2",
+        network: "backend",
+        mac: "52:54:00:5b:00:05",
+        reserved_ip: Some("10.20.0.15"),
+    },
 ];
 
 /// The three networks, as libvirt XML (static reservations for the guests that have one).
@@ -38,20 +63,30 @@ fn network_xml() -> [String; 3] {
             .iter()
             .filter(|g| g.network == net)
             .filter_map(|g| {
-                g.reserved_ip.map(|ip| format!("<host mac='{}' name='{}' ip='{ip}'/>", g.mac, g.name))
+                g.reserved_ip
+                    .map(|ip| format!("<host mac='{}' name='{}' ip='{ip}'/>", g.mac, g.name))
             })
             .collect()
     };
     [
-        format!("<network><name>default</name><forward mode='nat'/><bridge name='sybr0' stp='off'/>\
+        format!(
+            "<network><name>default</name><forward mode='nat'/><bridge name='sybr0' stp='off'/>\
          <domain name='sandbox.test'/><ip address='192.168.150.1' prefix='24'><dhcp>\
-         <range start='192.168.150.100' end='192.168.150.200'/>{}</dhcp></ip></network>", hosts("default")),
-        format!("<network><name>lab</name><forward mode='route'/><bridge name='sybr1' stp='off'/>\
+         <range start='192.168.150.100' end='192.168.150.200'/>{}</dhcp></ip></network>",
+            hosts("default")
+        ),
+        format!(
+            "<network><name>lab</name><forward mode='route'/><bridge name='sybr1' stp='off'/>\
          <ip address='10.10.0.1' prefix='24'><dhcp><range start='10.10.0.100' end='10.10.0.200'/>{}\
-         </dhcp></ip></network>", hosts("lab")),
-        format!("<network><name>backend</name><bridge name='sybr2' stp='off'/>\
+         </dhcp></ip></network>",
+            hosts("lab")
+        ),
+        format!(
+            "<network><name>backend</name><bridge name='sybr2' stp='off'/>\
          <ip address='10.20.0.1' prefix='24'><dhcp><range start='10.20.0.100' end='10.20.0.200'/>{}\
-         </dhcp></ip></network>", hosts("backend")),
+         </dhcp></ip></network>",
+            hosts("backend")
+        ),
     ]
 }
 
@@ -110,9 +145,11 @@ impl World {
             nl.set_up("lo").await?;
             nl.create_veth("uplink", "wan0").await?;
             nl.move_to_netns("wan0", &up_fd).await?;
-            nl.add_addr("uplink", format!("{UPLINK_ADDR}/24").parse()?).await?;
+            nl.add_addr("uplink", format!("{UPLINK_ADDR}/24").parse()?)
+                .await?;
             nl.set_up("uplink").await?;
-            nl.add_route("0.0.0.0/0".parse()?, Some(UPSTREAM_ADDR.parse()?), None).await?;
+            nl.add_route("0.0.0.0/0".parse()?, Some(UPSTREAM_ADDR.parse()?), None)
+                .await?;
             // A second "NIC" on the LAN, free for macvtap attachments made in the sandbox.
             nl.create_veth("lan0", "lan0-peer").await?;
             nl.move_to_netns("lan0-peer", &up_fd).await?;
@@ -122,11 +159,13 @@ impl World {
         in_ns(&self.upstream, || async {
             let nl = Netlink::connect().await?;
             nl.set_up("lo").await?;
-            nl.add_addr("wan0", format!("{UPSTREAM_ADDR}/24").parse()?).await?;
+            nl.add_addr("wan0", format!("{UPSTREAM_ADDR}/24").parse()?)
+                .await?;
             nl.set_up("wan0").await?;
             nl.set_up("lan0-peer").await?;
             // The routed network is reachable from upstream, as an operator's router would have it.
-            nl.add_route("10.10.0.0/24".parse()?, Some(UPLINK_ADDR.parse()?), None).await?;
+            nl.add_route("10.10.0.0/24".parse()?, Some(UPLINK_ADDR.parse()?), None)
+                .await?;
             Ok(())
         })
     }
@@ -153,10 +192,17 @@ impl World {
     fn cable(&self, guest: &NetnsGuard, spec: &GuestSpec) -> Result<()> {
         let index = self.guests.len();
         let port = format!("vnet{index}");
-        let bridge = self.backend.load_def(spec.network)?.bridge_name().map(str::to_owned);
+        let bridge = self
+            .backend
+            .load_def(spec.network)?
+            .bridge_name()
+            .map(str::to_owned);
         let bridge = bridge.ok_or_else(|| eyre!("network {} has no bridge", spec.network))?;
         let host_fd = self.host.open()?;
-        let mac: crate::model::MacAddr = spec.mac.parse().map_err(|_| eyre!("bad MAC {}", spec.mac))?;
+        let mac: crate::model::MacAddr = spec
+            .mac
+            .parse()
+            .map_err(|_| eyre!("bad MAC {}", spec.mac))?;
         let p = port.clone();
         in_ns(guest, || async move {
             let nl = Netlink::connect().await?;
@@ -207,7 +253,21 @@ exit 0
 
 fn dhcp_client(ns: &NetnsGuard, hostname: &str, script: &Path) -> Result<Child> {
     Command::new("ip")
-        .args(["netns", "exec", ns.name(), "busybox", "udhcpc", "-f", "-i", "eth0", "-t", "20", "-T", "1", "-x"])
+        .args([
+            "netns",
+            "exec",
+            ns.name(),
+            "busybox",
+            "udhcpc",
+            "-f",
+            "-i",
+            "eth0",
+            "-t",
+            "20",
+            "-T",
+            "1",
+            "-x",
+        ])
         .arg(format!("hostname:{hostname}"))
         .arg("-s")
         .arg(script)

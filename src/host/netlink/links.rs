@@ -131,7 +131,8 @@ impl Netlink {
     /// Sets the MAC address of `name` (`ip link set NAME address MAC`).
     pub async fn set_address(&self, name: &str, mac: [u8; 6]) -> Result<(), HostError> {
         let op = format!("set address of {name}");
-        self.change_link(op, name, |b| b.address(mac.to_vec())).await
+        self.change_link(op, name, |b| b.address(mac.to_vec()))
+            .await
     }
 
     /// Releases `name` from its master (`ip link set NAME nomaster`).
