@@ -337,3 +337,90 @@ fn static_reservation_is_honoured() {
     }
     world.sy_ok(&["stop", "res"]);
 }
+
+#[test]
+fn pin_reloads_dnsmasq_without_a_restart() {
+    let Some(world) = World::new("pin") else {
+        return;
+    };
+    world.sy_ok(&[
+        "create",
+        "--name",
+        "net",
+        "--mode",
+        "nat",
+        "--ipv4",
+        "10.67.0.1/24",
+        "--start",
+    ]);
+    let pid_before = world.dnsmasq_pids();
+    let guest = Guest::attach(&world.host, "sybr0", "ping");
+    guest.exec(&["ip", "link", "set", "eth0", "address", "52:54:00:aa:00:02"]);
+    let first = dhcp(&guest, "pinme").expect("lease");
+    assert_ne!(first, "10.67.0.50");
+    world.sy_ok(&[
+        "pin",
+        "net",
+        "52:54:00:aa:00:02",
+        "10.67.0.50",
+        "--hostname",
+        "pinned",
+    ]);
+    assert_eq!(
+        world.dnsmasq_pids(),
+        pid_before,
+        "dnsmasq was reloaded, not restarted"
+    );
+    assert!(world
+        .sy_ok(&["dumpxml", "net"])
+        .contains("<host mac='52:54:00:aa:00:02' name='pinned' ip='10.67.0.50'/>"));
+    // A new DISCOVER (the old lease released by a fresh client) now gets the pinned address.
+    guest.exec(&["ip", "addr", "flush", "dev", "eth0"]);
+    assert_eq!(dhcp(&guest, "pinme").as_deref(), Some("10.67.0.50"));
+    assert!(world.drift_of("net").is_empty());
+    drop(guest);
+    world.sy_ok(&["stop", "net"]);
+}
+
+#[test]
+fn failed_edit_restores_and_restarts_the_old_definition() {
+    let Some(world) = World::new("edt") else {
+        return;
+    };
+    world.sy_ok(&[
+        "create",
+        "--name",
+        "net",
+        "--mode",
+        "nat",
+        "--ipv4",
+        "10.68.0.1/24",
+        "--start",
+    ]);
+    let old = world.sy_ok(&["dumpxml", "net"]);
+    // The new definition asks for a bridge name that a non-bridge link already holds.
+    world.host.ip(&[
+        "link", "add", "taken0", "type", "veth", "peer", "name", "taken0p",
+    ]);
+    let file = world.home.path().join("new.xml");
+    std::fs::write(&file, old.replace("name='sybr0'", "name='taken0'")).expect("write");
+    let out = world.sy(&["edit", "net", file.to_str().expect("utf8")]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the old definition was restored and started again"),
+        "{err}"
+    );
+    assert_eq!(world.sy_ok(&["dumpxml", "net"]), old);
+    assert!(
+        world.drift_of("net").is_empty(),
+        "{:?}",
+        world.drift_of("net")
+    );
+    // A good edit restarts with the new subnet.
+    std::fs::write(&file, old.replace("10.68.0.", "10.69.0.")).expect("write");
+    world.sy_ok(&["edit", "net", file.to_str().expect("utf8")]);
+    assert!(world.sy_ok(&["list", "--json"]).contains("10.69.0.1/24"));
+    assert!(world.drift_of("net").is_empty());
+    world.sy_ok(&["stop", "net"]);
+}

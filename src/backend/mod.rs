@@ -3,6 +3,7 @@
 //! and the TUI can never disagree.
 
 pub mod attach;
+mod edit;
 pub mod record;
 
 use std::collections::BTreeSet;
@@ -41,6 +42,11 @@ pub enum BackendError {
     Firewall(#[from] NftError),
     #[error(transparent)]
     Attach(#[from] attach::AttachError),
+    #[error("{error}; {restored}")]
+    EditFailed {
+        error: Box<BackendError>,
+        restored: String,
+    },
     #[error("network {0} is active; stop it first")]
     Active(String),
     #[error("network {0} is not active")]
@@ -331,9 +337,16 @@ impl Backend {
         name: &str,
     ) -> Result<(NetworkDef, Plan), BackendError> {
         let def = self.load_def(name)?;
+        let plan = self.plan_for(nl, &def).await?;
+        Ok((def, plan))
+    }
+
+    /// Plans the start of `def` (stored or not) against the host as it is now.
+    pub async fn plan_for(&self, nl: &Netlink, def: &NetworkDef) -> Result<Plan, BackendError> {
+        let name = def.name.as_str();
         let obs = Observation::take(nl).await?;
         if let Some(e) = &obs.firewall_error {
-            if plan::firewall_net(&def, def.bridge_name().unwrap_or_default()).is_some() {
+            if plan::firewall_net(def, def.bridge_name().unwrap_or_default()).is_some() {
                 return Err(BackendError::Firewall(NftError::Output(e.clone())));
             }
         }
@@ -348,8 +361,7 @@ impl Backend {
             ipv4_forward: fwd.ipv4_forward,
             ipv6_forward: fwd.ipv6_forward,
         };
-        let plan = plan::plan_start(&def, &observed, &self.dnsmasq_paths(name))?;
-        Ok((def, plan))
+        Ok(plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?)
     }
 
     /// Starts (or repairs) `name` as one transaction: on failure the host is left as before.

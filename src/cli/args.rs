@@ -52,6 +52,17 @@ pub enum Command {
     Define { file: PathBuf },
     /// Print a network's definition as libvirt network XML.
     Dumpxml { name: String },
+    /// Replace a network's definition from a file; a running network is restarted with it,
+    /// and if that fails the old definition is restored and started again.
+    Edit { name: String, file: PathBuf },
+    /// Reserve an address for a MAC (a static DHCP host); a running dnsmasq reloads it live.
+    Pin {
+        network: String,
+        mac: String,
+        ip: String,
+        #[arg(long)]
+        hostname: Option<String>,
+    },
     /// Remove a network's definition (it must be stopped).
     Undefine { name: String },
     /// Mark a network to start at boot (with `autostart-all`), or not with --disable.

@@ -43,6 +43,20 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             Ok(())
         }
         Command::AutostartAll => autostart_all(&backend).await,
+        Command::Edit { name, file } => {
+            let xml = read_input(&file)?;
+            println!("{}", backend.edit_network(&name, &xml, |_, _| {}).await?);
+            Ok(())
+        }
+        Command::Pin {
+            network,
+            mac,
+            ip,
+            hostname,
+        } => {
+            println!("{}", backend.pin_lease(&network, &mac, &ip, hostname)?);
+            Ok(())
+        }
         Command::Create(args) => create(&backend, args).await,
         Command::Start {
             name,
@@ -150,14 +164,18 @@ pub async fn observe_facts() -> Result<HostFacts> {
     Ok(host_facts(&nl.observe().await?))
 }
 
-async fn define(backend: &Backend, file: &Path) -> Result<()> {
-    let xml = if file == Path::new("-") {
+/// The text of FILE, or of stdin for `-`.
+fn read_input(file: &Path) -> Result<String> {
+    if file == Path::new("-") {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s)?;
-        s
-    } else {
-        std::fs::read_to_string(file).wrap_err_with(|| format!("cannot read {}", file.display()))?
-    };
+        return Ok(s);
+    }
+    std::fs::read_to_string(file).wrap_err_with(|| format!("cannot read {}", file.display()))
+}
+
+async fn define(backend: &Backend, file: &Path) -> Result<()> {
+    let xml = read_input(file)?;
     let facts = observe_facts().await?;
     let def = backend.define_xml(&xml, &facts)?;
     println!("Network {} defined from {}", def.name, file.display());

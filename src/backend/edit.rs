@@ -1,0 +1,207 @@
+//! Operations behind the wizards: plan preview of a draft, create-and-start (nothing stays
+//! defined if the start fails), edit of an active network with rollback to the old definition,
+//! and pinning a lease as a static DHCP host with a live dnsmasq reload.
+
+use std::net::IpAddr;
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::{random_u64, record, Backend, BackendError};
+use crate::host::apply::Faults;
+use crate::host::Netlink;
+use crate::model::{self, DhcpDef, DhcpHost, HostFacts, MacAddr, NetworkDef, Problem};
+use crate::plan::{dnsmasq, Step};
+use crate::store::write_atomic;
+
+fn invalid(path: &str, message: String) -> BackendError {
+    BackendError::Invalid(vec![Problem {
+        path: path.to_owned(),
+        message,
+    }])
+}
+
+async fn connect() -> Result<Netlink, BackendError> {
+    Ok(Netlink::connect().await?)
+}
+
+impl Backend {
+    /// A draft as define would store it (defaults filled, validated), without storing it.
+    pub fn prepare(&self, xml: &str, host: &HostFacts) -> Result<NetworkDef, BackendError> {
+        let mut def = model::parse_network_xml(xml)?;
+        let others: Vec<NetworkDef> = self
+            .definitions()?
+            .into_iter()
+            .filter(|(n, _)| *n != def.name)
+            .filter_map(|(_, d)| d.ok())
+            .collect();
+        if let Ok(old) = self.load_def(&def.name) {
+            def.uuid = def.uuid.or(old.uuid);
+            def.mac = def.mac.or(old.mac);
+        }
+        let mut rand = random_u64;
+        model::fill_defaults(&mut def, &others, &host.ifnames, &mut rand);
+        let problems = model::validate(&def, &others);
+        if !problems.is_empty() {
+            return Err(BackendError::Invalid(problems));
+        }
+        Ok(def)
+    }
+
+    /// The exact plan `start` would run for a draft: the numbered steps, then the dnsmasq
+    /// configuration and nftables script as they would be loaded.
+    pub async fn preview(&self, xml: &str) -> Result<String, BackendError> {
+        let nl = connect().await?;
+        let facts = super::host_facts(&nl.observe().await?);
+        let def = self.prepare(xml, &facts)?;
+        let plan = self.plan_for(&nl, &def).await?;
+        let mut text = format!("{plan}");
+        for step in &plan.steps {
+            match step {
+                Step::WriteFile { path, contents }
+                    if path.extension().is_some_and(|e| e == "conf") =>
+                {
+                    text.push_str(&format!(
+                        "\n# dnsmasq configuration ({})\n{contents}",
+                        path.display()
+                    ));
+                }
+                Step::LoadFirewall { script, .. } => {
+                    text.push_str(&format!("\n# nftables script (nft -f -)\n{script}"));
+                }
+                _ => {}
+            }
+        }
+        Ok(text)
+    }
+
+    /// Defines a new network and optionally starts it; if the start fails, the definition is
+    /// removed again so nothing of the failed create remains.
+    pub async fn create_network(
+        &self,
+        xml: &str,
+        autostart: bool,
+        start: bool,
+        progress: impl FnMut(usize, &Step),
+    ) -> Result<NetworkDef, BackendError> {
+        let nl = connect().await?;
+        let facts = super::host_facts(&nl.observe().await?);
+        let draft = model::parse_network_xml(xml)?;
+        if self.store.exists(&draft.name) {
+            return Err(invalid(
+                "name",
+                format!("a network named {} is already defined", draft.name),
+            ));
+        }
+        let def = self.define(draft, &facts)?;
+        if autostart {
+            self.set_autostart(&def.name, true)?;
+        }
+        if start {
+            if let Err(e) = self.start(nl, &def.name, Faults::default(), progress).await {
+                let _ = self.undefine(&def.name);
+                return Err(e);
+            }
+        }
+        Ok(def)
+    }
+
+    /// Replaces the definition of `name`. An active network goes stop → redefine → start; if
+    /// the new one fails, the old definition is restored and started again.
+    pub async fn edit_network(
+        &self,
+        name: &str,
+        xml: &str,
+        mut progress: impl FnMut(usize, &Step),
+    ) -> Result<String, BackendError> {
+        let nl = connect().await?;
+        let facts = super::host_facts(&nl.observe().await?);
+        let new = self.prepare(xml, &facts)?;
+        if new.name != name {
+            return Err(invalid(
+                "name",
+                format!("an edit keeps the name {name}; define a new network instead"),
+            ));
+        }
+        let old_xml = self.store.load(name)?;
+        if self.record(name).is_none() {
+            self.define(new, &facts)?;
+            return Ok(format!("{name} redefined (it is not running)"));
+        }
+        self.stop(nl, name, &mut progress).await?;
+        self.define(new, &facts)?;
+        match self
+            .start(connect().await?, name, Faults::default(), &mut progress)
+            .await
+        {
+            Ok(_) => Ok(format!("{name} restarted with the new definition")),
+            Err(e) => {
+                let lock = self.store.lock()?;
+                self.store.save(&lock, name, &old_xml)?;
+                drop(lock);
+                let again = self
+                    .start(connect().await?, name, Faults::default(), |_, _| {})
+                    .await;
+                let how = match again {
+                    Ok(_) => "the old definition was restored and started again".to_owned(),
+                    Err(e2) => format!("the old definition was restored but did not start: {e2}"),
+                };
+                Err(BackendError::EditFailed {
+                    error: Box::new(e),
+                    restored: how,
+                })
+            }
+        }
+    }
+
+    /// Adds `<host mac ip name>` to the network's DHCP and, if it runs, rewrites dnsmasq's
+    /// hosts file and sends it SIGHUP: guests keep their connectivity.
+    pub fn pin_lease(
+        &self,
+        network: &str,
+        mac: &str,
+        ip: &str,
+        hostname: Option<String>,
+    ) -> Result<String, BackendError> {
+        let mac: MacAddr = mac
+            .parse()
+            .map_err(|_| invalid("mac", format!("{mac} is not a MAC address")))?;
+        let ip: IpAddr = ip
+            .parse()
+            .map_err(|_| invalid("ip", format!("{ip} is not an IP address")))?;
+        let mut def = self.load_def(network)?;
+        let block = def
+            .ips
+            .iter_mut()
+            .find(|b| b.net().is_some_and(|n| n.contains(&ip)))
+            .ok_or_else(|| invalid("ip", format!("{ip} is in no subnet of {network}")))?;
+        let dhcp = block.dhcp.get_or_insert_with(DhcpDef::default);
+        dhcp.hosts
+            .retain(|h| h.mac != Some(mac) && h.ip != Some(ip));
+        dhcp.hosts.push(DhcpHost {
+            mac: Some(mac),
+            name: hostname,
+            ip: Some(ip),
+            ..DhcpHost::default()
+        });
+        let def = self.define(def, &HostFacts::default())?;
+        if let Some(mut rec) = self.record(network) {
+            rec.def_xml = model::format_network_xml(&def);
+            record::save(&self.paths().run, &rec)?;
+            self.reload_dnsmasq(&def)?;
+        }
+        Ok(format!("{mac} pinned to {ip} on {network}"))
+    }
+
+    /// Rewrites the hosts files of a running network's dnsmasq and tells it to re-read them.
+    fn reload_dnsmasq(&self, def: &NetworkDef) -> Result<(), BackendError> {
+        let paths = self.dnsmasq_paths(&def.name);
+        let files = dnsmasq::render(def, def.bridge_name().unwrap_or_default(), &paths);
+        write_atomic(&paths.hosts_file, files.hosts.as_bytes())?;
+        write_atomic(&paths.addn_hosts, files.addn_hosts.as_bytes())?;
+        if let Some(pid) = crate::host::dnsmasq::running(&paths.pid_file, &paths.conf) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGHUP);
+        }
+        Ok(())
+    }
+}
