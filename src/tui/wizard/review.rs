@@ -29,6 +29,14 @@ pub fn review_lines(w: &NetworkWizard, spinner: char) -> Vec<(Tone, String)> {
     for p in w.general_problems() {
         out.push((Tone::Error, format!("✖ {p}")));
     }
+    if let Preview::Failed(text) = w.preview() {
+        out.push((
+            Tone::Error,
+            "✖ the backend could not plan the start:".into(),
+        ));
+        out.extend(text.lines().map(|l| (Tone::Error, format!("  {l}"))));
+        out.push((Tone::Plain, String::new()));
+    }
     out.push((Tone::Title, "Definition".into()));
     match w.xml() {
         Some(xml) => out.extend(xml.lines().map(|l| (Tone::Plain, format!("  {l}")))),
@@ -40,10 +48,7 @@ pub fn review_lines(w: &NetworkWizard, spinner: char) -> Vec<(Tone, String)> {
         Preview::Idle => out.push((Tone::Muted, "  not asked for yet".into())),
         Preview::Waiting(_) => out.push((Tone::Muted, format!("  {spinner} asking the backend…"))),
         Preview::Ready(text) => out.extend(text.lines().map(|l| (Tone::Plain, format!("  {l}")))),
-        Preview::Failed(text) => {
-            out.push((Tone::Error, "  ✖ no plan:".into()));
-            out.extend(text.lines().map(|l| (Tone::Error, format!("    {l}"))));
-        }
+        Preview::Failed(_) => out.push((Tone::Error, "  none (see above)".into())),
     }
     out
 }
@@ -71,7 +76,11 @@ fn apply_lines(w: &NetworkWizard, spinner: char, out: &mut Vec<(Tone, String)>) 
             steps: done,
         } => {
             out.push((Tone::Error, "✖ apply failed".into()));
-            steps(done, out);
+            // Steps are reported as they begin: the last one begun is the one that failed.
+            if let Some((failed, before)) = done.split_last() {
+                steps(before, out);
+                out.push((Tone::Error, format!("  ✖ {failed}")));
+            }
             out.extend(message.lines().map(|l| (Tone::Error, format!("  {l}"))));
             out.push((Tone::Muted, "Go back to fix it, or apply again.".into()));
             out.push((Tone::Plain, String::new()));

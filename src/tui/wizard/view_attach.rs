@@ -47,10 +47,10 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &AttachForm) {
     match form.state() {
         AttachState::Editing => {
             body.push(Line::styled(" The guest will use:", t.title));
-            let device = "  device  /dev/tapN (N = the new link's index, shown once made)";
-            body.lines.extend(paragraph(device, width, 1, t.base));
-            let qemu = format!("  QEMU    -netdev tap,id=net0,fd=3 -device virtio-net-pci,netdev=net0,mac={mac} 3<>/dev/tapN");
-            body.lines.extend(paragraph(&qemu, width, 1, t.base));
+            let device = "device /dev/tapN (N = the new link's index, shown once made)";
+            body.lines.extend(paragraph(device, width, 3, t.base));
+            let qemu = format!("QEMU -netdev tap,id=net0,fd=3 -device virtio-net-pci,netdev=net0,mac={mac} 3<>/dev/tapN");
+            body.lines.extend(paragraph(&qemu, width, 3, t.base));
         }
         AttachState::Running(_) => body.push(Line::styled(
             format!(" {} attaching…", spinner(app.tick)),

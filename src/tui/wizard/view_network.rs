@@ -12,6 +12,7 @@ use super::steps::{NetMode, Step, TapMode};
 use super::view_form::{draw_scrolled, fields, frame_block, paragraph, FormLines};
 use crate::tui::app::App;
 use crate::tui::format::{spinner, wrap};
+use crate::tui::keymap::Action;
 use crate::tui::theme::Theme;
 
 /// Draw the wizard over `area`.
@@ -30,39 +31,69 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &NetworkWizard) {
     if inner.is_empty() {
         return;
     }
-    let width = usize::from(inner.width);
-    let mut body = FormLines::default();
-    body.push(step_line(w.step(), t));
-    body.push(Line::default());
-    let hint_row = inner.height > 6 && w.step() != Step::Review;
+    let hint_row = inner.height > 6;
     let content = Rect {
         height: inner.height - u16::from(hint_row),
         ..inner
     };
-    if w.step() == Step::Review {
-        let start = body.lines.len();
-        review(&mut body, w, spinner(app.tick), width, t);
-        let max = body.lines.len().saturating_sub(usize::from(content.height));
-        let offset = usize::from(w.scroll).min(max);
-        let lines: Vec<Line> = body.lines.drain(start..).skip(offset).collect();
-        body.lines.extend(lines);
-        frame.render_widget(Paragraph::new(body.lines), content);
-        return;
-    }
-    fields(&mut body, &w.form, &w.visible(), w.focused(), width, t);
-    explanations(&mut body, w, width, t);
-    let keep = body.focus_row;
-    draw_scrolled(frame, content, body, keep);
+    let hint = match w.step() {
+        Step::Review => draw_review(frame, content, app, w),
+        _ => draw_step(frame, content, w, t),
+    };
     if hint_row {
-        let hint = w
-            .focused()
-            .and_then(|id| w.form.get(id))
-            .map_or("", |f| f.hint.as_str());
         let row = Rect::new(inner.x, inner.bottom() - 1, inner.width, 1);
         frame.render_widget(
             Paragraph::new(Line::styled(format!(" {hint}"), t.muted)),
             row,
         );
+    }
+}
+
+fn header(w: &NetworkWizard, t: &Theme) -> FormLines {
+    let mut body = FormLines::default();
+    body.push(step_line(w.step(), t));
+    body.push(Line::default());
+    body
+}
+
+/// A step's fields; returns the focused field's hint.
+fn draw_step(frame: &mut Frame, area: Rect, w: &NetworkWizard, t: &Theme) -> String {
+    let width = usize::from(area.width);
+    let mut body = header(w, t);
+    fields(&mut body, &w.form, &w.visible(), w.focused(), width, t);
+    explanations(&mut body, w, width, t);
+    let keep = body.focus_row;
+    draw_scrolled(frame, area, body, keep);
+    let focused = w.focused().and_then(|id| w.form.get(id));
+    focused.map_or(String::new(), |f| f.hint.clone())
+}
+
+/// The review, scrolled; returns a hint saying what lies below.
+fn draw_review(frame: &mut Frame, area: Rect, app: &App, w: &NetworkWizard) -> String {
+    let t = &app.settings.theme;
+    let mut body = header(w, t);
+    let fixed = body.lines.len();
+    let mut text = FormLines::default();
+    review(&mut text, w, spinner(app.tick), usize::from(area.width), t);
+    let room = usize::from(area.height).saturating_sub(fixed);
+    let offset = usize::from(w.scroll).min(text.lines.len().saturating_sub(room));
+    let below = text.lines.len().saturating_sub(offset + room);
+    body.lines.extend(text.lines.into_iter().skip(offset));
+    frame.render_widget(Paragraph::new(body.lines), area);
+    let km = &app.settings.keymap;
+    let first_key = |a: Action| {
+        km.keys(a)
+            .first()
+            .map_or(String::new(), ToString::to_string)
+    };
+    match (below, offset) {
+        (0, 0) => String::new(),
+        (0, _) => format!("▲ back to the top with {}", first_key(Action::First)),
+        (n, _) => format!(
+            "▼ {n} more lines ({}, {})",
+            first_key(Action::Down),
+            first_key(Action::PageDown)
+        ),
     }
 }
 
