@@ -12,16 +12,26 @@ use tui_wizard_support::*;
 #[test]
 fn name_and_enter_through_every_step_makes_a_nat_network() {
     let mut d = Driver::new();
-    assert_eq!((d.w.step(), d.w.focused()), (Step::NameMode, Some(FieldId::Name)));
+    assert_eq!(
+        (d.w.step(), d.w.focused()),
+        (Step::NameMode, Some(FieldId::Name))
+    );
     assert_eq!(d.w.draft().name, "", "the name starts empty");
     d.type_str("lab");
     d.enter();
-    assert_eq!(d.w.focused(), Some(FieldId::Ipv4), "step 2 opens on the IPv4 field");
-    d.to_review();
+    assert_eq!(
+        d.w.focused(),
+        Some(FieldId::Ipv4),
+        "step 2 opens on the IPv4 field"
+    );
+    d.go_to_review();
     let def = d.previewed();
     assert_eq!(def.name, "lab");
     assert_eq!(def.mode(), Some(ForwardMode::Nat));
-    assert_eq!(def.ipv4().map(|n| n.to_string()).as_deref(), Some("192.168.101.1/24"));
+    assert_eq!(
+        def.ipv4().map(|n| n.to_string()).as_deref(),
+        Some("192.168.101.1/24")
+    );
     let range = def.dhcp_ranges()[0].1;
     assert_eq!(
         (range.start.to_string(), range.end.to_string()),
@@ -30,7 +40,14 @@ fn name_and_enter_through_every_step_makes_a_nat_network() {
     assert_eq!(def.bridge_name(), Some("sybr0"));
     assert!(!def.stp() && def.uuid.is_some() && def.mac.is_some());
     let cmds = d.w.commands();
-    assert!(matches!(&cmds[..], [Command::CreateNetwork { autostart: false, start: true, .. }]));
+    assert!(matches!(
+        &cmds[..],
+        [Command::CreateNetwork {
+            autostart: false,
+            start: true,
+            ..
+        }]
+    ));
 }
 
 #[test]
@@ -44,21 +61,24 @@ fn every_mode_builds_its_definition() {
     d.space();
     d.focus(FieldId::ForwardDev);
     d.code(KeyCode::Right);
-    d.to_review();
+    d.go_to_review();
     let def = d.previewed();
     assert_eq!(def.mode(), Some(ForwardMode::Route));
     assert_eq!(def.forward.as_ref().and_then(|f| f.dev()), Some("eth0"));
     assert!(def.ipv6().is_some_and(|n| n.to_string().starts_with("fd")));
 
     // Isolated without DHCP; open; each with its own free bridge.
-    for (mode, want) in [(NetMode::Isolated, None), (NetMode::Open, Some(ForwardMode::Open))] {
+    for (mode, want) in [
+        (NetMode::Isolated, None),
+        (NetMode::Open, Some(ForwardMode::Open)),
+    ] {
         let mut d = Driver::new();
         d.type_str("x");
         d.mode(mode);
         d.enter();
         d.focus(FieldId::Dhcp);
         d.space();
-        d.to_review();
+        d.go_to_review();
         let def = d.previewed();
         assert_eq!(def.mode(), want);
         assert!(def.dhcp_ranges().is_empty() && def.ipv4().is_some());
@@ -70,7 +90,7 @@ fn every_mode_builds_its_definition() {
     d.mode(NetMode::Bridged);
     d.enter();
     assert_eq!(d.w.focused(), Some(FieldId::HostBridge));
-    d.to_review();
+    d.go_to_review();
     let def = d.previewed();
     assert!(def.is_host_bridge() && def.bridge_name() == Some("br0") && def.ips.is_empty());
 
@@ -85,7 +105,7 @@ fn every_mode_builds_its_definition() {
         d.code(KeyCode::Down);
         d.space();
         d.tap_mode(tap);
-        d.to_review();
+        d.go_to_review();
         let def = d.previewed();
         assert!(def.is_macvtap(), "{tap:?}");
         let pool = &def.forward.as_ref().expect("forward").interfaces;
@@ -113,13 +133,22 @@ fn options_reach_the_definition() {
     d.focus(FieldId::Stp);
     d.space();
     d.set(FieldId::Mtu, "9000");
-    d.to_review();
+    d.go_to_review();
     let def = d.previewed();
     assert_eq!(def.bridge_name(), Some("labbr0"));
-    assert_eq!(def.domain.as_ref().map(|x| x.name.as_str()), Some("lab.example"));
+    assert_eq!(
+        def.domain.as_ref().map(|x| x.name.as_str()),
+        Some("lab.example")
+    );
     assert!(def.stp());
     assert_eq!(def.mtu, Some(9000));
-    assert!(matches!(&d.w.commands()[..], [Command::CreateNetwork { autostart: true, .. }]));
+    assert!(matches!(
+        &d.w.commands()[..],
+        [Command::CreateNetwork {
+            autostart: true,
+            ..
+        }]
+    ));
 }
 
 /// Build to step `step`, set `field` to `text`, press Enter: the step must not advance, the
@@ -137,7 +166,10 @@ fn refused(mode: NetMode, field: FieldId, text: &str, want: &str) {
     assert_eq!(d.w.step(), step, "{field:?}={text:?} advanced");
     assert_eq!(d.w.focused(), Some(field), "{field:?}={text:?}: focus");
     let err = d.error(field);
-    assert!(err.contains(want), "{field:?}={text:?}: {err:?} lacks {want:?}");
+    assert!(
+        err.contains(want),
+        "{field:?}={text:?}: {err:?} lacks {want:?}"
+    );
 }
 
 #[test]
@@ -164,7 +196,12 @@ fn every_problem_reaches_its_field() {
         (Nat, DhcpRange, "192.168.101.99-192.168.101.10", "after end"),
         (Open, DhcpRange, "lots", "not a range"),
         (Nat, DhcpRange, "", "START-END"),
-        (Nat, BridgeName, "much-too-long-name", "not a valid interface name"),
+        (
+            Nat,
+            BridgeName,
+            "much-too-long-name",
+            "not a valid interface name",
+        ),
         (Nat, BridgeName, "br 0", "a space"),
         (Nat, BridgeName, "eth0", "already exists"),
         (Nat, BridgeName, "virbr1", "already"),
@@ -193,7 +230,11 @@ fn ipv6_problems_reach_the_ipv6_field() {
         d.set(FieldId::Ipv6Prefix, text);
         d.enter();
         assert_eq!(d.w.focused(), Some(FieldId::Ipv6Prefix), "{text}");
-        assert!(d.error(FieldId::Ipv6Prefix).contains(want), "{text}: {}", d.error(FieldId::Ipv6Prefix));
+        assert!(
+            d.error(FieldId::Ipv6Prefix).contains(want),
+            "{text}: {}",
+            d.error(FieldId::Ipv6Prefix)
+        );
     }
 }
 
@@ -204,7 +245,10 @@ fn missing_devices_reach_their_fields() {
     d.mode(NetMode::Macvtap);
     d.enter();
     d.enter();
-    assert_eq!((d.w.step(), d.w.focused()), (Step::Addressing, Some(FieldId::Devices)));
+    assert_eq!(
+        (d.w.step(), d.w.focused()),
+        (Step::Addressing, Some(FieldId::Devices))
+    );
     assert!(d.error(FieldId::Devices).contains("at least one NIC"));
 
     let mut ctx = WizardContext::from_snapshot(&snapshot(), None);
@@ -219,7 +263,9 @@ fn missing_devices_reach_their_fields() {
     // A forward device that vanished from the host since the network was defined.
     let mut snap = snapshot();
     let row = &mut snap.networks[0];
-    row.xml = row.xml.replace("<forward mode='nat'/>", "<forward mode='nat' dev='eth9'/>");
+    row.xml = row
+        .xml
+        .replace("<forward mode='nat'/>", "<forward mode='nat' dev='eth9'/>");
     let row = row.clone();
     let mut d = Driver::edit(&snap, &row);
     d.enter();
@@ -234,13 +280,24 @@ fn errors_show_as_typed_and_clear_when_fixed() {
     d.type_str("ok");
     d.enter();
     d.set(FieldId::Ipv4, "10.9.0.");
-    assert!(d.error(FieldId::Ipv4).contains("no prefix length"), "shown while typing");
+    assert!(
+        d.error(FieldId::Ipv4).contains("no prefix length"),
+        "shown while typing"
+    );
     d.type_str("1/24");
     assert_eq!(d.w.shown_error(FieldId::Ipv4), None);
-    assert_eq!(d.w.draft().dhcp_range, "10.9.0.2-10.9.0.254", "the range follows the subnet");
+    assert_eq!(
+        d.w.draft().dhcp_range,
+        "10.9.0.2-10.9.0.254",
+        "the range follows the subnet"
+    );
     d.set(FieldId::DhcpRange, "10.9.0.100-10.9.0.200");
     d.set(FieldId::Ipv4, "10.8.0.1/24");
-    assert_eq!(d.w.draft().dhcp_range, "10.9.0.100-10.9.0.200", "an edited range stays");
+    assert_eq!(
+        d.w.draft().dhcp_range,
+        "10.9.0.100-10.9.0.200",
+        "an edited range stays"
+    );
     assert!(d.error(FieldId::DhcpRange).contains("outside 10.8.0.0/24"));
     d.enter();
     assert_eq!(d.w.focused(), Some(FieldId::DhcpRange));
@@ -276,10 +333,18 @@ fn line_editing_and_field_movement() {
     d.code(KeyCode::Down);
     assert_eq!(d.w.focused(), Some(FieldId::Mode), "↓ leaves a text field");
     d.code(KeyCode::Up);
-    assert_eq!(d.w.focused(), Some(FieldId::Name), "↑ at the first mode leaves the list");
+    assert_eq!(
+        d.w.focused(),
+        Some(FieldId::Name),
+        "↑ at the first mode leaves the list"
+    );
     d.code(KeyCode::End);
     d.type_str("j k");
-    assert_eq!(d.w.draft().name, "acj k", "letters bound elsewhere still type");
+    assert_eq!(
+        d.w.draft().name,
+        "acj k",
+        "letters bound elsewhere still type"
+    );
 }
 
 #[test]
@@ -294,7 +359,7 @@ fn esc_goes_back_and_closes_on_the_first_step() {
     d.esc();
     assert_eq!(d.w.step(), Step::NameMode);
     assert_eq!(d.esc(), Outcome::Close(None));
-    d.to_review();
+    d.go_to_review();
     d.esc();
     assert_eq!(d.w.step(), Step::Options, "Esc on the review goes back");
 }
@@ -308,9 +373,16 @@ fn edit_prefills_and_sends_only_what_changed() {
     assert_eq!(d.w.draft().ipv4, "192.168.122.1/24");
     assert_eq!(d.w.draft().dhcp_range, "192.168.122.2-192.168.122.254");
     assert_eq!(d.w.draft().bridge_name, "virbr0");
-    d.to_review();
-    assert!(d.w.commands().is_empty(), "nothing changed: {:?}", d.w.changes());
-    assert_eq!(d.code(KeyCode::Char('y')), Outcome::Close(Some("nothing changed".into())));
+    d.go_to_review();
+    assert!(
+        d.w.commands().is_empty(),
+        "nothing changed: {:?}",
+        d.w.changes()
+    );
+    assert_eq!(
+        d.code(KeyCode::Char('y')),
+        Outcome::Close(Some("nothing changed".into()))
+    );
 
     let mut d = Driver::edit(&snap, &row);
     d.enter();
@@ -318,7 +390,7 @@ fn edit_prefills_and_sends_only_what_changed() {
     d.enter();
     d.focus(FieldId::Autostart);
     d.space();
-    d.to_review();
+    d.go_to_review();
     let changes = d.w.changes();
     let whats: Vec<(&str, bool)> = changes.iter().map(|c| (c.what, c.restart)).collect();
     assert_eq!(
@@ -328,8 +400,14 @@ fn edit_prefills_and_sends_only_what_changed() {
     match &d.w.commands()[..] {
         [Command::EditNetwork { name, xml }, Command::SetAutostart(n, false)] => {
             assert_eq!((name.as_str(), n.as_str()), ("default", "default"));
-            assert!(xml.contains("<ip address='192.168.123.1' prefix='24'>"), "{xml}");
-            assert!(xml.contains("<bridge name='virbr0' stp='on' delay='0'/>"), "{xml}");
+            assert!(
+                xml.contains("<ip address='192.168.123.1' prefix='24'>"),
+                "{xml}"
+            );
+            assert!(
+                xml.contains("<bridge name='virbr0' stp='on' delay='0'/>"),
+                "{xml}"
+            );
         }
         other => panic!("{other:?}"),
     }

@@ -117,7 +117,10 @@ impl Driver {
     /// Choose a network kind in step 1 (moving with ↑/↓ in the list).
     pub fn mode(&mut self, mode: NetMode) {
         self.focus(FieldId::Mode);
-        let at = NetMode::ALL.iter().position(|m| *m == self.w.draft().mode).expect("mode");
+        let at = NetMode::ALL
+            .iter()
+            .position(|m| *m == self.w.draft().mode)
+            .expect("mode");
         let to = NetMode::ALL.iter().position(|m| *m == mode).expect("mode");
         let code = if to > at { KeyCode::Down } else { KeyCode::Up };
         for _ in 0..at.abs_diff(to) {
@@ -141,7 +144,7 @@ impl Driver {
     }
 
     /// Enter until the review, asserting each step advances.
-    pub fn to_review(&mut self) {
+    pub fn go_to_review(&mut self) {
         while self.w.step() != Step::Review {
             let before = self.w.step();
             self.enter();

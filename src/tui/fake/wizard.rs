@@ -14,7 +14,6 @@ use crate::model::{format_network_xml, parse_network_xml, DhcpHost, MacAddr, Net
 use crate::plan::dnsmasq::{needs_dnsmasq, render, DnsmasqPaths};
 use crate::plan::firewall::render_table;
 use crate::plan::{firewall_net, plan_start, Observed, Plan};
-use crate::telemetry::LinkCounters;
 use crate::tui::data::{Command, NetworkRow, PortRow};
 
 /// The step at which a definition containing `fail` fails.
@@ -218,14 +217,7 @@ impl FakeHost {
             .next()
             .cloned()
             .ok_or("empty pool")?;
-        let ifindex = self
-            .ports
-            .iter()
-            .map(|(p, _)| p.ifindex)
-            .chain(self.ifaces.iter().map(|(i, _)| i.ifindex))
-            .max()
-            .unwrap_or(0)
-            + 1;
+        let ifindex = self.next_ifindex();
         let ifname = name.map_or_else(|| format!("macvtap{ifindex}"), str::to_string);
         let mac: MacAddr = match mac {
             Some(m) => m
@@ -240,7 +232,6 @@ impl FakeHost {
             mac: Some(mac.to_string()),
             mtu: 1500,
             up: true,
-            counters: LinkCounters::default(),
             ..PortRow::default()
         };
         self.ports.push((port, FakeLink::new(0, 0, 0)));
@@ -249,6 +240,12 @@ impl FakeHost {
             "{ifname} on {parent} (mode {}), MAC {mac}\ndevice {tap}\n-netdev tap,id=net0,fd=3 -device virtio-net-pci,netdev=net0,mac={mac} 3<>{tap}",
             def.mode_name()
         ))
+    }
+
+    fn next_ifindex(&self) -> u32 {
+        let ports = self.ports.iter().map(|(p, _)| p.ifindex);
+        let ifaces = self.ifaces.iter().map(|(i, _)| i.ifindex);
+        ports.chain(ifaces).max().unwrap_or(0) + 1
     }
 
     fn pin(

@@ -2,6 +2,8 @@
 //! into the model's [`CreateRequest`] (with the problems only the form can see, such as an
 //! MTU that is not a number, kept on their field).
 
+use ipnet::Ipv4Net;
+
 use super::field::{FieldId, Form};
 use super::steps::{NetMode, TapMode};
 use crate::model::validate::name_problems;
@@ -117,7 +119,13 @@ impl NetworkDraft {
     fn own_bridge_request(&self, req: &mut CreateRequest, local: &mut Vec<(FieldId, String)>) {
         req.bridge = non_empty(&self.bridge_name);
         req.ipv4 = Some(non_empty(&self.ipv4).unwrap_or_else(|| "none".into()));
-        req.dhcp = match (self.has_ipv4(), self.dhcp, non_empty(&self.dhcp_range)) {
+        // Without a usable subnet a range cannot be judged: leave it out until there is one.
+        let subnet = self.ipv4.trim().parse::<Ipv4Net>().is_ok();
+        req.dhcp = match (
+            self.has_ipv4() && subnet,
+            self.dhcp,
+            non_empty(&self.dhcp_range),
+        ) {
             (false, _, _) => None,
             (true, false, _) => Some("off".into()),
             (true, true, Some(range)) => Some(range),
@@ -141,16 +149,21 @@ impl NetworkDraft {
         }
         req.domain = non_empty(&self.domain);
         req.stp = Some(self.stp);
-        match self.mtu.trim() {
-            "" => {}
-            text => match text.parse::<u32>() {
-                Ok(mtu) => req.mtu = Some(mtu),
-                Err(_) => local.push((
-                    FieldId::Mtu,
-                    format!("'{text}' is not a number of bytes (68-65535)"),
-                )),
-            },
+        match parse_mtu(&self.mtu) {
+            Ok(mtu) => req.mtu = mtu,
+            Err(msg) => local.push((FieldId::Mtu, msg)),
         }
+    }
+}
+
+/// An MTU as typed: empty for the default, else a number of bytes.
+fn parse_mtu(text: &str) -> Result<Option<u32>, String> {
+    match text.trim() {
+        "" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("'{t}' is not a number of bytes (68-65535)")),
     }
 }
 

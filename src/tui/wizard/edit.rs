@@ -12,51 +12,42 @@ use crate::model::{BridgeDef, DhcpDef, DomainDef, ForwardMode, IpDef, NetworkDef
 /// The draft a stored definition corresponds to, or why the wizard cannot edit it.
 pub fn draft_from_def(def: &NetworkDef, autostart: bool) -> Result<NetworkDraft, String> {
     let mode = mode_of(def).ok_or_else(|| {
-        format!(
-            "the wizard does not handle mode '{}'; edit the XML with the CLI",
-            def.mode_name()
-        )
+        let mode = def.mode_name();
+        format!("the wizard does not handle mode '{mode}'; edit the XML with the CLI")
     })?;
     let v4 = def.ips.iter().find(|ip| ip.address.is_ipv4());
     let range = v4.and_then(|ip| ip.ranges().first());
-    let interfaces = def
+    let text = |v: Option<String>| v.unwrap_or_default();
+    let mut draft = NetworkDraft {
+        name: def.name.clone(),
+        mode,
+        ipv4: text(def.ipv4().map(|n| n.to_string())),
+        dhcp: range.is_some(),
+        dhcp_range: text(range.map(|r| format!("{}-{}", r.start, r.end))),
+        ipv6: def.ipv6().is_some(),
+        ipv6_prefix: text(def.ipv6().map(|n| n.to_string())),
+        tap_mode: tap_mode_of(def),
+        domain: text(def.domain.as_ref().map(|d| d.name.clone())),
+        autostart,
+        stp: def.stp(),
+        mtu: text(def.mtu.map(|m| m.to_string())),
+        ..NetworkDraft::default()
+    };
+    let mut interfaces = def
         .forward
         .iter()
         .flat_map(|f| f.interfaces.iter())
         .cloned();
-    Ok(NetworkDraft {
-        name: def.name.clone(),
-        mode,
-        ipv4: def.ipv4().map_or(String::new(), |n| n.to_string()),
-        dhcp: range.is_some(),
-        dhcp_range: range.map_or(String::new(), |r| format!("{}-{}", r.start, r.end)),
-        ipv6: def.ipv6().is_some(),
-        ipv6_prefix: def.ipv6().map_or(String::new(), |n| n.to_string()),
-        forward_dev: (mode.own_bridge())
-            .then(|| interfaces.clone().next())
-            .flatten(),
-        host_bridge: (mode == NetMode::Bridged)
-            .then(|| def.bridge_name().map(str::to_string))
-            .flatten(),
-        devices: if mode == NetMode::Macvtap {
-            interfaces.collect()
-        } else {
-            Vec::new()
-        },
-        tap_mode: tap_mode_of(def),
-        bridge_name: if mode.own_bridge() {
-            def.bridge_name().unwrap_or("").into()
-        } else {
-            String::new()
-        },
-        domain: def
-            .domain
-            .as_ref()
-            .map_or(String::new(), |d| d.name.clone()),
-        autostart,
-        stp: def.stp(),
-        mtu: def.mtu.map_or(String::new(), |m| m.to_string()),
-    })
+    let bridge = def.bridge_name().map(str::to_string);
+    match mode {
+        NetMode::Bridged => draft.host_bridge = bridge,
+        NetMode::Macvtap => draft.devices = interfaces.collect(),
+        _ => {
+            draft.forward_dev = interfaces.next();
+            draft.bridge_name = text(bridge);
+        }
+    }
+    Ok(draft)
 }
 
 fn mode_of(def: &NetworkDef) -> Option<NetMode> {

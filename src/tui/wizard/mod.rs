@@ -6,6 +6,7 @@
 //! the confirmed command → its progress and result. Everything here is pure state driven by
 //! keys; the App sends the commands the wizard asks for and hands it their results.
 
+pub mod apply;
 pub mod attach;
 pub mod build;
 pub mod check;

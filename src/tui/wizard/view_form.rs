@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 use ratatui::Frame;
 use tui_input::Input;
 
-use super::field::{Field, FieldId, Form, Value};
+use super::field::{Choice, Field, FieldId, Form, Value};
 use crate::tui::format::{fit, wrap};
 use crate::tui::theme::Theme;
 
@@ -55,109 +55,115 @@ pub fn fields(
     }
 }
 
-fn label(field: &Field, focused: bool, t: &Theme) -> Span<'static> {
-    let marker = if focused { "▸" } else { " " };
-    let text = fit(field.label, LABEL_W - 3);
-    let style = if focused { t.key } else { t.base };
-    Span::styled(format!("{marker}{text:<w$}  ", w = LABEL_W - 3), style)
+/// What drawing one field needs.
+struct Row<'a> {
+    field: &'a Field,
+    focused: bool,
+    /// Columns right of the label.
+    value_w: usize,
+    t: &'a Theme,
+}
+
+impl Row<'_> {
+    fn label(&self) -> Span<'static> {
+        let marker = if self.focused { "▸" } else { " " };
+        let text = fit(self.field.label, LABEL_W - 3);
+        let style = if self.focused {
+            self.t.key
+        } else {
+            self.t.base
+        };
+        Span::styled(format!("{marker}{text:<w$}  ", w = LABEL_W - 3), style)
+    }
+
+    fn value_style(&self) -> Style {
+        if self.focused {
+            self.t.selected
+        } else {
+            self.t.base
+        }
+    }
+
+    /// The label, then `spans`, on one line.
+    fn line(&self, spans: Vec<Span<'static>>) -> Line<'static> {
+        let mut line = vec![self.label()];
+        line.extend(spans);
+        Line::from(line)
+    }
 }
 
 fn field_lines(out: &mut FormLines, field: &Field, focused: bool, width: usize, t: &Theme) {
-    let value_w = width.saturating_sub(LABEL_W);
-    let value_style = |on: bool| if on { t.selected } else { t.base };
+    let row = Row {
+        field,
+        focused,
+        value_w: width.saturating_sub(LABEL_W),
+        t,
+    };
     match &field.value {
         Value::Text { input, placeholder } => {
-            let (spans, cursor) =
-                text_spans(input, placeholder, focused && !field.read_only, value_w, t);
+            let editable = focused && !field.read_only;
+            let (spans, cursor) = text_spans(input, placeholder, editable, row.value_w, t);
             if let Some(col) = cursor {
                 out.cursor = Some((out.lines.len(), LABEL_W + col));
             }
-            let mut line = vec![label(field, focused, t)];
-            line.extend(spans);
-            out.push(Line::from(line));
+            out.push(row.line(spans));
         }
         Value::Toggle(on) => {
             let text = if *on { "[x] on" } else { "[ ] off" };
-            out.push(Line::from(vec![
-                label(field, focused, t),
-                Span::styled(text, value_style(focused)),
-            ]));
+            out.push(row.line(vec![Span::styled(text, row.value_style())]));
         }
-        Value::Pick { choices, selected } => {
-            let choice = choices.get(*selected);
-            let text = format!("‹ {} ›", choice.map_or("none", |c| c.label.as_str()));
-            let note = choice.map_or(String::new(), |c| c.note.clone());
-            let note = fit(&note, value_w.saturating_sub(text.chars().count() + 2));
-            out.push(Line::from(vec![
-                label(field, focused, t),
-                Span::styled(text, value_style(focused)),
-                Span::styled(format!("  {note}"), t.muted),
-            ]));
-        }
+        Value::Pick { choices, selected } => out.push(pick_line(&row, choices.get(*selected))),
         Value::List { choices, selected } => {
             let marks = |i: usize| if i == *selected { "(•)" } else { "( )" };
-            list_lines(
-                out,
-                field,
-                focused,
-                choices,
-                marks,
-                Some(*selected),
-                value_w,
-                t,
-            );
+            list_lines(out, &row, choices, marks, *selected);
         }
         Value::Multi {
             choices,
             checked,
             cursor,
         } => {
-            let marks = |i: usize| {
-                if checked.get(i) == Some(&true) {
-                    "[x]"
-                } else {
-                    "[ ]"
-                }
+            let marks = |i: usize| match checked.get(i) {
+                Some(true) => "[x]",
+                _ => "[ ]",
             };
-            list_lines(
-                out,
-                field,
-                focused,
-                choices,
-                marks,
-                Some(*cursor),
-                value_w,
-                t,
-            );
+            list_lines(out, &row, choices, marks, *cursor);
         }
     }
     if let Some(err) = &field.error {
-        for (i, l) in wrap(err, value_w.saturating_sub(2)).into_iter().enumerate() {
-            let lead = if i == 0 { "✖ " } else { "  " };
-            out.push(Line::from(vec![
-                Span::raw(" ".repeat(LABEL_W)),
-                Span::styled(format!("{lead}{l}"), t.error),
-            ]));
-        }
+        error_lines(out, err, row.value_w, t);
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+fn pick_line(row: &Row, choice: Option<&Choice>) -> Line<'static> {
+    let text = format!("‹ {} ›", choice.map_or("none", |c| c.label.as_str()));
+    let room = row.value_w.saturating_sub(text.chars().count() + 2);
+    let note = fit(choice.map_or("", |c| c.note.as_str()), room);
+    row.line(vec![
+        Span::styled(text, row.value_style()),
+        Span::styled(format!("  {note}"), row.t.muted),
+    ])
+}
+
+fn error_lines(out: &mut FormLines, err: &str, value_w: usize, t: &Theme) {
+    for (i, l) in wrap(err, value_w.saturating_sub(2)).into_iter().enumerate() {
+        let lead = if i == 0 { "✖ " } else { "  " };
+        out.push(Line::from(vec![
+            Span::raw(" ".repeat(LABEL_W)),
+            Span::styled(format!("{lead}{l}"), t.error),
+        ]));
+    }
+}
+
 fn list_lines(
     out: &mut FormLines,
-    field: &Field,
-    focused: bool,
-    choices: &[super::field::Choice],
+    row: &Row,
+    choices: &[Choice],
     marks: impl Fn(usize) -> &'static str,
-    at: Option<usize>,
-    value_w: usize,
-    t: &Theme,
+    at: usize,
 ) {
+    let t = row.t;
     if choices.is_empty() {
-        out.push(Line::from(vec![
-            label(field, focused, t),
-            Span::styled("(none on this host)", t.muted),
-        ]));
+        out.push(row.line(vec![Span::styled("(none on this host)", t.muted)]));
         return;
     }
     let label_w = choices
@@ -166,22 +172,27 @@ fn list_lines(
         .max()
         .unwrap_or(0);
     for (i, c) in choices.iter().enumerate() {
-        let lead = if i == 0 {
-            label(field, focused, t)
-        } else {
-            Span::raw(" ".repeat(LABEL_W))
-        };
-        let here = focused && at == Some(i);
+        let here = row.focused && at == i;
         if here {
             out.focus_row = out.lines.len();
         }
         let head = format!("{} {:<label_w$}", marks(i), c.label);
-        let note = fit(&c.note, value_w.saturating_sub(head.chars().count() + 2));
-        out.push(Line::from(vec![
-            lead,
+        let note = fit(
+            &c.note,
+            row.value_w.saturating_sub(head.chars().count() + 2),
+        );
+        let spans = vec![
             Span::styled(head, if here { t.selected } else { t.base }),
             Span::styled(format!("  {note}"), t.muted),
-        ]));
+        ];
+        out.push(match i {
+            0 => row.line(spans),
+            _ => {
+                let mut line = vec![Span::raw(" ".repeat(LABEL_W))];
+                line.extend(spans);
+                Line::from(line)
+            }
+        });
     }
 }
 
