@@ -416,3 +416,32 @@ fn a_preview_timing_out_is_shown_in_the_review() {
     }
     assert!(matches!(wizard(&app).preview(), Preview::Failed(m) if m.contains("no answer")));
 }
+
+#[test]
+fn progress_keeps_a_long_apply_alive() {
+    let mut app = app(80, 24);
+    at_review(&mut app, "lab");
+    let (id, _) = executed(&app.update(ch('y')));
+    let limit = switchyard::tui::app::COMMAND_TIMEOUT_TICKS;
+    for _ in 0..limit - 1 {
+        app.update(Event::Tick);
+    }
+    app.update(Event::Progress {
+        id,
+        step: "start dnsmasq for lab".into(),
+    });
+    for _ in 0..limit - 1 {
+        app.update(Event::Tick);
+    }
+    assert!(
+        app.pending().contains_key(&id),
+        "a command reporting steps is not given up on"
+    );
+    for _ in 0..2 {
+        app.update(Event::Tick);
+    }
+    assert!(!app.pending().contains_key(&id));
+    assert!(
+        matches!(wizard(&app).apply_state(), ApplyState::Failed { message, .. } if message.contains("no answer"))
+    );
+}

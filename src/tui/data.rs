@@ -189,10 +189,10 @@ pub enum Command {
     Undefine(String),
     /// Bring a network back in line with its definition (the backend starts it again).
     RepairNetwork(String),
-    /// Plan the start of this (not yet defined) network without changing anything. `ok`
-    /// with `message` = the exact plan text: the numbered steps, then the dnsmasq
-    /// configuration and the nftables script as they would be loaded; or `!ok` with why no
-    /// plan can be made.
+    /// Plan the start of this definition without changing anything: a new network, or for an
+    /// edit the start that follows the stop. `ok` with `message` = the exact plan text: the
+    /// numbered steps, then the dnsmasq configuration and the nftables script as they would
+    /// be loaded; or `!ok` with why no plan can be made. Never logged by the UI.
     PreviewStart {
         /// The definition.
         xml: String,

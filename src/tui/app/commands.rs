@@ -72,18 +72,16 @@ impl App {
         let Some(pending) = self.pending.remove(&result.id) else {
             return vec![];
         };
-        let effects = self.forms_on_result(&result);
-        if is_preview(&pending.cmd) {
-            return effects;
+        if !is_preview(&pending.cmd) {
+            let what = pending.cmd.describe();
+            let message = one_line(&result.message);
+            if result.ok {
+                self.report(Level::Ok, format!("{what}: {message}"));
+            } else {
+                self.report(Level::Error, format!("{what} failed: {message}"));
+            }
         }
-        let what = pending.cmd.describe();
-        let message = one_line(&result.message);
-        if result.ok {
-            self.report(Level::Ok, format!("{what}: {message}"));
-        } else {
-            self.report(Level::Error, format!("{what} failed: {message}"));
-        }
-        effects
+        self.forms_on_result(&result)
     }
 
     /// Time passed: spinner, countdowns, toast expiry and command timeouts.

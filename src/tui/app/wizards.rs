@@ -131,7 +131,8 @@ impl App {
         effects
     }
 
-    /// A step of a running command began.
+    /// A step of a running command began. A command that reports steps is alive: its
+    /// timeout starts again.
     pub(crate) fn on_progress(&mut self, id: u64, step: String) {
         for popup in &mut self.popups {
             if let Popup::Wizard(w) = popup {
@@ -140,6 +141,7 @@ impl App {
         }
         if let Some(p) = self.pending.get_mut(&id) {
             p.step = Some(step);
+            p.since_tick = self.tick;
             self.touch();
         }
     }
