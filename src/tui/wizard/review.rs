@@ -92,7 +92,10 @@ fn change_lines(w: &NetworkWizard, out: &mut Vec<(Tone, String)>) {
     let Some(base) = w.editing() else { return };
     let changes = w.changes();
     if changes.is_empty() {
-        out.push((Tone::Muted, "No changes: y closes the wizard.".into()));
+        out.push((
+            Tone::Muted,
+            "No changes: applying just closes the wizard.".into(),
+        ));
         out.push((Tone::Plain, String::new()));
         return;
     }
