@@ -3,11 +3,14 @@
 //! Pure data: a [`Snapshot`] per refresh flows in through a `watch` channel (latest value wins),
 //! a [`Command`] flows out tagged with a request id, and a [`CommandResult`] comes back carrying
 //! the same id. The UI never calls the system itself.
+//!
+//! While a command runs, the source may report the step it is on through a
+//! [`ProgressSender`]; each report reaches the UI as `Event::Progress { id, step }`.
 
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::telemetry::{LinkCounters, PortKey};
 
@@ -163,9 +166,17 @@ pub struct Snapshot {
     pub ifaces: Vec<IfaceRow>,
     /// Wall-clock time of the sample, unix seconds.
     pub now_unix: u64,
+    /// Subnets in use on the host, as `ADDR/PREFIX` text: its addresses (with their prefix)
+    /// and the destinations of its routes. Forms pick free subnets around these and flag
+    /// overlaps; default routes (prefix 0) claim nothing.
+    pub taken_subnets: Vec<String>,
 }
 
 /// What the UI asks the backend to do.
+///
+/// The wizard commands carry the definition as libvirt network XML, exactly as the review
+/// step showed it. Their results' `message` is shown to the operator verbatim, so it should
+/// say what happened in plain words (see each variant).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Start a defined network.
@@ -178,23 +189,94 @@ pub enum Command {
     Undefine(String),
     /// Bring a network back in line with its definition (the backend starts it again).
     RepairNetwork(String),
+    /// Plan the start of this definition without changing anything: a new network, or for an
+    /// edit the start that follows the stop. `ok` with `message` = the exact plan text: the
+    /// numbered steps, then the dnsmasq configuration and the nftables script as they would
+    /// be loaded; or `!ok` with why no plan can be made. Never logged by the UI.
+    PreviewStart {
+        /// The definition.
+        xml: String,
+    },
+    /// Define a new network, set its autostart, and start it if `start`. On failure the
+    /// message names the failed step, quotes the kernel's (or tool's) words, and says what
+    /// was rolled back; nothing of a failed create stays defined.
+    CreateNetwork {
+        /// The definition.
+        xml: String,
+        /// Start at boot.
+        autostart: bool,
+        /// Start it now.
+        start: bool,
+    },
+    /// Replace the definition of `name`. An active network goes stop → redefine → start; if
+    /// the new definition fails to start, the old one is restored and started again, and the
+    /// message says so. An inactive network is only redefined.
+    EditNetwork {
+        /// The network being edited (the XML keeps this name).
+        name: String,
+        /// The new definition.
+        xml: String,
+    },
+    /// Create a macvtap on one of a macvtap network's pool devices (the backend picks it).
+    /// `ok` with a message whose lines include the `/dev/tapN` device and a ready QEMU
+    /// `-netdev` line.
+    Attach {
+        /// The macvtap network.
+        network: String,
+        /// Interface name; `None` lets the backend pick `macvtapN`.
+        name: Option<String>,
+        /// Guest MAC; `None` lets the backend generate a `52:54:00` one.
+        mac: Option<String>,
+    },
+    /// Add a `<host mac ip [name]>` to the network's IPv4 DHCP and reload its dnsmasq
+    /// (SIGHUP; no restart, guests keep their connectivity).
+    PinLease {
+        /// The network.
+        network: String,
+        /// Client MAC.
+        mac: String,
+        /// Address to reserve.
+        ip: String,
+        /// Host name to record with it.
+        hostname: Option<String>,
+    },
+}
+
+/// The `<name>` of a network XML document, if it parses.
+fn xml_name(xml: &str) -> Option<String> {
+    crate::model::parse_network_xml(xml).ok().map(|d| d.name)
 }
 
 impl Command {
-    /// The network the command is about.
-    pub fn network(&self) -> &str {
+    /// The network the command changes, if any. Two commands on one network never run
+    /// together; a preview changes nothing and has none.
+    pub fn network(&self) -> Option<String> {
         match self {
             Command::StartNetwork(n)
             | Command::StopNetwork(n)
             | Command::SetAutostart(n, _)
             | Command::Undefine(n)
-            | Command::RepairNetwork(n) => n,
+            | Command::RepairNetwork(n)
+            | Command::EditNetwork { name: n, .. }
+            | Command::Attach { network: n, .. }
+            | Command::PinLease { network: n, .. } => Some(n.clone()),
+            Command::CreateNetwork { xml, .. } => xml_name(xml),
+            Command::PreviewStart { .. } => None,
         }
+    }
+
+    fn subject(&self) -> String {
+        self.network()
+            .or_else(|| match self {
+                Command::PreviewStart { xml } => xml_name(xml),
+                _ => None,
+            })
+            .unwrap_or_else(|| "the new network".into())
     }
 
     /// A short description in the present progressive, for the spinner: "starting nat".
     pub fn doing(&self) -> String {
-        let n = self.network();
+        let n = self.subject();
         match self {
             Command::StartNetwork(_) => format!("starting {n}"),
             Command::StopNetwork(_) => format!("stopping {n}"),
@@ -202,12 +284,17 @@ impl Command {
             Command::SetAutostart(_, false) => format!("disabling autostart of {n}"),
             Command::Undefine(_) => format!("undefining {n}"),
             Command::RepairNetwork(_) => format!("repairing {n}"),
+            Command::PreviewStart { .. } => format!("planning {n}"),
+            Command::CreateNetwork { .. } => format!("creating {n}"),
+            Command::EditNetwork { .. } => format!("applying changes to {n}"),
+            Command::Attach { .. } => format!("attaching a macvtap to {n}"),
+            Command::PinLease { ip, .. } => format!("pinning {ip} in {n}"),
         }
     }
 
     /// A short imperative description, for the log: "start nat".
     pub fn describe(&self) -> String {
-        let n = self.network();
+        let n = self.subject();
         match self {
             Command::StartNetwork(_) => format!("start {n}"),
             Command::StopNetwork(_) => format!("stop {n}"),
@@ -215,6 +302,12 @@ impl Command {
             Command::SetAutostart(_, false) => format!("autostart {n} off"),
             Command::Undefine(_) => format!("undefine {n}"),
             Command::RepairNetwork(_) => format!("repair {n}"),
+            Command::PreviewStart { .. } => format!("plan {n}"),
+            Command::CreateNetwork { start: true, .. } => format!("create and start {n}"),
+            Command::CreateNetwork { .. } => format!("create {n}"),
+            Command::EditNetwork { .. } => format!("edit {n}"),
+            Command::Attach { .. } => format!("attach a macvtap to {n}"),
+            Command::PinLease { mac, ip, .. } => format!("pin {ip} to {mac} in {n}"),
         }
     }
 }
@@ -240,6 +333,56 @@ pub trait DataSource: Send + Sync + 'static {
     fn snapshots(&self) -> watch::Receiver<Snapshot>;
     /// Run a command; the future resolves to its result, tagged with `id`.
     fn execute(&self, id: u64, cmd: Command) -> BoxFuture<'static, CommandResult>;
+    /// Run a command, reporting each step as it begins through `progress` (the UI shows the
+    /// latest under its spinner and lists them in the wizard). Sources that cannot report
+    /// steps keep this default, which runs [`DataSource::execute`] and reports nothing.
+    fn execute_with_progress(
+        &self,
+        id: u64,
+        cmd: Command,
+        progress: ProgressSender,
+    ) -> BoxFuture<'static, CommandResult> {
+        let _ = progress;
+        self.execute(id, cmd)
+    }
     /// Change how often snapshots are taken.
     fn refresh_interval(&self, ms: u64);
+}
+
+/// One progress report: the request id and the step that just began.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// The request id of the running command.
+    pub id: u64,
+    /// The step in words, as the plan prints it: "add address 192.168.100.1/24 to sybr0".
+    pub step: String,
+}
+
+/// Where a running command reports its steps. Cheap to clone; reports after the UI has gone
+/// are dropped silently.
+#[derive(Debug, Clone)]
+pub struct ProgressSender {
+    id: u64,
+    tx: mpsc::UnboundedSender<Progress>,
+}
+
+impl ProgressSender {
+    /// A sender for request `id` into `tx`.
+    pub fn new(id: u64, tx: mpsc::UnboundedSender<Progress>) -> Self {
+        Self { id, tx }
+    }
+
+    /// A sender nobody listens to (for callers without a UI).
+    pub fn discard(id: u64) -> Self {
+        let (tx, _) = mpsc::unbounded_channel();
+        Self { id, tx }
+    }
+
+    /// Report that `step` begins.
+    pub fn step(&self, step: impl Into<String>) {
+        let _ = self.tx.send(Progress {
+            id: self.id,
+            step: step.into(),
+        });
+    }
 }

@@ -17,6 +17,13 @@ pub enum Event {
     Snapshot(Box<Snapshot>),
     /// A quarter second passed (spinner, countdowns, toasts, timeouts).
     Tick,
+    /// A running command began a step (see `DataSource::execute_with_progress`).
+    Progress {
+        /// The command's request id.
+        id: u64,
+        /// The step in words.
+        step: String,
+    },
     /// A command finished.
     CommandDone(CommandResult),
     /// The data source stopped publishing.

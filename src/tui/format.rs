@@ -115,6 +115,39 @@ pub fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// Frames of the busy spinner.
+const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/// The spinner frame for a tick count.
+pub fn spinner(tick: u64) -> char {
+    SPINNER[(tick % SPINNER.len() as u64) as usize]
+}
+
+/// Text broken into lines of at most `width` characters, at spaces where it can, mid-word
+/// where a word is longer than a line. Always at least one line.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = line.chars().count();
+        if used > 0 && used + 1 + word.len() > width {
+            out.push(std::mem::take(&mut line));
+        } else if used > 0 {
+            line.push(' ');
+        }
+        while line.chars().count() + word.len() > width {
+            let room = width - line.chars().count();
+            line.extend(word.drain(..room));
+            out.push(std::mem::take(&mut line));
+        }
+        line.extend(word);
+    }
+    out.push(line);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +198,16 @@ mod tests {
         assert_eq!(fit("virbr0", 10), "virbr0");
         assert_eq!(fit("veth3f9a2c1", 6), "veth3…");
         assert_eq!(fit("abc", 0), "");
+    }
+
+    #[test]
+    fn wrap_breaks_at_spaces_and_long_words() {
+        assert_eq!(wrap("one two three", 7), ["one two", "three"]);
+        assert_eq!(wrap("abcdefghij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("", 5), [""]);
+        assert_eq!(wrap("a  b", 10), ["a  b"]);
+        for line in wrap("the quick brown fox jumps over the lazy dog", 5) {
+            assert!(line.chars().count() <= 5, "{line:?}");
+        }
     }
 }

@@ -19,6 +19,12 @@ pub enum Scope {
     Networks,
     /// The ports view.
     Ports,
+    /// The leases view.
+    Leases,
+    /// Forms: the network wizard's steps and the macvtap form.
+    Form,
+    /// The wizard's review step.
+    Review,
     /// Editing the ports filter.
     Filter,
     /// A confirmation popup.
@@ -35,6 +41,9 @@ impl Scope {
             Scope::List => "Lists",
             Scope::Networks => "Networks view",
             Scope::Ports => "Ports view",
+            Scope::Leases => "Leases view",
+            Scope::Form => "Forms (wizard steps, macvtap form)",
+            Scope::Review => "Wizard review",
             Scope::Filter => "Filter",
             Scope::Confirm => "Confirmation",
             Scope::Popup => "Popups",
@@ -97,10 +106,25 @@ actions! {
     Undefine "undefine" Networks "undefine" "Undefine the selected network (asks first)" [c('d')];
     Repair "repair" Networks "repair" "Repair drift of the selected network" [c('r')];
     ToggleXml "toggle_xml" Networks "xml" "Show the network's XML in the detail pane" [c('x')];
+    NewNetwork "new_network" Networks "new" "Create a network with the wizard" [c('n')];
+    EditNetwork "edit_network" Networks "" "Edit the selected network with the wizard" [c('e')];
+    AttachMacvtap "attach_macvtap" Networks "" "Attach a macvtap for a guest (form)" [c('m')];
     SortNext "sort" Ports "sort" "Sort by the next column" [c('o')];
     SortReverse "sort_reverse" Ports "" "Reverse the sort order" [c('O')];
     Filter "filter" Ports "filter" "Filter ports by text" [c('/')];
     OpenDetail "open_detail" Ports "detail" "Open the selected port's detail" [k(K::Enter)];
+    PinLease "pin_lease" Leases "pin" "Pin the lease's address to its MAC (asks)" [c('p')];
+    FieldNext "field_next" Form "next field" "Next field" [k(K::Tab)];
+    FieldPrev "field_prev" Form "" "Previous field" [k(K::BackTab)];
+    StepNext "step_next" Form "next" "Next step, if this one is valid; or apply" [k(K::Enter)];
+    StepBack "step_back" Form "back" "Previous step; on the first, close" [k(K::Esc)];
+    FieldToggle "field_toggle" Form "toggle" "Toggle a checkbox, pick a list entry" [c(' ')];
+    ChoicePrev "choice_prev" Form "" "Previous choice" [k(K::Left)];
+    ChoiceNext "choice_next" Form "" "Next choice" [k(K::Right)];
+    FieldClear "field_clear" Form "" "Clear the text field" [KeyBinding::ctrl('u')];
+    FieldDeleteWord "field_delete_word" Form "" "Delete the word before the cursor" [KeyBinding::ctrl('w')];
+    Apply "apply" Review "apply" "Define and start (or apply the edit)" [c('y'), k(K::Enter)];
+    ReviewBack "review_back" Review "back" "Back to the options" [k(K::Esc)];
     FilterApply "filter_apply" Filter "keep" "Keep the filter and leave it" [k(K::Enter)];
     FilterClear "filter_clear" Filter "clear" "Clear the filter and leave it" [k(K::Esc)];
     Confirm "confirm" Confirm "yes" "Confirm" [c('y')];
@@ -146,6 +170,9 @@ fn known_actions() -> String {
 const CONTEXTS: &[&[Scope]] = &[
     &[Scope::Networks, Scope::List, Scope::Global],
     &[Scope::Ports, Scope::List, Scope::Global],
+    &[Scope::Leases, Scope::List, Scope::Global],
+    &[Scope::Form, Scope::List],
+    &[Scope::Review, Scope::List],
     &[Scope::Popup, Scope::List],
     &[Scope::Confirm],
     &[Scope::Filter],

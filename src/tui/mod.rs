@@ -19,6 +19,7 @@ pub mod terminal;
 pub mod theme;
 pub mod views;
 pub mod widgets;
+pub mod wizard;
 
 use std::path::PathBuf;
 
@@ -30,7 +31,7 @@ pub use app::{App, Settings, View};
 pub use config::Config;
 pub use data::{
     Command, CommandResult, DataSource, HostSummary, IfaceRow, LeaseRow, NetworkRow, PortRow,
-    Snapshot,
+    Progress, ProgressSender, Snapshot,
 };
 pub use event::{Effect, Event};
 pub use fake::FakeSource;

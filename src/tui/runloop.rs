@@ -14,7 +14,7 @@ use ratatui::Terminal;
 use tokio::sync::mpsc;
 
 use super::app::App;
-use super::data::{CommandResult, DataSource, Snapshot};
+use super::data::{CommandResult, DataSource, Progress, ProgressSender, Snapshot};
 use super::event::{Effect, Event, TICK_MS};
 use super::views;
 
@@ -38,15 +38,17 @@ fn translate(ev: CtEvent) -> Option<Event> {
     }
 }
 
+/// The loop's ends of the channels commands report through.
+struct Reports {
+    results: mpsc::UnboundedSender<CommandResult>,
+    progress: mpsc::UnboundedSender<Progress>,
+}
+
 /// Run a command on its own task; a panic in the backend becomes a failed result.
-fn spawn_command<S: DataSource>(
-    source: &S,
-    id: u64,
-    cmd: super::data::Command,
-    tx: &mpsc::UnboundedSender<CommandResult>,
-) {
-    let work = tokio::spawn(source.execute(id, cmd));
-    let tx = tx.clone();
+fn spawn_command<S: DataSource>(source: &S, id: u64, cmd: super::data::Command, to: &Reports) {
+    let progress = ProgressSender::new(id, to.progress.clone());
+    let work = tokio::spawn(source.execute_with_progress(id, cmd, progress));
+    let tx = to.results.clone();
     tokio::spawn(async move {
         let result = match work.await {
             Ok(r) => CommandResult { id, ..r },
@@ -78,7 +80,12 @@ where
 {
     tokio::pin!(stop);
     let mut snaps = source.snapshots();
-    let (tx, mut results) = mpsc::unbounded_channel();
+    let (results_tx, mut results) = mpsc::unbounded_channel();
+    let (progress_tx, mut progress) = mpsc::unbounded_channel();
+    let reports = Reports {
+        results: results_tx,
+        progress: progress_tx,
+    };
     let mut tick = tokio::time::interval(Duration::from_millis(TICK_MS));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut source_open = true;
@@ -110,13 +117,14 @@ where
             },
             _ = tick.tick() => Event::Tick,
             Some(result) = results.recv() => Event::CommandDone(result),
+            Some(p) = progress.recv() => Event::Progress { id: p.id, step: p.step },
             name = &mut stop => return Ok(Exit::Signal(name)),
         };
         for effect in app.update(event) {
             match effect {
                 Effect::Quit => return Ok(Exit::Quit),
                 Effect::SetInterval(ms) => source.refresh_interval(ms),
-                Effect::Execute(id, cmd) => spawn_command(source, id, cmd, &tx),
+                Effect::Execute(id, cmd) => spawn_command(source, id, cmd, &reports),
             }
         }
     }

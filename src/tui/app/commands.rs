@@ -19,6 +19,8 @@ pub struct Pending {
     pub cmd: Command,
     /// Tick it was sent at.
     pub since_tick: u64,
+    /// The step it reported last, if it reports steps.
+    pub step: Option<String>,
 }
 
 /// A short message in the status line that goes away by itself.
@@ -35,23 +37,31 @@ pub struct Toast {
 impl App {
     /// Send a command: new request id, remembered as pending, logged.
     pub(crate) fn issue(&mut self, cmd: Command) -> Vec<Effect> {
+        let network = cmd.network();
         if let Some(p) = self
             .pending
             .values()
-            .find(|p| p.cmd.network() == cmd.network())
+            .find(|p| network.is_some() && p.cmd.network() == network)
         {
-            let text = format!("{}: wait, still {}", cmd.network(), p.cmd.doing());
+            let text = format!(
+                "{}: wait, still {}",
+                network.unwrap_or_default(),
+                p.cmd.doing()
+            );
             self.notify(Level::Warn, text);
             return vec![];
         }
         let id = self.next_id;
         self.next_id += 1;
-        self.log(Level::Info, format!("{} (request #{id})", cmd.describe()));
+        if !is_preview(&cmd) {
+            self.log(Level::Info, format!("{} (request #{id})", cmd.describe()));
+        }
         self.pending.insert(
             id,
             Pending {
                 cmd: cmd.clone(),
                 since_tick: self.tick,
+                step: None,
             },
         );
         vec![Effect::Execute(id, cmd)]
@@ -62,17 +72,21 @@ impl App {
         let Some(pending) = self.pending.remove(&result.id) else {
             return vec![];
         };
-        let what = pending.cmd.describe();
-        if result.ok {
-            self.report(Level::Ok, format!("{what}: {}", result.message));
-        } else {
-            self.report(Level::Error, format!("{what} failed: {}", result.message));
+        if !is_preview(&pending.cmd) {
+            let what = pending.cmd.describe();
+            let message = one_line(&result.message);
+            if result.ok {
+                self.report(Level::Ok, format!("{what}: {message}"));
+            } else {
+                self.report(Level::Error, format!("{what} failed: {message}"));
+            }
         }
-        vec![]
+        self.forms_on_result(&result)
     }
 
     /// Time passed: spinner, countdowns, toast expiry and command timeouts.
     pub(crate) fn on_tick(&mut self) -> Vec<Effect> {
+        let mut effects = Vec::new();
         self.tick += 1;
         if !self.pending.is_empty() {
             self.touch();
@@ -86,10 +100,14 @@ impl App {
         for id in expired {
             if let Some(p) = self.pending.remove(&id) {
                 let secs = COMMAND_TIMEOUT_TICKS / TICKS_PER_SEC;
-                self.report(
-                    Level::Error,
-                    format!("{}: no answer after {secs} s, gave up", p.cmd.describe()),
-                );
+                let message = format!("no answer after {secs} s, gave up");
+                let gave_up = CommandResult {
+                    id,
+                    ok: false,
+                    message: message.clone(),
+                };
+                effects.extend(self.forms_on_result(&gave_up));
+                self.report(Level::Error, format!("{}: {message}", p.cmd.describe()));
             }
         }
         if self
@@ -104,7 +122,7 @@ impl App {
         if countdown_visible && self.tick.is_multiple_of(TICKS_PER_SEC) {
             self.touch();
         }
-        vec![]
+        effects
     }
 
     /// Show a toast without logging it.
@@ -122,4 +140,19 @@ impl App {
         self.log(level, text.clone());
         self.notify(level, text);
     }
+}
+
+/// Previews are the wizard's business: not logged, not toasted.
+fn is_preview(cmd: &Command) -> bool {
+    matches!(cmd, Command::PreviewStart { .. })
+}
+
+/// A multi-line backend message on one line, for the log and the status line.
+fn one_line(message: &str) -> String {
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join(" · ")
 }

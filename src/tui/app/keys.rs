@@ -53,6 +53,10 @@ impl App {
                 self.xml_scroll = 0;
                 self.touch();
             }
+            NewNetwork => self.open_new_network(),
+            EditNetwork => self.open_edit_network(),
+            AttachMacvtap => self.open_attach(),
+            PinLease => self.ask_pin(),
             SortNext | SortReverse => self.change_sort(action),
             Filter => self.push_popup(Popup::Filter),
             OpenDetail => {
@@ -61,7 +65,10 @@ impl App {
                     self.push_popup(Popup::PortDetail { key });
                 }
             }
-            FilterApply | FilterClear | Confirm | Cancel | Close => {}
+            // Consulted only inside their popups.
+            FilterApply | FilterClear | Confirm | Cancel | Close | FieldNext | FieldPrev
+            | StepNext | StepBack | FieldToggle | ChoicePrev | ChoiceNext | FieldClear
+            | FieldDeleteWord | Apply | ReviewBack => {}
         }
         vec![]
     }

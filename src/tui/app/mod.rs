@@ -9,6 +9,7 @@ mod mouse;
 mod popup;
 mod ports;
 mod snapshot;
+mod wizards;
 
 use std::collections::BTreeMap;
 
@@ -84,6 +85,7 @@ impl View {
         match self {
             View::Networks => &[Scope::Networks, Scope::List, Scope::Global],
             View::Ports => &[Scope::Ports, Scope::List, Scope::Global],
+            View::Leases => &[Scope::Leases, Scope::List, Scope::Global],
             _ => &[Scope::List, Scope::Global],
         }
     }
@@ -157,6 +159,9 @@ pub struct App {
     frozen_tick: u64,
     problems: BTreeMap<String, String>,
     dirty: bool,
+    forms_opened: u64,
+    /// A network just created: selected once a snapshot shows it.
+    select_after: Option<String>,
 }
 
 impl App {
@@ -192,6 +197,8 @@ impl App {
             frozen_tick: 0,
             problems: BTreeMap::new(),
             dirty: true,
+            forms_opened: 0,
+            select_after: None,
         }
     }
 
@@ -211,6 +218,10 @@ impl App {
                 vec![]
             }
             Event::Tick => self.on_tick(),
+            Event::Progress { id, step } => {
+                self.on_progress(id, step);
+                vec![]
+            }
             Event::CommandDone(result) => self.on_result(result),
             Event::SourceClosed => {
                 self.report(

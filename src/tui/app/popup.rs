@@ -1,5 +1,6 @@
 //! The popup stack: keys go to the top popup first. Confirmations (intent → confirm →
-//! execute), help, the port detail and the filter editor live here; the next wizards will too.
+//! execute), help, the port detail, the filter editor, the network wizard and the macvtap
+//! form live here.
 
 use crossterm::event::{Event as CtEvent, KeyEvent};
 use tui_input::backend::crossterm::to_input_request;
@@ -9,6 +10,7 @@ use crate::telemetry::PortKey;
 use crate::tui::data::Command;
 use crate::tui::event::Effect;
 use crate::tui::keymap::{Action, Scope};
+use crate::tui::wizard::{AttachForm, NetworkWizard};
 
 /// A question before a dangerous command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +24,7 @@ pub struct Confirm {
 }
 
 /// Something drawn over the views that takes keys first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Popup {
     /// Asks before running a command.
     Confirm(Confirm),
@@ -38,6 +40,10 @@ pub enum Popup {
     },
     /// Typing the ports filter.
     Filter,
+    /// The network wizard (new or edit).
+    Wizard(Box<NetworkWizard>),
+    /// The macvtap attachment form.
+    Attach(Box<AttachForm>),
 }
 
 impl App {
@@ -54,6 +60,12 @@ impl App {
 
     /// Route a key to the top popup. Popups are modal: keys they do not use are ignored.
     pub(crate) fn popup_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if matches!(
+            self.popups.last(),
+            Some(Popup::Wizard(_) | Popup::Attach(_))
+        ) {
+            return self.form_key(key);
+        }
         let Some(top) = self.popups.last().cloned() else {
             return vec![];
         };
@@ -94,6 +106,8 @@ impl App {
                 }
                 vec![]
             }
+            // Routed to `form_key` above.
+            Popup::Wizard(_) | Popup::Attach(_) => vec![],
         }
     }
 

@@ -72,6 +72,12 @@ impl App {
         self.leases.clamp(self.lease_order.len());
         self.host.clamp(self.iface_order.len());
         self.refresh_port_order(selected_port);
+        if let Some(name) = self.select_after.take() {
+            if !self.select_network(&name) {
+                self.select_after = Some(name);
+            }
+        }
+        self.refresh_forms();
         if first {
             let s = &self.snap;
             let text = format!(

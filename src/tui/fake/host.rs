@@ -60,9 +60,9 @@ impl FakeLink {
 pub struct FakeHost {
     step: u64,
     at: Duration,
-    networks: Vec<NetworkRow>,
-    ports: Vec<(PortRow, FakeLink)>,
-    ifaces: Vec<(IfaceRow, FakeLink)>,
+    pub(super) networks: Vec<NetworkRow>,
+    pub(super) ports: Vec<(PortRow, FakeLink)>,
+    pub(super) ifaces: Vec<(IfaceRow, FakeLink)>,
 }
 
 impl Default for FakeHost {
@@ -127,7 +127,26 @@ impl FakeHost {
                 })
                 .collect(),
             now_unix,
+            taken_subnets: self.taken_subnets(),
         }
+    }
+
+    /// The host's subnets: its default route, a VPN route to 192.168.100.0/24, its
+    /// addresses, and the subnets of the active networks.
+    fn taken_subnets(&self) -> Vec<String> {
+        let mut out: Vec<String> = vec!["0.0.0.0/0".into(), "192.168.100.0/24".into()];
+        let addrs = self.ifaces.iter().flat_map(|(i, _)| i.addrs.iter());
+        let nets = self
+            .networks
+            .iter()
+            .filter(|n| n.active)
+            .flat_map(|n| n.ipv4.iter().chain(n.ipv6.iter()));
+        for text in addrs.chain(nets) {
+            if let Ok(net) = text.parse::<ipnet::IpNet>() {
+                out.push(net.trunc().to_string());
+            }
+        }
+        out
     }
 
     /// Run a command against the fake host, as a backend would.
@@ -141,7 +160,10 @@ impl FakeHost {
     }
 
     fn apply_inner(&mut self, cmd: &Command) -> Result<String, String> {
-        let name = cmd.network().to_string();
+        if let Some(outcome) = self.apply_wizard(cmd) {
+            return outcome;
+        }
+        let name = cmd.network().unwrap_or_default();
         let pos = self
             .networks
             .iter()
@@ -177,6 +199,7 @@ impl FakeHost {
                 self.networks.remove(pos);
                 Ok(format!("network '{name}' undefined"))
             }
+            other => Err(format!("the fake host cannot {}", other.describe())),
         }
     }
 }

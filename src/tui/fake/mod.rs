@@ -3,6 +3,7 @@
 
 mod host;
 mod inventory;
+mod wizard;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,8 +14,9 @@ use futures::FutureExt;
 use tokio::sync::watch;
 
 pub use host::{FakeHost, FAKE_EPOCH_UNIX};
+pub use wizard::{preview_text, progress_steps};
 
-use super::data::{Command, CommandResult, DataSource, Snapshot};
+use super::data::{Command, CommandResult, DataSource, ProgressSender, Snapshot};
 
 /// Default refresh of the fake source, as for a real one.
 const DEFAULT_INTERVAL_MS: u64 = 1_000;
@@ -139,6 +141,31 @@ impl DataSource for FakeSource {
         let delay = self.delay;
         async move {
             tokio::time::sleep(delay).await;
+            let result = shared.host().apply(id, &cmd);
+            shared.publish();
+            result
+        }
+        .boxed()
+    }
+
+    /// Wizard commands report the plan's steps, spread over the delay.
+    fn execute_with_progress(
+        &self,
+        id: u64,
+        cmd: Command,
+        progress: ProgressSender,
+    ) -> BoxFuture<'static, CommandResult> {
+        let steps = progress_steps(&cmd);
+        if steps.is_empty() {
+            return self.execute(id, cmd);
+        }
+        let shared = Arc::clone(&self.shared);
+        let pause = self.delay / (steps.len() as u32 + 1);
+        async move {
+            for step in steps {
+                progress.step(step);
+                tokio::time::sleep(pause).await;
+            }
             let result = shared.host().apply(id, &cmd);
             shared.publish();
             result

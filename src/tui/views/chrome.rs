@@ -12,8 +12,7 @@ use crate::tui::format;
 use crate::tui::keymap::Scope;
 use crate::tui::layout;
 use crate::tui::theme::Theme;
-
-const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+use crate::tui::wizard::Step;
 
 /// The tab line.
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
@@ -62,6 +61,8 @@ fn hint_scopes(app: &App) -> &'static [Scope] {
     match app.popup() {
         Some(Popup::Confirm(_)) => &[Scope::Confirm],
         Some(Popup::Filter) => &[Scope::Filter],
+        Some(Popup::Wizard(w)) if w.step() == Step::Review => &[Scope::Review],
+        Some(Popup::Wizard(_) | Popup::Attach(_)) => &[Scope::Form],
         Some(_) => &[Scope::Popup],
         None => app.view().scopes(),
     }
@@ -92,15 +93,16 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
     }
     let mut spans = Vec::new();
     if let Some(p) = app.pending().values().next() {
-        let frame_char = SPINNER[(app.tick as usize) % SPINNER.len()];
+        let frame_char = format::spinner(app.tick);
         let more = app.pending().len() - 1;
         let extra = if more > 0 {
             format!(" (+{more})")
         } else {
             String::new()
         };
+        let step = p.step.as_ref().map_or(String::new(), |s| format!(": {s}"));
         spans.push(Span::styled(
-            format!(" {frame_char} {}…{extra} ", p.cmd.doing()),
+            format!(" {frame_char} {}…{step}{extra} ", p.cmd.doing()),
             t.warning,
         ));
     }

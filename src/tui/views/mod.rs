@@ -17,6 +17,7 @@ use ratatui::Frame;
 
 use super::app::{App, Popup, View};
 use super::layout;
+use super::wizard::{view_attach, view_network};
 
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -43,6 +44,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Popup::Help { scroll } => help::draw(frame, area, app, *scroll),
             Popup::PortDetail { key } => port_detail::draw(frame, screen.body, app, key),
             Popup::Filter => {}
+            Popup::Wizard(w) => view_network::draw(frame, screen.body, app, w),
+            Popup::Attach(f) => view_attach::draw(frame, screen.body, app, f),
         }
     }
 }

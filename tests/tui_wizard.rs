@@ -1,0 +1,447 @@
+//! `App::update` sequences through the wizards: the commands they emit (parsed back), going
+//! back, progress, failures that keep the wizard open, edits, macvtap attach and lease pins.
+
+mod tui_support;
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use switchyard::model::{parse_network_xml, ForwardMode};
+use switchyard::tui::app::Popup;
+use switchyard::tui::fake::{preview_text, FakeHost};
+use switchyard::tui::wizard::{ApplyState, AttachState, FieldId, Preview, Step};
+use switchyard::tui::{App, Command, CommandResult, Effect, Event};
+use tui_support::*;
+
+fn executed(effects: &[Effect]) -> (u64, Command) {
+    match effects {
+        [Effect::Execute(id, cmd)] => (*id, cmd.clone()),
+        other => panic!("expected one command, got {other:?}"),
+    }
+}
+
+fn done(id: u64, ok: bool, message: &str) -> Event {
+    Event::CommandDone(CommandResult {
+        id,
+        ok,
+        message: message.into(),
+    })
+}
+
+fn enter() -> Event {
+    key(KeyCode::Enter)
+}
+
+fn ctrl(c: char) -> Event {
+    Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn wizard(app: &App) -> &switchyard::tui::wizard::NetworkWizard {
+    match app.popup() {
+        Some(Popup::Wizard(w)) => w,
+        _ => panic!("no wizard open"),
+    }
+}
+
+fn screen(app: &App) -> String {
+    lines(&render(app, 80, 24)).join("\n")
+}
+
+/// From the networks view: `n`, a name, Enter to the review, the backend's plan answered.
+fn at_review(app: &mut App, name: &str) {
+    app.update(ch('n'));
+    type_str(app, name);
+    app.update(enter());
+    app.update(enter());
+    let (id, cmd) = executed(&app.update(enter()));
+    let Command::PreviewStart { xml } = cmd else {
+        panic!("the review asks for the plan, not {cmd:?}")
+    };
+    let plan = preview_text(&xml).expect("the fake plans it");
+    app.update(done(id, true, &plan));
+}
+
+#[test]
+fn n_a_name_and_enters_create_and_start_a_nat_network() {
+    let mut app = app(80, 24);
+    at_review(&mut app, "lab");
+    assert_eq!(wizard(&app).step(), Step::Review);
+    assert!(
+        matches!(wizard(&app).preview(), Preview::Ready(p) if p.contains("create bridge sybr0"))
+    );
+    assert!(
+        app.log_entries()
+            .iter()
+            .all(|e| !e.text.contains("plan lab")),
+        "previews stay out of the log"
+    );
+    let (id, cmd) = executed(&app.update(ch('y')));
+    let Command::CreateNetwork {
+        xml,
+        autostart,
+        start,
+    } = cmd.clone()
+    else {
+        panic!("{cmd:?}")
+    };
+    assert!(start && !autostart);
+    let def = parse_network_xml(&xml).expect("the XML parses back");
+    assert_eq!(
+        (def.name.as_str(), def.mode()),
+        ("lab", Some(ForwardMode::Nat))
+    );
+    assert_eq!(
+        def.ipv4().map(|n| n.to_string()).as_deref(),
+        Some("192.168.101.1/24")
+    );
+    assert_eq!(def.dhcp_ranges().len(), 1);
+    assert!(
+        app.update(ch('y')).is_empty(),
+        "no second apply while one runs"
+    );
+
+    app.update(Event::Progress {
+        id,
+        step: "create bridge sybr0".into(),
+    });
+    assert_eq!(
+        app.pending()[&id].step.as_deref(),
+        Some("create bridge sybr0")
+    );
+    assert!(screen(&app).contains("creating lab…: create bridge sybr0"));
+
+    app.update(done(id, true, "network 'lab' defined and started"));
+    assert!(app.popup().is_none(), "success closes the wizard");
+    let toast = app.toast().expect("toast").text.clone();
+    assert!(
+        toast.contains("create and start lab: network 'lab' defined and started"),
+        "{toast}"
+    );
+
+    let mut host = FakeHost::new();
+    for _ in 0..=HISTORY_SECS {
+        host.step(Duration::from_secs(1));
+    }
+    host.apply(id, &cmd);
+    app.update(Event::Snapshot(Box::new(host.snapshot())));
+    assert_eq!(app.selected_network().map(|n| n.name.as_str()), Some("lab"));
+}
+
+#[test]
+fn esc_goes_back_a_step_then_closes() {
+    let mut app = app(80, 24);
+    app.update(ch('n'));
+    type_str(&mut app, "lab");
+    app.update(enter());
+    assert_eq!(wizard(&app).step(), Step::Addressing);
+    app.update(key(KeyCode::Esc));
+    assert_eq!(wizard(&app).step(), Step::NameMode);
+    assert_eq!(
+        wizard(&app).draft().name,
+        "lab",
+        "going back keeps what was typed"
+    );
+    app.update(key(KeyCode::Esc));
+    assert!(app.popup().is_none());
+    app.update(ch('q'));
+    assert!(app.popup().is_none(), "keys reach the views again");
+}
+
+#[test]
+fn keys_typed_in_the_wizard_do_not_reach_the_views() {
+    let mut app = app(80, 24);
+    app.update(ch('n'));
+    for c in ['q', '2', 's', 'd', '?'] {
+        assert!(app.update(ch(c)).is_empty());
+    }
+    assert_eq!(wizard(&app).draft().name, "q2sd?");
+    assert_eq!(app.view(), switchyard::tui::app::View::Networks);
+}
+
+#[test]
+fn a_failed_create_keeps_the_wizard_with_the_error() {
+    let mut app = app(80, 24);
+    at_review(&mut app, "lab");
+    let (id, _) = executed(&app.update(ch('y')));
+    app.update(Event::Progress {
+        id,
+        step: "create bridge sybr0".into(),
+    });
+    app.update(Event::Progress {
+        id,
+        step: "add address 192.168.101.1/24 to sybr0".into(),
+    });
+    let message = "step 2 failed: add address 192.168.101.1/24 to sybr0\nkernel: RTNETLINK answers: File exists (EEXIST)\nrolled back: deleted bridge sybr0; nothing is left on the host";
+    app.update(done(id, false, message));
+    let w = wizard(&app);
+    assert_eq!(w.step(), Step::Review);
+    assert!(matches!(w.apply_state(), ApplyState::Failed { steps, .. } if steps.len() == 2));
+    let text = screen(&app);
+    for want in [
+        "apply failed",
+        "✓ create bridge sybr0",
+        "File exists (EEXIST)",
+        "rolled back",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    assert!(app.log_entries().iter().any(|e| e
+        .text
+        .contains("create and start lab failed: step 2 failed")));
+
+    // Fix and retry: back to the options, forward to a new plan, apply again.
+    app.update(key(KeyCode::Esc));
+    assert_eq!(wizard(&app).step(), Step::Options);
+    let (pid, _) = executed(&app.update(enter()));
+    app.update(done(pid, true, "1. create bridge sybr0"));
+    let (_, cmd) = executed(&app.update(enter()));
+    assert!(
+        matches!(cmd, Command::CreateNetwork { .. }),
+        "Enter applies too"
+    );
+}
+
+#[test]
+fn no_apply_without_a_plan() {
+    let mut app = app(80, 24);
+    app.update(ch('n'));
+    type_str(&mut app, "lab");
+    app.update(enter());
+    app.update(enter());
+    let (id, _) = executed(&app.update(enter()));
+    assert!(app.update(ch('y')).is_empty(), "the plan is not there yet");
+    app.update(done(
+        id,
+        false,
+        "interface sybr0 exists and is not a bridge",
+    ));
+    assert!(app.update(ch('y')).is_empty());
+    assert!(app.toast().is_some_and(|t| t.text.contains("no plan")));
+    assert!(screen(&app).contains("exists and is not a bridge"));
+}
+
+#[test]
+fn a_step_with_errors_does_not_advance() {
+    let mut app = app(80, 24);
+    app.update(ch('n'));
+    app.update(enter());
+    assert_eq!(wizard(&app).step(), Step::NameMode);
+    assert!(screen(&app).contains("the network needs a name"));
+    type_str(&mut app, "lab");
+    app.update(enter());
+    app.update(ctrl('u'));
+    type_str(&mut app, "172.16.5.1/24");
+    app.update(enter());
+    let w = wizard(&app);
+    assert_eq!(
+        (w.step(), w.focused()),
+        (Step::Addressing, Some(FieldId::Ipv4))
+    );
+    assert!(screen(&app).contains("overlaps 172.16.5.0/24 of network 'isolated'"));
+}
+
+/// Edit `default`: change its subnet, and `toggle_autostart` if asked; returns the review.
+fn edit_default(app: &mut App, toggle_autostart: bool) -> u64 {
+    assert!(app.select_network("default"));
+    app.update(ch('e'));
+    app.update(enter());
+    app.update(ctrl('u'));
+    type_str(app, "192.168.123.1/24");
+    app.update(enter());
+    if toggle_autostart {
+        for _ in 0..2 {
+            app.update(key(KeyCode::Tab));
+        }
+        app.update(ch(' '));
+    }
+    let (id, _) = executed(&app.update(enter()));
+    id
+}
+
+#[test]
+fn edit_says_it_restarts_and_sends_edit_then_autostart() {
+    let mut app = app(80, 24);
+    let preview = edit_default(&mut app, true);
+    app.update(done(preview, true, "1. create bridge virbr0"));
+    let text = screen(&app);
+    assert!(text.contains("Applying restarts 'default'"), "{text}");
+    assert!(
+        text.contains("IPv4: 192.168.122.1/24 → 192.168.123.1/24  (restart)"),
+        "{text}"
+    );
+    assert!(text.contains("autostart: on → off  (no restart)"), "{text}");
+    let (id, cmd) = executed(&app.update(ch('y')));
+    let Command::EditNetwork { name, xml } = cmd else {
+        panic!("{cmd:?}")
+    };
+    assert_eq!(name, "default");
+    assert!(xml.contains("192.168.123.1"));
+    let (id2, cmd) =
+        executed(&app.update(done(id, true, "network 'default' redefined and restarted")));
+    assert_eq!(cmd, Command::SetAutostart("default".into(), false));
+    assert!(app.popup().is_some(), "open until the last command is done");
+    app.update(done(id2, true, "autostart off"));
+    assert!(app.popup().is_none());
+}
+
+#[test]
+fn an_edit_refused_while_the_network_is_busy_says_so() {
+    let mut app = app(80, 24);
+    assert!(app.select_network("routed"));
+    executed(&app.update(ch('r')));
+    app.update(ch('e'));
+    app.update(enter());
+    app.update(enter());
+    app.update(key(KeyCode::Tab));
+    type_str(&mut app, "lab.example");
+    let (id, _) = executed(&app.update(enter()));
+    app.update(done(id, true, "plan"));
+    assert!(app.update(ch('y')).is_empty());
+    assert!(
+        matches!(wizard(&app).apply_state(), ApplyState::Failed { message, .. } if message.contains("still running"))
+    );
+}
+
+/// The fake host with a macvtap network `direct` (VEPA on eth0), as the App sees it.
+fn with_macvtap(app: &mut App) {
+    let xml = "<network><name>direct</name><forward mode='vepa'><interface dev='eth0'/></forward></network>";
+    let mut host = FakeHost::new();
+    for _ in 0..=HISTORY_SECS {
+        host.step(Duration::from_secs(1));
+    }
+    let cmd = Command::CreateNetwork {
+        xml: xml.into(),
+        autostart: false,
+        start: true,
+    };
+    assert!(host.apply(99, &cmd).ok);
+    app.update(Event::Snapshot(Box::new(host.snapshot())));
+}
+
+#[test]
+fn macvtap_attach_shows_the_device_and_qemu_line() {
+    let mut app = app(80, 24);
+    app.update(ch('m'));
+    assert!(app.popup().is_none());
+    assert!(app
+        .toast()
+        .is_some_and(|t| t.text.contains("no macvtap network")));
+    with_macvtap(&mut app);
+    app.update(ch('m'));
+    assert!(matches!(app.popup(), Some(Popup::Attach(_))));
+    let (id, cmd) = executed(&app.update(enter()));
+    let Command::Attach { network, name, mac } = cmd else {
+        panic!("{cmd:?}")
+    };
+    assert_eq!((network.as_str(), name), ("direct", None));
+    assert!(mac.expect("a generated MAC").starts_with("52:54:00:"));
+    let answer =
+        "macvtap7 on eth0 (mode vepa)\ndevice /dev/tap7\n-netdev tap,id=net0,fd=3 3<>/dev/tap7";
+    app.update(done(id, true, answer));
+    let Some(Popup::Attach(form)) = app.popup() else {
+        panic!("the form stays to copy from")
+    };
+    assert!(matches!(form.state(), AttachState::Done(_)));
+    let text = screen(&app);
+    assert!(
+        text.contains("/dev/tap7") && text.contains("-netdev tap,id=net0,fd=3"),
+        "{text}"
+    );
+    app.update(enter());
+    assert!(app.popup().is_none());
+}
+
+#[test]
+fn macvtap_form_checks_name_and_mac() {
+    let mut app = app(80, 24);
+    with_macvtap(&mut app);
+    app.update(ch('m'));
+    app.update(key(KeyCode::Tab));
+    type_str(&mut app, "eth0");
+    app.update(key(KeyCode::Tab));
+    app.update(ctrl('u'));
+    type_str(&mut app, "52:54:00:zz:00:01");
+    assert!(app.update(enter()).is_empty());
+    let text = screen(&app);
+    assert!(text.contains("'eth0' already exists"), "{text}");
+    assert!(text.contains("is not a MAC address"), "{text}");
+    let Some(Popup::Attach(form)) = app.popup() else {
+        panic!("form")
+    };
+    assert_eq!(
+        form.focused(),
+        FieldId::IfName,
+        "Enter went to the first bad field"
+    );
+    app.update(key(KeyCode::Tab));
+    app.update(ctrl('u'));
+    type_str(&mut app, "01:00:5e:00:00:01");
+    assert!(screen(&app).contains("not a unicast MAC"));
+}
+
+#[test]
+fn p_pins_the_selected_lease_after_a_confirmation() {
+    let mut app = app(80, 24);
+    app.update(ch('3'));
+    assert!(app.update(ch('p')).is_empty());
+    let Some(Popup::Confirm(c)) = app.popup() else {
+        panic!("a confirmation")
+    };
+    assert!(c
+        .lines
+        .iter()
+        .any(|l| l.contains("<host mac='52:54:00:6b:3c:01' name='web01' ip='192.168.122.10'/>")));
+    let (_, cmd) = executed(&app.update(ch('y')));
+    assert_eq!(
+        cmd,
+        Command::PinLease {
+            network: "default".into(),
+            mac: "52:54:00:6b:3c:01".into(),
+            ip: "192.168.122.10".into(),
+            hostname: Some("web01".into()),
+        }
+    );
+}
+
+#[test]
+fn a_preview_timing_out_is_shown_in_the_review() {
+    let mut app = app(80, 24);
+    app.update(ch('n'));
+    type_str(&mut app, "lab");
+    for _ in 0..3 {
+        app.update(enter());
+    }
+    for _ in 0..=switchyard::tui::app::COMMAND_TIMEOUT_TICKS {
+        app.update(Event::Tick);
+    }
+    assert!(matches!(wizard(&app).preview(), Preview::Failed(m) if m.contains("no answer")));
+}
+
+#[test]
+fn progress_keeps_a_long_apply_alive() {
+    let mut app = app(80, 24);
+    at_review(&mut app, "lab");
+    let (id, _) = executed(&app.update(ch('y')));
+    let limit = switchyard::tui::app::COMMAND_TIMEOUT_TICKS;
+    for _ in 0..limit - 1 {
+        app.update(Event::Tick);
+    }
+    app.update(Event::Progress {
+        id,
+        step: "start dnsmasq for lab".into(),
+    });
+    for _ in 0..limit - 1 {
+        app.update(Event::Tick);
+    }
+    assert!(
+        app.pending().contains_key(&id),
+        "a command reporting steps is not given up on"
+    );
+    for _ in 0..2 {
+        app.update(Event::Tick);
+    }
+    assert!(!app.pending().contains_key(&id));
+    assert!(
+        matches!(wizard(&app).apply_state(), ApplyState::Failed { message, .. } if message.contains("no answer"))
+    );
+}
