@@ -177,3 +177,63 @@ fn sandbox_leaves_nothing_after_sigterm() {
     assert!(app.restored(), "terminal restored after SIGTERM");
     assert_eq!(sandbox_leftovers(pid), Vec::<String>::new());
 }
+
+#[test]
+fn wizard_creates_a_working_nat_network_and_refuses_an_overlap() {
+    let Some(world) = World::new("wiz") else {
+        return;
+    };
+    let mut app = PtyApp::spawn(world.sy_command(&[]), 100, 30);
+    app.wait_text("Networks", WAIT);
+    app.send("n");
+    app.wait_text("step 1 of 4", WAIT);
+    app.send("lab");
+    for step in ["step 2 of 4", "step 3 of 4", "step 4 of 4"] {
+        app.send("\r");
+        app.wait_text(step, WAIT);
+    }
+    app.wait_text("Plan of the start", WAIT);
+    app.send("y");
+    app.wait_for("lab active", WAIT, |s| {
+        s.lines().any(|l| l.contains("lab") && l.contains("active"))
+    });
+    assert!(
+        world.link_exists("sybr0"),
+        "the wizard's bridge exists in the kernel"
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&world.sy_ok(&["list", "--json"])).expect("json");
+    let subnet = list[0]["ipv4"].as_str().expect("ipv4").to_owned();
+    {
+        let guest = Guest::attach(&world.host, "sybr0", "wizg");
+        assert!(
+            dhcp(&guest, "wizguest").is_some(),
+            "its dnsmasq hands out a lease"
+        );
+    }
+    // Second run: the same subnet again is refused on the subnet field.
+    app.send("n");
+    app.wait_text("step 1 of 4", WAIT);
+    app.send("lab2\r");
+    app.wait_text("step 2 of 4", WAIT);
+    app.send("\x15");
+    app.send(&subnet);
+    app.send("\r");
+    let screen = app.wait_text("overlaps", WAIT);
+    assert!(
+        screen.contains("step 2 of 4"),
+        "the step does not advance:\n{screen}"
+    );
+    app.send("\x1b\x1b\x1b");
+    app.wait_for("the wizard closed", WAIT, |s| !s.contains("New network"));
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(5)), Some(0));
+    let all: serde_json::Value =
+        serde_json::from_str(&world.sy_ok(&["list", "--all", "--json"])).expect("json");
+    assert_eq!(
+        all.as_array().map(Vec::len),
+        Some(1),
+        "nothing else was created: {all}"
+    );
+    world.sy_ok(&["stop", "lab"]);
+}

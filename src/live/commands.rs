@@ -10,7 +10,7 @@ use tokio::sync::{oneshot, Notify};
 use crate::backend::Backend;
 use crate::host::apply::Faults;
 use crate::host::Netlink;
-use crate::tui::data::{Command, CommandResult};
+use crate::tui::data::{Command, CommandResult, ProgressSender};
 
 /// Runs `cmd` on a new thread and resolves with its result; `done` is notified afterwards so
 /// the snapshot loop refreshes at once.
@@ -19,6 +19,7 @@ pub fn spawn(
     id: u64,
     cmd: Command,
     done: Arc<Notify>,
+    progress: ProgressSender,
 ) -> BoxFuture<'static, CommandResult> {
     let (tx, rx) = oneshot::channel();
     let spawned = std::thread::Builder::new()
@@ -28,7 +29,7 @@ pub fn spawn(
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())
-                .and_then(|rt| rt.block_on(execute(&backend, cmd)));
+                .and_then(|rt| rt.block_on(execute(&backend, cmd, &progress)));
             let _ = tx.send(result);
             done.notify_one();
         });
@@ -59,13 +60,19 @@ async fn connect() -> Result<Netlink, String> {
     Netlink::connect().await.map_err(|e| e.to_string())
 }
 
-/// One command against the backend; the message is what the operator reads.
-pub async fn execute(backend: &Backend, cmd: Command) -> Result<String, String> {
+/// One command against the backend; the message is what the operator reads. Each plan step
+/// is reported to `progress` as it begins.
+pub async fn execute(
+    backend: &Backend,
+    cmd: Command,
+    progress: &ProgressSender,
+) -> Result<String, String> {
     let s = |e: crate::backend::BackendError| e.to_string();
+    let report = |_: usize, step: &crate::plan::Step| progress.step(step.to_string());
     match cmd {
         Command::StartNetwork(name) | Command::RepairNetwork(name) => {
             let plan = backend
-                .start(connect().await?, &name, Faults::default(), |_, _| {})
+                .start(connect().await?, &name, Faults::default(), report)
                 .await
                 .map_err(s)?;
             Ok(match plan.steps.len() {
@@ -75,7 +82,7 @@ pub async fn execute(backend: &Backend, cmd: Command) -> Result<String, String> 
         }
         Command::StopNetwork(name) => {
             backend
-                .stop(connect().await?, &name, |_, _| {})
+                .stop(connect().await?, &name, report)
                 .await
                 .map_err(s)?;
             Ok(format!("{name} stopped"))
@@ -91,5 +98,44 @@ pub async fn execute(backend: &Backend, cmd: Command) -> Result<String, String> 
             backend.undefine(&name).map_err(s)?;
             Ok(format!("{name} undefined"))
         }
+        Command::PreviewStart { xml } => backend.preview(&xml).await.map_err(s),
+        Command::CreateNetwork {
+            xml,
+            autostart,
+            start,
+        } => {
+            let def = backend
+                .create_network(&xml, autostart, start, report)
+                .await
+                .map_err(s)?;
+            let state = if start {
+                "defined and started"
+            } else {
+                "defined"
+            };
+            Ok(format!("{} {state}", def.name))
+        }
+        Command::EditNetwork { name, xml } => {
+            backend.edit_network(&name, &xml, report).await.map_err(s)
+        }
+        Command::Attach { network, name, mac } => {
+            let nl = connect().await?;
+            let att = backend.attach(&nl, &network, name, mac).await.map_err(s)?;
+            Ok(format!(
+                "{} on {} ({} mode), mac {}\n{}\nqemu: {}",
+                att.ifname,
+                att.parent,
+                att.mode,
+                att.mac,
+                att.tap_device,
+                att.qemu_args()
+            ))
+        }
+        Command::PinLease {
+            network,
+            mac,
+            ip,
+            hostname,
+        } => backend.pin_lease(&network, &mac, &ip, hostname).map_err(s),
     }
 }

@@ -17,7 +17,7 @@ use crate::backend::{Backend, NetworkStatus, Observation};
 use crate::host::Netlink;
 use crate::telemetry::collector::{Collector, CollectorOptions};
 use crate::telemetry::snapshot::PortsSnapshot;
-use crate::tui::data::{Command, CommandResult, HostSummary, NetworkRow, Snapshot};
+use crate::tui::data::{Command, CommandResult, HostSummary, NetworkRow, ProgressSender, Snapshot};
 use crate::tui::DataSource;
 
 /// How often networks (statuses, drift, addresses) are re-read when nothing signalled a change.
@@ -70,7 +70,22 @@ impl DataSource for LiveSource {
     }
 
     fn execute(&self, id: u64, cmd: Command) -> BoxFuture<'static, CommandResult> {
-        commands::spawn(self.backend.clone(), id, cmd, self.refresh.clone())
+        self.execute_with_progress(id, cmd, ProgressSender::discard(id))
+    }
+
+    fn execute_with_progress(
+        &self,
+        id: u64,
+        cmd: Command,
+        progress: ProgressSender,
+    ) -> BoxFuture<'static, CommandResult> {
+        commands::spawn(
+            self.backend.clone(),
+            id,
+            cmd,
+            self.refresh.clone(),
+            progress,
+        )
     }
 
     fn refresh_interval(&self, ms: u64) {
@@ -200,6 +215,11 @@ fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
             .map(|(n, l)| rows::lease_row(n, l))
             .collect(),
         ifaces: rows::iface_rows(&host, &ports.counters),
+        taken_subnets: crate::backend::host_facts(&view.addrs)
+            .taken_subnets
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
         now_unix,
     }
 }
