@@ -354,7 +354,7 @@ fn one_cycle(cfg: &Config) {
     let ip = median(ip_runs);
     let (stats, dump) = parts(cfg.runs);
     println!(
-        "(a) one collector cycle ({ports} ports, counters + port update + snapshot + rates), \
+        "(a) one collector cycle ({ports} ports: counter dump, snapshot, rate update), \
          median of {}: {}; `ip -s -j link show` (output to /dev/null): {}; ratio {:.3}",
         cfg.runs,
         ms(cycle),
