@@ -113,7 +113,7 @@ fn link_changes_arrive_before_the_poll() {
             (p.kind.as_str(), p.network.as_deref()),
             ("tap", Some("lab"))
         );
-        assert!(p.counters.is_some());
+        assert!(snap.counters_of(p.ifindex).is_some());
         assert!(snap.host.link_by_name(tap_name).is_some());
 
         // Leaving the bridge, then disappearing, are both seen at once.

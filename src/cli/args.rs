@@ -125,6 +125,9 @@ pub enum Command {
     },
     /// Stream port traffic for scripts: a line per port per interval, or with --json an
     /// object per interval.
+    ///
+    /// Text columns: UTC time, network, bridge (or macvtap parent), port, kind, state, guest,
+    /// IP, guest MAC, RX bit/s, TX bit/s, RX pkt/s, TX pkt/s; "-" where unknown.
     Watch {
         /// Only the ports of this network.
         network: Option<String>,

@@ -14,31 +14,14 @@ use serde_json::{json, Value};
 use tokio::sync::watch;
 
 use crate::backend::Backend;
-use crate::model;
 use crate::telemetry::units::{bits_per_second, bytes, si, utc_timestamp};
 use crate::telemetry::{
-    rates_between, Collector, CollectorOptions, NetworkPorts, PortInfo, PortKey, PortsSnapshot,
+    rates_between, Collector, CollectorOptions, LinkCounters, PortInfo, PortKey, PortsSnapshot,
     Rates, SnapshotCause,
 };
 
-/// The collector's view of every active network, from the definitions they were started with.
-pub fn active_network_ports(backend: &Backend) -> Result<Vec<NetworkPorts>> {
-    let mut nets = Vec::new();
-    for name in backend.store.names()? {
-        let Some(record) = backend.record(&name) else {
-            continue;
-        };
-        let Ok(def) = model::parse_network_xml(&record.def_xml) else {
-            continue;
-        };
-        let lease_file = backend.dnsmasq_paths(&name).lease_file;
-        nets.push(NetworkPorts::from_def(&def, Some(lease_file)));
-    }
-    Ok(nets)
-}
-
 async fn open_collector(backend: &Backend, interval: Duration) -> Result<Collector> {
-    let (_, networks) = watch::channel(active_network_ports(backend)?);
+    let (_, networks) = watch::channel(backend.network_ports());
     let options = CollectorOptions {
         interval,
         ..CollectorOptions::default()
@@ -59,10 +42,12 @@ fn check_network(backend: &Backend, network: Option<&str>) -> Result<()> {
     Ok(())
 }
 
-fn shown<'a>(snap: &'a PortsSnapshot, network: Option<&'a str>) -> Vec<&'a PortInfo> {
-    snap.ports
-        .iter()
-        .filter(|p| network.is_none() || p.network.as_deref() == network)
+/// The ports to show, with their counters.
+type Shown<'a> = Vec<(&'a PortInfo, Option<LinkCounters>)>;
+
+fn shown<'a>(snap: &'a PortsSnapshot, network: Option<&str>) -> Shown<'a> {
+    snap.ports_with_counters()
+        .filter(|(p, _)| network.is_none() || p.network.as_deref() == network)
         .collect()
 }
 
@@ -92,13 +77,13 @@ pub async fn ports(
     if json {
         let rows: Vec<Value> = ports
             .iter()
-            .map(|p| port_json(p, rate_of(rates.as_ref(), p)))
+            .map(|&(p, c)| port_json(p, c, rate_of(rates.as_ref(), p)))
             .collect();
         writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
     } else {
         let mut table = Table::new(header(rates.is_some()));
-        for p in &ports {
-            table.push(row(p, rates.as_ref().map(|r| rate_of(Some(r), p))));
+        for &(p, c) in &ports {
+            table.push(row(p, c, rates.as_ref().map(|r| rate_of(Some(r), p))));
         }
         write!(out, "{}", table.render())?;
     }
@@ -165,7 +150,7 @@ fn watch_json(
 ) -> String {
     let ports: Vec<Value> = shown(snap, network)
         .iter()
-        .map(|p| port_json(p, rate_of(Some(rates), p)))
+        .map(|&(p, c)| port_json(p, c, rate_of(Some(rates), p)))
         .collect();
     let window = snap.at.saturating_sub(prev.at);
     let line = json!({
@@ -184,18 +169,17 @@ fn watch_text(
 ) -> String {
     let time = utc_timestamp(SystemTime::now());
     let mut table = Table::new(Vec::new());
-    for p in shown(snap, network) {
+    for (p, c) in shown(snap, network) {
         let mut cells = vec![(time.clone(), false)];
-        cells.extend(row(p, Some(rate_of(Some(rates), p))));
+        cells.extend(row(p, c, Some(rate_of(Some(rates), p))));
         table.push(cells);
     }
     table.render_with(widths)
 }
 
-/// The JSON object of one port; rate keys are `null` without a rate.
-pub fn port_json(p: &PortInfo, rate: Option<Rates>) -> Value {
-    let c = p.counters;
-    let counter = |f: fn(&crate::telemetry::LinkCounters) -> u64| c.as_ref().map(f);
+/// The JSON object of one port; counter and rate keys are `null` without a value.
+pub fn port_json(p: &PortInfo, c: Option<LinkCounters>, rate: Option<Rates>) -> Value {
+    let counter = |f: fn(&LinkCounters) -> u64| c.as_ref().map(f);
     json!({
         "ifname": p.ifname, "ifindex": p.ifindex, "network": p.network, "bridge": p.bridge,
         "parent": p.parent, "kind": p.kind, "mac": p.mac, "guest_mac": p.guest_mac,
@@ -238,7 +222,11 @@ fn header(with_rates: bool) -> Vec<(String, bool)> {
 
 /// The cells of one port: rates when `rate` is `Some` (inner `None`: no rate yet), else
 /// counters.
-fn row(p: &PortInfo, rate: Option<Option<Rates>>) -> Vec<(String, bool)> {
+fn row(
+    p: &PortInfo,
+    counters: Option<LinkCounters>,
+    rate: Option<Option<Rates>>,
+) -> Vec<(String, bool)> {
     let text = |v: Option<&str>| v.unwrap_or("-").to_owned();
     let mut cells = vec![
         (text(p.network.as_deref()), false),
@@ -258,7 +246,7 @@ fn row(p: &PortInfo, rate: Option<Option<Rates>>) -> Vec<(String, bool)> {
         (text(p.guest_mac.as_deref()), false),
     ];
     let dash = || "-".to_owned();
-    match (rate, p.counters) {
+    match (rate, counters) {
         (Some(r), _) => {
             let pps = |v: f64| si(v, "pkt/s");
             cells.extend(

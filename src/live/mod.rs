@@ -208,7 +208,11 @@ fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
         host: host_summary(),
         at: ports.at,
         networks: view.rows.clone(),
-        ports: ports.ports.iter().map(rows::port_row).collect(),
+        ports: ports
+            .ports
+            .iter()
+            .map(|p| rows::port_row(p, &ports.counters))
+            .collect(),
         leases: ports
             .leases
             .iter()

@@ -4,7 +4,8 @@ use crate::backend::NetworkStatus;
 use crate::host::state::{HostState, LinkKind};
 use crate::model;
 use crate::telemetry::leases::Lease;
-use crate::telemetry::ports::PortInfo;
+use crate::telemetry::ports::{counters_of, PortInfo};
+use crate::telemetry::LinkCounters;
 use crate::tui::data::{IfaceRow, LeaseRow, NetworkRow, PortRow};
 
 fn mac_text(mac: &[u8; 6]) -> String {
@@ -39,8 +40,8 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
     }
 }
 
-/// One port row.
-pub fn port_row(p: &PortInfo) -> PortRow {
+/// One port row; `counters` is the snapshot's flat dump, sorted by ifindex.
+pub fn port_row(p: &PortInfo, counters: &[(u32, LinkCounters)]) -> PortRow {
     PortRow {
         ifindex: p.ifindex,
         ifname: p.ifname.clone(),
@@ -52,7 +53,7 @@ pub fn port_row(p: &PortInfo) -> PortRow {
         up: p.up,
         guest: p.guest.clone(),
         ip: p.ip.clone(),
-        counters: p.counters.unwrap_or_default(),
+        counters: counters_of(counters, p.ifindex).unwrap_or_default(),
     }
 }
 
@@ -94,10 +95,7 @@ pub fn iface_rows(
                 .master
                 .and_then(|m| host.link_by_index(m))
                 .map(|m| m.name.clone()),
-            counters: counters
-                .binary_search_by_key(&l.ifindex, |(i, _)| *i)
-                .map(|i| counters[i].1)
-                .unwrap_or_default(),
+            counters: counters_of(counters, l.ifindex).unwrap_or_default(),
         })
         .collect()
 }

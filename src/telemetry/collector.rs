@@ -1,9 +1,9 @@
 //! The collector: keeps netlink connections open in one network namespace and turns each
 //! cycle into a [`PortsSnapshot`].
 //!
-//! Steady state, per cycle: one `RTM_GETSTATS` dump (64-bit counters only), one `stat` per
-//! lease file, and the counters written into the ports assembled last time. Everything else
-//! happens only when something changed:
+//! Steady state, per cycle: one `RTM_GETSTATS` dump (64-bit counters only) moved into the
+//! snapshot, one `stat` per lease file, and the port list of the last assembly shared by
+//! reference. Everything else happens only when something changed:
 //!
 //! * links: dumped again when an `RTNLGRP_LINK` event (or a socket overrun) says the topology
 //!   changed; the processes holding taps, libvirt's runtime XML and the names of veth peer
@@ -36,7 +36,7 @@ use super::lease_watch::LeaseWatcher;
 use super::leases::Lease;
 use super::neigh::NeighbourCache;
 use super::netns::NetnsResolver;
-use super::ports::{assemble_ports, counters_of, NetworkPorts, PortInfo, PortInputs};
+use super::ports::{assemble_ports, NetworkPorts, PortInfo, PortInputs};
 use super::procscan::{scan_libvirt_runtime, scan_processes, GuestIndex, LIBVIRT_QEMU_RUN_DIR};
 use super::snapshot::{monotonic_now, PortsSnapshot, SnapshotCause};
 use super::stats::StatsSocket;
@@ -133,7 +133,7 @@ pub struct Collector {
     lease_files: LeaseWatcher,
     leases: Arc<Vec<(String, Lease)>>,
     neighbours: NeighbourCache,
-    ports: Vec<PortInfo>,
+    ports: Arc<Vec<PortInfo>>,
     dirty: Dirty,
     topology: u64,
     last_topology: Option<Instant>,
@@ -173,7 +173,7 @@ impl Collector {
             lease_files,
             leases: Arc::default(),
             neighbours: NeighbourCache::new(),
-            ports: Vec::new(),
+            ports: Arc::default(),
             dirty: Dirty {
                 topology: true,
                 neighbours: true,
@@ -214,10 +214,10 @@ impl Collector {
         }
         self.refresh_leases();
         let (at, counters) = self.sample_counters()?;
-        self.update_ports(&counters);
+        self.update_ports();
         Ok(PortsSnapshot {
             at,
-            ports: self.ports.clone(),
+            ports: Arc::clone(&self.ports),
             host: Arc::clone(&self.host),
             counters,
             leases: Arc::clone(&self.leases),
@@ -389,13 +389,12 @@ impl Collector {
         Ok((before + (after - before) / 2, counters))
     }
 
-    /// Re-assemble the ports if an input changed, else only refresh their counters.
-    fn update_ports(&mut self, counters: &[(u32, LinkCounters)]) {
+    /// Re-assemble the ports if an input changed.
+    fn update_ports(&mut self) {
         if self.dirty.annotations {
             let networks = self.networks.borrow();
-            self.ports = assemble_ports(&PortInputs {
+            let ports = assemble_ports(&PortInputs {
                 host: &self.host,
-                counters,
                 guests: &self.guests.processes,
                 libvirt: &self.guests.libvirt,
                 netns_names: &self.guests.netns_names,
@@ -404,11 +403,10 @@ impl Collector {
                 networks: &networks,
             });
             drop(networks);
-            self.dirty.annotations = false;
-        } else {
-            for port in &mut self.ports {
-                port.counters = counters_of(counters, port.ifindex);
+            if *self.ports != ports {
+                self.ports = Arc::new(ports);
             }
+            self.dirty.annotations = false;
         }
     }
 }

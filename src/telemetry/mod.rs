@@ -1,10 +1,14 @@
 //! Telemetry: the "watch" half of switchyard.
 //!
 //! Pure parts: [`counters`], [`rates`] and [`history`] (rates and sparkline rings from counter
-//! samples), [`leases`] and [`guests`] (parsers). I/O parts, Linux only, each a thin layer that
-//! feeds the pure ones: [`stats`] (RTM_GETSTATS counters), [`netns`] (peer namespace names) and
-//! [`procscan`] (which process holds which tap, libvirt runtime XML). The netlink sockets are
-//! bound to the network namespace of the thread that opens them.
+//! samples), [`leases`] and [`guests`] (parsers), [`neigh`] (guest MACs and IP neighbours from
+//! netlink messages), [`ports`] (port assembly), [`snapshot`] (what is published) and
+//! [`units`] (figures for people). I/O parts, Linux only, each a thin layer that feeds the pure
+//! ones: [`stats`] (RTM_GETSTATS counters), [`netns`] (peer namespace names), [`procscan`]
+//! (which process holds which tap, libvirt runtime XML) and [`lease_watch`] (lease files).
+//! [`collector`] ties them into snapshots and [`task`] runs it: one snapshot per tick, and one
+//! at once when links change. The netlink sockets are bound to the network namespace of the
+//! thread that opens them.
 
 pub mod collector;
 pub mod counters;

@@ -1,10 +1,14 @@
 //! Port assembly (pure): every bridge port and every macvtap of the host, with the network it
 //! belongs to, its guest, the guest's address and its counters.
 //!
-//! The inputs are what the collector observed (links, counters, process and libvirt maps,
+//! The inputs are what the collector observed (links, process and libvirt maps,
 //! namespace names, leases, neighbour tables) and what switchyard knows of its networks
 //! ([`NetworkPorts`]). Ports of foreign bridges (libvirt's `virbr*`, `docker0`, host bridges)
 //! are listed too, with no network.
+//!
+//! A port carries no counters: they change every tick while a port's description changes
+//! rarely, so snapshots share one assembled port list and add a fresh counter list
+//! ([`PortsSnapshot::counters_of`](super::snapshot::PortsSnapshot::counters_of)).
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -94,8 +98,6 @@ pub struct PortInfo {
     pub ip: Option<String>,
     /// Where `ip` came from.
     pub ip_source: Option<IpSource>,
-    /// Counters; `None` if the counter dump did not have this link.
-    pub counters: Option<LinkCounters>,
 }
 
 impl PortInfo {
@@ -110,8 +112,6 @@ impl PortInfo {
 pub struct PortInputs<'a> {
     /// The last link dump.
     pub host: &'a HostState,
-    /// Counters by ifindex, sorted by ifindex.
-    pub counters: &'a [(u32, LinkCounters)],
     /// Processes holding taps and macvtaps.
     pub guests: &'a GuestIndex,
     /// libvirt runtime XML: target dev → domain name.
@@ -237,7 +237,6 @@ impl Context<'_> {
             guest: guest_kind.then(|| self.guest(link)).flatten(),
             ip: ip.map(|i| i.to_string()),
             ip_source,
-            counters: counters_of(self.inputs.counters, link.ifindex),
         })
     }
 

@@ -155,7 +155,6 @@ fn arp(ifindex: u32, ip: &str, mac: Mac) -> NeighbourMessage {
 
 struct World {
     host: HostState,
-    counters: Vec<(u32, LinkCounters)>,
     guests: GuestIndex,
     libvirt: HashMap<String, String>,
     netns: HashMap<i32, String>,
@@ -186,13 +185,6 @@ impl World {
         let leases = parse_leases(&lease_text).leases;
         World {
             host: host(),
-            counters: vec![(
-                11,
-                LinkCounters {
-                    rx_bytes: 7,
-                    ..Default::default()
-                },
-            )],
             guests: scan_proc(proc_dir.path()),
             libvirt: HashMap::from([("vnet7".to_owned(), "db".to_owned())]),
             netns: HashMap::from([(4, "sy-g1".to_owned())]),
@@ -208,7 +200,6 @@ impl World {
     fn ports(&self) -> Vec<PortInfo> {
         assemble_ports(&PortInputs {
             host: &self.host,
-            counters: &self.counters,
             guests: &self.guests,
             libvirt: &self.libvirt,
             netns_names: &self.netns,
@@ -359,12 +350,6 @@ fn port_fields_from_the_link() {
     let v = find(&ports, "vnet0");
     assert_eq!(v.mac.as_deref(), Some("fe:00:00:00:00:0b"));
     assert_eq!((v.mtu, v.up, v.oper_state.as_str()), (1500, true, "up"));
-    assert_eq!(v.counters.map(|c| c.rx_bytes), Some(7));
-    assert_eq!(
-        find(&ports, "ve-g1").counters,
-        None,
-        "missing counters stay missing"
-    );
     let local = find(&ports, "ve-local");
     assert_eq!((local.up, local.oper_state.as_str()), (false, "down"));
     assert_eq!(v.key(), PortKey::new(11, "vnet0"));

@@ -28,8 +28,9 @@ pub enum SnapshotCause {
 pub struct PortsSnapshot {
     /// When the counters were sampled, on the monotonic clock of [`monotonic_now`].
     pub at: Duration,
-    /// Every bridge port and macvtap with its guest, address and counters.
-    pub ports: Vec<PortInfo>,
+    /// Every bridge port and macvtap with its guest and address; shared between snapshots
+    /// until a port or what is known about it changes. Counters: [`Self::counters_of`].
+    pub ports: Arc<Vec<PortInfo>>,
     /// The last link dump (links only: `addrs` and `routes` are left empty), for a host view.
     /// Shared between snapshots until the topology changes.
     pub host: Arc<HostState>,
@@ -47,16 +48,21 @@ pub struct PortsSnapshot {
 }
 
 impl PortsSnapshot {
-    /// Counters of any link by ifindex.
+    /// Counters of any link (a port, a bridge, an uplink) by ifindex; `None` if the dump did
+    /// not have it.
     pub fn counters_of(&self, ifindex: u32) -> Option<LinkCounters> {
         counters_of(&self.counters, ifindex)
     }
 
+    /// Every port with its counters.
+    pub fn ports_with_counters(&self) -> impl Iterator<Item = (&PortInfo, Option<LinkCounters>)> {
+        self.ports.iter().map(|p| (p, self.counters_of(p.ifindex)))
+    }
+
     /// `(key, counters)` of every port that has counters, for [`RateTracker::update`].
     pub fn samples(&self) -> impl Iterator<Item = (PortKey, LinkCounters)> + '_ {
-        self.ports
-            .iter()
-            .filter_map(|p| p.counters.map(|c| (p.key(), c)))
+        self.ports_with_counters()
+            .filter_map(|(p, c)| Some((p.key(), c?)))
     }
 
     /// The ports of one network.
@@ -93,7 +99,7 @@ pub fn rates_between(earlier: &PortsSnapshot, later: &PortsSnapshot) -> HashMap<
 mod tests {
     use super::*;
 
-    fn port(ifindex: u32, name: &str, rx_bytes: u64, rx_packets: u64) -> PortInfo {
+    fn port(ifindex: u32, name: &str) -> PortInfo {
         PortInfo {
             ifindex,
             ifname: name.to_owned(),
@@ -109,24 +115,27 @@ mod tests {
             guest: None,
             ip: None,
             ip_source: None,
-            counters: Some(LinkCounters {
-                rx_bytes,
-                rx_packets,
-                ..Default::default()
-            }),
         }
     }
 
-    fn snap(at_ms: u64, ports: Vec<PortInfo>) -> PortsSnapshot {
-        let mut counters: Vec<(u32, LinkCounters)> = ports
+    /// A snapshot of `ports`, the counter list holding `(ifindex, rx_bytes, rx_packets)`.
+    fn snap(at_ms: u64, ports: Vec<PortInfo>, counters: &[(u32, u64, u64)]) -> PortsSnapshot {
+        let mut counters: Vec<(u32, LinkCounters)> = counters
             .iter()
-            .map(|p| (p.ifindex, p.counters.unwrap_or_default()))
+            .map(|&(i, rx_bytes, rx_packets)| {
+                let c = LinkCounters {
+                    rx_bytes,
+                    rx_packets,
+                    ..Default::default()
+                };
+                (i, c)
+            })
             .collect();
         counters.sort_by_key(|(i, _)| *i);
         PortsSnapshot {
             at: Duration::from_millis(at_ms),
             counters,
-            ports,
+            ports: Arc::new(ports),
             host: Arc::default(),
             leases: Arc::default(),
             topology: 0,
@@ -139,17 +148,19 @@ mod tests {
     fn rates_over_the_window_between_two_snapshots() {
         let a = snap(
             1_000,
-            vec![port(3, "vnet0", 1_000, 10), port(4, "vnet1", 500, 5)],
+            vec![port(3, "vnet0"), port(4, "vnet1")],
+            &[(3, 1_000, 10), (4, 500, 5), (1, 7, 7)],
         );
-        let mut recreated = port(9, "vnet1", 0, 0);
-        recreated.counters = Some(LinkCounters::default());
+        // vnet1 was re-created (new ifindex 9); "new" is new; "gone" has no counters.
         let b = snap(
             1_500,
             vec![
-                port(3, "vnet0", 126_000, 110),
-                recreated,
-                port(5, "new", 1, 1),
+                port(3, "vnet0"),
+                port(9, "vnet1"),
+                port(5, "new"),
+                port(6, "gone"),
             ],
+            &[(5, 1, 1), (3, 126_000, 110), (9, 0, 0), (1, 9, 9)],
         );
         let r = rates_between(&a, &b);
         let v = r[&PortKey::new(3, "vnet0")];
@@ -157,7 +168,14 @@ mod tests {
         assert_eq!(v.rx_pps, 200.0);
         assert_eq!(r.len(), 1, "re-created and new ports have no rate yet");
         assert_eq!(b.counters_of(3).map(|c| c.rx_packets), Some(110));
+        assert_eq!(b.counters_of(1).map(|c| c.rx_bytes), Some(9), "any link");
         assert_eq!(b.counters_of(4), None);
+        let with: Vec<(u32, bool)> = b
+            .ports_with_counters()
+            .map(|(p, c)| (p.ifindex, c.is_some()))
+            .collect();
+        assert_eq!(with, [(3, true), (9, true), (5, true), (6, false)]);
+        assert_eq!(b.samples().count(), 3);
         assert!(
             rates_between(&b, &b).is_empty(),
             "zero elapsed time: no rate"
