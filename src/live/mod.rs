@@ -98,7 +98,9 @@ impl DataSource for LiveSource {
 struct NetworkView {
     rows: Vec<NetworkRow>,
     /// Interface addresses (the collector dumps links only).
-    addrs: crate::host::state::HostState,
+    addrs: Vec<crate::host::state::AddrInfo>,
+    /// Host addresses and route destinations, for the wizard's free-subnet checks.
+    taken_subnets: Vec<String>,
     stamp: DirStamp,
     at: Option<Instant>,
 }
@@ -129,7 +131,12 @@ async fn refresh_networks(backend: &Backend, nl: &Netlink) -> NetworkView {
             .iter()
             .map(|s| rows::network_row(s, rules(&s.name)))
             .collect(),
-        addrs: obs.host,
+        taken_subnets: crate::backend::host_facts(&obs.host)
+            .taken_subnets
+            .iter()
+            .map(|n| n.to_string())
+            .collect(),
+        addrs: obs.host.addrs,
         stamp: stamp(backend),
         at: Some(Instant::now()),
     }
@@ -202,8 +209,6 @@ fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let mut host = (*ports.host).clone();
-    host.addrs = view.addrs.addrs.clone();
     Snapshot {
         host: host_summary(),
         at: ports.at,
@@ -218,12 +223,8 @@ fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
             .iter()
             .map(|(n, l)| rows::lease_row(n, l))
             .collect(),
-        ifaces: rows::iface_rows(&host, &ports.counters),
-        taken_subnets: crate::backend::host_facts(&view.addrs)
-            .taken_subnets
-            .iter()
-            .map(|n| n.to_string())
-            .collect(),
+        ifaces: rows::iface_rows(&ports.host, &view.addrs, &ports.counters),
+        taken_subnets: view.taken_subnets.clone(),
         now_unix,
     }
 }

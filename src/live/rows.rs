@@ -1,7 +1,7 @@
 //! Pure conversions from what the backend and the collector observed into the TUI's rows.
 
 use crate::backend::NetworkStatus;
-use crate::host::state::{HostState, LinkKind};
+use crate::host::state::{AddrInfo, HostState, LinkKind};
 use crate::model;
 use crate::telemetry::leases::Lease;
 use crate::telemetry::ports::{counters_of, PortInfo};
@@ -70,9 +70,11 @@ pub fn lease_row(network: &str, l: &Lease) -> LeaseRow {
 
 /// The host's own interfaces an operator picks from: NICs, bridges, bonds, VLANs (not the
 /// guests' ports, not loopback).
+/// `addrs` come from a fuller, less frequent look than the collector's link dump.
 pub fn iface_rows(
     host: &HostState,
-    counters: &[(u32, crate::telemetry::LinkCounters)],
+    addrs: &[AddrInfo],
+    counters: &[(u32, LinkCounters)],
 ) -> Vec<IfaceRow> {
     let wanted = |k: &LinkKind| {
         matches!(
@@ -90,7 +92,11 @@ pub fn iface_rows(
             mac: l.mac.as_ref().map(mac_text),
             mtu: l.mtu,
             up: l.admin_up,
-            addrs: host.addrs_of(l.ifindex).map(|a| a.to_string()).collect(),
+            addrs: addrs
+                .iter()
+                .filter(|a| a.ifindex == l.ifindex)
+                .map(|a| a.net.to_string())
+                .collect(),
             master: l
                 .master
                 .and_then(|m| host.link_by_index(m))
@@ -113,7 +119,7 @@ fn kind_text(kind: &LinkKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::state::{AddrInfo, LinkInfo};
+    use crate::host::state::LinkInfo;
 
     fn link(ifindex: u32, name: &str, kind: LinkKind, master: Option<u32>) -> LinkInfo {
         LinkInfo {
@@ -142,12 +148,12 @@ mod tests {
                 link(3, "vnet0", LinkKind::Tun, Some(4)),
                 link(4, "br0", LinkKind::Bridge, None),
             ],
-            addrs: vec![AddrInfo {
-                ifindex: 4,
-                net: "192.0.2.5/24".parse().expect("net"),
-            }],
             ..HostState::default()
         };
+        let addrs = vec![AddrInfo {
+            ifindex: 4,
+            net: "192.0.2.5/24".parse().expect("net"),
+        }];
         let counters = vec![(
             4,
             crate::telemetry::LinkCounters {
@@ -155,7 +161,7 @@ mod tests {
                 ..Default::default()
             },
         )];
-        let rows = iface_rows(&host, &counters);
+        let rows = iface_rows(&host, &addrs, &counters);
         let names: Vec<&str> = rows.iter().map(|r| r.ifname.as_str()).collect();
         assert_eq!(names, ["eth0", "br0"]);
         assert_eq!(rows[0].master.as_deref(), Some("br0"));
