@@ -91,7 +91,7 @@ fn main() {
     let pid = app.child.id();
     app.wait_text("Networks", Duration::from_secs(30));
     app.send("2");
-    app.wait_text(&format!("Ports ({})", pairs + 0), Duration::from_secs(30));
+    app.wait_text(&format!("Ports ({pairs})"), Duration::from_secs(30));
     std::thread::sleep(Duration::from_secs(5)); // warm-up: first dumps, guest scan
     let (c0, t0) = (cpu_secs(pid), Instant::now());
     std::thread::sleep(Duration::from_secs(secs));
