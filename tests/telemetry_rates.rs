@@ -305,3 +305,35 @@ fn reset_tick_adds_no_history_point() {
         .collect();
     assert_eq!(fine, vec![8000.0, 80.0]);
 }
+
+#[test]
+fn fine_history_keeps_bit_rates_only() {
+    let mut h = History::new();
+    let r = Rates {
+        rx_bps: 8.0,
+        tx_bps: 16.0,
+        rx_pps: 1.0,
+        ..Default::default()
+    };
+    h.push(secs(1.0), secs(1.0), r);
+    assert_eq!(
+        h.fine(switchyard::telemetry::Metric::RxBps)
+            .collect::<Vec<_>>(),
+        [8.0]
+    );
+    assert_eq!(
+        h.fine(switchyard::telemetry::Metric::TxBps)
+            .collect::<Vec<_>>(),
+        [16.0]
+    );
+    assert_eq!(
+        h.fine(switchyard::telemetry::Metric::RxPps).len(),
+        0,
+        "not kept at 1 s"
+    );
+    assert_eq!(
+        h.current_minute().map(|m| m.rx_pps),
+        Some(1.0),
+        "minutes keep every metric"
+    );
+}
