@@ -35,9 +35,6 @@ fn fine_index(metric: Metric) -> Option<usize> {
     FINE_METRICS.iter().position(|m| *m == metric)
 }
 
-fn to_point(rates: &Rates) -> Point {
-    rates.to_array().map(|v| v as f32)
-}
 
 /// The minute being accumulated: time-weighted sums, so the average is total traffic over total
 /// time (an interval counts toward the minute in which it ends).
