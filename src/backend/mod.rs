@@ -74,6 +74,8 @@ pub struct Observation {
     pub firewall: Option<FirewallState>,
     /// Why the firewall could not be read, if it could not.
     pub firewall_error: Option<String>,
+    /// The forwarding sysctls at the time of the look.
+    pub forwarding: crate::host::state::ForwardingSysctls,
 }
 
 impl Observation {
@@ -89,14 +91,25 @@ impl Observation {
             host,
             firewall,
             firewall_error,
+            forwarding: sysctl::read_forwarding(),
         })
     }
 
-    fn firewall_networks(&self) -> BTreeSet<String> {
-        self.firewall
-            .as_ref()
-            .map(|f| f.networks.clone())
-            .unwrap_or_default()
+    /// The planner's view of this look, for one network.
+    fn observed<'a>(
+        &'a self,
+        other_firewall: &'a [FirewallNet],
+        dnsmasq_running: bool,
+    ) -> Observed<'a> {
+        static NONE: BTreeSet<String> = BTreeSet::new();
+        Observed {
+            host: &self.host,
+            firewall_networks: self.firewall.as_ref().map_or(&NONE, |f| &f.networks),
+            other_firewall,
+            dnsmasq_running,
+            ipv4_forward: self.forwarding.ipv4_forward,
+            ipv6_forward: self.forwarding.ipv6_forward,
+        }
     }
 }
 
@@ -295,8 +308,6 @@ impl Backend {
 
     /// Status of every defined network, with drift for the active ones.
     pub fn statuses(&self, obs: &Observation) -> Result<Vec<NetworkStatus>, BackendError> {
-        let fw = obs.firewall_networks();
-        let fwd = sysctl::read_forwarding();
         let mut out = Vec::new();
         for (name, def) in self.definitions()? {
             let rec = self.record(&name);
@@ -307,14 +318,7 @@ impl Backend {
                     drift.push("start was interrupted".to_owned());
                 }
                 if let Ok(running) = model::parse_network_xml(&rec.def_xml) {
-                    let observed = Observed {
-                        host: &obs.host,
-                        firewall_networks: &fw,
-                        other_firewall: &[],
-                        dnsmasq_running: pid.is_some(),
-                        ipv4_forward: fwd.ipv4_forward,
-                        ipv6_forward: fwd.ipv6_forward,
-                    };
+                    let observed = obs.observed(&[], pid.is_some());
                     drift.extend(plan::detect_drift(&running, &observed));
                 }
             }
@@ -351,16 +355,7 @@ impl Backend {
             }
         }
         let (other_fw, _) = self.active_others(name)?;
-        let fw = obs.firewall_networks();
-        let fwd = sysctl::read_forwarding();
-        let observed = Observed {
-            host: &obs.host,
-            firewall_networks: &fw,
-            other_firewall: &other_fw,
-            dnsmasq_running: self.dnsmasq_pid(name).is_some(),
-            ipv4_forward: fwd.ipv4_forward,
-            ipv6_forward: fwd.ipv6_forward,
-        };
+        let observed = obs.observed(&other_fw, self.dnsmasq_pid(name).is_some());
         Ok(plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?)
     }
 
@@ -422,16 +417,7 @@ impl Backend {
             .ok_or_else(|| BackendError::NotActive(name.to_owned()))?;
         let obs = Observation::take(&nl).await?;
         let (other_fw, needed) = self.active_others(name)?;
-        let fw = obs.firewall_networks();
-        let fwd = sysctl::read_forwarding();
-        let observed = Observed {
-            host: &obs.host,
-            firewall_networks: &fw,
-            other_firewall: &other_fw,
-            dnsmasq_running: true,
-            ipv4_forward: fwd.ipv4_forward,
-            ipv6_forward: fwd.ipv6_forward,
-        };
+        let observed = obs.observed(&other_fw, true);
         let mut plan = plan::plan_stop(&rec.plan, &observed, &needed);
         let paths = self.dnsmasq_paths(name);
         plan.steps.push(Step::RemoveFile {

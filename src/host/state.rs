@@ -95,19 +95,8 @@ pub struct BridgeAttrs {
     pub forward_delay_cs: u32,
 }
 
-/// The counters of `IFLA_STATS64` that switchyard shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-pub struct LinkStats64 {
-    pub rx_bytes: u64,
-    pub tx_bytes: u64,
-    pub rx_packets: u64,
-    pub tx_packets: u64,
-    pub rx_errors: u64,
-    pub tx_errors: u64,
-    pub rx_dropped: u64,
-    pub tx_dropped: u64,
-    pub multicast: u64,
-}
+/// The counters of `IFLA_STATS64` that switchyard shows: the telemetry's counter type.
+pub type LinkStats64 = crate::telemetry::LinkCounters;
 
 /// One address on one interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -27,6 +27,17 @@ pub struct Observed<'a> {
     pub ipv6_forward: Option<bool>,
 }
 
+impl Observed<'_> {
+    /// The observed value of one of the forwarding sysctls of [`forwarding_keys`].
+    pub fn forwarding(&self, key: &str) -> Option<bool> {
+        if key == IPV4_FORWARD {
+            self.ipv4_forward
+        } else {
+            self.ipv6_forward
+        }
+    }
+}
+
 /// Why a network cannot be planned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -233,11 +244,7 @@ pub const IPV6_FORWARD: &str = "net.ipv6.conf.all.forwarding";
 
 fn forwarding_steps(def: &NetworkDef, obs: &Observed, steps: &mut Vec<Step>) {
     for key in forwarding_keys(def) {
-        let on = if key == IPV4_FORWARD {
-            obs.ipv4_forward
-        } else {
-            obs.ipv6_forward
-        };
+        let on = obs.forwarding(key);
         if on == Some(false) {
             steps.push(Step::SetSysctl {
                 key: key.into(),
@@ -367,11 +374,7 @@ pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
         drift.push("dnsmasq is not running".to_owned());
     }
     for key in forwarding_keys(def) {
-        let on = if key == IPV4_FORWARD {
-            obs.ipv4_forward
-        } else {
-            obs.ipv6_forward
-        };
+        let on = obs.forwarding(key);
         if on == Some(false) {
             drift.push(format!("{key} is off"));
         }

@@ -35,7 +35,6 @@ fn fine_index(metric: Metric) -> Option<usize> {
     FINE_METRICS.iter().position(|m| *m == metric)
 }
 
-
 /// The minute being accumulated: time-weighted sums, so the average is total traffic over total
 /// time (an interval counts toward the minute in which it ends).
 #[derive(Debug, Clone, Copy)]

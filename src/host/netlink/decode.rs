@@ -6,7 +6,7 @@ use ipnet::IpNet;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressMessage};
 use rtnetlink::packet_route::link::{
     InfoBridge, InfoData, InfoKind, InfoMacVlan, InfoMacVtap, LinkAttribute, LinkFlags,
-    LinkInfo as NlLinkInfo, LinkLayerType, LinkMessage, MacVlanMode, Stats64,
+    LinkInfo as NlLinkInfo, LinkLayerType, LinkMessage, MacVlanMode,
 };
 use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteType,
@@ -58,7 +58,7 @@ fn apply_link_attribute(link: &mut LinkInfo, attr: &LinkAttribute) {
         LinkAttribute::Address(bytes) => link.mac = <[u8; 6]>::try_from(bytes.as_slice()).ok(),
         LinkAttribute::Mtu(mtu) => link.mtu = *mtu,
         LinkAttribute::OperState(state) => link.oper_state = state.to_string().to_lowercase(),
-        LinkAttribute::Stats64(stats) => link.stats = Some(stats64(stats)),
+        LinkAttribute::Stats64(stats) => link.stats = Some(LinkStats64::from(stats)),
         LinkAttribute::LinkNetNsId(id) => link.peer_netnsid = Some(*id),
         LinkAttribute::LinkInfo(infos) => infos.iter().for_each(|i| apply_link_info(link, i)),
         _ => {}
@@ -123,20 +123,6 @@ pub fn macvlan_mode_name(mode: MacVlanMode) -> String {
         MacVlanMode::Source => "source".to_string(),
         MacVlanMode::Other(n) => format!("mode{n}"),
         _ => "unknown".to_string(),
-    }
-}
-
-fn stats64(s: &Stats64) -> LinkStats64 {
-    LinkStats64 {
-        rx_bytes: s.rx_bytes,
-        tx_bytes: s.tx_bytes,
-        rx_packets: s.rx_packets,
-        tx_packets: s.tx_packets,
-        rx_errors: s.rx_errors,
-        tx_errors: s.tx_errors,
-        rx_dropped: s.rx_dropped,
-        tx_dropped: s.tx_dropped,
-        multicast: s.multicast,
     }
 }
 
