@@ -181,6 +181,34 @@ fn a_new_network_list_is_applied_at_once() {
 }
 
 #[test]
+fn an_event_overrun_means_dumping_everything_again() {
+    use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
+    use switchyard::telemetry::collector::EventEffect;
+    let Some(ns) = TestNetns::new("colovr") else {
+        return;
+    };
+    ns.block_on(|| async {
+        let (_tx, rx) = watch::channel(Vec::new());
+        let mut c = Collector::open(rx, CollectorOptions::default())
+            .await
+            .expect("open");
+        let first = c.cycle(SnapshotCause::Start).await.expect("cycle");
+        let steady = c.cycle(SnapshotCause::Tick).await.expect("cycle");
+        assert_eq!(
+            steady.topology, first.topology,
+            "no link dump without a change"
+        );
+        let overrun =
+            NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::Overrun(vec![]));
+        assert_eq!(c.apply_event(overrun), EventEffect::Topology);
+        assert!(c.topology_pending());
+        let after = c.cycle(SnapshotCause::Topology).await.expect("cycle");
+        assert_eq!(after.topology, first.topology + 1);
+        assert!(!c.topology_pending());
+    });
+}
+
+#[test]
 fn interval_changes_at_run_time() {
     let Some(ns) = TestNetns::new("colint") else {
         return;
