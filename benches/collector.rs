@@ -198,6 +198,16 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// Minor page faults of the process so far.
+fn minor_faults() -> i64 {
+    // SAFETY: as in `cpu_time`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer to an owned rusage.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    assert_eq!(rc, 0, "getrusage");
+    usage.ru_minflt
+}
+
 /// Process CPU time (user + system) so far.
 fn cpu_time() -> Duration {
     // SAFETY: getrusage fills the struct we pass; all-zero is a valid initial value.
@@ -241,7 +251,7 @@ fn steady(cfg: &Config, consumer: Consumer) {
             .await
             .expect("start");
         let mut snaps = handle.subscribe();
-        let (cpu0, t0) = (cpu_time(), Instant::now());
+        let (cpu0, t0, faults0) = (cpu_time(), Instant::now(), minor_faults());
         let mut tracker = RateTracker::new();
         let (mut count, mut last) = (0u32, handle.latest());
         let _ = tokio::time::timeout(cfg.steady, async {
@@ -255,13 +265,15 @@ fn steady(cfg: &Config, consumer: Consumer) {
         })
         .await;
         let (cpu, wall) = (cpu_time() - cpu0, t0.elapsed());
+        let faults = minor_faults() - faults0;
         let what = match consumer {
             Consumer::Latest => "collector alone",
             Consumer::Rates => "collector + RateTracker consumer",
         };
         println!(
             "(b) {what}, 1 s interval, {:.0} s: {count} snapshots of {} ports ({} link dumps \
-             in all, errors {:?}); CPU {:.3} s = {:.2} % of one core; peak RSS (VmHWM) {} kB, \
+             in all, errors {:?}); CPU {:.3} s = {:.2} % of one core, {:.0} page faults per \
+             snapshot; peak RSS (VmHWM) {} kB, \
              RSS at the end {} kB (process at start of run {hwm0} kB)",
             wall.as_secs_f64(),
             last.ports.len(),
@@ -269,6 +281,7 @@ fn steady(cfg: &Config, consumer: Consumer) {
             last.errors,
             cpu.as_secs_f64(),
             100.0 * cpu.as_secs_f64() / wall.as_secs_f64(),
+            faults as f64 / f64::from(count.max(1)),
             status_kb("VmHWM"),
             status_kb("VmRSS"),
         );

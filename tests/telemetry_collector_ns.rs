@@ -140,6 +140,75 @@ fn link_changes_arrive_before_the_poll() {
 }
 
 #[test]
+fn a_new_network_list_is_applied_at_once() {
+    let Some(ns) = TestNetns::new("colnet") else {
+        return;
+    };
+    ns.ip(&["link", "add", "br0", "type", "bridge"]);
+    ns.ip(&["link", "add", "va", "type", "veth", "peer", "name", "vb"]);
+    ns.ip(&["link", "set", "va", "master", "br0"]);
+    ns.block_on(|| async {
+        let (tx, rx) = watch::channel(Vec::new());
+        let handle = start(rx, Duration::from_secs(10)).await;
+        let mut snaps = handle.subscribe();
+        let first = handle.latest();
+        assert_eq!(port(&first, "va").map(|p| p.network.clone()), Some(None));
+        tx.send_replace(lab("br0", None));
+        let (snap, took) = wait_for(&mut snaps, Duration::from_secs(2), |s| {
+            port(s, "va").is_some_and(|p| p.network.as_deref() == Some("lab"))
+        })
+        .await
+        .expect("the port joins network lab");
+        assert!(took < Duration::from_secs(1), "took {took:?}");
+        assert_eq!(snap.cause, SnapshotCause::Networks);
+        assert!(
+            Arc::ptr_eq(&first.host, &snap.host),
+            "no link dump for a network change"
+        );
+        drop(tx);
+        // The caller going away leaves the last list in place and the collector running.
+        handle.set_interval(Duration::from_millis(50));
+        let (snap, _) = wait_for(&mut snaps, Duration::from_secs(2), |s| {
+            s.cause == SnapshotCause::Tick
+        })
+        .await
+        .expect("still ticking");
+        assert_eq!(
+            port(&snap, "va").and_then(|p| p.network.as_deref()),
+            Some("lab")
+        );
+    });
+}
+
+#[test]
+fn an_event_overrun_means_dumping_everything_again() {
+    use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
+    use switchyard::telemetry::collector::EventEffect;
+    let Some(ns) = TestNetns::new("colovr") else {
+        return;
+    };
+    ns.block_on(|| async {
+        let (_tx, rx) = watch::channel(Vec::new());
+        let mut c = Collector::open(rx, CollectorOptions::default())
+            .await
+            .expect("open");
+        let first = c.cycle(SnapshotCause::Start).await.expect("cycle");
+        let steady = c.cycle(SnapshotCause::Tick).await.expect("cycle");
+        assert_eq!(
+            steady.topology, first.topology,
+            "no link dump without a change"
+        );
+        let overrun =
+            NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::Overrun(vec![]));
+        assert_eq!(c.apply_event(overrun), EventEffect::Topology);
+        assert!(c.topology_pending());
+        let after = c.cycle(SnapshotCause::Topology).await.expect("cycle");
+        assert_eq!(after.topology, first.topology + 1);
+        assert!(!c.topology_pending());
+    });
+}
+
+#[test]
 fn interval_changes_at_run_time() {
     let Some(ns) = TestNetns::new("colint") else {
         return;

@@ -292,10 +292,16 @@ impl Collector {
 
     fn follow_networks(&mut self) {
         if self.networks.has_changed().unwrap_or(false) {
-            let nets = self.networks.borrow_and_update().clone();
-            self.lease_files.set_networks(&nets);
-            self.dirty.annotations = true;
+            self.networks_changed();
         }
+    }
+
+    /// Take the caller's new network list (the task calls this when `changed()` fired, which
+    /// already marked the list as seen).
+    pub(crate) fn networks_changed(&mut self) {
+        let nets = self.networks.borrow_and_update().clone();
+        self.lease_files.set_networks(&nets);
+        self.dirty.annotations = true;
     }
 
     async fn refresh_topology(&mut self) -> Result<(), CollectorError> {

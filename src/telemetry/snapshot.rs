@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::counters::LinkCounters;
 use super::leases::Lease;
 use super::ports::{counters_of, PortInfo};
-use super::rates::{PortKey, RateTracker, Rates};
+use super::rates::{counter_delta, PortKey, Rates};
 use crate::host::state::HostState;
 
 /// Why a snapshot was taken.
@@ -79,20 +79,47 @@ pub fn monotonic_now() -> Duration {
     ORIGIN.get_or_init(Instant::now).elapsed()
 }
 
-/// Rates of every port present in both snapshots, over the time between them. A port that is
-/// new, re-created or whose counters were reset has no entry.
+/// Rates of every port present in both snapshots, over the time between them, by the rules of
+/// [`RateTracker`](super::rates::RateTracker) (same `(ifindex, name)` key, wraps and resets as
+/// [`counter_delta`] reads them) but without its histories, so a two-sample measurement costs
+/// no ring buffers. A port that is new, re-created or whose counters were reset has no entry;
+/// with no time between the snapshots, none has.
 pub fn rates_between(earlier: &PortsSnapshot, later: &PortsSnapshot) -> HashMap<PortKey, Rates> {
-    let mut tracker = RateTracker::new();
-    tracker.update(earlier.at, earlier.samples());
-    tracker.update(later.at, later.samples());
+    let Some(elapsed) = later.at.checked_sub(earlier.at).filter(|d| !d.is_zero()) else {
+        return HashMap::new();
+    };
+    let before: HashMap<(u32, &str), LinkCounters> = earlier
+        .ports_with_counters()
+        .filter_map(|(p, c)| Some(((p.ifindex, p.ifname.as_str()), c?)))
+        .collect();
     later
-        .ports
-        .iter()
-        .filter_map(|p| {
-            let key = p.key();
-            tracker.rate(&key).map(|r| (key, r))
+        .ports_with_counters()
+        .filter_map(|(p, now)| {
+            let prev = before.get(&(p.ifindex, p.ifname.as_str()))?;
+            Some((p.key(), rates_from(prev, &now?, elapsed)?))
         })
         .collect()
+}
+
+/// Rates from two counter samples `elapsed` apart; `None` if a counter was reset.
+fn rates_from(prev: &LinkCounters, now: &LinkCounters, elapsed: Duration) -> Option<Rates> {
+    let (p, n) = (prev.to_array(), now.to_array());
+    let mut d = [0f64; 9];
+    for (i, delta) in d.iter_mut().enumerate() {
+        *delta = counter_delta(p[i], n[i])? as f64 / elapsed.as_secs_f64();
+    }
+    // to_array order: rx/tx bytes, rx/tx packets, rx/tx errors, rx/tx dropped, multicast.
+    let [rx_b, tx_b, rx_p, tx_p, rx_err, tx_err, rx_drop, tx_drop, _] = d;
+    Some(Rates::from_array([
+        rx_b * 8.0,
+        tx_b * 8.0,
+        rx_p,
+        tx_p,
+        rx_drop,
+        tx_drop,
+        rx_err,
+        tx_err,
+    ]))
 }
 
 #[cfg(test)]
@@ -180,6 +207,44 @@ mod tests {
             rates_between(&b, &b).is_empty(),
             "zero elapsed time: no rate"
         );
+    }
+
+    /// The same answer as a `RateTracker` fed with both snapshots, for every kind of change.
+    #[test]
+    fn rates_between_agrees_with_the_rate_tracker() {
+        use crate::telemetry::RateTracker;
+        let c = |v: u64| LinkCounters {
+            rx_bytes: v,
+            tx_bytes: v.wrapping_mul(3),
+            rx_packets: v / 7,
+            tx_packets: v / 5,
+            rx_errors: v / 1000,
+            tx_errors: v / 999,
+            rx_dropped: v / 100,
+            tx_dropped: v / 101,
+            multicast: v / 50,
+        };
+        let big = u64::MAX - 1_000;
+        let cases: &[(u64, u64, &str)] = &[
+            (0, 0, "idle"),
+            (1_000, 5_000_000, "traffic"),
+            (5_000_000, 1_000, "reset"),
+            (big, 2_000, "rx wrapped (and tx reset): no rate"),
+            (u64::MAX / 3 - 10, u64::MAX / 3 + 90_000, "large values"),
+        ];
+        for (i, &(a, b, why)) in cases.iter().enumerate() {
+            let ifindex = i as u32 + 1;
+            let mut before = snap(1_000, vec![port(ifindex, "p")], &[]);
+            before.counters = vec![(ifindex, c(a))];
+            let mut after = snap(1_250, vec![port(ifindex, "p")], &[]);
+            after.counters = vec![(ifindex, c(b))];
+            let mut tracker = RateTracker::new();
+            tracker.update(before.at, before.samples());
+            tracker.update(after.at, after.samples());
+            let key = PortKey::new(ifindex, "p");
+            let ours = rates_between(&before, &after).get(&key).copied();
+            assert_eq!(ours, tracker.rate(&key), "{why}");
+        }
     }
 
     #[test]

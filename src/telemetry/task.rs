@@ -101,6 +101,7 @@ async fn run(
                     networks_open = false; // the caller keeps the last list for good
                     continue;
                 }
+                c.networks_changed();
                 SnapshotCause::Networks
             }
             event = c.events.next(), if c.events_open => {
