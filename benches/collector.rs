@@ -17,7 +17,9 @@
 //! `cargo test --benches` runs it) it is a quick smoke run: 20 pairs, 2 s. Needs root; the
 //! namespace is deleted on exit and on panic.
 
-use std::io::Write;
+#[path = "support/big_world.rs"]
+mod big_world;
+use big_world::build_world;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -122,44 +124,6 @@ fn ip(ns: &NetnsGuard, args: &[&str]) {
         .status()
         .expect("run ip");
     assert!(status.success(), "ip {args:?}: {status}");
-}
-
-fn build_world(ns: &NetnsGuard, pairs: usize) {
-    // Before any link exists: without this the links' IPv6 chatter (RS, MLD, DAD) floods.
-    ns.run(|| {
-        for key in ["all", "default"] {
-            let path = format!("/proc/sys/net/ipv6/conf/{key}/disable_ipv6");
-            std::fs::write(&path, "1").unwrap_or_else(|e| panic!("{path}: {e}"));
-        }
-    })
-    .expect("enter ns");
-    // Forward delay 0, as switchyard makes its bridges: with the default 15 s the kernel
-    // re-announces every port 15 s after it joined.
-    let mut batch = String::from("link add br0 type bridge forward_delay 0\nlink set br0 up\n");
-    for i in 0..pairs {
-        batch.push_str(&format!(
-            "link add vb{i} type veth peer name vp{i}\nlink set vb{i} master br0 up\n\
-             link set vp{i} up\n"
-        ));
-    }
-    let t0 = Instant::now();
-    let mut child = Command::new("ip")
-        .args(["-n", ns.name(), "-batch", "-"])
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("run ip -batch");
-    child
-        .stdin
-        .take()
-        .expect("piped")
-        .write_all(batch.as_bytes())
-        .expect("feed ip -batch");
-    let status = child.wait().expect("wait for ip -batch");
-    assert!(status.success(), "ip -batch: {status}");
-    println!(
-        "built {pairs} veth pairs in {:.1} s",
-        t0.elapsed().as_secs_f64()
-    );
 }
 
 fn open_tap(name: &str) -> std::fs::File {
