@@ -103,9 +103,21 @@ fn tui_options(args: &TuiArgs) -> crate::tui::TuiOptions {
     }
 }
 
+/// The TUI wakes once a second and builds snapshots of a few hundred kilobytes. glibc would
+/// serve each from fresh mmap'd pages and hand them back at once, so every tick paid page
+/// faults on cold memory; keeping them in the heap makes the steady state cheap.
+fn steady_allocator() {
+    // SAFETY: mallopt only tunes glibc's allocator; called before the TUI's threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 8 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 16 << 20);
+    }
+}
+
 /// The TUI on this host (or on the simulated one with `--demo`).
 async fn tui(backend: Backend, args: &TuiArgs) -> Result<()> {
     let opts = tui_options(args);
+    steady_allocator();
     if args.demo {
         return crate::tui::run(crate::tui::FakeSource::new(), opts).await;
     }

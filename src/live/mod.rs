@@ -184,7 +184,15 @@ async fn run(
         let stale = view.at.is_none_or(|t| t.elapsed() >= NETWORK_REFRESH);
         if forced || stale || ports.topology != topology || stamp(&backend) != view.stamp {
             view = refresh_networks(&backend, &nl).await;
-            nets_tx.send_replace(backend.network_ports());
+            // Only a real change: the collector re-dumps its links for a new list.
+            let nets = backend.network_ports();
+            nets_tx.send_if_modified(|current| {
+                let changed = *current != nets;
+                if changed {
+                    *current = nets;
+                }
+                changed
+            });
         }
         topology = ports.topology;
         tx.send_replace(snapshot(&ports, &view));

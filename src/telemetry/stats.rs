@@ -22,6 +22,8 @@ const IF_STATS_MSG_LEN: usize = 12;
 /// A long-lived rtnetlink socket for counter dumps, bound to the namespace it was opened in.
 pub struct StatsSocket {
     sock: RouteSocket,
+    /// Links in the last dump, to size the next one's vector.
+    last_len: usize,
 }
 
 impl StatsSocket {
@@ -29,6 +31,7 @@ impl StatsSocket {
     pub fn open() -> io::Result<Self> {
         Ok(Self {
             sock: RouteSocket::open()?,
+            last_len: 0,
         })
     }
 
@@ -43,13 +46,15 @@ impl StatsSocket {
             RouteNetlinkMessage::GetStats(request),
             NLM_F_REQUEST | NLM_F_DUMP,
         )?;
-        let mut links = Vec::new();
+        // Sized like the last dump: no regrowing (and copying) of a large vector every tick.
+        let mut links = Vec::with_capacity(self.last_len);
         self.sock.recv_replies(seq, |kind, payload| {
             if kind == RTM_NEWSTATS {
                 links.extend(parse_stats_reply(payload)?);
             }
             Ok(())
         })?;
+        self.last_len = links.len();
         Ok(links)
     }
 }
