@@ -71,24 +71,10 @@ pub fn parse_stats_reply(payload: &[u8]) -> io::Result<Option<(u32, LinkCounters
         let attr: NlaBuffer<&[u8]> = attr.map_err(bad)?;
         if attr.kind() == IFLA_STATS_LINK_64 {
             let stats = Stats64::parse(attr.value()).map_err(bad)?;
-            return Ok(Some((header.ifindex, counters_from(&stats))));
+            return Ok(Some((header.ifindex, LinkCounters::from(&stats))));
         }
     }
     Ok(None)
-}
-
-fn counters_from(s: &Stats64) -> LinkCounters {
-    LinkCounters {
-        rx_bytes: s.rx_bytes,
-        tx_bytes: s.tx_bytes,
-        rx_packets: s.rx_packets,
-        tx_packets: s.tx_packets,
-        rx_errors: s.rx_errors,
-        tx_errors: s.tx_errors,
-        rx_dropped: s.rx_dropped,
-        tx_dropped: s.tx_dropped,
-        multicast: s.multicast,
-    }
 }
 
 #[cfg(test)]
