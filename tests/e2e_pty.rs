@@ -237,3 +237,56 @@ fn wizard_creates_a_working_nat_network_and_refuses_an_overlap() {
     );
     world.sy_ok(&["stop", "lab"]);
 }
+
+#[test]
+fn sandbox_without_root_uses_a_user_namespace() {
+    if !support::require_root_or_skip()
+        || !support::require_tool("setpriv")
+        || !support::require_tool("busybox")
+    {
+        return;
+    }
+    assert!(
+        switchyard::sandbox::userns_available() || !support::in_ci(),
+        "this machine allows no unprivileged user namespaces"
+    );
+    if !switchyard::sandbox::userns_available() {
+        eprintln!("skipped: unprivileged user namespaces are not allowed here");
+        return;
+    }
+    // A copy of the binary that the unprivileged user can reach (the build tree may not be).
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let exe = dir.path().join("switchyard");
+    std::fs::copy(env!("CARGO_BIN_EXE_switchyard"), &exe).expect("copy binary");
+    let mut cmd = Command::new("setpriv");
+    cmd.args([
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "env",
+        "HOME=/tmp",
+    ])
+    .arg(&exe)
+    .arg("sandbox");
+    let mut app = PtyApp::spawn(cmd, 120, 32);
+    app.wait_text("Networks", Duration::from_secs(30));
+    app.send("2");
+    app.wait_for(
+        "guests with leases and traffic, unprivileged",
+        Duration::from_secs(30),
+        |s| {
+            let rows: Vec<&str> = s.lines().filter(|l| l.contains("vnet")).collect();
+            rows.len() == 5 && rows.iter().filter(|l| has_nonzero_rate(l)).count() >= 4
+        },
+    );
+    let pid = app.child.id();
+    app.send("q");
+    assert_eq!(app.wait_exit(Duration::from_secs(15)), Some(0));
+    assert!(app.restored());
+    assert_eq!(sandbox_leftovers(pid), Vec::<String>::new());
+}

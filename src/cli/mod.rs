@@ -157,6 +157,13 @@ async fn sandbox(keep: bool, args: &TuiArgs) -> Result<()> {
         eprintln!("{text}");
         return shown;
     }
+    if !nix::unistd::geteuid().is_root() && !crate::sandbox::in_user_namespace() {
+        // Unprivileged: the same command again, as root of a user namespace of our own.
+        let err = crate::sandbox::reexec_in_user_namespace();
+        return Err(color_eyre::eyre::eyre!(
+            "cannot enter a user namespace: {err}"
+        ));
+    }
     let opts = crate::sandbox::SandboxOptions {
         keep,
         tui_args: tui_argv(args),

@@ -25,6 +25,9 @@ pub enum DnsmasqError {
 /// Starts dnsmasq with `conf` in daemon mode. dnsmasq only returns once it has read its
 /// configuration and bound its sockets, so a bad option or a busy port is reported here.
 pub fn start(conf: &Path, pid_file: &Path) -> Result<i32, DnsmasqError> {
+    if std::env::var_os(FOREGROUND_ENV).is_some() {
+        return start_foreground(conf, pid_file);
+    }
     let out = Command::new("dnsmasq")
         .arg(format!("--conf-file={}", conf.display()))
         .stdin(Stdio::null())
@@ -37,6 +40,41 @@ pub fn start(conf: &Path, pid_file: &Path) -> Result<i32, DnsmasqError> {
         return Err(DnsmasqError::Failed(msg));
     }
     read_pid(pid_file).ok_or_else(|| DnsmasqError::NoPid(pid_file.display().to_string()))
+}
+
+/// Set (by the unprivileged sandbox) when dnsmasq must not daemonize: inside a user namespace
+/// its privilege drop fails, and `--no-daemon` is the mode that keeps its user.
+pub const FOREGROUND_ENV: &str = "SWITCHYARD_DNSMASQ_FOREGROUND";
+
+/// Starts dnsmasq with `--no-daemon` in a session of its own, writes its pid file, and gives it
+/// a moment to fail on a bad config or a busy port (it exits at once then).
+fn start_foreground(conf: &Path, pid_file: &Path) -> Result<i32, DnsmasqError> {
+    use std::os::unix::process::CommandExt;
+    // It logs to stderr in this mode: into a file beside the pid file, read back on failure.
+    let log_path = pid_file.with_extension("log");
+    let log = fs::File::create(&log_path).map_err(DnsmasqError::Spawn)?;
+    let mut cmd = Command::new("dnsmasq");
+    cmd.arg("--no-daemon")
+        .arg(format!("--conf-file={}", conf.display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .process_group(0);
+    let mut child = cmd.spawn().map_err(DnsmasqError::Spawn)?;
+    let deadline = Instant::now() + Duration::from_millis(150);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            let msg = fs::read_to_string(&log_path).unwrap_or_default();
+            return Err(DnsmasqError::Failed(msg.trim().to_owned()));
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = child.id() as i32;
+    crate::store::write_atomic(pid_file, format!("{pid}\n").as_bytes())
+        .map_err(|e| DnsmasqError::Failed(e.to_string()))?;
+    // Reap it when it ends, so a stopped dnsmasq does not linger as a zombie.
+    std::thread::spawn(move || child.wait());
+    Ok(pid)
 }
 
 /// The pid in `pid_file`, if it holds one.
@@ -83,6 +121,7 @@ pub fn signal_stop(pid_file: &Path, conf: &Path) -> Result<Option<i32>, DnsmasqE
         })?;
     }
     let _ = fs::remove_file(pid_file);
+    let _ = fs::remove_file(pid_file.with_extension("log"));
     Ok(pid)
 }
 

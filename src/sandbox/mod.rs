@@ -11,19 +11,75 @@ use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::process::Command;
+
 use color_eyre::eyre::{eyre, Result, WrapErr};
 use tokio::signal::unix::{signal, SignalKind};
 
 use traffic::{Flow, Traffic, ECHO_PORT};
 use world::{World, UPSTREAM_ADDR};
 
+/// Set in the environment of a sandbox re-executed inside a user namespace.
+const USERNS_ENV: &str = "SWITCHYARD_SANDBOX_USERNS";
+
+/// Whether this kernel lets an unprivileged user make user namespaces (and `unshare` exists).
+pub fn userns_available() -> bool {
+    let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_owned());
+    let allowed = read("/proc/sys/kernel/unprivileged_userns_clone").is_none_or(|v| v != "0");
+    let max = read("/proc/sys/user/max_user_namespaces").and_then(|v| v.parse::<u64>().ok());
+    allowed && max.is_none_or(|m| m > 0) && on_path("unshare")
+}
+
+/// Without root: re-executes this same command inside a new user, network and mount
+/// namespace where we are root (`unshare --user --map-root-user`). Returns only on failure.
+pub fn reexec_in_user_namespace() -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return e,
+    };
+    Command::new("unshare")
+        .args(["--user", "--map-root-user", "--net", "--mount", "--"])
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env(USERNS_ENV, "1")
+        .exec()
+}
+
+/// Whether this process is the sandbox re-executed in a user namespace.
+pub fn in_user_namespace() -> bool {
+    std::env::var_os(USERNS_ENV).is_some()
+}
+
+/// Inside the user namespace: a private /run/netns (the real one belongs to root), and dnsmasq
+/// in the foreground (its privilege drop fails in a user namespace).
+fn prepare_user_namespace() -> Result<()> {
+    use nix::mount::{mount, MsFlags};
+    let target = if std::path::Path::new("/run/netns").is_dir() {
+        "/run/netns"
+    } else {
+        "/run"
+    };
+    mount(
+        Some("tmpfs"),
+        target,
+        Some("tmpfs"),
+        MsFlags::empty(),
+        None::<&str>,
+    )
+    .wrap_err_with(|| format!("cannot mount a private tmpfs on {target}"))?;
+    // SAFETY: set before any thread of ours reads the environment concurrently.
+    unsafe { std::env::set_var(crate::host::dnsmasq::FOREGROUND_ENV, "1") };
+    Ok(())
+}
+
 /// What the sandbox needs, checked before anything is made.
 pub fn missing_prerequisites() -> Vec<String> {
     let mut missing = Vec::new();
-    if !nix::unistd::geteuid().is_root() {
+    if !nix::unistd::geteuid().is_root() && !userns_available() {
         missing.push(
-            "root: the sandbox creates network namespaces; run it with sudo \
-             (unprivileged user namespaces are not supported yet)"
+            "root or unprivileged user namespaces: the sandbox creates network namespaces; \
+             run it with sudo, or allow user namespaces (sysctl kernel.unprivileged_userns_clone=1)"
                 .to_owned(),
         );
     }
@@ -58,6 +114,9 @@ pub struct SandboxOptions {
 
 /// Builds the world, opens the TUI in it, and tears everything down afterwards.
 pub async fn run(opts: SandboxOptions) -> Result<()> {
+    if in_user_namespace() {
+        prepare_user_namespace()?;
+    }
     // Installed first, so a signal during set-up still ends in a clean teardown.
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
