@@ -63,6 +63,7 @@ fn mode_round_trip(tag: &str, mode: &str, expect_upstream: Expect) {
         assert_eq!(lease["hostname"], "guest1");
         assert!(lease["expiry"].as_u64().is_some_and(|e| e > 1_700_000_000));
     }
+    world.wait_link_gone(&format!("ve-{tag}g"));
     world.sy_ok(&["stop", "net"]);
     if expect_upstream == Expect::GuestAddress {
         run_ok(
@@ -197,6 +198,7 @@ fn killed_start_is_drift_and_start_repairs_it() {
             "the repaired network leases"
         );
     }
+    world.wait_link_gone("ve-kilg");
     world.sy_ok(&["stop", "net"]);
     assert_eq!(world.snapshot(), before);
 }

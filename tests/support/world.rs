@@ -104,6 +104,18 @@ impl World {
             .is_ok_and(|o| o.status.success())
     }
 
+    /// Waits (up to 5 s) until `name` is gone: the kernel removes a dropped guest namespace, and
+    /// with it the host end of its veth, asynchronously.
+    pub fn wait_link_gone(&self, name: &str) {
+        for _ in 0..250 {
+            if !self.link_exists(name) {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!("{name} is still there 5 s after its guest namespace was removed");
+    }
+
     /// Runs switchyard and insists it succeeded, returning stdout.
     pub fn sy_ok(&self, args: &[&str]) -> String {
         let out = self.sy(args);
