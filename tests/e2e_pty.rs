@@ -123,6 +123,14 @@ fn sandbox_leftovers(pid: u32) -> Vec<String> {
     left
 }
 
+/// Starts a sandbox command in a pty and switches to its ports view once it is up.
+fn open_sandbox_ports(cmd: Command) -> PtyApp {
+    let mut app = PtyApp::spawn(cmd, 120, 32);
+    app.wait_text("Networks", Duration::from_secs(30));
+    app.send("2");
+    app
+}
+
 fn sandbox_until_traffic() -> Option<PtyApp> {
     if !support::require_root_or_skip()
         || !support::require_tool("dnsmasq")
@@ -132,9 +140,7 @@ fn sandbox_until_traffic() -> Option<PtyApp> {
     }
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchyard"));
     cmd.arg("sandbox");
-    let mut app = PtyApp::spawn(cmd, 120, 32);
-    app.wait_text("Networks", Duration::from_secs(30));
-    app.send("2");
+    let app = open_sandbox_ports(cmd);
     app.wait_for(
         "five guests with leased IPs and traffic",
         Duration::from_secs(30),
@@ -273,9 +279,7 @@ fn sandbox_without_root_uses_a_user_namespace() {
     ])
     .arg(&exe)
     .arg("sandbox");
-    let mut app = PtyApp::spawn(cmd, 120, 32);
-    app.wait_text("Networks", Duration::from_secs(30));
-    app.send("2");
+    let mut app = open_sandbox_ports(cmd);
     app.wait_for(
         "guests with leases and traffic, unprivileged",
         Duration::from_secs(30),

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
-use super::{random_u64, record, Backend, BackendError};
+use super::{record, Backend, BackendError};
 use crate::host::apply::Faults;
 use crate::host::Netlink;
 use crate::model::{self, DhcpDef, DhcpHost, HostFacts, MacAddr, NetworkDef, Problem};
@@ -26,34 +26,12 @@ async fn connect() -> Result<Netlink, BackendError> {
 }
 
 impl Backend {
-    /// A draft as define would store it (defaults filled, validated), without storing it.
-    pub fn prepare(&self, xml: &str, host: &HostFacts) -> Result<NetworkDef, BackendError> {
-        let mut def = model::parse_network_xml(xml)?;
-        let others: Vec<NetworkDef> = self
-            .definitions()?
-            .into_iter()
-            .filter(|(n, _)| *n != def.name)
-            .filter_map(|(_, d)| d.ok())
-            .collect();
-        if let Ok(old) = self.load_def(&def.name) {
-            def.uuid = def.uuid.or(old.uuid);
-            def.mac = def.mac.or(old.mac);
-        }
-        let mut rand = random_u64;
-        model::fill_defaults(&mut def, &others, &host.ifnames, &mut rand);
-        let problems = model::validate(&def, &others);
-        if !problems.is_empty() {
-            return Err(BackendError::Invalid(problems));
-        }
-        Ok(def)
-    }
-
     /// The exact plan `start` would run for a draft: the numbered steps, then the dnsmasq
     /// configuration and nftables script as they would be loaded.
     pub async fn preview(&self, xml: &str) -> Result<String, BackendError> {
         let nl = connect().await?;
         let facts = super::host_facts(&nl.observe().await?);
-        let def = self.prepare(xml, &facts)?;
+        let def = self.complete(model::parse_network_xml(xml)?, &facts)?;
         let plan = self.plan_for(&nl, &def).await?;
         let mut text = format!("{plan}");
         for step in &plan.steps {
@@ -116,7 +94,7 @@ impl Backend {
     ) -> Result<String, BackendError> {
         let nl = connect().await?;
         let facts = super::host_facts(&nl.observe().await?);
-        let new = self.prepare(xml, &facts)?;
+        let new = self.complete(model::parse_network_xml(xml)?, &facts)?;
         if new.name != name {
             return Err(invalid(
                 "name",

@@ -209,15 +209,24 @@ impl Backend {
     }
 
     /// Defines a parsed network (see [`Backend::define_xml`]).
-    pub fn define(
+    pub fn define(&self, def: NetworkDef, host: &HostFacts) -> Result<NetworkDef, BackendError> {
+        let lock = self.store.lock()?;
+        let def = self.complete(def, host)?;
+        self.store
+            .save(&lock, &def.name, &model::format_network_xml(&def))?;
+        Ok(def)
+    }
+
+    /// A definition as define stores it, without storing it: identity kept from an earlier
+    /// definition of the same name (as libvirt does), defaults filled, validated against the
+    /// other definitions.
+    pub fn complete(
         &self,
         mut def: NetworkDef,
         host: &HostFacts,
     ) -> Result<NetworkDef, BackendError> {
-        let lock = self.store.lock()?;
         let others = self.others(&def.name)?;
         if let Ok(old) = self.load_def(&def.name) {
-            // Keep identity on redefinition, as libvirt does.
             def.uuid = def.uuid.or(old.uuid);
             def.mac = def.mac.or(old.mac);
             if def.bridge_name().is_none() && def.uses_own_bridge() {
@@ -230,8 +239,6 @@ impl Backend {
         if !problems.is_empty() {
             return Err(BackendError::Invalid(problems));
         }
-        self.store
-            .save(&lock, &def.name, &model::format_network_xml(&def))?;
         Ok(def)
     }
 

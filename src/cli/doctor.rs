@@ -36,15 +36,6 @@ pub fn has_net_admin(status: &str) -> bool {
         .is_some_and(|caps| caps & (1 << 12) != 0)
 }
 
-fn on_path(program: &str) -> Option<String> {
-    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-        .map(|p| p.display().to_string())
-}
-
 /// Pure: how a kernel module is present, from /proc/modules, modules.builtin and modules.dep.
 pub fn module_state(name: &str, loaded: &str, builtin: &str, dep: &str) -> Option<&'static str> {
     let file = format!("/{name}.ko");
@@ -121,7 +112,7 @@ fn programs() -> Vec<Finding> {
     ]
     .iter()
     .map(|(p, fix)| {
-        let found = on_path(p);
+        let found = crate::host::find_program(p).map(|p| p.display().to_string());
         finding(
             p,
             found.is_some(),

@@ -18,3 +18,13 @@ pub use netns::{in_new_netns, NetnsGuard};
 pub use state::{
     AddrInfo, BridgeAttrs, ForwardingSysctls, HostState, LinkInfo, LinkKind, LinkStats64, RouteInfo,
 };
+
+/// Where `program` is installed: PATH, then the sbin folders (root's tools live there, and a
+/// user's PATH often lacks them).
+pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}

@@ -27,7 +27,7 @@ pub fn userns_available() -> bool {
     let read = |p: &str| std::fs::read_to_string(p).ok().map(|s| s.trim().to_owned());
     let allowed = read("/proc/sys/kernel/unprivileged_userns_clone").is_none_or(|v| v != "0");
     let max = read("/proc/sys/user/max_user_namespaces").and_then(|v| v.parse::<u64>().ok());
-    allowed && max.is_none_or(|m| m > 0) && on_path("unshare")
+    allowed && max.is_none_or(|m| m > 0) && crate::host::find_program("unshare").is_some()
 }
 
 /// Without root: re-executes this same command inside a new user, network and mount
@@ -89,20 +89,13 @@ pub fn missing_prerequisites() -> Vec<String> {
         ("busybox", "busybox"),
         ("ip", "iproute2"),
     ] {
-        if !on_path(tool) {
+        if crate::host::find_program(tool).is_none() {
             missing.push(format!(
                 "{tool}: install it with: sudo apt-get install {package}"
             ));
         }
     }
     missing
-}
-
-fn on_path(program: &str) -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(["/usr/sbin".into(), "/sbin".into()])
-        .any(|d| d.join(program).is_file())
 }
 
 /// How the sandbox runs the TUI inside its world.
