@@ -11,6 +11,7 @@ pub mod dns;
 pub mod extra;
 pub mod ip;
 pub mod mac;
+pub mod names;
 pub mod port;
 pub mod validate;
 pub mod xml;
