@@ -27,6 +27,7 @@ fn bridge_is_created_with_mac_mtu_stp_and_delay() {
             mtu: Some(1400),
             stp: true,
             forward_delay_cs: 300,
+            ifindex: None,
         };
         nl.create_bridge(&spec).await.expect("create sybr0");
         nl.create_bridge(&bridge("sybr1"))

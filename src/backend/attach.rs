@@ -49,6 +49,8 @@ pub enum AttachError {
     BadMac(String),
     #[error("{0} was not made by switchyard attach; refusing to remove it")]
     NotOurs(String),
+    #[error("--name: {0}")]
+    BadName(String),
 }
 
 fn mode_of(def: &NetworkDef) -> Option<MacvtapMode> {
@@ -122,6 +124,12 @@ impl Backend {
         name: Option<String>,
         mac: Option<String>,
     ) -> Result<Attachment, BackendError> {
+        if let Some(problem) = name
+            .as_deref()
+            .and_then(crate::model::validate::ifname_problem)
+        {
+            return Err(AttachError::BadName(problem).into());
+        }
         let def = self.load_def(network)?;
         let mode = mode_of(&def).ok_or_else(|| AttachError::NotMacvtap(network.to_owned()))?;
         let mac = match mac {
@@ -175,15 +183,22 @@ impl Backend {
 
     /// Removes an attachment made by `attach`.
     pub async fn detach(&self, nl: &Netlink, ifname: &str) -> Result<Attachment, BackendError> {
+        if let Some(problem) = crate::model::validate::ifname_problem(ifname) {
+            return Err(AttachError::BadName(problem).into());
+        }
         let _lock = self.store.lock()?;
         let att = self
             .attachments()
             .into_iter()
             .find(|a| a.ifname == ifname)
             .ok_or_else(|| AttachError::NotOurs(ifname.to_owned()))?;
-        match nl.delete_link(ifname).await {
-            Ok(()) | Err(crate::host::error::HostError::NoSuchDevice { .. }) => {}
-            Err(e) => return Err(e.into()),
+        // The link attach made, by its index: one that merely took the name is not touched.
+        let link = nl.link_by_index(att.ifindex).await?;
+        if let Some(l) = link.filter(|l| l.name == att.ifname && l.kind == LinkKind::Macvtap) {
+            match nl.delete_link_index(l.ifindex, &l.name).await {
+                Ok(()) | Err(crate::host::error::HostError::NoSuchDevice { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         remove_durable(&attachments_dir(&self.paths().run).join(format!("{ifname}.json")))?;
         Ok(att)

@@ -12,7 +12,7 @@ use crate::host::apply::Faults;
 use crate::host::Netlink;
 use crate::model::{self, DhcpDef, DhcpHost, HostFacts, MacAddr, NetworkDef, Problem};
 use crate::plan::{dnsmasq, Step};
-use crate::store::write_atomic;
+use crate::store::write_atomic_as;
 
 fn invalid(path: &str, message: String) -> BackendError {
     BackendError::Invalid(vec![Problem {
@@ -36,7 +36,7 @@ impl Backend {
         let mut text = format!("{plan}");
         for step in &plan.steps {
             match step {
-                Step::WriteFile { path, contents }
+                Step::WriteFile { path, contents, .. }
                     if path.extension().is_some_and(|e| e == "conf") =>
                 {
                     text.push_str(&format!(
@@ -65,19 +65,24 @@ impl Backend {
         let nl = connect().await?;
         let facts = super::host_facts(&nl.observe().await?);
         let draft = model::parse_network_xml(xml)?;
+        super::check_name(&draft.name)?;
+        let lock = self.store.lock()?;
         if self.store.exists(&draft.name) {
             return Err(invalid(
                 "name",
                 format!("a network named {} is already defined", draft.name),
             ));
         }
-        let def = self.define(draft, &facts)?;
+        let def = self.define_locked(&lock, draft, &facts)?;
         if autostart {
-            self.set_autostart(&def.name, true)?;
+            self.store.set_autostart(&lock, &def.name, true)?;
         }
         if start {
-            if let Err(e) = self.start(nl, &def.name, Faults::default(), progress).await {
-                let _ = self.undefine(&def.name);
+            let started = self
+                .start_locked(&lock, nl, &def.name, Faults::default(), progress)
+                .await;
+            if let Err(e) = started {
+                let _ = self.store.remove(&lock, &def.name);
                 return Err(e);
             }
         }
@@ -92,8 +97,10 @@ impl Backend {
         xml: &str,
         mut progress: impl FnMut(usize, &Step),
     ) -> Result<String, BackendError> {
+        super::check_name(name)?;
         let nl = connect().await?;
         let facts = super::host_facts(&nl.observe().await?);
+        let lock = self.store.lock()?;
         let new = self.complete(model::parse_network_xml(xml)?, &facts)?;
         if new.name != name {
             return Err(invalid(
@@ -102,23 +109,22 @@ impl Backend {
             ));
         }
         let old_xml = self.store.load(name)?;
-        if self.record(name).is_none() {
-            self.define(new, &facts)?;
+        if self.record(name)?.is_none() {
+            self.define_locked(&lock, new, &facts)?;
             return Ok(format!("{name} redefined (it is not running)"));
         }
-        self.stop(nl, name, &mut progress).await?;
-        self.define(new, &facts)?;
+        self.stop_locked(&lock, nl, name, &mut progress).await?;
+        self.define_locked(&lock, new, &facts)?;
+        let nl = connect().await?;
         match self
-            .start(connect().await?, name, Faults::default(), &mut progress)
+            .start_locked(&lock, nl, name, Faults::default(), &mut progress)
             .await
         {
             Ok(_) => Ok(format!("{name} restarted with the new definition")),
             Err(e) => {
-                let lock = self.store.lock()?;
                 self.store.save(&lock, name, &old_xml)?;
-                drop(lock);
                 let again = self
-                    .start(connect().await?, name, Faults::default(), |_, _| {})
+                    .start_locked(&lock, connect().await?, name, Faults::default(), |_, _| {})
                     .await;
                 let how = match again {
                     Ok(_) => "the old definition was restored and started again".to_owned(),
@@ -147,6 +153,9 @@ impl Backend {
         let ip: IpAddr = ip
             .parse()
             .map_err(|_| invalid("ip", format!("{ip} is not an IP address")))?;
+        super::check_name(network)?;
+        // Read, change and write under one lock: two pins at once both land.
+        let lock = self.store.lock()?;
         let mut def = self.load_def(network)?;
         let block = def
             .ips
@@ -162,8 +171,8 @@ impl Backend {
             ip: Some(ip),
             ..DhcpHost::default()
         });
-        let def = self.define(def, &HostFacts::default())?;
-        if let Some(mut rec) = self.record(network) {
+        let def = self.define_locked(&lock, def, &HostFacts::default())?;
+        if let Some(mut rec) = self.record(network)? {
             rec.def_xml = model::format_network_xml(&def);
             record::save(&self.paths().run, &rec)?;
             self.reload_dnsmasq(&def)?;
@@ -175,8 +184,9 @@ impl Backend {
     fn reload_dnsmasq(&self, def: &NetworkDef) -> Result<(), BackendError> {
         let paths = self.dnsmasq_paths(&def.name);
         let files = dnsmasq::render(def, def.bridge_name().unwrap_or_default(), &paths);
-        write_atomic(&paths.hosts_file, files.hosts.as_bytes())?;
-        write_atomic(&paths.addn_hosts, files.addn_hosts.as_bytes())?;
+        let access = paths.hosts_access();
+        write_atomic_as(&paths.hosts_file, files.hosts.as_bytes(), access)?;
+        write_atomic_as(&paths.addn_hosts, files.addn_hosts.as_bytes(), access)?;
         if let Some(pid) = crate::host::dnsmasq::running(&paths.pid_file, &paths.conf) {
             let _ = kill(Pid::from_raw(pid), Signal::SIGHUP);
         }

@@ -7,20 +7,20 @@ mod edit;
 pub mod record;
 
 use std::collections::BTreeSet;
-use std::os::unix::fs::DirBuilderExt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::host::apply::{self, ApplyError, Faults, RealHost};
+use crate::host::apply::{self, ApplyError, Faults};
 use crate::host::error::HostError;
 use crate::host::netlink::Netlink;
 use crate::host::nft::{self, FirewallState, NftError};
+use crate::host::real::RealHost;
 use crate::host::state::HostState;
 use crate::host::{dnsmasq, sysctl};
 use crate::model::{self, CreateRequest, HostFacts, NetworkDef, Problem, XmlError};
 use crate::plan::dnsmasq::DnsmasqPaths;
 use crate::plan::firewall::FirewallNet;
 use crate::plan::{self, Observed, Plan, PlanError, Step};
-use crate::store::{Paths, Store, StoreError};
+use crate::store::{Paths, Store, StoreError, StoreLock};
 use record::{RecordStatus, RuntimeRecord};
 
 /// Everything that can go wrong in an operation, each naming what it concerns.
@@ -51,11 +51,15 @@ pub enum BackendError {
     Active(String),
     #[error("network {0} is not active")]
     NotActive(String),
+    #[error(transparent)]
+    Record(#[from] record::RecordError),
     #[error("stopping {network} left errors: {}", .failures.join("; "))]
     StopIncomplete {
         network: String,
         failures: Vec<String>,
     },
+    #[error("'{}' is not a valid network name: {reason}", .name.escape_debug())]
+    BadName { name: String, reason: String },
 }
 
 fn problems_text(problems: &[Problem]) -> String {
@@ -109,6 +113,7 @@ impl Observation {
             dnsmasq_running,
             ipv4_forward: self.forwarding.ipv4_forward,
             ipv6_forward: self.forwarding.ipv6_forward,
+            own_bridge: None,
         }
     }
 }
@@ -121,10 +126,14 @@ pub type Definition = (String, Result<NetworkDef, String>);
 pub struct NetworkStatus {
     pub name: String,
     pub def: Result<NetworkDef, String>,
+    /// Running, or possibly running: a record that cannot be read counts as active (its
+    /// network may hold a bridge, rules and a dnsmasq) and is reported in `record_error`.
     pub active: bool,
     pub autostart: bool,
     pub drift: Vec<String>,
     pub dnsmasq_pid: Option<i32>,
+    /// Why the runtime record could not be read, if it could not.
+    pub record_error: Option<String>,
 }
 
 /// The operations, over one store.
@@ -140,7 +149,7 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     let mut buf = [0u8; 8];
     if std::fs::File::open("/dev/urandom")
         .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
@@ -166,9 +175,14 @@ impl Backend {
         self.store.paths()
     }
 
+    /// Where a network's dnsmasq files go and whom it runs as (see
+    /// [`dnsmasq::runtime_dir`] and [`dnsmasq::account`]).
     pub fn dnsmasq_paths(&self, network: &str) -> DnsmasqPaths {
-        let mut paths = DnsmasqPaths::new(&self.paths().run, &self.paths().state, network);
-        paths.as_root = !world_traversable(&self.paths().run);
+        let dir = dnsmasq::runtime_dir(&self.paths().run);
+        let mut paths = DnsmasqPaths::new(&dir, &self.paths().state, network);
+        let account = dnsmasq::account();
+        paths.user = Some(account.user);
+        paths.group = account.group;
         paths
     }
 
@@ -189,6 +203,7 @@ impl Backend {
     }
 
     pub fn load_def(&self, name: &str) -> Result<NetworkDef, BackendError> {
+        check_name(name)?;
         Ok(model::parse_network_xml(&self.store.load(name)?)?)
     }
 
@@ -211,9 +226,19 @@ impl Backend {
     /// Defines a parsed network (see [`Backend::define_xml`]).
     pub fn define(&self, def: NetworkDef, host: &HostFacts) -> Result<NetworkDef, BackendError> {
         let lock = self.store.lock()?;
+        self.define_locked(&lock, def, host)
+    }
+
+    /// [`Backend::define`] for a caller that holds the lock.
+    pub fn define_locked(
+        &self,
+        lock: &StoreLock,
+        def: NetworkDef,
+        host: &HostFacts,
+    ) -> Result<NetworkDef, BackendError> {
         let def = self.complete(def, host)?;
         self.store
-            .save(&lock, &def.name, &model::format_network_xml(&def))?;
+            .save(lock, &def.name, &model::format_network_xml(&def))?;
         Ok(def)
     }
 
@@ -225,6 +250,7 @@ impl Backend {
         mut def: NetworkDef,
         host: &HostFacts,
     ) -> Result<NetworkDef, BackendError> {
+        check_name(&def.name)?;
         let others = self.others(&def.name)?;
         if let Ok(old) = self.load_def(&def.name) {
             def.uuid = def.uuid.or(old.uuid);
@@ -248,6 +274,8 @@ impl Backend {
         req: &CreateRequest,
         host: &HostFacts,
     ) -> Result<NetworkDef, BackendError> {
+        check_name(&req.name)?;
+        let lock = self.store.lock()?;
         let others = self.others(&req.name)?;
         if self.store.exists(&req.name) {
             return Err(BackendError::Invalid(vec![Problem {
@@ -258,29 +286,38 @@ impl Backend {
         let mut rand = random_u64;
         let def = model::build_definition(req, &others, host, &mut rand)
             .map_err(BackendError::Invalid)?;
-        let def = self.define(def, host)?;
+        let def = self.define_locked(&lock, def, host)?;
         if req.autostart {
-            self.set_autostart(&def.name, true)?;
+            self.store.set_autostart(&lock, &def.name, true)?;
         }
         Ok(def)
     }
 
     pub fn undefine(&self, name: &str) -> Result<(), BackendError> {
+        check_name(name)?;
         let lock = self.store.lock()?;
-        if record::load(&self.paths().run, name).is_some() {
+        self.undefine_locked(&lock, name)
+    }
+
+    fn undefine_locked(&self, lock: &StoreLock, name: &str) -> Result<(), BackendError> {
+        if self.record(name)?.is_some() {
             return Err(BackendError::Active(name.to_owned()));
         }
-        self.store.remove(&lock, name)?;
+        self.store.remove(lock, name)?;
         Ok(())
     }
 
     pub fn set_autostart(&self, name: &str, on: bool) -> Result<(), BackendError> {
+        check_name(name)?;
         let lock = self.store.lock()?;
         Ok(self.store.set_autostart(&lock, name, on)?)
     }
 
-    pub fn record(&self, name: &str) -> Option<RuntimeRecord> {
-        record::load(&self.paths().run, name)
+    /// The runtime record of `name`: `None` when it is not running; an error when a record
+    /// exists but cannot be read (never taken as "not running").
+    pub fn record(&self, name: &str) -> Result<Option<RuntimeRecord>, BackendError> {
+        check_name(name)?;
+        Ok(record::load(&self.paths().run, name)?)
     }
 
     fn dnsmasq_pid(&self, name: &str) -> Option<i32> {
@@ -299,7 +336,7 @@ impl Backend {
             if name == except {
                 continue;
             }
-            let Some(rec) = self.record(&name) else {
+            let Ok(Some(rec)) = record::load(&self.paths().run, &name) else {
                 continue;
             };
             let Ok(def) = model::parse_network_xml(&rec.def_xml) else {
@@ -317,9 +354,15 @@ impl Backend {
     pub fn statuses(&self, obs: &Observation) -> Result<Vec<NetworkStatus>, BackendError> {
         let mut out = Vec::new();
         for (name, def) in self.definitions()? {
-            let rec = self.record(&name);
+            let (rec, record_error) = match record::load(&self.paths().run, &name) {
+                Ok(rec) => (rec, None),
+                Err(e) => (None, Some(e.to_string())),
+            };
             let pid = self.dnsmasq_pid(&name);
             let mut drift = Vec::new();
+            if let Some(e) = &record_error {
+                drift.push(format!("{e}; `stop` cleans up from the definition"));
+            }
             if let Some(rec) = &rec {
                 if rec.status == RecordStatus::Starting {
                     drift.push("start was interrupted".to_owned());
@@ -331,11 +374,12 @@ impl Backend {
             }
             out.push(NetworkStatus {
                 autostart: self.store.autostart(&name),
-                active: rec.is_some(),
+                active: rec.is_some() || record_error.is_some(),
                 name,
                 def,
                 drift,
                 dnsmasq_pid: pid,
+                record_error,
             });
         }
         Ok(out)
@@ -361,8 +405,10 @@ impl Backend {
                 return Err(BackendError::Firewall(NftError::Output(e.clone())));
             }
         }
+        let previous = self.record(name)?;
         let (other_fw, _) = self.active_others(name)?;
-        let observed = obs.observed(&other_fw, self.dnsmasq_pid(name).is_some());
+        let mut observed = obs.observed(&other_fw, self.dnsmasq_pid(name).is_some());
+        observed.own_bridge = previous.as_ref().and_then(|r| own_bridge(&r.plan));
         Ok(plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?)
     }
 
@@ -374,20 +420,28 @@ impl Backend {
         faults: Faults,
         progress: impl FnMut(usize, &Step),
     ) -> Result<Plan, BackendError> {
-        let _lock = self.store.lock()?;
+        check_name(name)?;
+        let lock = self.store.lock()?;
+        self.start_locked(&lock, nl, name, faults, progress).await
+    }
+
+    /// [`Backend::start`] for a caller that holds the lock.
+    pub async fn start_locked(
+        &self,
+        _lock: &StoreLock,
+        nl: Netlink,
+        name: &str,
+        faults: Faults,
+        progress: impl FnMut(usize, &Step),
+    ) -> Result<Plan, BackendError> {
         let (def, plan) = self.plan_start(&nl, name).await?;
-        for dir in [&self.paths().run, &self.paths().state] {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o755)
-                .create(dir)
-                .map_err(|source| StoreError::Io {
-                    path: dir.clone(),
-                    source,
-                })?;
+        let dnsmasq_dir = dnsmasq::runtime_dir(&self.paths().run);
+        for dir in [&self.paths().run, &self.paths().state, &dnsmasq_dir] {
+            crate::store::ensure_dir(dir, 0o755)?;
         }
-        let previous = self.record(name);
+        let previous = self.record(name)?;
         let mut rec = RuntimeRecord {
+            version: record::RECORD_VERSION,
             network: name.to_owned(),
             status: RecordStatus::Starting,
             def_xml: model::format_network_xml(&def),
@@ -397,18 +451,33 @@ impl Backend {
         // Recorded before the first change, so an interrupted start is seen as drift.
         record::save(&self.paths().run, &rec)?;
         let mut host = RealHost::new(nl);
-        let applied = apply::apply(&mut host, &plan, faults, progress).await;
+        let mut runner = Recording {
+            host: &mut host,
+            run: &self.paths().run,
+            record: &mut rec,
+        };
+        let applied = apply::apply(&mut runner, &plan, faults, progress).await;
         host.finish();
-        if let Err(e) = applied {
-            match previous {
-                Some(prev) => record::save(&self.paths().run, &prev)?,
-                None => record::remove(&self.paths().run, name)?,
+        let done = match applied {
+            Ok(done) => done,
+            Err(e) => {
+                match previous {
+                    Some(prev) => record::save(&self.paths().run, &prev)?,
+                    None => record::remove(&self.paths().run, name)?,
+                }
+                // An empty folder is all the failed start may have left.
+                let _ = std::fs::remove_dir(&dnsmasq_dir);
+                return Err(BackendError::Apply(Box::new(e), name.to_owned()));
             }
-            return Err(BackendError::Apply(Box::new(e), name.to_owned()));
-        }
+        };
+        let done = Plan {
+            network: plan.network.clone(),
+            steps: done,
+        };
+        rec.plan = merged_plan(previous.as_ref(), &done);
         rec.status = RecordStatus::Active;
         record::save(&self.paths().run, &rec)?;
-        Ok(plan)
+        Ok(done)
     }
 
     /// Stops `name`: removes everything its start added, and nothing else.
@@ -418,14 +487,34 @@ impl Backend {
         name: &str,
         progress: impl FnMut(usize, &Step),
     ) -> Result<Plan, BackendError> {
-        let _lock = self.store.lock()?;
-        let rec = self
-            .record(name)
-            .ok_or_else(|| BackendError::NotActive(name.to_owned()))?;
+        check_name(name)?;
+        let lock = self.store.lock()?;
+        self.stop_locked(&lock, nl, name, progress).await
+    }
+
+    /// [`Backend::stop`] for a caller that holds the lock. A record that cannot be read is
+    /// replaced by the plan a start of the definition would make on an empty host: every
+    /// removal then checks what is there.
+    pub async fn stop_locked(
+        &self,
+        _lock: &StoreLock,
+        nl: Netlink,
+        name: &str,
+        progress: impl FnMut(usize, &Step),
+    ) -> Result<Plan, BackendError> {
+        let started = match self.record(name) {
+            Ok(Some(rec)) => rec.plan,
+            Ok(None) if self.store.exists(name) => {
+                return Err(BackendError::NotActive(name.to_owned()))
+            }
+            Ok(None) => return Err(StoreError::NotDefined(name.to_owned()).into()),
+            Err(BackendError::Record(_)) => self.plan_from_definition(name)?,
+            Err(e) => return Err(e),
+        };
         let obs = Observation::take(&nl).await?;
         let (other_fw, needed) = self.active_others(name)?;
         let observed = obs.observed(&other_fw, true);
-        let mut plan = plan::plan_stop(&rec.plan, &observed, &needed);
+        let mut plan = plan::plan_stop(&started, &observed, &needed);
         let paths = self.dnsmasq_paths(name);
         plan.steps.push(Step::RemoveFile {
             path: paths.pid_file,
@@ -436,29 +525,112 @@ impl Backend {
         if !failures.is_empty() {
             return Err(BackendError::StopIncomplete {
                 network: name.to_owned(),
-                failures,
+                failures: failures
+                    .iter()
+                    .map(|(step, e)| format!("{step}: {e}"))
+                    .collect(),
             });
         }
         record::remove(&self.paths().run, name)?;
+        // The folder goes with the last network's files (remove_dir refuses a full one).
+        let _ = std::fs::remove_dir(dnsmasq::runtime_dir(&self.paths().run));
         Ok(plan)
+    }
+
+    /// What a start of the stored definition does on a host where nothing of it exists: the
+    /// steps a stop undoes when the record of the real start is lost.
+    fn plan_from_definition(&self, name: &str) -> Result<Plan, BackendError> {
+        let def = self.load_def(name)?;
+        let empty = HostState::default();
+        let none = BTreeSet::new();
+        let observed = Observed {
+            host: &empty,
+            firewall_networks: &none,
+            other_firewall: &[],
+            dnsmasq_running: false,
+            ipv4_forward: None,
+            ipv6_forward: None,
+            own_bridge: None,
+        };
+        Ok(plan::plan_start(
+            &def,
+            &observed,
+            &self.dnsmasq_paths(name),
+        )?)
     }
 }
 
-/// Whether every folder above `dir` lets other users through (dnsmasq, once it has dropped to
-/// its unprivileged user, re-reads its hosts files from there).
-fn world_traversable(dir: &std::path::Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    dir.ancestors()
-        .skip(1)
-        .filter(|a| !a.as_os_str().is_empty())
-        .all(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+impl Backend {
+    /// What would keep `def` from starting on the host as it is now (a bridge or a subnet
+    /// that is not its own): `define` reports these as warnings, since the host may change
+    /// before the start, which refuses them.
+    pub fn start_warnings(&self, def: &NetworkDef, host: &HostState) -> Vec<String> {
+        let own = self
+            .record(&def.name)
+            .ok()
+            .flatten()
+            .and_then(|r| own_bridge(&r.plan));
+        plan::start::host_conflicts(def, host, own)
+            .into_iter()
+            .map(|c| format!("network {} will not start as things are: {c}", def.name))
+            .collect()
+    }
+}
+
+/// Refuses a name that is not a valid network name (every verb checks it first, so a name
+/// like `../x` never reaches a path).
+pub fn check_name(name: &str) -> Result<(), BackendError> {
+    crate::store::check_name(name).map_err(|e| match e {
+        StoreError::BadName { name, reason } => BackendError::BadName { name, reason },
+        other => other.into(),
+    })
+}
+
+/// Runs steps on the real host and writes a created bridge's interface index into the record
+/// at once: a start killed right after is repaired (the bridge is recognised as ours) or
+/// stopped by that index.
+struct Recording<'a> {
+    host: &'a mut RealHost,
+    run: &'a std::path::Path,
+    record: &'a mut RuntimeRecord,
+}
+
+impl apply::StepRunner for Recording<'_> {
+    async fn run(&mut self, step: &Step) -> Result<apply::Outcome, HostError> {
+        let outcome = self.host.run(step).await?;
+        if let (Step::CreateBridge(made), apply::Outcome::CreatedLink { ifindex }) = (step, outcome)
+        {
+            for s in &mut self.record.plan.steps {
+                if let Step::CreateBridge(b) = s {
+                    if b.name == made.name {
+                        b.ifindex = Some(ifindex);
+                    }
+                }
+            }
+            record::save(self.run, self.record)
+                .map_err(|e| HostError::invalid(step.to_string(), e.to_string()))?;
+        }
+        Ok(outcome)
+    }
+}
+
+/// The interface index of the bridge a recorded start created, if it recorded one.
+fn own_bridge(plan: &Plan) -> Option<u32> {
+    plan.steps.iter().find_map(|s| match s {
+        Step::CreateBridge(b) => b.ifindex,
+        _ => None,
+    })
 }
 
 /// The plan a record keeps: what an earlier (partial) start did plus what this one adds, so a
-/// stop after a repair still undoes everything.
+/// stop after a repair still undoes everything. A bridge created again replaces the record of
+/// the one that was lost.
 fn merged_plan(previous: Option<&RuntimeRecord>, plan: &Plan) -> Plan {
     let mut steps: Vec<Step> = previous.map(|r| r.plan.steps.clone()).unwrap_or_default();
     for step in &plan.steps {
+        if let Step::CreateBridge(new) = step {
+            steps.retain(|s| !matches!(s, Step::CreateBridge(old) if old.name == new.name));
+        }
         if !steps.contains(step) {
             steps.push(step.clone());
         }
@@ -492,7 +664,7 @@ impl Backend {
         names
             .iter()
             .filter_map(|name| {
-                let rec = self.record(name)?;
+                let rec = record::load(&self.paths().run, name).ok()??;
                 let def = model::parse_network_xml(&rec.def_xml).ok()?;
                 let lease_file = self.dnsmasq_paths(name).lease_file;
                 Some(crate::telemetry::ports::NetworkPorts::from_def(

@@ -19,8 +19,35 @@ use crate::model::{self, CreateRequest, HostFacts};
 use crate::store::Paths;
 pub use args::{Cli, Command, CreateArgs, TuiArgs};
 
+/// Ends the process on SIGINT, SIGTERM or SIGHUP, but lets a transaction under way roll back
+/// first (it stops before its next step), so a verb killed mid-start never leaves a
+/// half-started network.
+fn guard_transactions() -> Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let kinds = [
+        (SignalKind::interrupt(), libc::SIGINT),
+        (SignalKind::terminate(), libc::SIGTERM),
+        (SignalKind::hangup(), libc::SIGHUP),
+    ];
+    for (kind, number) in kinds {
+        let mut stream = signal(kind).wrap_err("installing signal handlers")?;
+        tokio::spawn(async move {
+            while stream.recv().await.is_some() {
+                crate::host::apply::interrupt();
+                if !crate::host::apply::in_flight() {
+                    std::process::exit(128 + number);
+                }
+            }
+        });
+    }
+    Ok(())
+}
+
 /// Runs one verb to completion.
 pub async fn run(cli: Cli, command: Command) -> Result<()> {
+    if !matches!(command, Command::Tui | Command::Sandbox { .. }) {
+        guard_transactions()?;
+    }
     let paths = Paths::resolve(cli.home.as_deref())?;
     let backend = Backend::new(paths);
     match command {
@@ -195,9 +222,13 @@ fn read_input(file: &Path) -> Result<String> {
 
 async fn define(backend: &Backend, file: &Path) -> Result<()> {
     let xml = read_input(file)?;
-    let facts = observe_facts().await?;
-    let def = backend.define_xml(&xml, &facts)?;
+    let nl = connect().await?;
+    let host = nl.observe().await?;
+    let def = backend.define_xml(&xml, &host_facts(&host))?;
     println!("Network {} defined from {}", def.name, file.display());
+    for warning in backend.start_warnings(&def, &host) {
+        eprintln!("warning: {warning}");
+    }
     Ok(())
 }
 

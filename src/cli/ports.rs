@@ -35,7 +35,7 @@ async fn open_collector(backend: &Backend, interval: Duration) -> Result<Collect
 fn check_network(backend: &Backend, network: Option<&str>) -> Result<()> {
     if let Some(name) = network {
         backend.load_def(name)?;
-        if backend.record(name).is_none() {
+        if backend.record(name)?.is_none() {
             eprintln!("note: network {name} is not active");
         }
     }

@@ -42,6 +42,75 @@ pub fn start(conf: &Path, pid_file: &Path) -> Result<i32, DnsmasqError> {
     read_pid(pid_file).ok_or_else(|| DnsmasqError::NoPid(pid_file.display().to_string()))
 }
 
+/// The account a network's dnsmasq drops its privileges to, and the group its hosts files
+/// belong to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: String,
+    /// The user's primary group: name and id.
+    pub group: Option<(String, u32)>,
+}
+
+/// Who dnsmasq runs as: its own `dnsmasq` account where the system has one (Debian's
+/// dnsmasq-base makes it), else `nobody`; root only in the rootless sandbox, whose user
+/// namespace maps no other user.
+pub fn account() -> Account {
+    use nix::unistd::{Group, User};
+    if std::env::var_os(FOREGROUND_ENV).is_some() {
+        return Account {
+            user: "root".into(),
+            group: None,
+        };
+    }
+    let user = ["dnsmasq", "nobody"]
+        .into_iter()
+        .find_map(|name| User::from_name(name).ok().flatten());
+    let Some(user) = user else {
+        return Account {
+            user: "nobody".into(),
+            group: None,
+        };
+    };
+    let group = Group::from_gid(user.gid)
+        .ok()
+        .flatten()
+        .map(|g| (g.name, g.gid.as_raw()));
+    Account {
+        user: user.name,
+        group,
+    }
+}
+
+/// The folder a network's dnsmasq reads its files from: `run/dnsmasq` when every folder above
+/// it lets other users through (its unprivileged user re-reads the hosts files there), else a
+/// folder of its own under /run named after `run` (a `--home` inside a private folder).
+pub fn runtime_dir(run: &Path) -> std::path::PathBuf {
+    if std::env::var_os(FOREGROUND_ENV).is_some() || traversable(run) {
+        return run.join("dnsmasq");
+    }
+    // FNV-1a: stable across releases, so the same home finds the same folder.
+    let hash = run
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    Path::new("/run/switchyard-dnsmasq").join(format!("{hash:016x}"))
+}
+
+/// Whether `dir` and every folder above it let other users through.
+fn traversable(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    dir.ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .all(|a| match std::fs::metadata(a) {
+            Ok(m) => m.permissions().mode() & 0o001 != 0,
+            // Not made yet: start makes it traversable.
+            Err(_) => true,
+        })
+}
+
 /// Set (by the unprivileged sandbox) when dnsmasq must not daemonize: inside a user namespace
 /// its privilege drop fails, and `--no-daemon` is the mode that keeps its user.
 pub const FOREGROUND_ENV: &str = "SWITCHYARD_DNSMASQ_FOREGROUND";
@@ -95,11 +164,32 @@ pub fn is_our_dnsmasq(cmdline: &[u8], conf: &Path) -> bool {
     is_dnsmasq && args.any(|a| a == want.as_bytes())
 }
 
-/// The pid of the live dnsmasq serving `conf`, according to `pid_file`.
+/// The pid of the live dnsmasq serving `conf`: the one `pid_file` names if its command line
+/// says so, else (a deleted or stale pid file) the one found by its command line.
 pub fn running(pid_file: &Path, conf: &Path) -> Option<i32> {
-    let pid = read_pid(pid_file)?;
-    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-    is_our_dnsmasq(&cmdline, conf).then_some(pid)
+    let by_file = read_pid(pid_file).filter(|pid| {
+        fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| is_our_dnsmasq(&c, conf))
+    });
+    by_file.or_else(|| find_by_conf(conf))
+}
+
+/// The live dnsmasq whose command line names `conf`, found by scanning /proc.
+pub fn find_by_conf(conf: &Path) -> Option<i32> {
+    let entries = fs::read_dir("/proc").ok()?;
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .find(|pid| {
+            fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| is_our_dnsmasq(&c, conf))
+                && alive(*pid)
+        })
+}
+
+/// The running dnsmasq that reads `path` (its configuration, hosts files or pid file, which
+/// share the configuration's stem), if any.
+pub fn reader_of(path: &Path) -> Option<i32> {
+    let conf = path.with_extension("conf");
+    running(&path.with_extension("pid"), &conf)
 }
 
 /// Stops the dnsmasq serving `conf` (SIGTERM, then SIGKILL after a second) and removes the pid

@@ -3,7 +3,7 @@
 use std::io;
 
 /// A failed host operation. `op` reads like "create bridge sybr0".
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HostError {
     /// EPERM or EACCES.
     #[error("{op}: {} (needs root or CAP_NET_ADMIN)", os_text(*errno))]

@@ -9,6 +9,7 @@ pub mod error;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
+pub mod real;
 pub mod state;
 pub mod sysctl;
 

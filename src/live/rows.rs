@@ -185,6 +185,7 @@ mod tests {
             autostart: false,
             drift: vec!["dnsmasq is not running".into()],
             dnsmasq_pid: None,
+            record_error: None,
         };
         let row = network_row(&status, 12);
         assert_eq!(row.mode, "nat");

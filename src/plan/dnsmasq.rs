@@ -15,10 +15,21 @@ pub struct DnsmasqPaths {
     pub lease_file: PathBuf,
     pub hosts_file: PathBuf,
     pub addn_hosts: PathBuf,
-    /// Keep dnsmasq running as root: needed when its unprivileged user could not reach these
-    /// files (a `--home` inside a private folder), since it re-reads them after dropping
-    /// privileges.
-    pub as_root: bool,
+    /// The account dnsmasq drops its privileges to (`user=`), `None` for dnsmasq's default.
+    pub user: Option<String>,
+    /// That account's group (`group=`): the hosts files it re-reads on SIGHUP, after dropping
+    /// privileges, belong to it (mode 0640).
+    pub group: Option<(String, u32)>,
+}
+
+impl DnsmasqPaths {
+    /// Who may read the hosts files: dnsmasq's group when it drops to one.
+    pub fn hosts_access(&self) -> crate::plan::Access {
+        match &self.group {
+            Some((_, gid)) => crate::plan::Access::Group(*gid),
+            None => crate::plan::Access::Private,
+        }
+    }
 }
 
 impl DnsmasqPaths {
@@ -30,7 +41,8 @@ impl DnsmasqPaths {
             lease_file: state.join(format!("{network}.leases")),
             hosts_file: run.join(format!("{network}.hostsfile")),
             addn_hosts: run.join(format!("{network}.addnhosts")),
-            as_root: false,
+            user: None,
+            group: None,
         }
     }
 }
@@ -71,8 +83,11 @@ pub fn render(def: &NetworkDef, bridge: &str, paths: &DnsmasqPaths) -> DnsmasqFi
     render_dns(&mut c, def);
     let _ = writeln!(c, "except-interface=lo\nbind-dynamic\ninterface={bridge}");
     let _ = writeln!(c, "pid-file={}", paths.pid_file.display());
-    if paths.as_root {
-        c.push_str("user=root\n");
+    if let Some(user) = &paths.user {
+        let _ = writeln!(c, "user={user}");
+    }
+    if let Some((group, _)) = &paths.group {
+        let _ = writeln!(c, "group={group}");
     }
     render_dhcp(&mut c, def, paths);
     let _ = writeln!(c, "addn-hosts={}", paths.addn_hosts.display());

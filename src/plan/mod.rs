@@ -7,4 +7,4 @@ pub mod start;
 pub mod steps;
 
 pub use start::{detect_drift, firewall_net, plan_start, plan_stop, Observed, PlanError};
-pub use steps::{BridgeSpec, Plan, Step};
+pub use steps::{Access, BridgeSpec, Outcome, Plan, Step};

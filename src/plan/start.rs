@@ -25,6 +25,9 @@ pub struct Observed<'a> {
     /// Current `net.ipv4.ip_forward` and `net.ipv6.conf.all.forwarding`, if readable.
     pub ipv4_forward: Option<bool>,
     pub ipv6_forward: Option<bool>,
+    /// The interface index of the bridge this network's recorded start created: a bridge of
+    /// that name with another index is not ours.
+    pub own_bridge: Option<u32>,
 }
 
 impl Observed<'_> {
@@ -47,6 +50,70 @@ pub enum PlanError {
     NotABridge(String),
     #[error("network {network} is of mode {mode}, which switchyard cannot start")]
     Unsupported { network: String, mode: String },
+    #[error("network {network} cannot start: {}", .conflicts.join("; "))]
+    HostConflict {
+        network: String,
+        conflicts: Vec<String>,
+    },
+}
+
+/// What on the host keeps `def` from starting without taking over something that is not its
+/// own (pure): a bridge of its name that this network did not create (`own_bridge` is the
+/// interface index its record holds), and a subnet of it that overlaps an address or a route
+/// of another interface. Mode `bridge` uses an existing host bridge on purpose and adds no
+/// address to it; macvtap networks add none either: neither has conflicts.
+pub fn host_conflicts(def: &NetworkDef, host: &HostState, own_bridge: Option<u32>) -> Vec<String> {
+    if !def.uses_own_bridge() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let bridge = def.bridge_name().and_then(|b| host.link_by_name(b));
+    let ours = bridge.filter(|l| Some(l.ifindex) == own_bridge);
+    if let (Some(link), None) = (bridge, ours) {
+        out.push(format!(
+            "interface {} already exists and was not created by this network; switchyard \
+             does not take over interfaces it did not make (choose another <bridge name>)",
+            link.name
+        ));
+    }
+    let ours_index = ours.map(|l| l.ifindex);
+    for net in def.ips.iter().filter_map(|ip| ip.net()).map(|n| n.trunc()) {
+        out.extend(subnet_conflicts(net, host, ours_index));
+    }
+    out
+}
+
+fn subnet_conflicts(net: IpNet, host: &HostState, ours: Option<u32>) -> Vec<String> {
+    let name = |i: u32| {
+        host.link_by_index(i)
+            .map_or_else(|| format!("interface {i}"), |l| l.name.clone())
+    };
+    let overlaps = |other: IpNet| other.contains(&net.network()) || net.contains(&other.network());
+    let mut out = Vec::new();
+    for a in host.addrs.iter().filter(|a| Some(a.ifindex) != ours) {
+        if overlaps(a.net.trunc()) {
+            out.push(format!(
+                "subnet {net} overlaps address {} on {}",
+                a.net,
+                name(a.ifindex)
+            ));
+        }
+    }
+    // The kernel's route for an address's own subnet was reported with the address.
+    let connected = |i: Option<u32>, dest: IpNet| {
+        host.addrs
+            .iter()
+            .any(|a| Some(a.ifindex) == i && a.net.trunc() == dest)
+    };
+    for r in &host.routes {
+        let on_ours = r.oif.is_some() && r.oif == ours;
+        if r.dest.prefix_len() == 0 || on_ours || connected(r.oif, r.dest) || !overlaps(r.dest) {
+            continue;
+        }
+        let via = r.oif.map_or_else(|| "no interface".to_owned(), name);
+        out.push(format!("subnet {net} overlaps route {} on {via}", r.dest));
+    }
+    out
 }
 
 /// The firewall entry of `def` on bridge `bridge`, or `None` for modes without rules.
@@ -139,6 +206,13 @@ fn own_bridge_steps(
     if existing.is_some_and(|l| l.kind != LinkKind::Bridge) {
         return Err(PlanError::NotABridge(bridge.to_owned()));
     }
+    let conflicts = host_conflicts(def, obs.host, obs.own_bridge);
+    if !conflicts.is_empty() {
+        return Err(PlanError::HostConflict {
+            network: def.name.clone(),
+            conflicts,
+        });
+    }
     if existing.is_none() {
         steps.push(Step::CreateBridge(BridgeSpec {
             name: bridge.to_owned(),
@@ -147,6 +221,7 @@ fn own_bridge_steps(
             stp: def.stp(),
             forward_delay_cs: u32::try_from(def.delay_secs().saturating_mul(100))
                 .unwrap_or(u32::MAX),
+            ifindex: None,
         }));
         bridge_ipv6_sysctls(def, obs, bridge, steps);
     }
@@ -282,14 +357,16 @@ fn dnsmasq_steps(
         return;
     }
     let files = dnsmasq::render(def, bridge, paths);
-    for (path, contents) in [
-        (&paths.hosts_file, files.hosts),
-        (&paths.addn_hosts, files.addn_hosts),
-        (&paths.conf, files.conf),
+    let hosts = paths.hosts_access();
+    for (path, contents, access) in [
+        (&paths.hosts_file, files.hosts, hosts),
+        (&paths.addn_hosts, files.addn_hosts, hosts),
+        (&paths.conf, files.conf, crate::plan::Access::Private),
     ] {
         steps.push(Step::WriteFile {
             path: path.clone(),
             contents,
+            access,
         });
     }
     steps.push(Step::StartDnsmasq {

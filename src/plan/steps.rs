@@ -16,6 +16,34 @@ pub struct BridgeSpec {
     pub stp: bool,
     /// Forwarding delay in centiseconds (libvirt's `delay` is in seconds).
     pub forward_delay_cs: u32,
+    /// The interface index the kernel gave the bridge, once created: its removal matches
+    /// this index, never the name alone. (Absent in records of earlier releases.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ifindex: Option<u32>,
+}
+
+/// Who may read a file a step writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Owner only (0600): definitions, records, configs read by root.
+    #[default]
+    Private,
+    /// Owner and this group (0640): files an unprivileged dnsmasq re-reads.
+    Group(u32),
+    /// Everyone may read (0644): files for tools outside switchyard.
+    Public,
+}
+
+/// What carrying out a step produced, beyond success.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// A link was created with this interface index (recorded, so that its removal later
+    /// matches this very link and never another that took the name).
+    CreatedLink {
+        ifindex: u32,
+    },
 }
 
 /// One change to the host.
@@ -28,8 +56,12 @@ pub enum Step {
         want_bridge: bool,
     },
     CreateBridge(BridgeSpec),
+    /// Deletes a link switchyard created: the one with `ifindex` when known (a link that
+    /// merely took the name is left alone), else the bridge called `name`.
     DeleteLink {
         name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ifindex: Option<u32>,
     },
     /// Writes `value` to a sysctl; `previous` is what the undo writes back.
     SetSysctl {
@@ -70,6 +102,8 @@ pub enum Step {
     WriteFile {
         path: PathBuf,
         contents: String,
+        #[serde(default)]
+        access: Access,
     },
     RemoveFile {
         path: PathBuf,
@@ -93,6 +127,7 @@ impl Step {
             CheckLink { .. } => return None,
             CreateBridge(spec) => DeleteLink {
                 name: spec.name.clone(),
+                ifindex: spec.ifindex,
             },
             DeleteLink { .. } => return None,
             SetSysctl {
@@ -138,6 +173,17 @@ impl Step {
             },
             StopDnsmasq { .. } => return None,
         })
+    }
+
+    /// This step as carried out: a created bridge learns its interface index.
+    pub fn with_outcome(self, outcome: Outcome) -> Step {
+        match (self, outcome) {
+            (Step::CreateBridge(mut spec), Outcome::CreatedLink { ifindex }) => {
+                spec.ifindex = Some(ifindex);
+                Step::CreateBridge(spec)
+            }
+            (step, _) => step,
+        }
     }
 
     /// A short name for the kind of step, used by fault injection and progress display.
@@ -190,7 +236,10 @@ impl fmt::Display for Step {
                 let stp = if b.stp { "on" } else { "off" };
                 write!(f, " stp {stp} forward-delay {}cs", b.forward_delay_cs)
             }
-            DeleteLink { name } => write!(f, "delete link {name}"),
+            DeleteLink { name, ifindex } => match ifindex {
+                Some(i) => write!(f, "delete link {name} (index {i})"),
+                None => write!(f, "delete link {name}"),
+            },
             SetSysctl {
                 key,
                 value,

@@ -287,7 +287,7 @@ impl Drop for World {
         let backend = &self.backend;
         let _ = self.host.block_on(|| async move {
             for name in backend.store.names().unwrap_or_default() {
-                if backend.record(&name).is_some() {
+                if backend.record(&name).is_ok_and(|r| r.is_some()) {
                     if let Ok(nl) = Netlink::connect().await {
                         let _ = backend.stop(nl, &name, |_, _| {}).await;
                     }

@@ -87,21 +87,42 @@ fn no_color_env() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-/// Resolves when SIGTERM or SIGHUP (an SSH drop) arrives, with the signal's name.
+/// Resolves when SIGTERM, SIGHUP (an SSH drop) or SIGINT (`kill -INT`; Ctrl-C is a key in
+/// raw mode) arrives, with the signal's name.
 fn shutdown_signals() -> std::io::Result<impl std::future::Future<Output = &'static str>> {
     let mut term = signal(SignalKind::terminate())?;
     let mut hup = signal(SignalKind::hangup())?;
+    let mut int = signal(SignalKind::interrupt())?;
     Ok(async move {
         tokio::select! {
             _ = term.recv() => "SIGTERM",
             _ = hup.recv() => "SIGHUP",
+            _ = int.recv() => "SIGINT",
         }
     })
+}
+
+/// Why this terminal cannot show the TUI, if it cannot: `TERM=dumb` (no cursor movement) or
+/// an output that is not a terminal.
+fn unusable_terminal(term: Option<&str>, stdout_is_tty: bool) -> Option<String> {
+    let hint = "the CLI verbs work anywhere (`switchyard list`, `ports`, `watch`, `leases NAME`)";
+    if term == Some("dumb") {
+        return Some(format!(
+            "this terminal (TERM=dumb) cannot draw switchyard's screen; set TERM (e.g. \
+             TERM=xterm-256color) or use the CLI: {hint}"
+        ));
+    }
+    (!stdout_is_tty).then(|| format!("the TUI needs a terminal on standard output; {hint}"))
 }
 
 /// Run the TUI until the user quits or a signal arrives; the terminal is restored on every
 /// exit path, panics included.
 pub async fn run<S: DataSource>(source: S, opts: TuiOptions) -> color_eyre::Result<()> {
+    use std::io::IsTerminal;
+    let term = std::env::var("TERM").ok();
+    if let Some(why) = unusable_terminal(term.as_deref(), std::io::stdout().is_terminal()) {
+        return Err(eyre!(why));
+    }
     let config = Config::load(opts.config_path.as_deref())?;
     let settings = settings_for(&config, &opts, no_color_env())?;
     source.refresh_interval(settings.interval_ms);
@@ -114,4 +135,21 @@ pub async fn run<S: DataSource>(source: S, opts: TuiOptions) -> color_eyre::Resu
     drop(guard);
     exit.wrap_err("terminal I/O failed")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unusable_terminal;
+
+    #[test]
+    fn dumb_terminals_and_pipes_get_a_clear_message() {
+        let dumb = unusable_terminal(Some("dumb"), true).expect("refused");
+        assert!(
+            dumb.contains("TERM=dumb") && dumb.contains("switchyard list"),
+            "{dumb}"
+        );
+        assert!(unusable_terminal(Some("xterm"), false).is_some());
+        assert_eq!(unusable_terminal(Some("xterm-256color"), true), None);
+        assert_eq!(unusable_terminal(None, true), None);
+    }
 }

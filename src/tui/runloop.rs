@@ -44,6 +44,26 @@ struct Reports {
     progress: mpsc::UnboundedSender<Progress>,
 }
 
+/// How long a stop signal waits for commands under way to finish or roll back.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// After a stop signal: commands under way are told to stop before their next step and roll
+/// back ([`crate::host::apply::interrupt`]); their results are awaited (up to
+/// [`DRAIN_TIMEOUT`]) so the process never ends in the middle of a transaction.
+async fn drain(results: &mut mpsc::UnboundedReceiver<CommandResult>, mut running: usize) {
+    if running == 0 {
+        return;
+    }
+    crate::host::apply::interrupt();
+    let deadline = tokio::time::Instant::now() + DRAIN_TIMEOUT;
+    while running > 0 {
+        match tokio::time::timeout_at(deadline, results.recv()).await {
+            Ok(Some(_)) => running -= 1,
+            Ok(None) | Err(_) => return,
+        }
+    }
+}
+
 /// Run a command on its own task; a panic in the backend becomes a failed result.
 fn spawn_command<S: DataSource>(source: &S, id: u64, cmd: super::data::Command, to: &Reports) {
     let progress = ProgressSender::new(id, to.progress.clone());
@@ -89,6 +109,7 @@ where
     let mut tick = tokio::time::interval(Duration::from_millis(TICK_MS));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut source_open = true;
+    let mut running = 0usize;
     let first = snaps.borrow_and_update().clone();
     if first != Snapshot::default() {
         app.update(Event::Snapshot(Box::new(first)));
@@ -116,15 +137,24 @@ where
                 }
             },
             _ = tick.tick() => Event::Tick,
-            Some(result) = results.recv() => Event::CommandDone(result),
+            Some(result) = results.recv() => {
+                running = running.saturating_sub(1);
+                Event::CommandDone(result)
+            }
             Some(p) = progress.recv() => Event::Progress { id: p.id, step: p.step },
-            name = &mut stop => return Ok(Exit::Signal(name)),
+            name = &mut stop => {
+                drain(&mut results, running).await;
+                return Ok(Exit::Signal(name));
+            }
         };
         for effect in app.update(event) {
             match effect {
                 Effect::Quit => return Ok(Exit::Quit),
                 Effect::SetInterval(ms) => source.refresh_interval(ms),
-                Effect::Execute(id, cmd) => spawn_command(source, id, cmd, &reports),
+                Effect::Execute(id, cmd) => {
+                    running += 1;
+                    spawn_command(source, id, cmd, &reports);
+                }
             }
         }
     }

@@ -19,6 +19,7 @@ pub fn ip(s: &str) -> IpAddr {
 /// A bridge with no MAC/MTU and STP off.
 pub fn bridge(name: &str) -> BridgeSpec {
     BridgeSpec {
+        ifindex: None,
         name: name.to_string(),
         mac: None,
         mtu: None,

@@ -147,6 +147,41 @@ impl TestNetns {
     }
 }
 
+impl Drop for TestNetns {
+    /// Ends what still runs inside the namespace (a dnsmasq a failed test did not stop), so a
+    /// failing test leaves no process behind.
+    fn drop(&mut self) {
+        end_processes_in(self.guard.path());
+    }
+}
+
+/// Sends SIGTERM (then SIGKILL) to every process whose network namespace is the one mounted
+/// at `netns_path`: only processes a test started can live in a namespace the test made.
+pub fn end_processes_in(netns_path: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(ns) = std::fs::metadata(netns_path) else {
+        return;
+    };
+    let inside = |pid: i32| {
+        std::fs::metadata(format!("/proc/{pid}/ns/net"))
+            .is_ok_and(|m| m.ino() == ns.ino() && m.dev() == ns.dev())
+    };
+    let pids: Vec<i32> = std::fs::read_dir("/proc")
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .filter(|p| *p != std::process::id() as i32 && inside(*p))
+                .collect()
+        })
+        .unwrap_or_default();
+    for sig in [nix::sys::signal::SIGTERM, nix::sys::signal::SIGKILL] {
+        for pid in &pids {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(*pid), sig);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 impl Deref for TestNetns {
     type Target = NetnsGuard;
     fn deref(&self) -> &NetnsGuard {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use switchyard::host::NetnsGuard;
 
-use super::{run_ok, stdout, Guest, TestNetns};
+use super::{end_processes_in, run_ok, stdout, Guest, TestNetns};
 
 pub const UPLINK_HOST: &str = "203.0.113.2";
 pub const UPSTREAM: &str = "203.0.113.1";
@@ -18,6 +18,18 @@ pub struct World {
     pub host: TestNetns,
     pub up: NetnsGuard,
     pub home: tempfile::TempDir,
+}
+
+impl Drop for World {
+    /// The dnsmasq runtime folder of this home may sit outside it (under /run, when the home
+    /// is private): it goes too. (Processes in the namespace end with `host`.)
+    fn drop(&mut self) {
+        end_processes_in(self.host.path());
+        let dir = switchyard::host::dnsmasq::runtime_dir(&self.home.path().join("run"));
+        if !dir.starts_with(self.home.path()) {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 impl World {

@@ -9,12 +9,15 @@ struct Fake {
 }
 
 impl StepRunner for Fake {
-    async fn run(&mut self, step: &Step) -> Result<(), String> {
+    async fn run(&mut self, step: &Step) -> Result<Outcome, HostError> {
         if self.fail_kinds.contains(&step.kind()) {
-            return Err("File exists (os error 17)".into());
+            return Err(HostError::from_errno(step.to_string(), libc::EEXIST));
         }
         self.ran.push(step.to_string());
-        Ok(())
+        Ok(match step {
+            Step::CreateBridge(_) => Outcome::CreatedLink { ifindex: 7 },
+            _ => Outcome::Done,
+        })
     }
 }
 
@@ -28,6 +31,7 @@ fn plan() -> Plan {
                 mtu: None,
                 stp: false,
                 forward_delay_cs: 0,
+                ifindex: None,
             }),
             Step::AddAddress {
                 dev: "sybr0".into(),
@@ -64,6 +68,23 @@ fn success_runs_every_step_in_order() {
 }
 
 #[test]
+fn the_applied_steps_carry_the_created_bridge_index() {
+    let mut fake = Fake::default();
+    let done = run(apply(&mut fake, &plan(), Faults::default(), |_, _| {})).expect("applies");
+    match &done[0] {
+        Step::CreateBridge(b) => assert_eq!(b.ifindex, Some(7)),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        done[0].undo(),
+        Some(Step::DeleteLink {
+            name: "sybr0".into(),
+            ifindex: Some(7)
+        })
+    );
+}
+
+#[test]
 fn failure_rolls_back_newest_first() {
     let mut fake = Fake {
         fail_kinds: vec!["link-up"],
@@ -77,12 +98,12 @@ fn failure_rolls_back_newest_first() {
             "create bridge sybr0 stp off forward-delay 0cs",
             "add address 10.0.0.1/24 to sybr0",
             "remove address 10.0.0.1/24 from sybr0",
-            "delete link sybr0",
+            "delete link sybr0 (index 7)",
         ]
     );
     let text = err.to_string();
     assert!(
-        text.starts_with("step 3 (set sybr0 up) failed: File exists"),
+        text.starts_with("step 3 (set sybr0 up) failed: set sybr0 up: File exists"),
         "{text}"
     );
     assert!(text.contains("rolled back: remove address"), "{text}");

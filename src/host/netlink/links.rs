@@ -100,6 +100,18 @@ impl Netlink {
             .map_err(|e| HostError::from_netlink(op, e))
     }
 
+    /// Deletes the link with interface index `ifindex` (`name` is for messages).
+    pub async fn delete_link_index(&self, ifindex: u32, name: &str) -> Result<(), HostError> {
+        let op = format!("delete link {name} (index {ifindex})");
+        let msg = LinkUnspec::new_with_index(ifindex).build();
+        self.handle
+            .link()
+            .del_with_message(msg)
+            .execute()
+            .await
+            .map_err(|e| HostError::from_netlink(op, e))
+    }
+
     /// Sets IFF_UP (`ip link set NAME up`).
     pub async fn set_up(&self, name: &str) -> Result<(), HostError> {
         let op = format!("set {name} up");

@@ -137,6 +137,46 @@ impl Netlink {
     pub async fn link_index(&self, name: &str) -> Result<u32, HostError> {
         self.resolve("", name).await
     }
+
+    /// The link with interface index `ifindex`, if there is one (one request, not a dump).
+    pub async fn link_by_index(&self, ifindex: u32) -> Result<Option<LinkInfo>, HostError> {
+        let found = self
+            .handle
+            .link()
+            .get()
+            .match_index(ifindex)
+            .execute()
+            .try_next()
+            .await;
+        match found {
+            Ok(msg) => Ok(msg.map(|m| decode::link_info(&m))),
+            Err(e) => match HostError::from_netlink(format!("look up link {ifindex}"), e) {
+                HostError::NoSuchDevice { .. } => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// The link called `name`, if there is one (one request, not a dump).
+    pub async fn link_by_name(&self, name: &str) -> Result<Option<LinkInfo>, HostError> {
+        let op = format!("look up {name}");
+        check_ifname(&op, name)?;
+        let found = self
+            .handle
+            .link()
+            .get()
+            .match_name(name.to_owned())
+            .execute()
+            .try_next()
+            .await;
+        match found {
+            Ok(msg) => Ok(msg.map(|m| decode::link_info(&m))),
+            Err(e) => match HostError::from_netlink(op, e) {
+                HostError::NoSuchDevice { .. } => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
 }
 
 /// The kernel's rule for interface names (dev_valid_name), checked before sending.

@@ -37,6 +37,7 @@ fn bridge_link(name: &str, up: bool) -> LinkInfo {
 
 fn observed<'a>(host: &'a HostState, fw: &'a BTreeSet<String>, dnsmasq: bool) -> Observed<'a> {
     Observed {
+        own_bridge: None,
         host,
         firewall_networks: fw,
         other_firewall: &[],
@@ -67,6 +68,7 @@ fn repair_plans_only_what_is_missing() {
     let fw: BTreeSet<String> = ["lab".to_owned()].into();
     let mut obs = observed(&host, &fw, false);
     obs.ipv4_forward = Some(true);
+    obs.own_bridge = Some(7);
     let plan = plan_start(&def, &obs, &paths()).expect("plan");
     let kinds: Vec<&str> = plan.steps.iter().map(Step::kind).collect();
     assert_eq!(
@@ -86,6 +88,66 @@ fn a_non_bridge_in_the_way_is_refused() {
     let fw = BTreeSet::new();
     let err = plan_start(&def, &observed(&host, &fw, false), &paths()).expect_err("refused");
     assert_eq!(err, PlanError::NotABridge("sybr0".into()));
+}
+
+#[test]
+fn a_bridge_this_network_did_not_create_is_never_taken_over() {
+    let def = parse_network_xml(NAT).expect("parses");
+    let mut host = HostState::default();
+    host.links.push(bridge_link("sybr0", true));
+    let fw = BTreeSet::new();
+    let mut obs = observed(&host, &fw, false);
+    for own in [None, Some(8)] {
+        obs.own_bridge = own;
+        let err = plan_start(&def, &obs, &paths()).expect_err("refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("sybr0 already exists and was not created by this network"),
+            "{text}"
+        );
+    }
+    obs.own_bridge = Some(7);
+    plan_start(&def, &obs, &paths()).expect("our own bridge is repaired");
+}
+
+#[test]
+fn a_subnet_in_use_on_the_host_is_refused_naming_the_interface() {
+    let def = parse_network_xml(NAT).expect("parses");
+    let mut host = HostState::default();
+    let mut eth = bridge_link("eth0", true);
+    eth.ifindex = 2;
+    eth.kind = LinkKind::Physical;
+    host.links.push(eth);
+    host.addrs.push(AddrInfo {
+        ifindex: 2,
+        net: "192.168.100.77/16".parse().expect("net"),
+    });
+    host.routes.push(crate::host::state::RouteInfo {
+        dest: "192.168.0.0/16".parse().expect("net"),
+        gateway: None,
+        oif: Some(2),
+        table: 254,
+        protocol: 2,
+    });
+    host.routes.push(crate::host::state::RouteInfo {
+        dest: "192.168.100.128/25".parse().expect("net"),
+        gateway: Some("192.168.0.1".parse().expect("gw")),
+        oif: Some(2),
+        table: 254,
+        protocol: 4,
+    });
+    let fw = BTreeSet::new();
+    let err = plan_start(&def, &observed(&host, &fw, false), &paths()).expect_err("refused");
+    let PlanError::HostConflict { conflicts, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        conflicts,
+        [
+            "subnet 192.168.100.0/24 overlaps address 192.168.100.77/16 on eth0",
+            "subnet 192.168.100.0/24 overlaps route 192.168.100.128/25 on eth0",
+        ]
+    );
 }
 
 #[test]

@@ -31,6 +31,7 @@ fn plan_of(def: &NetworkDef) -> Result<Plan, String> {
     let host = HostState::default();
     let none = BTreeSet::new();
     let obs = Observed {
+        own_bridge: None,
         host: &host,
         firewall_networks: &none,
         other_firewall: &[],

@@ -1,0 +1,148 @@
+//! The real host as a [`StepRunner`]: netlink, nft, dnsmasq, sysctls and files. Every error
+//! keeps its kind (errno where there is one) and names the step's operation.
+
+use super::apply::{Outcome, StepRunner};
+use super::error::HostError;
+use super::netlink::Netlink;
+use super::state::LinkKind;
+use super::{dnsmasq, nft, sysctl};
+use crate::plan::Step;
+use crate::store;
+
+/// The real host.
+pub struct RealHost {
+    pub nl: Netlink,
+    /// dnsmasq processes told to stop; [`RealHost::finish`] waits for them, so their exit
+    /// overlaps the steps after.
+    stopping: Vec<i32>,
+}
+
+impl RealHost {
+    pub fn new(nl: Netlink) -> RealHost {
+        RealHost {
+            nl,
+            stopping: Vec::new(),
+        }
+    }
+
+    /// Waits for the dnsmasq processes stopped so far to be gone.
+    pub fn finish(&mut self) {
+        dnsmasq::wait_gone(&std::mem::take(&mut self.stopping));
+    }
+}
+
+/// Whether an error says the thing to remove is already gone.
+fn already_gone(e: &HostError) -> bool {
+    matches!(e, HostError::NoSuchDevice { .. })
+        || matches!(
+            e.errno(),
+            Some(libc::EADDRNOTAVAIL) | Some(libc::ESRCH) | Some(libc::ENOENT)
+        )
+}
+
+fn gone_ok(r: Result<(), HostError>) -> Result<(), HostError> {
+    match r {
+        Err(e) if already_gone(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// A failure of a tool or a file operation, with the step as the operation.
+fn other(step: &Step, e: impl std::fmt::Display) -> HostError {
+    HostError::Other {
+        op: step.to_string(),
+        errno: None,
+        message: e.to_string(),
+    }
+}
+
+impl StepRunner for RealHost {
+    async fn run(&mut self, step: &Step) -> Result<Outcome, HostError> {
+        let nl = &self.nl;
+        match step {
+            Step::CheckLink { name, want_bridge } => check_link(nl, name, *want_bridge).await,
+            Step::CreateBridge(b) => {
+                nl.create_bridge(b).await?;
+                let ifindex = nl.link_index(&b.name).await?;
+                return Ok(Outcome::CreatedLink { ifindex });
+            }
+            Step::DeleteLink { name, ifindex } => delete_own_link(nl, name, *ifindex).await,
+            Step::SetSysctl { key, value, .. } => sysctl::write_sysctl(key, value),
+            Step::AddAddress { dev, addr } => nl.add_addr(dev, *addr).await,
+            Step::DelAddress { dev, addr } => gone_ok(nl.del_addr(dev, *addr).await),
+            Step::LinkUp { dev } => nl.set_up(dev).await,
+            Step::LinkDown { dev } => gone_ok(nl.set_down(dev).await),
+            Step::AddRoute { dest, gateway, dev } => {
+                nl.add_route(*dest, Some(*gateway), Some(dev)).await
+            }
+            Step::DelRoute { dest, gateway, dev } => {
+                gone_ok(nl.del_route(*dest, Some(*gateway), Some(dev)).await)
+            }
+            Step::LoadFirewall { script, .. } => nft::load(script).map_err(|e| other(step, e)),
+            Step::WriteFile {
+                path,
+                contents,
+                access,
+            } => store::write_atomic_as(path, contents.as_bytes(), *access)
+                .map_err(|e| other(step, e)),
+            Step::RemoveFile { path } => remove_file(step, path, &self.stopping),
+            Step::StartDnsmasq { conf, pid_file, .. } => dnsmasq::start(conf, pid_file)
+                .map(|_| ())
+                .map_err(|e| other(step, e)),
+            Step::StopDnsmasq { pid_file, .. } => {
+                let conf = pid_file.with_extension("conf");
+                let pid = dnsmasq::signal_stop(pid_file, &conf).map_err(|e| other(step, e))?;
+                self.stopping.extend(pid);
+                Ok(())
+            }
+        }
+        .map(|()| Outcome::Done)
+    }
+}
+
+/// Removes a file, but never one a running dnsmasq of ours reads (a rollback of a start that
+/// found its dnsmasq already running must not pull its files away); one this host has just
+/// told to stop is going, and its files go with it.
+fn remove_file(step: &Step, path: &std::path::Path, stopping: &[i32]) -> Result<(), HostError> {
+    if let Some(pid) = dnsmasq::reader_of(path).filter(|p| !stopping.contains(p)) {
+        return Err(other(
+            step,
+            format!("dnsmasq pid {pid} is running with this file; it is left in place"),
+        ));
+    }
+    store::remove_durable(path)
+        .map(|_| ())
+        .map_err(|e| other(step, e))
+}
+
+/// Deletes the link we created: by interface index when the record has it (and only if that
+/// link is still a bridge), by name otherwise (records of earlier releases) and only a bridge.
+async fn delete_own_link(nl: &Netlink, name: &str, ifindex: Option<u32>) -> Result<(), HostError> {
+    let link = match ifindex {
+        Some(i) => nl.link_by_index(i).await?,
+        None => nl.link_by_name(name).await?,
+    };
+    match link {
+        None => Ok(()),
+        Some(l) if l.kind != LinkKind::Bridge => Err(HostError::invalid(
+            format!("delete link {name}"),
+            format!(
+                "{} (index {}) is not the bridge switchyard created; it is left alone",
+                l.name, l.ifindex
+            ),
+        )),
+        Some(l) => gone_ok(nl.delete_link_index(l.ifindex, &l.name).await),
+    }
+}
+
+async fn check_link(nl: &Netlink, name: &str, want_bridge: bool) -> Result<(), HostError> {
+    let op = || format!("interface {name} does not exist");
+    match nl.link_by_name(name).await? {
+        None => Err(HostError::NoSuchDevice { op: op() }),
+        Some(l) if want_bridge && l.kind != LinkKind::Bridge => Err(HostError::invalid(
+            format!("check interface {name}"),
+            "it exists but is not a bridge",
+        )),
+        Some(_) => Ok(()),
+    }
+}
