@@ -326,3 +326,84 @@ fn autostart_flag_and_undefine() {
     ok(home.path(), &["undefine", "lab"]);
     assert!(!home.path().join("networks/lab.xml").exists());
 }
+
+fn dubious_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/model/dubious")
+        .join(format!("{name}.xml"))
+}
+
+#[test]
+fn define_warns_about_dubious_values_that_create_refuses() {
+    let home = tempfile::tempdir().expect("home");
+    let file = dubious_fixture("isolated-network-address");
+    let out = sy(home.path(), &["define", file.to_str().expect("utf8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "libvirt defines it, so do we: {stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Network tf-isolated defined"),
+        "{out:?}"
+    );
+    assert!(
+        stderr.contains("warning: ip[0].address: 192.168.100.0 is the network address"),
+        "{stderr}"
+    );
+    let before = tree(home.path());
+    let msg = err(
+        home.path(),
+        &[
+            "create",
+            "--name",
+            "fresh",
+            "--mode",
+            "isolated",
+            "--ipv4",
+            "10.213.77.0/24",
+        ],
+    );
+    assert!(
+        msg.contains("ip[0].address: 10.213.77.0 is the network address"),
+        "{msg}"
+    );
+    assert_eq!(tree(home.path()), before, "nothing defined");
+}
+
+#[test]
+fn redefinition_keeps_the_uuid() {
+    let home = tempfile::tempdir().expect("home");
+    let file = dubious_fixture("isolated-network-address");
+    let uuid = "3e4e5a2b-6a38-4b1e-9d64-0f1c7f3f2a10";
+    ok(home.path(), &["define", file.to_str().expect("utf8")]);
+    let xml = std::fs::read_to_string(&file).expect("read");
+    let before = tree(home.path());
+    let other = home.path().join("other-uuid.xml");
+    std::fs::write(
+        &other,
+        xml.replace(uuid, "0b4f3c8e-9f7a-4e1c-8d1a-2c3b4a5d6e7f"),
+    )
+    .expect("write");
+    let msg = err(home.path(), &["define", other.to_str().expect("utf8")]);
+    let want = format!("uuid: network 'tf-isolated' is already defined with UUID {uuid}");
+    assert!(msg.contains(&want), "{msg}");
+    std::fs::remove_file(&other).expect("rm");
+    assert_eq!(tree(home.path()), before, "nothing changed");
+    let without = home.path().join("no-uuid.xml");
+    let cut_uuid = xml.replace(&format!("  <uuid>{uuid}</uuid>\n"), "");
+    std::fs::write(&without, cut_uuid.replace("tf.local", "tf.example")).expect("write");
+    ok(home.path(), &["define", without.to_str().expect("utf8")]);
+    let back = ok(home.path(), &["dumpxml", "tf-isolated"]);
+    assert!(back.contains(uuid) && back.contains("tf.example"), "{back}");
+}
+
+#[test]
+fn oversized_input_is_refused_by_its_size() {
+    let home = tempfile::tempdir().expect("home");
+    let big = home.path().join("big.xml");
+    let pad = " ".repeat(2 * 1024 * 1024);
+    std::fs::write(&big, format!("<network><name>n</name></network>{pad}")).expect("write");
+    let msg = err(home.path(), &["define", big.to_str().expect("utf8")]);
+    assert!(msg.contains("larger than 1048576 bytes"), "{msg}");
+}

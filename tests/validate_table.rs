@@ -1,8 +1,11 @@
 //! Table of invalid definitions: each must produce problems at the expected field paths
-//! (all of them, not just the first), with the expected words.
+//! (all of them, not just the first), with the expected words. A second table holds dubious
+//! definitions: valid (libvirt defines and starts them), but each with a warning from
+//! `dubious` at the expected path.
 
 use switchyard::model::{
-    parse_network_xml, validate, ForwardDef, ForwardMode, NetworkDef, Problem,
+    dubious, macvtap_name_problem, parse_network_xml, validate, ForwardDef, ForwardMode,
+    NetworkDef, Problem,
 };
 
 /// A valid NAT network; rows replace pieces of it.
@@ -60,14 +63,43 @@ fn rows() -> Vec<Row> {
         row("name with a slash", with("<name>t</name>", "<name>a/b</name>"), &[("name", "'/'")]),
         row("name too long", with("<name>t</name>", &format!("<name>{}</name>", "n".repeat(65))), &[("name", "limit is 64")]),
         row("name with a tab", with("<name>t</name>", "<name>a&#9;b</name>"), &[("name", "control characters")]),
+        row("name with DEL", with("<name>t</name>", "<name>a&#127;b</name>"), &[("name", "U+007F")]),
+        row("name with a line separator", with("<name>t</name>", "<name>a&#x2028;b</name>"), &[("name", "U+2028")]),
+        row("name with a right-to-left override", with("<name>t</name>", "<name>evil&#x202E;gpj.exe</name>"), &[("name", "U+202E, an invisible formatting character")]),
+        row("name with a left-to-right mark", with("<name>t</name>", "<name>a&#x200E;b</name>"), &[("name", "U+200E")]),
+        row("name with an Arabic letter mark", with("<name>t</name>", "<name>a&#x61C;b</name>"), &[("name", "U+061C")]),
+        row("name with a bidi isolate", with("<name>t</name>", "<name>a&#x2066;b&#x2069;</name>"), &[("name", "U+2066")]),
+        row("name with a zero-width space", with("<name>t</name>", "<name>a&#x200B;b</name>"), &[("name", "U+200B")]),
+        row("name with a byte order mark", with("<name>t</name>", "<name>&#xFEFF;ab</name>"), &[("name", "U+FEFF")]),
+        row("name with a soft hyphen", with("<name>t</name>", "<name>a&#xAD;b</name>"), &[("name", "U+00AD")]),
+        row("name with a tag character", with("<name>t</name>", "<name>a&#xE0041;</name>"), &[("name", "U+E0041")]),
+        row("name starting with '-'", with("<name>t</name>", "<name>-rf</name>"), &[("name", "starts with '-'")]),
+        row("name '.'", with("<name>t</name>", "<name>.</name>"), &[("name", "cannot be used as a network name")]),
+        row("name '..'", with("<name>t</name>", "<name>..</name>"), &[("name", "cannot be used as a network name")]),
+        row("name of 65 bytes in 33 characters", with("<name>t</name>", &format!("<name>a{}</name>", "é".repeat(32))), &[("name", "65 bytes long; the limit is 64")]),
         row("bridge name too long", with("sybr9", "abcdefghijklmnop"), &[("bridge.name", "16 bytes long")]),
         row("bridge name with space", with("sybr9", "br 0"), &[("bridge.name", "a space")]),
         row("bridge name dot-dot", with("sybr9", ".."), &[("bridge.name", "reserved")]),
         row("bridge name slash", with("sybr9", "a/b"), &[("bridge.name", "'/'")]),
+        row("bridge name with a quote", with("sybr9", "br\"0"), &[("bridge.name", "'\"'")]),
+        row("bridge name with ';'", with("sybr9", "br;0"), &[("bridge.name", "';'")]),
+        row("bridge name with '$'", with("sybr9", "br$x"), &[("bridge.name", "'$'")]),
+        row("bridge name with '%'", with("sybr9", "virbr%d"), &[("bridge.name", "'%'")]),
+        row("bridge name with ','", with("sybr9", "br,0"), &[("bridge.name", "','")]),
+        row("bridge name with '='", with("sybr9", "br=0"), &[("bridge.name", "'='")]),
+        row("bridge name with '#'", with("sybr9", "br#0"), &[("bridge.name", "'#'")]),
+        row("bridge name with '@'", with("sybr9", "br@0"), &[("bridge.name", "'@'")]),
+        row("bridge name with a bidi override", with("sybr9", "br&#x202E;0"), &[("bridge.name", "U+202E")]),
+        row("bridge name not ASCII", with("sybr9", "brü0"), &[("bridge.name", "'ü'")]),
+        row("bridge name empty", with("sybr9", ""), &[("bridge.name", "it is empty")]),
+        row("nat forward dev with '{'", with("<forward mode='nat'/>", "<forward mode='nat' dev='eth{0}'/>"), &[("forward.dev", "'{'")]),
+        row("route forward dev with a newline", with("<forward mode='nat'/>", "<forward mode='route' dev='eth&#10;0'/>"), &[("forward.dev", "a newline")]),
+        row("second pool interface with a quote", macvtap("").replace("<interface dev='eth1'/>", "<interface dev='eth1'/><interface dev='e\"x'/>"), &[("forward.interface[1].dev", "'\"'")]),
+        row("bridge pool interface too long", "<network><name>p</name><forward mode='bridge'><interface dev='eth0'/><interface dev='a-very-long-name0'/></forward></network>".into(), &[("forward.interface[1].dev", "17 bytes long")]),
+        row("pf dev with ';'", "<network><name>p</name><forward mode='passthrough'><pf dev='eth0;x'/></forward></network>".into(), &[("forward.pf.dev", "';'")]),
+        row("host bridge name with a space", hostbr("").replace("name='br0'", "name='br 0'"), &[("bridge.name", "a space")]),
         row("dhcp range outside subnet", range("10.0.1.5", "192.168.100.20"), &[("ip[0].dhcp.range[0]", "10.0.1.5 is outside 192.168.100.0/24")]),
         row("dhcp range backwards", range("192.168.100.200", "192.168.100.10"), &[("ip[0].dhcp.range[0]", "start 192.168.100.200 is after end 192.168.100.10")]),
-        row("gateway is network address", with("address='192.168.100.1'", "address='192.168.100.0'"), &[("ip[0].address", "network address")]),
-        row("gateway is broadcast", with("address='192.168.100.1'", "address='192.168.100.255'"), &[("ip[0].address", "broadcast address")]),
         row("IPv4 prefix 33", with("prefix='24'", "prefix='33'"), &[("ip[0].prefix", "33 is out of range for IPv4")]),
         row("IPv6 prefix 129", extra("<ip family='ipv6' address='fd00::1' prefix='129'/>"), &[("ip[1].prefix", "129 is out of range for IPv6")]),
         row("holey netmask", with("prefix='24'", "netmask='255.0.255.0'"), &[("ip[0].netmask", "contiguous")]),
@@ -78,18 +110,13 @@ fn rows() -> Vec<Row> {
             hosts("<host mac='52:54:00:00:00:01' ip='192.168.100.10'/><host mac='52:54:00:00:00:02' ip='192.168.100.11'/><host mac='03:00:00:00:00:01' ip='192.168.100.12'/>"),
             &[("ip[0].dhcp.host[2].mac", "not a unicast MAC")],
         ),
-        row("static host outside subnet", hosts("<host mac='52:54:00:00:00:01' ip='10.9.9.9'/>"), &[("ip[0].dhcp.host[0].ip", "10.9.9.9 is outside 192.168.100.0/24")]),
         row("static host without mac or name", hosts("<host ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0]", "needs a mac or a name")]),
-        row("duplicate static host MAC", hosts("<host mac='52:54:00:00:00:01' ip='192.168.100.9'/><host mac='52:54:00:00:00:01' ip='192.168.100.8'/>"), &[("ip[0].dhcp.host[1].mac", "also used by host[0]")]),
         row("ip on macvtap", macvtap("<ip address='10.0.0.1' prefix='24'/>"), &[("ip[0]", "not supported with mode 'private'")]),
         row("dns records on host bridge", hostbr("<dns><host ip='10.0.0.1'><hostname>a</hostname></host></dns>"), &[("dns", "not supported with mode 'bridge'")]),
         row("domain on host bridge", hostbr("<domain name='example.com'/>"), &[("domain", "not supported with mode 'bridge'")]),
         row("mtu on host bridge", hostbr("<mtu size='9000'/>"), &[("mtu", "not supported with mode 'bridge'")]),
         row("stp on host bridge", hostbr("").replace("<bridge name='br0'/>", "<bridge name='br0' stp='off'/>"), &[("bridge.stp", "only for nat, route, open and isolated")]),
         row("bridge name on macvtap", macvtap("<bridge name='br0'/>"), &[("bridge.name", "not allowed with mode 'private'")]),
-        row("host bridge mode without a bridge", "<network><name>h</name><forward mode='bridge'/></network>".into(), &[("bridge.name", "needs the name of an existing host bridge")]),
-        row("macvtap without devices", "<network><name>v</name><forward mode='vepa'/></network>".into(), &[("forward.interface", "needs at least one <interface dev>")]),
-        row("hostdev without devices", "<network><name>d</name><forward mode='hostdev'/></network>".into(), &[("forward.address", "PCI <address>")]),
         row("nat settings on route", with("<forward mode='nat'/>", "<forward mode='route'><nat><address start='10.0.0.1' end='10.0.0.2'/></nat></forward>"), &[("forward.nat", "only apply to mode 'nat'")]),
         row("nat address range backwards", with("<forward mode='nat'/>", "<forward mode='nat'><nat><address start='10.0.0.9' end='10.0.0.2'/></nat></forward>"), &[("forward.nat.address", "after end")]),
         row("nat without ip", "<network><name>n</name><forward mode='nat'/></network>".into(), &[("ip", "needs at least one <ip>")]),
@@ -97,7 +124,6 @@ fn rows() -> Vec<Row> {
         row("bad forward dev", with("<forward mode='nat'/>", "<forward mode='nat' dev='eth 0'/>"), &[("forward.dev", "not a valid interface name")]),
         row("mtu out of range", extra("<mtu size='70000'/>"), &[("mtu", "70000 is out of range")]),
         row("two IPv4 DHCP blocks", extra("<ip address='192.168.101.1' prefix='24'><dhcp><range start='192.168.101.2' end='192.168.101.9'/></dhcp></ip>"), &[("ip[1].dhcp", "only one IPv4")]),
-        row("overlapping own blocks", extra("<ip address='192.168.100.129' prefix='25'/>"), &[("ip[1]", "overlaps ip[0]")]),
         row("unreachable route gateway", extra("<route address='10.1.0.0' prefix='16' gateway='10.2.0.1'/>"), &[("route[0].gateway", "not on any of this network's subnets")]),
         row("lease too short", with("end='192.168.100.254'/>", "end='192.168.100.254'><lease expiry='30' unit='seconds'/></range>"), &[("ip[0].dhcp.range[0].lease", "minimum lease")]),
         row("srv port without target", extra("<dns><srv service='ldap' protocol='tcp' port='389'/></dns>"), &[("dns.srv[0].port", "needs a target")]),
@@ -133,6 +159,41 @@ fn rows() -> Vec<Row> {
     ]
 }
 
+/// Valid definitions libvirt defines and starts, each with a warning at `expect`.
+fn dubious_rows() -> Vec<Row> {
+    let hosts = |h: &str| with("</dhcp>", &format!("{h}</dhcp>"));
+    let extra = |x: &str| with("</network>", &format!("{x}</network>"));
+    let route = |x: &str| {
+        with("<forward mode='nat'/>", "<forward mode='route'/>")
+            .replace("</network>", &format!("{x}</network>"))
+    };
+    let options = "<dnsmasq:options xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'><dnsmasq:option value='log-queries'/></dnsmasq:options>";
+    vec![
+        row("gateway is network address", with("address='192.168.100.1'", "address='192.168.100.0'"), &[("ip[0].address", "is the network address of 192.168.100.0/24")]),
+        row("gateway is broadcast", with("address='192.168.100.1'", "address='192.168.100.255'").replace("end='192.168.100.254'", "end='192.168.100.250'"), &[("ip[0].address", "is the broadcast address of 192.168.100.0/24")]),
+        row("gateway is network address of a netmask block", with("address='192.168.100.1' prefix='24'", "address='10.0.0.0' netmask='255.0.0.0'").replace("start='192.168.100.2' end='192.168.100.254'", "start='10.0.0.2' end='10.0.0.9'"), &[("ip[0].address", "network address of 10.0.0.0/8")]),
+        row("IPv6 gateway is the subnet-router anycast address", extra("<ip family='ipv6' address='fd00:1::' prefix='64'/>"), &[("ip[1].address", "fd00:1:: is the subnet-router anycast address of fd00:1::/64")]),
+        row("static host outside subnet", hosts("<host mac='52:54:00:00:00:01' ip='10.9.9.9'/>"), &[("ip[0].dhcp.host[0].ip", "10.9.9.9 is outside 192.168.100.0/24")]),
+        row("static host on the gateway", hosts("<host mac='52:54:00:00:00:01' ip='192.168.100.1'/>"), &[("ip[0].dhcp.host[0].ip", "own (gateway) address")]),
+        row("duplicate static host MAC", hosts("<host mac='52:54:00:00:00:01' ip='192.168.100.9'/><host mac='52:54:00:00:00:01' ip='192.168.100.8'/>"), &[("ip[0].dhcp.host[1].mac", "also used by host[0]")]),
+        row("duplicate static host ip", hosts("<host mac='52:54:00:00:00:01' ip='192.168.100.9'/><host mac='52:54:00:00:00:02' ip='192.168.100.8'/><host mac='52:54:00:00:00:03' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[2].ip", "also used by host[0]")]),
+        row("duplicate static host name", hosts("<host name='a' ip='192.168.100.9'/><host name='a' ip='192.168.100.8'/>"), &[("ip[0].dhcp.host[1].name", "also used by host[0]")]),
+        row("overlapping ranges", with("end='192.168.100.254'/>", "end='192.168.100.254'/><range start='192.168.100.100' end='192.168.100.120'/>"), &[("ip[0].dhcp.range[1]", "overlaps range[0]")]),
+        row("overlapping ranges written in reverse", with("<range start='192.168.100.2' end='192.168.100.254'/>", "<range start='192.168.100.100' end='192.168.100.254'/><range start='192.168.100.2' end='192.168.100.100'/>"), &[("ip[0].dhcp.range[1]", "overlaps range[0]")]),
+        row("overlapping own blocks", extra("<ip address='192.168.100.129' prefix='25'/>"), &[("ip[1]", "overlaps ip[0]")]),
+        row("virtualport on route", route("<virtualport type='openvswitch'/>"), &[("virtualport", "does not work with mode 'route'")]),
+        row("virtualport on isolated", with("<forward mode='nat'/>", "").replace("</network>", "<virtualport type='802.1Qbh'/></network>"), &[("virtualport", "does not work with mode 'isolated'")]),
+        row("port group virtualport on nat", extra("<portgroup name='a'><virtualport type='openvswitch'/></portgroup>"), &[("portgroup[0].virtualport", "does not work with mode 'nat'")]),
+        row("pf on nat", with("<forward mode='nat'/>", "<forward mode='nat'><pf dev='eth0'/></forward>"), &[("forward.pf", "ignored with mode 'nat'")]),
+        row("dnsmasq options on a host bridge", format!("<network><name>h</name><forward mode='bridge'/><bridge name='br0'/>{options}</network>"), &[("dnsmasq.option[0]", "no dnsmasq runs")]),
+        row("host bridge mode without a bridge", "<network><name>h</name><forward mode='bridge'/></network>".into(), &[("bridge.name", "needs the name of an existing host bridge")]),
+        row("macvtap without devices", "<network><name>v</name><forward mode='vepa'/></network>".into(), &[("forward.interface", "needs at least one <interface dev>")]),
+        row("hostdev without devices", "<network><name>d</name><forward mode='hostdev'/></network>".into(), &[("forward.address", "PCI <address>")]),
+        row("zero average rate", extra("<bandwidth><inbound average='0'/><outbound average='10' peak='0'/></bandwidth>"), &[("bandwidth.inbound.average", "no limit"), ("bandwidth.outbound.peak", "no limit")]),
+        row("zero port group rate", "<network><name>h</name><forward mode='bridge'/><bridge name='br0'/><portgroup name='p'><bandwidth><inbound average='10' burst='0'/></bandwidth></portgroup></network>".into(), &[("portgroup[0].bandwidth.inbound.burst", "no limit")]),
+    ]
+}
+
 fn assert_has(problems: &[Problem], path: &str, fragment: &str, what: &str) {
     let hit = problems
         .iter()
@@ -149,6 +210,8 @@ fn assert_has(problems: &[Problem], path: &str, fragment: &str, what: &str) {
 fn base_definition_is_valid() {
     let problems = validate(&parse(BASE), &[]);
     assert!(problems.is_empty(), "{problems:?}");
+    let warnings = dubious(&parse(BASE));
+    assert!(warnings.is_empty(), "{warnings:?}");
 }
 
 #[test]
@@ -161,6 +224,100 @@ fn invalid_definitions_name_their_fields() {
         }
     }
     println!("validate table: {} rows", rows.len());
+}
+
+#[test]
+fn dubious_definitions_are_valid_with_warnings() {
+    let rows = dubious_rows();
+    for r in &rows {
+        let def = parse(&r.xml);
+        let problems = validate(&def, &[]);
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            problems.is_empty(),
+            "{}: libvirt accepts it, but: {listed:?}",
+            r.what
+        );
+        let warnings = dubious(&def);
+        for (path, fragment) in &r.expect {
+            assert_has(&warnings, path, fragment, r.what);
+        }
+    }
+    println!("dubious table: {} rows", rows.len());
+}
+
+/// `a`, `a.b`, `a[0].b_c`, …: dot-separated names, each with an optional `[index]`, the
+/// first naming an element or attribute of `<network>` (or the `attach` verb's macvtap).
+fn is_field_path(path: &str) -> bool {
+    const TOP: [&str; 18] = [
+        "name",
+        "uuid",
+        "title",
+        "bridge",
+        "mac",
+        "mtu",
+        "forward",
+        "ip",
+        "route",
+        "dns",
+        "domain",
+        "vlan",
+        "virtualport",
+        "portgroup",
+        "bandwidth",
+        "dnsmasq",
+        "port",
+        "macvtap",
+    ];
+    let segment_ok = |seg: &str| {
+        let (word, index) = match seg.split_once('[') {
+            Some((w, rest)) => (w, rest.strip_suffix(']')),
+            None => (seg, Some("0")),
+        };
+        let index_ok =
+            index.is_some_and(|i| !i.is_empty() && i.bytes().all(|b| b.is_ascii_digit()));
+        let word_ok = word.starts_with(|c: char| c.is_ascii_alphabetic())
+            && word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        word_ok && index_ok
+    };
+    let head = path.split(['.', '[']).next().unwrap_or_default();
+    TOP.contains(&head) && path.split('.').all(segment_ok)
+}
+
+#[test]
+fn every_problem_names_its_field_path() {
+    let mut seen = 0;
+    let all_rows = rows().into_iter().chain(dubious_rows());
+    for r in all_rows {
+        let def = parse(&r.xml);
+        let found = validate(&def, std::slice::from_ref(&def))
+            .into_iter()
+            .chain(dubious(&def));
+        for p in found {
+            seen += 1;
+            assert!(
+                is_field_path(&p.path),
+                "{}: `{}` is not a field path ({p})",
+                r.what,
+                p.path
+            );
+            assert!(
+                !p.message.trim().is_empty(),
+                "{}: empty message at {}",
+                r.what,
+                p.path
+            );
+            assert!(
+                !p.message.starts_with(&p.path),
+                "{}: message repeats the path: {p}",
+                r.what
+            );
+        }
+    }
+    let attach = macvtap_name_problem("tap\"0").expect("refused");
+    assert!(is_field_path(&attach.path), "{attach}");
+    assert!(!is_field_path("") && !is_field_path("ip[x]") && !is_field_path("bogus.path"));
+    println!("{seen} problems, each at a field path");
 }
 
 #[test]
@@ -189,6 +346,60 @@ fn clashes_with_other_networks() {
         "192.168.100.0/24 overlaps 192.168.100.0/24 of network 'other'",
         "subnet overlap",
     );
+}
+
+#[test]
+fn redefining_with_another_uuid_is_refused() {
+    let uuid = |s: &str| s.parse().expect("uuid");
+    let mut stored = parse(BASE);
+    stored.uuid = Some(uuid("81ff0d90-c91e-6742-64da-4a736edb9a9b"));
+    let mut def = stored.clone();
+    def.uuid = Some(uuid("0b4f3c8e-9f7a-4e1c-8d1a-2c3b4a5d6e7f"));
+    let problems = validate(&def, std::slice::from_ref(&stored));
+    assert_has(
+        &problems,
+        "uuid",
+        "network 't' is already defined with UUID 81ff0d90-c91e-6742-64da-4a736edb9a9b",
+        "another UUID",
+    );
+    let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        problems.len(),
+        1,
+        "its own bridge and subnet are no clash: {listed:?}"
+    );
+
+    // The same UUID under another name.
+    let mut renamed = stored.clone();
+    renamed.name = "u".into();
+    renamed.bridge = None;
+    renamed.ips.clear();
+    renamed.forward = None;
+    assert_has(
+        &validate(&renamed, std::slice::from_ref(&stored)),
+        "uuid",
+        "already used by network 't'",
+        "UUID of another network",
+    );
+
+    // Without a UUID the name counts as taken (callers fill the stored UUID in first).
+    def.uuid = None;
+    assert_has(
+        &validate(&def, std::slice::from_ref(&stored)),
+        "name",
+        "a network named 't' is already defined",
+        "no UUID",
+    );
+}
+
+#[test]
+fn macvtap_names_follow_the_interface_rule() {
+    assert_eq!(macvtap_name_problem("macvtap0"), None);
+    let p = macvtap_name_problem("tap;rm").expect("refused");
+    assert_eq!(p.path, "macvtap.name");
+    assert!(p.message.contains("';'"), "{p}");
+    assert!(macvtap_name_problem("../x").is_some());
+    assert!(macvtap_name_problem("sixteen-bytes-xx").is_some());
 }
 
 #[test]

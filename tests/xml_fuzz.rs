@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use switchyard::model::{format_network_xml, parse_network_xml, validate};
+use switchyard::model::{dubious, format_network_xml, parse_network_xml, validate};
 
 fn corpus() -> &'static Vec<String> {
     static FILES: OnceLock<Vec<String>> = OnceLock::new();
@@ -33,6 +33,7 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     };
     // Validation must cope with anything the parser accepts, clashing with itself included.
     let _ = validate(&def, std::slice::from_ref(&def));
+    let _ = dubious(&def);
     let once = format_network_xml(&def);
     let reparsed = parse_network_xml(&once);
     prop_assert!(
@@ -69,6 +70,11 @@ const SNIPPETS: &[&str] = &[
     "<forward mode='hostdev'><address type='pci' bus='0x999'/></forward>",
     "<vlan trunk='no'><tag id='70000'/></vlan>",
     "<portgroup name='p'><vlan><tag id='1'/></vlan></portgroup>",
+    "<bridge name='br&#x202E;0'/>",
+    "<name>&#x2066;-x</name>",
+    "<ip address='192.168.122.0' prefix='24'><dhcp><host mac='52:54:00:00:00:01' ip='10.0.0.1'/></dhcp></ip>",
+    "<virtualport type='openvswitch'/>",
+    "<a b='1' b='2'/>",
     "<dnsmasq:options xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'><dnsmasq:option value='a'/></dnsmasq:options>",
 ];
 

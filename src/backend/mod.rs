@@ -244,20 +244,22 @@ impl Backend {
 
     /// A definition as define stores it, without storing it: identity kept from an earlier
     /// definition of the same name (as libvirt does), defaults filled, validated against the
-    /// other definitions.
+    /// other definitions and the stored one (so a redefinition with another UUID is refused,
+    /// as libvirt refuses it). Dubious values are accepted; see [`model::dubious`].
     pub fn complete(
         &self,
         mut def: NetworkDef,
         host: &HostFacts,
     ) -> Result<NetworkDef, BackendError> {
         check_name(&def.name)?;
-        let others = self.others(&def.name)?;
+        let mut others = self.others(&def.name)?;
         if let Ok(old) = self.load_def(&def.name) {
             def.uuid = def.uuid.or(old.uuid);
             def.mac = def.mac.or(old.mac);
             if def.bridge_name().is_none() && def.uses_own_bridge() {
-                def.bridge = old.bridge;
+                def.bridge = old.bridge.clone();
             }
+            others.push(old);
         }
         let mut rand = random_u64;
         model::fill_defaults(&mut def, &others, &host.ifnames, &mut rand);

@@ -210,21 +210,38 @@ pub async fn observe_facts() -> Result<HostFacts> {
     Ok(host_facts(&nl.observe().await?))
 }
 
-/// The text of FILE, or of stdin for `-`.
+/// The text of FILE, or of stdin for `-`. Reading stops one byte past the largest definition
+/// accepted, so an oversized (or endless) input is refused by its size, not read whole.
 fn read_input(file: &Path) -> Result<String> {
+    let limit = model::MAX_XML_BYTES;
+    let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+    let mut bytes = Vec::new();
     if file == Path::new("-") {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s)?;
-        return Ok(s);
+        std::io::stdin().take(cap).read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(file)
+            .and_then(|f| f.take(cap).read_to_end(&mut bytes))
+            .wrap_err_with(|| format!("cannot read {}", file.display()))?;
     }
-    std::fs::read_to_string(file).wrap_err_with(|| format!("cannot read {}", file.display()))
+    if bytes.len() > limit {
+        return Err(eyre!(
+            "{} is larger than {limit} bytes (1 MiB), the limit for a network definition",
+            file.display()
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| eyre!("{} is not UTF-8 text", file.display()))
 }
 
+/// Defines from XML. What libvirt accepts although it is dubious is defined too, with a
+/// warning on stderr per problem.
 async fn define(backend: &Backend, file: &Path) -> Result<()> {
     let xml = read_input(file)?;
     let nl = connect().await?;
     let host = nl.observe().await?;
     let def = backend.define_xml(&xml, &host_facts(&host))?;
+    for problem in model::dubious(&def) {
+        eprintln!("warning: {problem}");
+    }
     println!("Network {} defined from {}", def.name, file.display());
     for warning in backend.start_warnings(&def, &host) {
         eprintln!("warning: {warning}");

@@ -8,7 +8,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use super::def::{BridgeDef, DomainDef, ForwardDef, ForwardMode, NetworkDef};
 use super::defaults::{default_dhcp_range, fill_defaults, free_ipv4_subnet, ula_prefix};
 use super::ip::{DhcpDef, DhcpRange, IpDef};
-use super::validate::{validate, Problem, Problems};
+use super::validate::{check_ifnames, dubious, ifname_problem, validate, Problem, Problems};
 
 /// What the user asked for. Strings are as typed; `build_definition` parses them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -93,6 +93,8 @@ fn parse_kind(mode: &str) -> Option<Kind> {
 /// Build a complete definition (defaults filled, validated against `others` and the host).
 /// Every problem is returned, each naming the definition field it concerns (`--ipv4` →
 /// `ip[0].address`, `--dhcp` → `ip[0].dhcp.range[0]`, `--dev` → `forward.interface[0]`, …).
+/// A new network is held to more than an imported one: what [`dubious`] reports (a gateway
+/// on the network address, …) is refused here.
 pub fn build_definition(
     req: &CreateRequest,
     others: &[NetworkDef],
@@ -117,14 +119,23 @@ pub fn build_definition(
         name,
         ..DomainDef::default()
     });
+    if others.iter().any(|o| o.name == req.name) {
+        let shown = req.name.escape_debug();
+        out.add(
+            "name",
+            format!("a network named '{shown}' is already defined"),
+        );
+    }
     shape(&mut def, kind, req, &mut out);
+    check_ifnames(&def, &mut out);
     addresses(&mut def, kind, req, others, host, rand, &mut out);
     check_host(&def, kind, host, &mut out);
     if !out.0.is_empty() {
         return Err(out.0);
     }
     fill_defaults(&mut def, others, &host.ifnames, rand);
-    let problems = validate(&def, others);
+    let mut problems = validate(&def, others);
+    problems.extend(dubious(&def));
     if problems.is_empty() {
         Ok(def)
     } else {
@@ -403,8 +414,11 @@ fn check_host(def: &NetworkDef, kind: Kind, host: &HostFacts, out: &mut Problems
     }
 }
 
+/// Names that are not valid interface names are already refused; asking whether the host
+/// has them would only repeat the problem.
 fn check_host_devices(def: &NetworkDef, kind: Kind, ifnames: &[String], out: &mut Problems) {
     let exists = |name: &str| ifnames.iter().any(|n| n == name);
+    let missing = |name: &str| ifname_problem(name).is_none() && !exists(name);
     let own = matches!(kind, Kind::Own(_));
     match def.bridge_name() {
         Some(br) if own && exists(br) => {
@@ -413,7 +427,7 @@ fn check_host_devices(def: &NetworkDef, kind: Kind, ifnames: &[String], out: &mu
                 format!("an interface named '{br}' already exists on this host"),
             );
         }
-        Some(br) if kind == Kind::HostBridge && !exists(br) => {
+        Some(br) if kind == Kind::HostBridge && missing(br) => {
             out.add(
                 "bridge.name",
                 format!("there is no interface '{br}' on this host"),
@@ -425,7 +439,7 @@ fn check_host_devices(def: &NetworkDef, kind: Kind, ifnames: &[String], out: &mu
         .forward
         .iter()
         .flat_map(|f| f.interfaces.iter().enumerate());
-    for (i, dev) in devs.filter(|(_, d)| !exists(d)) {
+    for (i, dev) in devs.filter(|(_, d)| missing(d)) {
         let path = if own {
             "forward.dev".to_string()
         } else {

@@ -316,6 +316,49 @@ fn bad_requests_name_their_fields() {
             },
             &["ip[0].prefix", "forward.interface[0]"],
         ),
+        (
+            CreateRequest {
+                bridge: d("br;0"),
+                ..req("x", "nat")
+            },
+            &["bridge.name"],
+        ),
+        (
+            CreateRequest {
+                forward_dev: d("eth0\""),
+                ..req("x", "route")
+            },
+            &["forward.dev"],
+        ),
+        (
+            CreateRequest {
+                devs: devs(&["eth0", "e th1"]),
+                ..req("x", "private")
+            },
+            &["forward.interface[1].dev"],
+        ),
+        (
+            CreateRequest {
+                devs: devs(&["br$"]),
+                ..req("x", "bridge")
+            },
+            &["bridge.name"],
+        ),
+        (
+            CreateRequest {
+                ipv4: d("10.5.0.0/24"),
+                ..req("x", "nat")
+            },
+            &["ip[0].address"],
+        ),
+        (
+            CreateRequest {
+                ipv4: d("10.5.0.255/24"),
+                dhcp: d("off"),
+                ..req("x", "isolated")
+            },
+            &["ip[0].address"],
+        ),
     ];
     for (r, paths) in &table {
         let problems = build_definition(r, &others, &host, &mut rng())
@@ -328,4 +371,23 @@ fn bad_requests_name_their_fields() {
             );
         }
     }
+}
+
+/// A hostile interface name is refused for what it is, not looked up on the host.
+#[test]
+fn bad_interface_names_are_refused_once() {
+    let host = HostFacts {
+        ifnames: vec!["lo".into(), "eth0".into()],
+        ..HostFacts::default()
+    };
+    let r = CreateRequest {
+        devs: vec!["eth0".into(), "eth0;reboot".into()],
+        ..req("x", "vepa")
+    };
+    let problems = build_definition(&r, &[], &host, &mut rng()).expect_err("refused");
+    let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        listed,
+        ["forward.interface[1].dev: 'eth0;reboot' is not a valid interface name: it contains ';'; use letters, digits, '-', '_' and '.' only"]
+    );
 }

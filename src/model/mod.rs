@@ -33,5 +33,5 @@ pub use port::{
     VlanTag,
 };
 
-pub use validate::{validate, Problem};
-pub use xml::{format_network_xml, parse_network_xml, XmlError};
+pub use validate::{dubious, ifname_problem, macvtap_name_problem, validate, Problem};
+pub use xml::{format_network_xml, parse_network_xml, XmlError, MAX_XML_BYTES, MAX_XML_ELEMENTS};

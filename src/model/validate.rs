@@ -4,18 +4,28 @@
 //! Parsing already rejects what cannot be represented (unparseable addresses, unknown
 //! modes); validation covers meaning: ranges, combinations libvirt refuses, clashes with the
 //! other defined networks, and values that would inject into generated dnsmasq files.
+//!
+//! [`dubious`] lists what libvirt accepts although it is almost certainly a mistake (a
+//! gateway on the network address, a static host outside the subnet, …): an imported
+//! definition keeps it with a warning, a new network is refused it.
+//!
+//! Every check is near-linear in the size of the definition (hash maps, sorting, an index
+//! of subnets), so even a definition at the parser's limits validates in milliseconds.
 
 mod dns;
+mod dubious;
 mod ip;
 mod mode;
+mod nets;
 mod port;
 mod text;
 
 use std::fmt;
 
 use super::def::NetworkDef;
-pub use text::ifname_problem;
-use text::{check_ifname, check_line};
+pub(crate) use mode::check_ifnames;
+use text::{check_line, describe, is_format};
+pub use text::{ifname_problem, MAX_IFNAME_BYTES};
 
 /// One problem: where (`bridge.name`, `ip[0].dhcp.range[1]`, …) and what, in plain words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,11 +64,18 @@ impl Problems {
 
 /// Every problem with `def`, given the other defined networks. `def`'s stored version may
 /// be among them: an entry with the same name and UUID is the one being redefined and is
-/// skipped. (When an edit drops the UUID, leave the stored version out of `others`.)
+/// skipped. The same name with another UUID is refused, as libvirt refuses it; a redefinition
+/// without a UUID inherits the stored one, so callers fill it in before validating (as
+/// `Backend::complete` does) — left empty, the name counts as taken.
+///
+/// Dubious values libvirt accepts are not reported here but by [`dubious`].
 pub fn validate(def: &NetworkDef, others: &[NetworkDef]) -> Vec<Problem> {
-    let others: Vec<&NetworkDef> = others.iter().filter(|o| !is_same_network(def, o)).collect();
     let mut out = Problems::default();
-    check_identity(def, &others, &mut out);
+    check_identity(def, others, &mut out);
+    // Another network of the same name is reported above; its bridge and subnets are its own.
+    let others: Vec<&NetworkDef> = others.iter().filter(|o| o.name != def.name).collect();
+    check_uuid_taken(def, &others, &mut out);
+    mode::check_ifnames(def, &mut out);
     check_bridge(def, &others, &mut out);
     check_mac_mtu(def, &mut out);
     mode::check(def, &mut out);
@@ -72,27 +89,53 @@ fn is_same_network(def: &NetworkDef, other: &NetworkDef) -> bool {
     def.uuid.is_some() && def.uuid == other.uuid && def.name == other.name
 }
 
+/// What libvirt accepts although it is almost certainly a mistake: an `<ip address>` that
+/// is the network or broadcast address of its subnet, a static DHCP host outside the subnet,
+/// on the gateway or sharing a MAC/address/name, overlapping ranges or `<ip>` blocks,
+/// `<virtualport>` or `<pf>` on a bridge switchyard manages, dnsmasq options where no
+/// dnsmasq runs, a device pool with no devices, a rate of 0. `define` accepts these with a
+/// warning; `build_definition` (CLI `create`, the wizard) refuses them.
+pub fn dubious(def: &NetworkDef) -> Vec<Problem> {
+    let mut out = Problems::default();
+    dubious::check(def, &mut out);
+    out.0
+}
+
+/// The problem with a macvtap interface name given to `attach --name`, at path
+/// `macvtap.name`: the same rule as every other interface name ([`ifname_problem`]).
+pub fn macvtap_name_problem(name: &str) -> Option<Problem> {
+    ifname_problem(name).map(|message| Problem::new("macvtap.name", message))
+}
+
 /// Longest network name accepted (bytes); it becomes part of file names.
 pub const MAX_NAME_BYTES: usize = 64;
 
-fn check_identity(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
+/// The name, and whether another network already has it: libvirt refuses a redefinition
+/// that changes the UUID ("network 'x' is already defined with uuid …").
+fn check_identity(def: &NetworkDef, others: &[NetworkDef], out: &mut Problems) {
     for problem in name_problems(&def.name) {
         out.add("name", problem);
     }
-    if let Some(other) = others.iter().find(|o| o.name == def.name) {
-        out.add(
-            "name",
-            format!("a network named '{}' is already defined", other.name),
-        );
-    }
-    if let Some(other) = others
+    let same_name = others
         .iter()
-        .find(|o| def.uuid.is_some() && o.uuid == def.uuid)
-    {
-        out.add(
+        .find(|o| o.name == def.name && !is_same_network(def, o));
+    match same_name.map(|o| (o, def.uuid, o.uuid)) {
+        Some((other, Some(ours), Some(theirs))) => out.add(
             "uuid",
-            format!("this UUID is already used by network '{}'", other.name),
-        );
+            format!(
+                "network '{}' is already defined with UUID {theirs}, not {ours}; to redefine \
+                 it keep its UUID (or leave <uuid> out), or choose another name",
+                other.name.escape_debug()
+            ),
+        ),
+        Some((other, _, _)) => out.add(
+            "name",
+            format!(
+                "a network named '{}' is already defined",
+                other.name.escape_debug()
+            ),
+        ),
+        None => {}
     }
     if def
         .title
@@ -103,42 +146,72 @@ fn check_identity(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) 
     }
 }
 
-/// Everything wrong with a network name: it must be 1-64 bytes, without '/' or control
-/// characters, and not '.' or '..' (it becomes part of file names).
+/// A network with another name but this UUID.
+fn check_uuid_taken(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
+    let Some(uuid) = def.uuid else { return };
+    if let Some(other) = others.iter().find(|o| o.uuid == Some(uuid)) {
+        out.add(
+            "uuid",
+            format!(
+                "this UUID is already used by network '{}'",
+                other.name.escape_debug()
+            ),
+        );
+    }
+}
+
+/// Everything wrong with a network name. libvirt's rules: not empty, no '/', not '.' or
+/// '..' (it becomes part of file names). Ours on top: at most 64 bytes; no control
+/// characters (line and paragraph separators included); no invisible format characters
+/// (Unicode category Cf, such as the bidirectional overrides that make a name display as
+/// another); no leading '-' (command lines would read it as an option).
 pub fn name_problems(name: &str) -> Vec<String> {
+    let shown = name.escape_debug();
+    let control = name
+        .chars()
+        .find(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'));
     let checks = [
         (name.is_empty(), "the network needs a name".to_string()),
         (
             name.len() > MAX_NAME_BYTES,
             format!(
-                "'{name}' is {} bytes long; the limit is {MAX_NAME_BYTES}",
+                "'{shown}' is {} bytes long; the limit is {MAX_NAME_BYTES}",
                 name.len()
             ),
         ),
         (
             name.contains('/'),
-            format!("'{name}' contains '/', which cannot appear in a network name"),
-        ),
-        (
-            name.chars().any(char::is_control),
-            "the name contains control characters (newline, tab, NUL, …)".to_string(),
+            format!("'{shown}' contains '/', which cannot appear in a network name"),
         ),
         (
             name == "." || name == "..",
-            format!("'{name}' cannot be used as a network name"),
+            format!("'{shown}' cannot be used as a network name"),
+        ),
+        (
+            name.starts_with('-'),
+            format!("'{shown}' starts with '-', which command lines would read as an option"),
         ),
     ];
-    checks
+    let mut out: Vec<String> = checks
         .into_iter()
         .filter(|(bad, _)| *bad)
         .map(|(_, msg)| msg)
-        .collect()
+        .collect();
+    if let Some(c) = control {
+        out.push(format!(
+            "the name contains {}; control characters (newline, tab, NUL, …) are not allowed",
+            describe(c)
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| is_format(*c)) {
+        out.push(format!("the name contains {}, an invisible formatting character (such as a bidirectional override) that makes a name display differently from what it is", describe(c)));
+    }
+    out
 }
 
 fn check_bridge(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
     let Some(bridge) = &def.bridge else { return };
     if let Some(name) = &bridge.name {
-        check_ifname(out, "bridge.name", name);
         let clash = others
             .iter()
             .find(|o| o.bridge_name() == Some(name.as_str()));
@@ -146,8 +219,9 @@ fn check_bridge(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
             out.add(
                 "bridge.name",
                 format!(
-                    "bridge '{name}' is already used by network '{}'",
-                    other.name
+                    "bridge '{}' is already used by network '{}'",
+                    name.escape_debug(),
+                    other.name.escape_debug()
                 ),
             );
         }
@@ -160,7 +234,10 @@ fn check_bridge(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
         if !ok {
             out.add(
                 "bridge.zone",
-                format!("'{zone}' is not a valid firewall zone name (letters, digits, '_', '-')"),
+                format!(
+                    "'{}' is not a valid firewall zone name (letters, digits, '_', '-')",
+                    zone.escape_debug()
+                ),
             );
         }
     }

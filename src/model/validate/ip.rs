@@ -1,15 +1,18 @@
 //! `<ip>` blocks, DHCP ranges and hosts, static routes, and subnet clashes with other
-//! networks.
+//! networks. (What libvirt accepts although it is dubious, such as a gateway on the network
+//! address or overlapping ranges, is in `dubious`.)
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use ipnet::IpNet;
 
+use super::nets::NetIndex;
 use super::text::{check_dnsmasq_value, check_hostname};
 use super::Problems;
 use crate::model::def::NetworkDef;
 use crate::model::ip::{
-    classful_prefix, netmask_bits, DhcpHost, DhcpRange, IpDef, IpFamily, LeaseDef, RouteDef,
+    classful_prefix, netmask_bits, DhcpHost, IpDef, IpFamily, LeaseDef, RouteDef,
 };
 
 pub(super) fn check(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
@@ -19,12 +22,16 @@ pub(super) fn check(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems
         check_tftp_bootp(ip, &path, out);
         if let Some(net) = net {
             check_ranges(ip, net, &path, out);
-            check_hosts(ip, net, &path, out);
+            check_hosts(ip, &path, out);
         }
     }
     check_single_dhcp(def, out);
+    let mut blocks = NetIndex::new();
+    for net in def.ips.iter().filter_map(IpDef::net) {
+        blocks.insert(net, ());
+    }
     for (r, route) in def.routes.iter().enumerate() {
-        check_route(def, route, &format!("route[{r}]"), out);
+        check_route(&blocks, route, &format!("route[{r}]"), out);
     }
     check_overlaps(def, others, out);
 }
@@ -59,19 +66,7 @@ fn check_address(ip: &IpDef, path: &str, out: &mut Problems) -> Option<IpNet> {
         );
         return None;
     }
-    let net = ip.net().filter(|_| prefix_ok)?;
-    if let (IpNet::V4(v4), true) = (net, net.prefix_len() < 31) {
-        let subnet = net.trunc();
-        if v4.addr() == v4.network() {
-            out.add(format!("{path}.address"), format!("{addr} is the network address of {subnet}; use a host address such as the first one after it"));
-        } else if v4.addr() == v4.broadcast() {
-            out.add(
-                format!("{path}.address"),
-                format!("{addr} is the broadcast address of {subnet}; use a host address"),
-            );
-        }
-    }
-    Some(net)
+    ip.net().filter(|_| prefix_ok)
 }
 
 /// Shared by `<ip>` and `<route>`: prefix in range, netmask contiguous and IPv4, not both.
@@ -180,18 +175,8 @@ fn check_ranges(ip: &IpDef, net: IpNet, path: &str, out: &mut Problems) {
                 format!("start {} is after end {}", range.start, range.end),
             );
         }
-        if let Some(q) = ip.ranges()[..r]
-            .iter()
-            .position(|other| ranges_overlap(range, other))
-        {
-            out.add(rpath.clone(), format!("overlaps range[{q}]"));
-        }
         check_lease(range.lease.as_ref(), &format!("{rpath}.lease"), out);
     }
-}
-
-fn ranges_overlap(a: &DhcpRange, b: &DhcpRange) -> bool {
-    a.start <= b.end && b.start <= a.end && a.start <= a.end && b.start <= b.end
 }
 
 fn check_lease(lease: Option<&LeaseDef>, path: &str, out: &mut Problems) {
@@ -205,37 +190,13 @@ fn check_lease(lease: Option<&LeaseDef>, path: &str, out: &mut Problems) {
     }
 }
 
-fn check_hosts(ip: &IpDef, net: IpNet, path: &str, out: &mut Problems) {
-    let hosts = ip.hosts();
-    for (h, host) in hosts.iter().enumerate() {
+/// What each static host needs; clashes and addresses outside the subnet are `dubious`.
+fn check_hosts(ip: &IpDef, path: &str, out: &mut Problems) {
+    for (h, host) in ip.hosts().iter().enumerate() {
         let hpath = format!("{path}.dhcp.host[{h}]");
         check_host_identity(ip, host, &hpath, out);
-        match host.ip {
-            None => out.add(format!("{hpath}.ip"), "a static host needs an ip address"),
-            Some(addr) if !contains(net, addr) => out.add(
-                format!("{hpath}.ip"),
-                format!("{addr} is outside {}", net.trunc()),
-            ),
-            Some(addr) if addr == ip.address => out.add(
-                format!("{hpath}.ip"),
-                format!("{addr} is the network's own (gateway) address"),
-            ),
-            Some(_) => {}
-        }
-        let earlier = &hosts[..h];
-        let dup = |same: &dyn Fn(&DhcpHost) -> bool| earlier.iter().position(same);
-        if let Some(j) = host.mac.and_then(|m| dup(&|o| o.mac == Some(m))) {
-            out.add(format!("{hpath}.mac"), format!("also used by host[{j}]"));
-        }
-        if let Some(j) = host.ip.and_then(|a| dup(&|o| o.ip == Some(a))) {
-            out.add(format!("{hpath}.ip"), format!("also used by host[{j}]"));
-        }
-        if let Some(j) = host
-            .name
-            .as_ref()
-            .and_then(|n| dup(&|o| o.name.as_ref() == Some(n)))
-        {
-            out.add(format!("{hpath}.name"), format!("also used by host[{j}]"));
+        if host.ip.is_none() {
+            out.add(format!("{hpath}.ip"), "a static host needs an ip address");
         }
         check_lease(host.lease.as_ref(), &format!("{hpath}.lease"), out);
     }
@@ -313,7 +274,7 @@ fn check_single_dhcp(def: &NetworkDef, out: &mut Problems) {
     }
 }
 
-fn check_route(def: &NetworkDef, route: &RouteDef, path: &str, out: &mut Problems) {
+fn check_route(blocks: &NetIndex<()>, route: &RouteDef, path: &str, out: &mut Problems) {
     let family = IpFamily::of(&route.address);
     if let Some(written) = route.family.filter(|f| *f != family) {
         out.add(
@@ -336,12 +297,7 @@ fn check_route(def: &NetworkDef, route: &RouteDef, path: &str, out: &mut Problem
         );
         return;
     }
-    let reachable = def
-        .ips
-        .iter()
-        .filter_map(IpDef::net)
-        .any(|n| contains(n, route.gateway));
-    if !reachable {
+    if blocks.overlapping(IpNet::from(route.gateway)).is_empty() {
         out.add(
             format!("{path}.gateway"),
             format!("{} is not on any of this network's subnets", route.gateway),
@@ -349,49 +305,39 @@ fn check_route(def: &NetworkDef, route: &RouteDef, path: &str, out: &mut Problem
     }
 }
 
-fn nets_overlap(a: IpNet, b: IpNet) -> bool {
-    let (a, b) = (a.trunc(), b.trunc());
-    a.contains(&b.network()) || b.contains(&a.network())
-}
-
-/// Own-bridge subnets must not overlap each other or another own-bridge network's.
+/// Own-bridge subnets must not overlap another own-bridge network's (overlaps inside this
+/// network are `dubious`). One index of the others' subnets keeps this near-linear.
 fn check_overlaps(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems) {
     if !def.uses_own_bridge() {
         return;
     }
-    let nets: Vec<(usize, IpNet)> = def
-        .ips
+    let mut theirs = NetIndex::new();
+    for (k, other) in others
         .iter()
         .enumerate()
-        .filter_map(|(i, ip)| ip.net().map(|n| (i, n)))
-        .collect();
-    for (k, &(i, net)) in nets.iter().enumerate() {
-        if let Some(&(j, _)) = nets[..k]
-            .iter()
-            .find(|(_, other)| nets_overlap(net, *other))
-        {
+        .filter(|(_, o)| o.uses_own_bridge())
+    {
+        for net in other.ips.iter().filter_map(IpDef::net) {
+            theirs.insert(net, k);
+        }
+    }
+    for (i, ip) in def.ips.iter().enumerate() {
+        let Some(net) = ip.net() else { continue };
+        let mut clashes: BTreeMap<usize, IpNet> = BTreeMap::new();
+        for (their_net, holders) in theirs.overlapping(net) {
+            for &k in holders {
+                clashes.entry(k).or_insert(their_net);
+            }
+        }
+        for (k, their_net) in clashes {
             out.add(
                 format!("ip[{i}]"),
-                format!("{} overlaps ip[{j}] of this network", net.trunc()),
+                format!(
+                    "{} overlaps {their_net} of network '{}'",
+                    net.trunc(),
+                    others[k].name
+                ),
             );
-        }
-        for other in others.iter().filter(|o| o.uses_own_bridge()) {
-            if let Some(theirs) = other
-                .ips
-                .iter()
-                .filter_map(IpDef::net)
-                .find(|n| nets_overlap(net, *n))
-            {
-                out.add(
-                    format!("ip[{i}]"),
-                    format!(
-                        "{} overlaps {} of network '{}'",
-                        net.trunc(),
-                        theirs.trunc(),
-                        other.name
-                    ),
-                );
-            }
         }
     }
 }

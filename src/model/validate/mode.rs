@@ -1,4 +1,7 @@
-//! Element combinations libvirt refuses for a forward mode, and the forward device pool.
+//! Element combinations libvirt refuses for a forward mode, the forward device pool, and
+//! every interface name a definition gives.
+
+use std::collections::HashSet;
 
 use super::text::check_ifname;
 use super::Problems;
@@ -19,6 +22,26 @@ pub(super) fn check(def: &NetworkDef, out: &mut Problems) {
     check_bandwidth_allowed(def, out);
 }
 
+/// Every interface name in `def` (`bridge.name`, `forward.dev`, `forward.interface[i].dev`,
+/// `forward.pf.dev`) through [`super::ifname_problem`]: the one rule for kernel-, dnsmasq-
+/// and nft-safe names.
+pub(crate) fn check_ifnames(def: &NetworkDef, out: &mut Problems) {
+    if let Some(name) = def.bridge_name() {
+        check_ifname(out, "bridge.name", name);
+    }
+    let Some(f) = &def.forward else { return };
+    for (i, dev) in f.interfaces.iter().enumerate() {
+        let path = match iface_path(def, i) {
+            single if single == "forward.dev" => single,
+            pooled => format!("{pooled}.dev"),
+        };
+        check_ifname(out, &path, dev);
+    }
+    if let Some(pf) = &f.pf {
+        check_ifname(out, "forward.pf.dev", pf);
+    }
+}
+
 /// Path of forward device `i`: nat and route name their single device `forward.dev`.
 pub(crate) fn iface_path(def: &NetworkDef, i: usize) -> String {
     if def.uses_own_bridge() && i == 0 {
@@ -29,18 +52,16 @@ pub(crate) fn iface_path(def: &NetworkDef, i: usize) -> String {
 }
 
 fn check_pool(def: &NetworkDef, f: &ForwardDef, out: &mut Problems) {
+    let mut devs = HashSet::new();
     for (i, dev) in f.interfaces.iter().enumerate() {
-        let path = iface_path(def, i);
-        check_ifname(out, &path, dev);
-        if f.interfaces[..i].contains(dev) {
-            out.add(path, format!("'{dev}' is listed more than once"));
+        if !devs.insert(dev) {
+            let msg = format!("'{}' is listed more than once", dev.escape_debug());
+            out.add(iface_path(def, i), msg);
         }
     }
-    if let Some(pf) = &f.pf {
-        check_ifname(out, "forward.pf", pf);
-    }
+    let mut addrs = HashSet::new();
     for (i, a) in f.addresses.iter().enumerate() {
-        if f.addresses[..i].contains(a) {
+        if !addrs.insert(a) {
             out.add(
                 format!("forward.address[{i}]"),
                 format!("PCI device {a} is listed more than once"),
@@ -105,30 +126,10 @@ fn check_own_bridge(def: &NetworkDef, out: &mut Problems) {
                 format!("mode '{mode}' uses a single outgoing device; remove the others"),
             );
         }
-        if f.pf.is_some() {
-            out.add(
-                "forward.pf",
-                format!("<pf> is only for hostdev and macvtap modes, not '{mode}'"),
-            );
-        }
         if !f.addresses.is_empty() {
             out.add(
                 "forward.address[0]",
                 format!("PCI <address> devices are only for hostdev and passthrough, not '{mode}'"),
-            );
-        }
-    }
-    if def.virtualport.is_some() {
-        out.add(
-            "virtualport",
-            format!("<virtualport> is not supported with mode '{mode}'"),
-        );
-    }
-    for (i, pg) in def.portgroups.iter().enumerate() {
-        if pg.virtualport.is_some() {
-            out.add(
-                format!("portgroup[{i}].virtualport"),
-                format!("<virtualport> is not supported with mode '{mode}'"),
             );
         }
     }
@@ -159,7 +160,6 @@ fn check_attached(def: &NetworkDef, out: &mut Problems) {
         ("domain", def.domain.is_some()),
         ("mtu", def.mtu.is_some()),
         ("mac", def.mac.is_some()),
-        ("dnsmasq.option[0]", !def.dnsmasq_options.is_empty()),
     ];
     for (path, _) in present.iter().filter(|(_, p)| *p) {
         let element = path.split(['.', '[']).next().unwrap_or(path);
@@ -208,19 +208,12 @@ fn check_device_pool(def: &NetworkDef, out: &mut Problems) {
         !f.addresses.is_empty(),
         f.pf.is_some(),
     );
-    match f.mode {
-        ForwardMode::Bridge => match (def.bridge_name().is_some(), ifaces || pf) {
-            (true, true) => out.add("bridge.name", "mode 'bridge' takes either a host bridge name or <interface> devices, not both"),
-            (false, false) => out.add("bridge.name", "mode 'bridge' needs the name of an existing host bridge (or <interface> devices for macvtap)"),
-            _ => {}
-        },
-        ForwardMode::Private | ForwardMode::Vepa | ForwardMode::Passthrough if !(ifaces || pf || addrs) => {
-            out.add("forward.interface", format!("mode '{}' needs at least one <interface dev> (or a <pf>)", f.mode));
-        }
-        ForwardMode::Hostdev if !(addrs || pf) => {
-            out.add("forward.address", "mode 'hostdev' needs PCI <address> devices (or a <pf>)");
-        }
-        _ => {}
+    // A pool with no devices at all is `dubious`: libvirt starts it, guests cannot attach.
+    if f.mode == ForwardMode::Bridge && def.bridge_name().is_some() && (ifaces || pf) {
+        out.add(
+            "bridge.name",
+            "mode 'bridge' takes either a host bridge name or <interface> devices, not both",
+        );
     }
     if f.mode == ForwardMode::Hostdev {
         for i in 0..f.interfaces.len() {

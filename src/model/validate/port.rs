@@ -1,5 +1,7 @@
 //! `<vlan>`, `<virtualport>`, `<bandwidth>` and `<portgroup>` values.
 
+use std::collections::{HashMap, HashSet};
+
 use super::text::check_line;
 use super::Problems;
 use crate::model::def::NetworkDef;
@@ -37,6 +39,7 @@ fn check_vlan(vlan: &VlanDef, path: &str, out: &mut Problems) {
         out.add(path, "several VLAN tags need trunk='yes'");
     }
     let mut native_seen = false;
+    let mut ids = HashSet::new();
     for (i, tag) in vlan.tags.iter().enumerate() {
         if tag.id > MAX_VLAN_ID {
             out.add(
@@ -44,7 +47,7 @@ fn check_vlan(vlan: &VlanDef, path: &str, out: &mut Problems) {
                 format!("{} is out of range (0-{MAX_VLAN_ID})", tag.id),
             );
         }
-        if vlan.tags[..i].iter().any(|t| t.id == tag.id) {
+        if !ids.insert(tag.id) {
             out.add(
                 format!("{path}.tag[{i}].id"),
                 format!("VLAN {} is listed more than once", tag.id),
@@ -99,41 +102,36 @@ fn check_bandwidth(bw: &BandwidthDef, path: &str, out: &mut Problems) {
         if dir == "outbound" && rate.floor.is_some() {
             out.add(format!("{rpath}.floor"), "floor is only supported inbound");
         }
-        let values = [
-            ("average", rate.average),
-            ("peak", rate.peak),
-            ("floor", rate.floor),
-            ("burst", rate.burst),
-        ];
-        for (field, _) in values.iter().filter(|(_, v)| *v == Some(0)) {
-            out.add(format!("{rpath}.{field}"), "must be at least 1");
-        }
     }
 }
 
 fn check_portgroups(def: &NetworkDef, out: &mut Problems) {
-    let groups = &def.portgroups;
-    for (i, pg) in groups.iter().enumerate() {
+    let mut names: HashMap<&str, usize> = HashMap::new();
+    let mut default: Option<usize> = None;
+    for (i, pg) in def.portgroups.iter().enumerate() {
         let path = format!("portgroup[{i}]");
         if pg.name.is_empty() {
             out.add(format!("{path}.name"), "the port group needs a name");
         }
         check_line(out, &format!("{path}.name"), &pg.name);
-        if let Some(j) = groups[..i].iter().position(|o| o.name == pg.name) {
+        if let Some(&j) = names.get(pg.name.as_str()) {
             out.add(
                 format!("{path}.name"),
-                format!("'{}' is also the name of portgroup[{j}]", pg.name),
+                format!(
+                    "'{}' is also the name of portgroup[{j}]",
+                    pg.name.escape_debug()
+                ),
             );
+        } else {
+            names.insert(&pg.name, i);
         }
-        if let Some(j) = groups[..i]
-            .iter()
-            .position(|o| o.default)
-            .filter(|_| pg.default)
-        {
-            out.add(
+        match (pg.default, default) {
+            (true, Some(j)) => out.add(
                 format!("{path}.default"),
                 format!("portgroup[{j}] is already the default"),
-            );
+            ),
+            (true, None) => default = Some(i),
+            _ => {}
         }
         if let Some(vlan) = &pg.vlan {
             check_vlan(vlan, &format!("{path}.vlan"), out);

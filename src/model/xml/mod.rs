@@ -40,8 +40,26 @@ impl XmlError {
     }
 }
 
-/// Parse a libvirt `<network>` document.
+/// Largest document accepted, in bytes (1 MiB). libvirt's own test definitions are a few
+/// kilobytes; a network with thousands of static hosts stays well below this.
+pub const MAX_XML_BYTES: usize = 1024 * 1024;
+
+/// Most elements accepted in one document (start and empty tags, at any depth).
+pub const MAX_XML_ELEMENTS: usize = 10_000;
+
+/// Parse a libvirt `<network>` document. A document over [`MAX_XML_BYTES`] is refused before
+/// it is read at all, and one with more than [`MAX_XML_ELEMENTS`] elements as soon as the
+/// reader meets the first element too many, before any of it becomes a definition.
 pub fn parse_network_xml(text: &str) -> Result<NetworkDef, XmlError> {
+    if text.len() > MAX_XML_BYTES {
+        return Err(XmlError::new(
+            1,
+            format!(
+                "the document is {} bytes long; the limit is {MAX_XML_BYTES} bytes (1 MiB)",
+                text.len()
+            ),
+        ));
+    }
     let root = tree::parse_tree(text)?;
     read::read_network(&root)
 }

@@ -1,5 +1,6 @@
 //! `<forward>`: mode, device pool, PCI addresses, `<pf>`, `<nat>`.
 
+use std::collections::HashSet;
 use std::net::Ipv4Addr;
 
 use super::cursor::Cursor;
@@ -107,6 +108,7 @@ fn read_interfaces(
     nodes: &[&Node],
 ) -> Result<Vec<String>, XmlError> {
     let mut out: Vec<String> = dev.map(str::to_string).into_iter().collect();
+    let mut seen: HashSet<&str> = dev.into_iter().collect();
     for (i, node) in nodes.iter().enumerate() {
         let name = Cursor::new(node).required("dev")?;
         if let (0, Some(dev)) = (i, dev) {
@@ -117,7 +119,7 @@ fn read_interfaces(
             }
             continue;
         }
-        if out.iter().any(|d| d == name) {
+        if !seen.insert(name) {
             let msg = format!(
                 "<interface dev='{name}'> is listed more than once in <{}>",
                 c.name()
@@ -131,9 +133,10 @@ fn read_interfaces(
 
 fn read_addresses(nodes: &[&Node]) -> Result<Vec<PciAddr>, XmlError> {
     let mut out: Vec<PciAddr> = Vec::new();
+    let mut seen = HashSet::new();
     for node in nodes {
         let addr = read_pci(node)?;
-        if out.contains(&addr) {
+        if !seen.insert(addr) {
             return Err(XmlError::new(
                 node.line,
                 format!("PCI device {addr} is listed more than once in <forward>"),

@@ -1,10 +1,12 @@
 //! Well-formed XML → a small element tree with line numbers, using quick-xml events.
 
+use std::collections::{HashMap, HashSet};
+
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 use quick_xml::Reader;
 
-use super::XmlError;
+use super::{XmlError, MAX_XML_ELEMENTS};
 
 /// Deepest element nesting accepted; network XML needs fewer than ten levels.
 const MAX_DEPTH: usize = 64;
@@ -46,12 +48,46 @@ impl Lines {
     }
 }
 
-/// Open elements, their namespace scopes, and the finished root.
+/// Open elements, their namespace scopes, the finished root, and how many elements were
+/// read so far.
 #[derive(Default)]
 struct Builder {
     stack: Vec<Node>,
-    scopes: Vec<Vec<String>>,
+    scopes: Scopes,
     root: Option<Node>,
+    elements: usize,
+}
+
+/// Namespace prefixes declared by the open elements: per element (to undo at its end tag)
+/// and counted per prefix (to look one up in constant time).
+#[derive(Default)]
+struct Scopes {
+    per_element: Vec<Vec<String>>,
+    declared: HashMap<String, usize>,
+}
+
+impl Scopes {
+    fn push(&mut self, prefixes: Vec<String>) {
+        for p in &prefixes {
+            *self.declared.entry(p.clone()).or_default() += 1;
+        }
+        self.per_element.push(prefixes);
+    }
+
+    fn pop(&mut self) {
+        for p in self.per_element.pop().unwrap_or_default() {
+            if let Some(n) = self.declared.get_mut(&p) {
+                *n -= 1;
+                if *n == 0 {
+                    self.declared.remove(&p);
+                }
+            }
+        }
+    }
+
+    fn contains(&self, prefix: &str) -> bool {
+        self.declared.contains_key(prefix)
+    }
 }
 
 /// Parse the whole document and return its root element.
@@ -80,8 +116,12 @@ impl Builder {
         let bad =
             |what: &str, e: &dyn std::fmt::Display| XmlError::new(line, format!("bad {what}: {e}"));
         match event {
-            Event::Start(e) => self.start(start_node(&e, line)?)?,
+            Event::Start(e) => {
+                self.count(line)?;
+                self.start(start_node(&e, line)?)?;
+            }
             Event::Empty(e) => {
+                self.count(line)?;
                 let node = start_node(&e, line)?;
                 check_prefixes(&node, &self.scopes)?;
                 self.attach(node)?;
@@ -107,6 +147,18 @@ impl Builder {
             Event::Eof => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// One more element; refused past [`MAX_XML_ELEMENTS`], before its tag is even read.
+    fn count(&mut self, line: u32) -> Result<(), XmlError> {
+        self.elements += 1;
+        if self.elements > MAX_XML_ELEMENTS {
+            let msg = format!(
+                "the document has more than {MAX_XML_ELEMENTS} elements, the limit for a network definition"
+            );
+            return Err(XmlError::new(line, msg));
+        }
+        Ok(())
     }
 
     fn start(&mut self, node: Node) -> Result<(), XmlError> {
@@ -167,12 +219,19 @@ fn start_node(e: &BytesStart<'_>, line: u32) -> Result<Node, XmlError> {
         .map_err(|_| XmlError::new(line, "element name is not UTF-8"))?
         .to_string();
     let mut attrs = Vec::new();
-    for attr in e.attributes() {
+    // quick-xml's own duplicate check compares each key with every earlier one (quadratic
+    // in the number of attributes); a set does the same in linear time.
+    let mut keys = HashSet::new();
+    for attr in e.attributes().with_checks(false) {
         let attr =
             attr.map_err(|err| XmlError::new(line, format!("<{name}>: bad attribute: {err}")))?;
         let key = std::str::from_utf8(attr.key.as_ref())
             .map_err(|_| XmlError::new(line, format!("<{name}>: attribute name is not UTF-8")))?
             .to_string();
+        if !keys.insert(key.clone()) {
+            let msg = format!("<{name}>: duplicate attribute '{key}'");
+            return Err(XmlError::new(line, msg));
+        }
         let value = attr
             .unescape_value()
             .map_err(|err| XmlError::new(line, format!("<{name} {key}=…>: bad value: {err}")))?
@@ -189,18 +248,14 @@ fn start_node(e: &BytesStart<'_>, line: u32) -> Result<Node, XmlError> {
 
 /// Namespace well-formedness: every prefix used on the element or its attributes must be
 /// declared here or on an ancestor. Returns the prefixes this element declares.
-fn check_prefixes(node: &Node, scopes: &[Vec<String>]) -> Result<Vec<String>, XmlError> {
+fn check_prefixes(node: &Node, scopes: &Scopes) -> Result<Vec<String>, XmlError> {
     let declared: Vec<String> = node
         .attrs
         .iter()
         .filter_map(|(k, _)| k.strip_prefix("xmlns:").map(str::to_string))
         .collect();
-    let known = |p: &str| {
-        p == "xml"
-            || p == "xmlns"
-            || declared.iter().any(|d| d == p)
-            || scopes.iter().flatten().any(|d| d == p)
-    };
+    let here: HashSet<&str> = declared.iter().map(String::as_str).collect();
+    let known = |p: &str| p == "xml" || p == "xmlns" || here.contains(p) || scopes.contains(p);
     let names =
         std::iter::once(node.name.as_str()).chain(node.attrs.iter().map(|(k, _)| k.as_str()));
     for name in names {
