@@ -1,21 +1,43 @@
-//! The nftables table switchyard owns, rendered from the active networks (pure).
+//! The nftables table switchyard owns (pure).
 //!
-//! The whole table is replaced in one `nft -f -` transaction on every change, so a change either
-//! applies completely or not at all, and nothing outside `inet switchyard` is touched.
+//! One table, `inet switchyard`, shared by every network. Its base chains hold nothing but
+//! dispatch rules that look the packet's interface or source address up in verdict maps; each
+//! network has its own regular chains (`net_<encoded name>_in`, `_to`, `_from`, `_nat`) and its
+//! own map elements. Starting or stopping a network is one JSON transaction that touches only
+//! that network's chains and elements, whatever the number of networks, and the per-packet cost
+//! is one map lookup per hook.
+//!
+//! Every string from a definition reaches nft as a JSON string value built with serde_json; a
+//! network's name appears only in its [`nft_component`](crate::model::names::nft_component)
+//! encoding. The previous release's text script ([`render_table`]) is kept until its callers
+//! move over.
 
 use std::net::Ipv4Addr;
 
 use ipnet::{Ipv4Net, Ipv6Net};
+use serde::{Deserialize, Serialize};
 
+mod describe;
+mod expr;
+mod layout;
+mod rules;
 mod script;
+mod transaction;
 
+pub use describe::{describe, rule_text};
+pub use layout::{
+    chain_name, ifname_problem, NetChain, BASE_CHAINS, FAMILY, LEGACY_CHAINS, MAPS, TABLE_NAME,
+};
+pub use rules::rule_count;
 pub use script::{render_delete, render_table};
+pub use transaction::{add_network, remove_network};
 
 /// Our table's family and name.
 pub const TABLE: &str = "inet switchyard";
 
 /// What the firewall needs to know of one active network.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub struct FirewallNet {
     pub name: String,
     pub bridge: String,
@@ -35,7 +57,8 @@ pub struct FirewallNet {
 }
 
 /// Forwarding behaviour of a network with its own bridge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FirewallMode {
     Nat,
     Route,
@@ -45,3 +68,5 @@ pub enum FirewallMode {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_json;
