@@ -18,19 +18,26 @@ use ipnet::{Ipv4Net, Ipv6Net};
 use serde::{Deserialize, Serialize};
 
 mod describe;
+mod drift;
 mod expr;
 mod layout;
+mod legacy;
+mod observe;
 mod rules;
 mod script;
 mod transaction;
 
 pub use describe::{describe, rule_text};
+pub use drift::{network_drift, table_drift};
 pub use layout::{
     chain_name, ifname_problem, NetChain, BASE_CHAINS, FAMILY, LEGACY_CHAINS, MAPS, TABLE_NAME,
 };
+pub use legacy::{legacy_networks, remove_legacy};
+pub use observe::{parse_table, BaseHook, ObserveError, ObservedChain, ObservedMap, ObservedRule};
+pub use observe::{ObservedElement, ObservedTable};
 pub use rules::rule_count;
 pub use script::{render_delete, render_table};
-pub use transaction::{add_network, remove_network};
+pub use transaction::{add_network, remove_network, repair_network};
 
 /// Our table's family and name.
 pub const TABLE: &str = "inet switchyard";
@@ -68,5 +75,7 @@ pub enum FirewallMode {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_drift;
 #[cfg(test)]
 mod tests_json;

@@ -10,7 +10,10 @@
 
 use serde_json::{json, Value};
 
-use super::layout::{base_chain_spec, in_table, map_spec, BASE_CHAINS, FAMILY, MAPS, TABLE_NAME};
+use super::layout::{
+    base_chain_spec, in_table, map_spec, map_type, BASE_CHAINS, FAMILY, MAPS, TABLE_NAME,
+};
+use super::observe::{ObservedElement, ObservedTable};
 use super::rules::{desired, dispatch_rules, Desired, Element, Rule};
 use super::FirewallNet;
 
@@ -19,11 +22,23 @@ use super::FirewallNet;
 /// Idempotent, and it repairs: the base chains are flushed and get their dispatch rules again
 /// (a rule planted there disappears), the network's chains are flushed and refilled, and its
 /// map elements are added. It fails (nft: "File exists") only when one of the network's map
-/// keys points somewhere else. An open
+/// keys points somewhere else; [`repair_network`] deletes such elements first. An open
 /// network needs nothing: the document is empty.
 pub fn add_network(net: &FirewallNet) -> Value {
     let want = desired(net);
     document(add_commands(&want, &[]))
+}
+
+/// [`add_network`], preceded by deleting the elements in `table` that hold one of `net`'s keys
+/// (or, in `nat4`/`nat6`, a prefix overlapping one of its subnets) but point elsewhere.
+pub fn repair_network(net: &FirewallNet, table: &ObservedTable) -> Value {
+    let want = desired(net);
+    let conflicts: Vec<Value> = want
+        .elements
+        .iter()
+        .flat_map(|el| conflicting(el, table))
+        .collect();
+    document(add_commands(&want, &conflicts))
 }
 
 /// The transaction that removes `net`'s chains and map elements, whether or not they are
@@ -114,4 +129,30 @@ fn add_element(el: &Element) -> Value {
 fn delete_element(map: &str, key: &Value) -> Value {
     let elem = in_table(json!({ "name": map, "elem": [key] }));
     json!({ "delete": { "element": elem } })
+}
+
+/// Deletions of the observed elements of `el.map` that clash with `el`.
+fn conflicting(el: &Element, table: &ObservedTable) -> Vec<Value> {
+    let Some(map) = table.maps.get(el.map) else {
+        return Vec::new();
+    };
+    let want = super::expr::jump(&el.chain);
+    let interval = map_type(el.map).1;
+    map.elements
+        .iter()
+        .filter(|seen| seen.data != want)
+        .filter(|seen| seen.key == el.key || (interval && overlaps(seen, &el.key)))
+        .map(|seen| delete_element(el.map, &seen.key))
+        .collect()
+}
+
+/// Whether an observed interval element overlaps the prefix `key`.
+fn overlaps(seen: &ObservedElement, key: &Value) -> bool {
+    match (
+        super::observe::as_net(&seen.key),
+        super::observe::as_net(key),
+    ) {
+        (Some(a), Some(b)) => a.contains(&b.network()) || b.contains(&a.network()),
+        _ => false,
+    }
 }
