@@ -1,5 +1,6 @@
-//! Our nftables table: loaded with `nft -f -` (one atomic transaction, script on stdin, no
-//! shell) and read back with `nft -j`.
+//! Our nftables table: loaded with `nft -j -f -` (one atomic JSON transaction on stdin, an
+//! argument vector, no shell) and read back with `nft -j list`. The text-script functions
+//! (`load`, `check`, `observe`) serve the previous layout until its callers move over.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -7,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::plan::firewall::TABLE;
+use crate::plan::firewall::{FAMILY, TABLE, TABLE_NAME};
 
 /// Failure to run or load into nft, with nft's own words.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,23 @@ pub fn load(script: &str) -> Result<(), NftError> {
 /// Checks `script` without loading it (`nft -c`).
 pub fn check(script: &str) -> Result<(), NftError> {
     run_with_stdin(&["-c", "-f", "-"], script).map(|_| ())
+}
+
+/// Loads a `{"nftables": […]}` document (see [`crate::plan::firewall::add_network`]) in one
+/// transaction; nft's own words on failure.
+pub fn load_json(doc: &Value) -> Result<(), NftError> {
+    run_with_stdin(&["-j", "-f", "-"], &doc.to_string()).map(|_| ())
+}
+
+/// Checks a `{"nftables": […]}` document without loading it (`nft -c -j -f -`).
+pub fn check_json(doc: &Value) -> Result<(), NftError> {
+    run_with_stdin(&["-c", "-j", "-f", "-"], &doc.to_string()).map(|_| ())
+}
+
+/// `nft -j list table inet switchyard`, for [`crate::plan::firewall::parse_table`]; `None`
+/// when the table does not exist.
+pub fn list_table() -> Result<Option<String>, NftError> {
+    run(&["-j", "list", "table", FAMILY, TABLE_NAME])
 }
 
 fn run_with_stdin(args: &[&str], stdin: &str) -> Result<String, NftError> {
