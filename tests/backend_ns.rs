@@ -5,7 +5,7 @@
 mod support;
 
 use support::world::{dhcp, pings, World, UPLINK_HOST};
-use support::{run_ok, Guest};
+use support::{run_ok, stdout, Guest};
 
 /// Starts a network of `mode` on 10.77.0.0/24, checks a guest's lease, gateway and what the
 /// upstream sees, then stops it and compares the namespace with before.
@@ -169,9 +169,11 @@ fn killed_start_is_drift_and_start_repairs_it() {
         .env("SWITCHYARD_PAUSE_STEP", "4")
         .spawn()
         .expect("spawn start");
+    // Step 3 (the address) done means the bridge and its recorded index are there.
     let bridge_up = (0..200).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(25));
         world.link_exists("sybr0")
+            && stdout(&world.host.ip(&["-4", "addr", "show", "sybr0"])).contains("192.168.100.1")
     });
     assert!(bridge_up, "start created the bridge before pausing");
     child.kill().expect("kill start");
@@ -232,7 +234,7 @@ fn drift_is_reported_and_repaired() {
     std::thread::sleep(std::time::Duration::from_millis(200));
     let drift = world.drift_of("net");
     assert!(
-        drift.contains(&"firewall rules are missing".to_owned()),
+        drift.contains(&"firewall: table inet switchyard is missing".to_owned()),
         "{drift:?}"
     );
     assert!(

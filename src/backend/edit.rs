@@ -27,7 +27,7 @@ async fn connect() -> Result<Netlink, BackendError> {
 
 impl Backend {
     /// The exact plan `start` would run for a draft: the numbered steps, then the dnsmasq
-    /// configuration and nftables script as they would be loaded.
+    /// configuration and the nftables transaction as they would be loaded.
     pub async fn preview(&self, xml: &str) -> Result<String, BackendError> {
         let nl = connect().await?;
         let facts = super::host_facts(&nl.observe().await?);
@@ -44,8 +44,12 @@ impl Backend {
                         path.display()
                     ));
                 }
-                Step::LoadFirewall { script, .. } => {
-                    text.push_str(&format!("\n# nftables script (nft -f -)\n{script}"));
+                Step::AddFirewall { net, .. } => {
+                    let doc = crate::plan::firewall::add_network(net);
+                    text.push_str(&format!(
+                        "\n# nftables transaction (nft -j -f -), shown as rules\n{}",
+                        crate::plan::firewall::describe(&doc)
+                    ));
                 }
                 _ => {}
             }

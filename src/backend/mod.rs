@@ -12,13 +12,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::host::apply::{self, ApplyError, Faults};
 use crate::host::error::HostError;
 use crate::host::netlink::Netlink;
-use crate::host::nft::{self, FirewallState, NftError};
+use crate::host::nft::{self, NftError};
 use crate::host::real::RealHost;
 use crate::host::state::HostState;
 use crate::host::{dnsmasq, sysctl};
 use crate::model::{self, CreateRequest, HostFacts, NetworkDef, Problem, XmlError};
 use crate::plan::dnsmasq::DnsmasqPaths;
-use crate::plan::firewall::FirewallNet;
+use crate::plan::firewall::{FirewallNet, ObservedTable};
 use crate::plan::{self, Observed, Plan, PlanError, Step};
 use crate::store::{Paths, Store, StoreError, StoreLock};
 use record::{RecordStatus, RuntimeRecord};
@@ -75,7 +75,7 @@ fn problems_text(problems: &[Problem]) -> String {
 pub struct Observation {
     pub host: HostState,
     /// Our nftables table, `None` when it does not exist (or nft could not be run).
-    pub firewall: Option<FirewallState>,
+    pub firewall: Option<ObservedTable>,
     /// Why the firewall could not be read, if it could not.
     pub firewall_error: Option<String>,
     /// The forwarding sysctls at the time of the look.
@@ -105,10 +105,9 @@ impl Observation {
         other_firewall: &'a [FirewallNet],
         dnsmasq_running: bool,
     ) -> Observed<'a> {
-        static NONE: BTreeSet<String> = BTreeSet::new();
         Observed {
             host: &self.host,
-            firewall_networks: self.firewall.as_ref().map_or(&NONE, |f| &f.networks),
+            firewall: self.firewall.as_ref(),
             other_firewall,
             dnsmasq_running,
             ipv4_forward: self.forwarding.ipv4_forward,
@@ -544,10 +543,9 @@ impl Backend {
     fn plan_from_definition(&self, name: &str) -> Result<Plan, BackendError> {
         let def = self.load_def(name)?;
         let empty = HostState::default();
-        let none = BTreeSet::new();
         let observed = Observed {
             host: &empty,
-            firewall_networks: &none,
+            firewall: None,
             other_firewall: &[],
             dnsmasq_running: false,
             ipv4_forward: None,

@@ -2,13 +2,12 @@
 //! argument vector, no shell) and read back with `nft -j list`. The text-script functions
 //! (`load`, `check`, `observe`) serve the previous layout until its callers move over.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::{Child, Command, Stdio};
 
 use serde_json::Value;
 
-use crate::plan::firewall::{FAMILY, TABLE, TABLE_NAME};
+use crate::plan::firewall::{parse_table, ObservedTable, FAMILY, TABLE, TABLE_NAME};
 
 /// Failure to run or load into nft, with nft's own words.
 #[derive(Debug, thiserror::Error)]
@@ -100,54 +99,28 @@ fn finish(child: Child) -> Result<Option<String>, NftError> {
     Err(NftError::Rejected(err.trim().to_owned()))
 }
 
-/// What our table holds now: `None` when the table does not exist.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FirewallState {
-    /// Network names that have at least one rule (rules carry the network name as comment).
-    pub networks: BTreeSet<String>,
-    pub rules: usize,
-    /// Rules per network name.
-    pub rules_by_network: BTreeMap<String, usize>,
-}
-
-/// Reads `inet switchyard` with `nft -j`.
-pub fn observe() -> Result<Option<FirewallState>, NftError> {
-    PendingObserve::start()?.finish()
-}
-
-/// An `nft -j list table` under way, so its process start overlaps other work.
+/// An `nft -j list table inet switchyard` under way, so its process start overlaps other work.
 pub struct PendingObserve(Child);
 
 impl PendingObserve {
     pub fn start() -> Result<PendingObserve, NftError> {
-        let (family, name) = TABLE.split_once(' ').expect("TABLE is 'family name'");
-        spawn(&["-j", "list", "table", family, name]).map(PendingObserve)
+        spawn(&["-j", "list", "table", FAMILY, TABLE_NAME]).map(PendingObserve)
     }
 
-    pub fn finish(self) -> Result<Option<FirewallState>, NftError> {
+    /// Our table as listed, parsed; `None` when it does not exist.
+    pub fn finish(self) -> Result<Option<ObservedTable>, NftError> {
         match finish(self.0)? {
             None => Ok(None),
-            Some(json) => parse_table_json(&json).map(Some),
+            Some(json) => parse_table(&json)
+                .map(Some)
+                .map_err(|e| NftError::Output(e.to_string())),
         }
     }
 }
 
-/// Pure: the networks and rule count in `nft -j list table` output.
-pub fn parse_table_json(json: &str) -> Result<FirewallState, NftError> {
-    let doc: Value = serde_json::from_str(json).map_err(|e| NftError::Output(e.to_string()))?;
-    let mut state = FirewallState::default();
-    let items = doc
-        .get("nftables")
-        .and_then(Value::as_array)
-        .ok_or_else(|| NftError::Output("no 'nftables' array".into()))?;
-    for rule in items.iter().filter_map(|i| i.get("rule")) {
-        state.rules += 1;
-        if let Some(c) = rule.get("comment").and_then(Value::as_str) {
-            state.networks.insert(c.to_owned());
-            *state.rules_by_network.entry(c.to_owned()).or_default() += 1;
-        }
-    }
-    Ok(state)
+/// Our table, listed and parsed; `None` when it does not exist.
+pub fn observe() -> Result<Option<ObservedTable>, NftError> {
+    PendingObserve::start()?.finish()
 }
 
 /// A base chain of someone else's table that drops by default at `hook`.
@@ -194,23 +167,6 @@ pub fn parse_drop_chains(json: &str) -> Result<Vec<DropChain>, NftError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn table_json_networks_by_comment() {
-        let json = r#"{"nftables":[{"metainfo":{"version":"1.0.6"}},
-          {"table":{"family":"inet","name":"switchyard","handle":1}},
-          {"chain":{"family":"inet","table":"switchyard","name":"forward","handle":1}},
-          {"rule":{"family":"inet","table":"switchyard","chain":"forward","handle":2,"comment":"lab","expr":[]}},
-          {"rule":{"family":"inet","table":"switchyard","chain":"forward","handle":3,"comment":"web","expr":[]}},
-          {"rule":{"family":"inet","table":"switchyard","chain":"forward","handle":4,"expr":[]}}]}"#;
-        let state = parse_table_json(json).expect("parse");
-        assert_eq!(state.rules, 3);
-        assert_eq!(
-            state.networks.into_iter().collect::<Vec<_>>(),
-            vec!["lab", "web"]
-        );
-        assert!(parse_table_json("{}").is_err());
-    }
 
     #[test]
     fn drop_chains_outside_our_table() {

@@ -6,7 +6,7 @@ use super::error::HostError;
 use super::netlink::Netlink;
 use super::state::LinkKind;
 use super::{dnsmasq, nft, sysctl};
-use crate::plan::Step;
+use crate::plan::{firewall, Step};
 use crate::store;
 
 /// The real host.
@@ -78,6 +78,12 @@ impl StepRunner for RealHost {
             Step::DelRoute { dest, gateway, dev } => {
                 gone_ok(nl.del_route(*dest, Some(*gateway), Some(dev)).await)
             }
+            Step::AddFirewall { net, .. } => add_firewall(step, net),
+            Step::RemoveFirewall { net, delete_table } => {
+                nft::load_json(&firewall::remove_network(net, *delete_table))
+                    .map_err(|e| other(step, e))
+            }
+            Step::RemoveLegacyFirewall { network } => remove_legacy(step, network),
             Step::LoadFirewall { script, .. } => nft::load(script).map_err(|e| other(step, e)),
             Step::WriteFile {
                 path,
@@ -98,6 +104,37 @@ impl StepRunner for RealHost {
         }
         .map(|()| Outcome::Done)
     }
+}
+
+/// Loads a network's rules; when a map key of it points somewhere else (someone changed our
+/// table), the table is read and the repairing transaction deletes those elements first.
+fn add_firewall(step: &Step, net: &firewall::FirewallNet) -> Result<(), HostError> {
+    if nft::load_json(&firewall::add_network(net)).is_ok() {
+        return Ok(());
+    }
+    let table = nft::observe().map_err(|e| other(step, e))?;
+    let doc = match &table {
+        Some(t) => firewall::repair_network(net, t),
+        None => firewall::add_network(net),
+    };
+    nft::load_json(&doc).map_err(|e| other(step, e))
+}
+
+/// Removes the first release's rules of `network`, and the table itself when nothing of ours
+/// is left in it.
+fn remove_legacy(step: &Step, network: &str) -> Result<(), HostError> {
+    let Some(table) = nft::observe().map_err(|e| other(step, e))? else {
+        return Ok(());
+    };
+    nft::load_json(&firewall::remove_legacy(&table, network)).map_err(|e| other(step, e))?;
+    let Some(after) = nft::observe().map_err(|e| other(step, e))? else {
+        return Ok(());
+    };
+    let in_use = !after.chains.is_empty() || !after.legacy.is_empty();
+    if in_use {
+        return Ok(());
+    }
+    nft::load_json(&firewall::delete_table()).map_err(|e| other(step, e))
 }
 
 /// Removes a file, but never one a running dnsmasq of ours reads (a rollback of a start that

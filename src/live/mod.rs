@@ -120,12 +120,7 @@ async fn refresh_networks(backend: &Backend, nl: &Netlink) -> NetworkView {
         return NetworkView::default();
     };
     let statuses: Vec<NetworkStatus> = backend.statuses(&obs).unwrap_or_default();
-    let rules = |name: &str| {
-        obs.firewall
-            .as_ref()
-            .and_then(|f| f.rules_by_network.get(name).copied())
-            .unwrap_or(0)
-    };
+    let rules = |name: &str| obs.firewall.as_ref().map_or(0, |f| f.rules_of(name));
     NetworkView {
         rows: statuses
             .iter()

@@ -25,7 +25,7 @@ use std::fmt;
 use super::def::NetworkDef;
 pub(crate) use mode::check_ifnames;
 use text::{check_line, describe, is_format};
-pub use text::{ifname_problem, MAX_IFNAME_BYTES};
+pub use text::{ifname_problem, MAX_IFNAME_BYTES, NFT_RESERVED_IFNAMES};
 
 /// One problem: where (`bridge.name`, `ip[0].dhcp.range[1]`, …) and what, in plain words.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 mod describe;
 mod drift;
+mod expected;
 mod expr;
 mod layout;
 mod legacy;
@@ -29,6 +30,7 @@ mod transaction;
 
 pub use describe::{describe, rule_text};
 pub use drift::{network_drift, table_drift};
+pub use expected::expected_table;
 pub use layout::{
     chain_name, ifname_problem, NetChain, BASE_CHAINS, FAMILY, LEGACY_CHAINS, MAPS, TABLE_NAME,
 };
@@ -37,7 +39,7 @@ pub use observe::{parse_table, BaseHook, ObserveError, ObservedChain, ObservedMa
 pub use observe::{ObservedElement, ObservedTable};
 pub use rules::rule_count;
 pub use script::{render_delete, render_table};
-pub use transaction::{add_network, remove_network, repair_network};
+pub use transaction::{add_network, delete_table, remove_network, repair_network};
 
 /// Our table's family and name.
 pub const TABLE: &str = "inet switchyard";

@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 
 use super::dnsmasq::{self, DnsmasqPaths};
-use super::firewall::{render_table, FirewallMode, FirewallNet};
+use super::firewall::{
+    legacy_networks, network_drift, table_drift, FirewallMode, FirewallNet, ObservedTable,
+};
 use super::steps::{BridgeSpec, Plan, Step};
 use crate::host::state::{HostState, LinkKind};
 use crate::model::{ForwardMode, NetworkDef};
@@ -16,9 +18,9 @@ use crate::model::{ForwardMode, NetworkDef};
 #[derive(Debug, Clone, Copy)]
 pub struct Observed<'a> {
     pub host: &'a HostState,
-    /// Networks that have rules in our nftables table now.
-    pub firewall_networks: &'a BTreeSet<String>,
-    /// Firewall entries of the other active networks, for re-rendering the table.
+    /// Our nftables table as listed now; `None` when it does not exist.
+    pub firewall: Option<&'a ObservedTable>,
+    /// Firewall entries of the other active networks (whether the table is shared).
     pub other_firewall: &'a [FirewallNet],
     /// Whether this network's dnsmasq is running.
     pub dnsmasq_running: bool,
@@ -330,19 +332,32 @@ fn forwarding_steps(def: &NetworkDef, obs: &Observed, steps: &mut Vec<Step>) {
     }
 }
 
+/// The network's rules: loaded when anything of them (or of the table's shared chains and
+/// maps) differs from what they should be. Rules the first release left for this network are
+/// removed first, so the old reject rules cannot outlive the move to the new layout.
 fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Vec<Step>) {
     let Some(entry) = firewall_net(def, bridge) else {
         return;
     };
-    if obs.firewall_networks.contains(&def.name) {
+    let legacy = obs.firewall.map(legacy_networks).unwrap_or_default();
+    if legacy.contains(&def.name) {
+        steps.push(Step::RemoveLegacyFirewall {
+            network: def.name.clone(),
+        });
+    }
+    let mut drift = network_drift(&entry, obs.firewall);
+    if let Some(table) = obs.firewall {
+        let mut active = obs.other_firewall.to_vec();
+        active.push(entry.clone());
+        drift.extend(table_drift(table, &active));
+    }
+    if drift.is_empty() && !legacy.contains(&def.name) {
         return;
     }
-    let previous = render_table(obs.other_firewall);
-    let mut all = obs.other_firewall.to_vec();
-    all.push(entry);
-    steps.push(Step::LoadFirewall {
-        script: render_table(&all),
-        previous,
+    let others_legacy = legacy.iter().any(|n| *n != def.name);
+    steps.push(Step::AddFirewall {
+        net: entry,
+        first: obs.other_firewall.is_empty() && !others_legacy,
     });
 }
 
@@ -400,9 +415,12 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
                 continue
             }
             Step::SetSysctl { key, .. } if still_needed.contains(key.as_str()) => continue,
-            Step::LoadFirewall { .. } => Some(Step::LoadFirewall {
-                script: render_table(obs.other_firewall),
-                previous: String::new(),
+            Step::AddFirewall { net, .. } => Some(Step::RemoveFirewall {
+                net: net.clone(),
+                delete_table: last_firewall(obs, &started.network),
+            }),
+            Step::LoadFirewall { .. } => Some(Step::RemoveLegacyFirewall {
+                network: started.network.clone(),
             }),
             Step::CreateBridge(b) if obs.host.link_by_name(&b.name).is_none() => continue,
             other => other.undo(),
@@ -413,6 +431,13 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
         network: started.network.clone(),
         steps,
     }
+}
+
+/// Whether no network of ours but `network` has rules in the table (then stopping it removes
+/// the table).
+fn last_firewall(obs: &Observed, network: &str) -> bool {
+    let legacy = obs.firewall.map(legacy_networks).unwrap_or_default();
+    obs.other_firewall.is_empty() && legacy.iter().all(|n| n == network)
 }
 
 /// What differs between a network recorded active and the host (pure): one line per problem.
@@ -444,9 +469,7 @@ pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
             }
         }
     }
-    if firewall_net(def, bridge).is_some() && !obs.firewall_networks.contains(&def.name) {
-        drift.push("firewall rules are missing".to_owned());
-    }
+    drift.extend(firewall_drift(def, bridge, obs));
     if dnsmasq::needs_dnsmasq(def) && !obs.dnsmasq_running {
         drift.push("dnsmasq is not running".to_owned());
     }
@@ -461,3 +484,25 @@ pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
 
 #[cfg(test)]
 mod tests;
+
+/// Firewall drift of a network: its rules (the first release's, found by comment, for a
+/// network started before an upgrade), and the table's shared chains and maps.
+fn firewall_drift(def: &NetworkDef, bridge: &str, obs: &Observed) -> Vec<String> {
+    let Some(entry) = firewall_net(def, bridge) else {
+        return Vec::new();
+    };
+    let legacy = obs.firewall.map(legacy_networks).unwrap_or_default();
+    if legacy.contains(&def.name) {
+        return Vec::new();
+    }
+    let mut drift = network_drift(&entry, obs.firewall);
+    if let Some(table) = obs.firewall {
+        let mut active = obs.other_firewall.to_vec();
+        active.push(entry);
+        drift.extend(table_drift(table, &active));
+    }
+    drift
+        .into_iter()
+        .map(|d| format!("firewall: {d}"))
+        .collect()
+}

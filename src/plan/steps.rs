@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use super::firewall::{rule_count, FirewallNet, TABLE};
+
 /// A bridge to create, with what the definition asks of it (made in one RTM_NEWLINK).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeSpec {
@@ -93,8 +95,28 @@ pub enum Step {
         gateway: IpAddr,
         dev: String,
     },
-    /// Replaces our nftables table with `script` (one atomic transaction); the undo loads
-    /// `previous`, the script of the table as it was.
+    /// Makes this network's chains and verdict-map elements in our nftables table exactly
+    /// what they should be: one JSON transaction, idempotent, that touches nothing of the other
+    /// networks. `first`: no other network of ours had rules when it was planned, so its undo
+    /// removes the whole table.
+    AddFirewall {
+        net: FirewallNet,
+        #[serde(default)]
+        first: bool,
+    },
+    /// Removes this network's chains and elements; with `delete_table` (no other network of
+    /// ours has rules left), the whole table.
+    RemoveFirewall {
+        net: FirewallNet,
+        delete_table: bool,
+    },
+    /// Removes the rules the first release's one-script table held for `network` (found by
+    /// their comment), and that table's chains once they are empty.
+    RemoveLegacyFirewall {
+        network: String,
+    },
+    /// Records of the first release: it replaced the whole table with `script`. Never planned
+    /// any more; a stop turns it into [`Step::RemoveLegacyFirewall`].
     LoadFirewall {
         script: String,
         previous: String,
@@ -159,6 +181,11 @@ impl Step {
                 gateway: *gateway,
                 dev: dev.clone(),
             },
+            AddFirewall { net, first } => RemoveFirewall {
+                net: net.clone(),
+                delete_table: *first,
+            },
+            RemoveFirewall { .. } | RemoveLegacyFirewall { .. } => return None,
             LoadFirewall { script, previous } => LoadFirewall {
                 script: previous.clone(),
                 previous: script.clone(),
@@ -200,6 +227,9 @@ impl Step {
             LinkDown { .. } => "link-down",
             AddRoute { .. } => "add-route",
             DelRoute { .. } => "del-route",
+            AddFirewall { .. } => "add-firewall",
+            RemoveFirewall { .. } => "remove-firewall",
+            RemoveLegacyFirewall { .. } => "remove-legacy-firewall",
             LoadFirewall { .. } => "load-firewall",
             WriteFile { .. } => "write-file",
             RemoveFile { .. } => "remove-file",
@@ -257,9 +287,30 @@ impl fmt::Display for Step {
             DelRoute { dest, gateway, dev } => {
                 write!(f, "remove route {dest} via {gateway} dev {dev}")
             }
+            AddFirewall { net, .. } => write!(
+                f,
+                "load the nftables chains of network {} ({} rules)",
+                net.name,
+                rule_count(net)
+            ),
+            RemoveFirewall {
+                net,
+                delete_table: true,
+            } => write!(
+                f,
+                "remove the nftables chains of network {} and the table {TABLE}",
+                net.name
+            ),
+            RemoveFirewall { net, .. } => {
+                write!(f, "remove the nftables chains of network {}", net.name)
+            }
+            RemoveLegacyFirewall { network } => write!(
+                f,
+                "remove the previous release's nftables rules of network {network}"
+            ),
             LoadFirewall { script, .. } => {
                 let rules = script.lines().filter(|l| l.contains("comment")).count();
-                write!(f, "load nftables table inet switchyard ({rules} rules)")
+                write!(f, "load nftables table {TABLE} ({rules} rules)")
             }
             WriteFile { path, .. } => write!(f, "write {}", path.display()),
             RemoveFile { path } => write!(f, "remove {}", path.display()),

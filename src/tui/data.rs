@@ -191,7 +191,7 @@ pub enum Command {
     RepairNetwork(String),
     /// Plan the start of this definition without changing anything: a new network, or for an
     /// edit the start that follows the stop. `ok` with `message` = the exact plan text: the
-    /// numbered steps, then the dnsmasq configuration and the nftables script as they would
+    /// numbered steps, then the dnsmasq configuration and the nftables transaction as they would
     /// be loaded; or `!ok` with why no plan can be made. Never logged by the UI.
     PreviewStart {
         /// The definition.

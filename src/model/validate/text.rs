@@ -23,6 +23,8 @@ pub fn ifname_problem(name: &str) -> Option<String> {
             "it is {} bytes long; the limit is {MAX_IFNAME_BYTES}",
             name.len()
         )
+    } else if NFT_RESERVED_IFNAMES.contains(&name) {
+        "nftables reads this word as a protocol, not as an interface name".to_string()
     } else {
         return None;
     };
@@ -31,6 +33,12 @@ pub fn ifname_problem(name: &str) -> Option<String> {
         name.escape_debug()
     ))
 }
+
+/// Words nft's JSON input reads as protocol constants where an interface name is expected, so
+/// no rule could match an interface of that name literally.
+pub const NFT_RESERVED_IFNAMES: [&str; 11] = [
+    "tcp", "udp", "udplite", "esp", "ah", "icmp", "icmpv6", "comp", "dccp", "sctp", "redirect",
+];
 
 fn is_ifname_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')

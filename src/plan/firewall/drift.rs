@@ -19,7 +19,7 @@ pub fn network_drift(net: &FirewallNet, table: Option<&ObservedTable>) -> Vec<St
         return Vec::new();
     }
     let Some(table) = table else {
-        return vec![format!("firewall table {} is missing", super::TABLE)];
+        return vec![format!("table {} is missing", super::TABLE)];
     };
     let mut out = Vec::new();
     for (name, rules) in &want.chains {

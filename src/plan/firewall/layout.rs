@@ -62,9 +62,7 @@ pub(crate) fn parse_chain_name(chain: &str) -> Option<(String, NetChain)> {
 }
 
 /// Strings nft's JSON parser reads as protocol or ICMP constants instead of as text.
-const NFT_CONSTANTS: [&str; 11] = [
-    "tcp", "udp", "udplite", "esp", "ah", "icmp", "icmpv6", "comp", "dccp", "sctp", "redirect",
-];
+use crate::model::validate::NFT_RESERVED_IFNAMES as NFT_CONSTANTS;
 
 /// Why nft cannot match interface `name` literally from JSON, or `None` when it can.
 ///

@@ -89,6 +89,23 @@ impl ObservedTable {
             .or_else(|| self.chains.get(name))
     }
 
+    /// How many rules network `name` has in the table: in its own chains, or (a network the
+    /// first release started) by comment in the legacy chains.
+    pub fn rules_of(&self, name: &str) -> usize {
+        let own: usize = super::layout::NetChain::ALL
+            .into_iter()
+            .filter_map(|part| self.chains.get(&super::chain_name(name, part)))
+            .map(|c| c.rules.len())
+            .sum();
+        let legacy = self
+            .legacy
+            .values()
+            .flat_map(|c| &c.rules)
+            .filter(|r| r.comment.as_deref() == Some(name))
+            .count();
+        own + legacy
+    }
+
     fn chain_mut(&mut self, name: &str) -> Option<&mut ObservedChain> {
         if let Some(c) = self.base.get_mut(name) {
             return Some(c);

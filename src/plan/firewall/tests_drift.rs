@@ -3,72 +3,11 @@
 
 use serde_json::json;
 
-use super::layout::{base_chain_spec, map_type};
-use super::rules::{desired, dispatch_rules, Rule};
 use super::tests_json::{nat_full, net, routed};
 use super::*;
 
-/// The table exactly as `add_network` of each of `nets` leaves it.
 fn table_of(nets: &[FirewallNet]) -> ObservedTable {
-    let mut handle = 0;
-    let mut rules = |list: Vec<Rule>| -> Vec<ObservedRule> {
-        list.into_iter()
-            .map(|expr| {
-                handle += 1;
-                ObservedRule {
-                    handle,
-                    expr,
-                    comment: None,
-                }
-            })
-            .collect()
-    };
-    let mut t = ObservedTable::default();
-    for base in BASE_CHAINS {
-        let spec = base_chain_spec(base);
-        let hook = BaseHook {
-            kind: spec["type"].as_str().expect("type").into(),
-            hook: spec["hook"].as_str().expect("hook").into(),
-            prio: spec["prio"].as_i64().expect("prio"),
-            policy: "accept".into(),
-        };
-        let chain = ObservedChain {
-            hook: Some(hook),
-            rules: rules(dispatch_rules(base)),
-        };
-        t.base.insert(base.into(), chain);
-    }
-    for map in MAPS {
-        let (key, interval) = map_type(map);
-        let flags = if interval {
-            vec!["interval".into()]
-        } else {
-            vec![]
-        };
-        let m = ObservedMap {
-            key_type: key.into(),
-            data_type: "verdict".into(),
-            flags,
-            elements: vec![],
-        };
-        t.maps.insert(map.into(), m);
-    }
-    for n in nets {
-        let want = desired(n);
-        for (name, list) in want.chains {
-            let chain = ObservedChain {
-                hook: None,
-                rules: rules(list),
-            };
-            t.chains.insert(name, chain);
-        }
-        for el in want.elements {
-            let data = json!({ "jump": { "target": el.chain } });
-            let seen = ObservedElement { key: el.key, data };
-            t.maps.get_mut(el.map).expect("map").elements.push(seen);
-        }
-    }
-    t
+    expected_table(nets)
 }
 
 #[test]
@@ -85,7 +24,7 @@ fn an_intact_table_has_no_drift() {
 fn a_missing_table_is_one_line() {
     assert_eq!(
         network_drift(&nat_full(), None),
-        vec!["firewall table inet switchyard is missing"]
+        vec!["table inet switchyard is missing"]
     );
     let open = net("o", "sybr9", FirewallMode::Open, "10.9.0.1/24");
     assert!(network_drift(&open, None).is_empty());

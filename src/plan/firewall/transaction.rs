@@ -41,16 +41,23 @@ pub fn repair_network(net: &FirewallNet, table: &ObservedTable) -> Value {
     document(add_commands(&want, &conflicts))
 }
 
+/// The transaction that deletes the whole table (added first, so it cannot fail for being
+/// absent).
+pub fn delete_table() -> Value {
+    let table = json!({ "family": FAMILY, "name": TABLE_NAME });
+    document(vec![
+        json!({ "add": { "table": table } }),
+        json!({ "delete": { "table": table } }),
+    ])
+}
+
 /// The transaction that removes `net`'s chains and map elements, whether or not they are
 /// (all) there; with `delete_table`, one that deletes the whole table instead.
 pub fn remove_network(net: &FirewallNet, delete_table: bool) -> Value {
-    let table = json!({ "family": FAMILY, "name": TABLE_NAME });
     if delete_table {
-        return document(vec![
-            json!({ "add": { "table": table } }),
-            json!({ "delete": { "table": table } }),
-        ]);
+        return self::delete_table();
     }
+    let table = json!({ "family": FAMILY, "name": TABLE_NAME });
     let want = desired(net);
     if want.chains.is_empty() {
         return document(Vec::new());

@@ -35,11 +35,11 @@ fn bridge_link(name: &str, up: bool) -> LinkInfo {
     }
 }
 
-fn observed<'a>(host: &'a HostState, fw: &'a BTreeSet<String>, dnsmasq: bool) -> Observed<'a> {
+fn observed<'a>(host: &'a HostState, fw: Option<&'a ObservedTable>, dnsmasq: bool) -> Observed<'a> {
     Observed {
         own_bridge: None,
         host,
-        firewall_networks: fw,
+        firewall: fw,
         other_firewall: &[],
         dnsmasq_running: dnsmasq,
         ipv4_forward: Some(false),
@@ -51,8 +51,7 @@ fn observed<'a>(host: &'a HostState, fw: &'a BTreeSet<String>, dnsmasq: bool) ->
 fn nat_start_on_an_empty_host() {
     let def = parse_network_xml(NAT).expect("parses");
     let host = HostState::default();
-    let fw = BTreeSet::new();
-    let plan = plan_start(&def, &observed(&host, &fw, false), &paths()).expect("plan");
+    let plan = plan_start(&def, &observed(&host, None, false), &paths()).expect("plan");
     insta::assert_snapshot!(plan.to_string());
 }
 
@@ -65,8 +64,9 @@ fn repair_plans_only_what_is_missing() {
         ifindex: 7,
         net: "192.168.100.1/24".parse().expect("net"),
     });
-    let fw: BTreeSet<String> = ["lab".to_owned()].into();
-    let mut obs = observed(&host, &fw, false);
+    let entry = firewall_net(&def, "sybr0").expect("nat has rules");
+    let table = crate::plan::firewall::expected_table(&[entry]);
+    let mut obs = observed(&host, Some(&table), false);
     obs.ipv4_forward = Some(true);
     obs.own_bridge = Some(7);
     let plan = plan_start(&def, &obs, &paths()).expect("plan");
@@ -85,8 +85,7 @@ fn a_non_bridge_in_the_way_is_refused() {
     let mut link = bridge_link("sybr0", true);
     link.kind = LinkKind::Veth;
     host.links.push(link);
-    let fw = BTreeSet::new();
-    let err = plan_start(&def, &observed(&host, &fw, false), &paths()).expect_err("refused");
+    let err = plan_start(&def, &observed(&host, None, false), &paths()).expect_err("refused");
     assert_eq!(err, PlanError::NotABridge("sybr0".into()));
 }
 
@@ -95,8 +94,7 @@ fn a_bridge_this_network_did_not_create_is_never_taken_over() {
     let def = parse_network_xml(NAT).expect("parses");
     let mut host = HostState::default();
     host.links.push(bridge_link("sybr0", true));
-    let fw = BTreeSet::new();
-    let mut obs = observed(&host, &fw, false);
+    let mut obs = observed(&host, None, false);
     for own in [None, Some(8)] {
         obs.own_bridge = own;
         let err = plan_start(&def, &obs, &paths()).expect_err("refused");
@@ -136,8 +134,7 @@ fn a_subnet_in_use_on_the_host_is_refused_naming_the_interface() {
         table: 254,
         protocol: 4,
     });
-    let fw = BTreeSet::new();
-    let err = plan_start(&def, &observed(&host, &fw, false), &paths()).expect_err("refused");
+    let err = plan_start(&def, &observed(&host, None, false), &paths()).expect_err("refused");
     let PlanError::HostConflict { conflicts, .. } = err else {
         panic!("{err:?}")
     };
@@ -154,11 +151,10 @@ fn a_subnet_in_use_on_the_host_is_refused_naming_the_interface() {
 fn stop_undoes_start_but_keeps_what_others_need() {
     let def = parse_network_xml(NAT).expect("parses");
     let empty = HostState::default();
-    let fw = BTreeSet::new();
-    let started = plan_start(&def, &observed(&empty, &fw, false), &paths()).expect("plan");
+    let started = plan_start(&def, &observed(&empty, None, false), &paths()).expect("plan");
     let mut host = HostState::default();
     host.links.push(bridge_link("sybr0", true));
-    let obs = observed(&host, &fw, true);
+    let obs = observed(&host, None, true);
     let stop = plan_stop(&started, &obs, &BTreeSet::new());
     insta::assert_snapshot!("stop_alone", stop.to_string());
     let needed: BTreeSet<&str> = [IPV4_FORWARD].into();
@@ -177,8 +173,7 @@ fn modes_without_a_bridge_of_their_own() {
     )
     .expect("parses");
     let host = HostState::default();
-    let fw = BTreeSet::new();
-    let obs = observed(&host, &fw, false);
+    let obs = observed(&host, None, false);
     let plan = plan_start(&host_bridge, &obs, &paths()).expect("plan");
     assert_eq!(plan.to_string(), " 1. check that bridge br0 exists\n");
     let plan = plan_start(&macvtap, &obs, &paths()).expect("plan");

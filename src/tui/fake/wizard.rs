@@ -5,14 +5,13 @@
 //! To show a failure, a definition whose XML contains the word `fail` (in its name or DNS
 //! domain, say) fails at its fourth step with a kernel-style message, and is rolled back.
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::host::{FakeHost, FakeLink};
 use crate::host::state::HostState;
 use crate::model::{format_network_xml, parse_network_xml, DhcpHost, MacAddr, NetworkDef};
 use crate::plan::dnsmasq::{needs_dnsmasq, render, DnsmasqPaths};
-use crate::plan::firewall::render_table;
+use crate::plan::firewall::{add_network, describe};
 use crate::plan::{firewall_net, plan_start, Observed, Plan};
 use crate::tui::data::{Command, NetworkRow, PortRow};
 
@@ -29,11 +28,10 @@ fn paths(name: &str) -> DnsmasqPaths {
 
 fn plan_of(def: &NetworkDef) -> Result<Plan, String> {
     let host = HostState::default();
-    let none = BTreeSet::new();
     let obs = Observed {
         own_bridge: None,
         host: &host,
-        firewall_networks: &none,
+        firewall: None,
         other_firewall: &[],
         dnsmasq_running: false,
         ipv4_forward: Some(true),
@@ -59,8 +57,8 @@ pub fn preview_text(xml: &str) -> Result<String, String> {
         out.push_str(&files.conf);
     }
     if let Some(net) = def.bridge_name().and_then(|b| firewall_net(&def, b)) {
-        out.push_str("\nnftables script:\n");
-        out.push_str(&render_table(&[net]));
+        out.push_str("\nnftables transaction (nft -j -f -):\n");
+        out.push_str(&describe(&add_network(&net)));
     }
     Ok(out)
 }
