@@ -168,7 +168,9 @@ impl Backend {
 
     pub fn dnsmasq_paths(&self, network: &str) -> DnsmasqPaths {
         let mut paths = DnsmasqPaths::new(&self.paths().run, &self.paths().state, network);
-        paths.as_root = !world_traversable(&self.paths().run);
+        if !world_traversable(&self.paths().run) {
+            paths.user = Some("root".into());
+        }
         paths
     }
 

@@ -14,6 +14,7 @@ mod text;
 use std::fmt;
 
 use super::def::NetworkDef;
+pub(crate) use text::describe as describe_char;
 pub use text::ifname_problem;
 use text::{check_ifname, check_line};
 

@@ -47,6 +47,8 @@ pub enum PlanError {
     NotABridge(String),
     #[error("network {network} is of mode {mode}, which switchyard cannot start")]
     Unsupported { network: String, mode: String },
+    #[error("the dnsmasq configuration cannot be written: {0}")]
+    Dnsmasq(#[from] dnsmasq::RenderError),
 }
 
 /// The firewall entry of `def` on bridge `bridge`, or `None` for modes without rules.
@@ -159,8 +161,7 @@ fn own_bridge_steps(
     route_steps(def, obs, bridge, steps);
     forwarding_steps(def, obs, steps);
     firewall_steps(def, obs, bridge, steps);
-    dnsmasq_steps(def, obs, bridge, paths, steps);
-    Ok(())
+    dnsmasq_steps(def, obs, bridge, paths, steps)
 }
 
 /// libvirt turns IPv6 off on a bridge without IPv6 addresses, and off autoconf/RA otherwise.
@@ -277,11 +278,11 @@ fn dnsmasq_steps(
     bridge: &str,
     paths: &DnsmasqPaths,
     steps: &mut Vec<Step>,
-) {
+) -> Result<(), PlanError> {
     if !dnsmasq::needs_dnsmasq(def) || obs.dnsmasq_running {
-        return;
+        return Ok(());
     }
-    let files = dnsmasq::render(def, bridge, paths);
+    let files = dnsmasq::render(def, bridge, paths)?;
     for (path, contents) in [
         (&paths.hosts_file, files.hosts),
         (&paths.addn_hosts, files.addn_hosts),
@@ -297,6 +298,7 @@ fn dnsmasq_steps(
         conf: paths.conf.clone(),
         pid_file: paths.pid_file.clone(),
     });
+    Ok(())
 }
 
 /// Plans `stop`: the undo of every step `started` recorded, newest first, skipping what the
