@@ -66,6 +66,7 @@ pub fn validate(def: &NetworkDef, others: &[NetworkDef]) -> Vec<Problem> {
     ip::check(def, &others, &mut out);
     dns::check(def, &mut out);
     port::check(def, &mut out);
+    dns::check_writable(def, &mut out);
     out.0
 }
 
