@@ -135,15 +135,61 @@ fn rows() -> Vec<Row> {
             hostbr("<portgroup name='a' default='yes'/><portgroup name='a' default='yes'/>"),
             &[("portgroup[1].name", "also the name of portgroup[0]"), ("portgroup[1].default", "already the default")],
         ),
-        // Values dnsmasq would read: no separators, no line breaks.
+        // Values dnsmasq reads, by its rules: DNS names by DNS rules, free text without line
+        // breaks or control characters, nothing dnsmasq would read as something else.
         row("static host name with '='", hosts("<host mac='52:54:00:00:00:01' name='a=b' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "'='")]),
+        row("static host name read as a lease time", hosts("<host mac='52:54:00:00:00:01' name='infinite' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "as a lease time")]),
+        row("static host name of digits", hosts("<host mac='52:54:00:00:00:01' name='3600' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "as a lease time")]),
+        row("static host name with a unit", hosts("<host mac='52:54:00:00:00:01' name='12h' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "as a lease time")]),
+        row("static host named ignore", hosts("<host mac='52:54:00:00:00:01' name='ignore' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "'ignore'")]),
+        row("static host name that is an address", hosts("<host mac='52:54:00:00:00:01' name='10.1.2.3' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "an IPv4 address")]),
+        row("static host name starting with '_'", hosts("<host mac='52:54:00:00:00:01' name='_h' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "start with a letter or digit")]),
+        row("static host name with an empty label", hosts("<host mac='52:54:00:00:00:01' name='h..x' ip='192.168.100.9'/>"), &[("ip[0].dhcp.host[0].name", "empty label")]),
         row("domain with ','", extra("<domain name='a,b'/>"), &[("domain.name", "','")]),
-        row("tftp root with '#'", with("<dhcp>", "<tftp root='/srv/tftp#x'/><dhcp>"), &[("ip[0].tftp.root", "'#'")]),
-        row("bootp file with ','", with("</dhcp>", "<bootp file='pxe.img,evil'/></dhcp>"), &[("ip[0].dhcp.bootp.file", "','")]),
+        row("domain with an empty label", extra("<domain name='ex..com'/>"), &[("domain.name", "empty label")]),
+        row("domain with a trailing dot", extra("<domain name='example.com.'/>"), &[("domain.name", "empty label")]),
+        row("domain label starting with '-'", extra("<domain name='-ex.com'/>"), &[("domain.name", "starts or ends with '-'")]),
+        row("domain label of 64", extra(&format!("<domain name='{}.com'/>", "a".repeat(64))), &[("domain.name", "longer than 63")]),
+        row("domain of 254", extra(&format!("<domain name='{}'/>", ["a".repeat(63).as_str(); 4].join("."))), &[("domain.name", "longer than 253")]),
+        row("domain with a space", extra("<domain name='a b'/>"), &[("domain.name", "a space")]),
+        row("tftp root with a newline", with("<dhcp>", "<tftp root='/srv/tftp&#10;x'/><dhcp>"), &[("ip[0].tftp.root", "a newline")]),
+        row("tftp root with a control character", with("<dhcp>", "<tftp root='/srv/&#27;x'/><dhcp>"), &[("ip[0].tftp.root", "U+001B")]),
+        row("empty tftp root", with("<dhcp>", "<tftp root=''/><dhcp>"), &[("ip[0].tftp.root", "empty")]),
+        row("tftp root too long for a dnsmasq line", with("<dhcp>", &format!("<tftp root='/{}'/><dhcp>", "\"".repeat(600))), &[("ip[0].tftp.root", "at most 1024 bytes")]),
+        row("bootp file with a carriage return", with("</dhcp>", "<bootp file='pxe.img&#13;x'/></dhcp>"), &[("ip[0].dhcp.bootp.file", "a carriage return")]),
         row("txt value with newline", extra("<dns><txt name='k' value='a&#10;dhcp-script=/x'/></dns>"), &[("dns.txt[0].value", "a newline")]),
-        row("txt value with '#'", extra("<dns><txt name='k' value='a#b'/></dns>"), &[("dns.txt[0].value", "'#'")]),
+        row("txt value with a vertical tab", extra("<dns><txt name='k' value='a&#11;b'/></dns>"), &[("dns.txt[0].value", "U+000B")]),
+        row("txt value too long for a dnsmasq line", extra(&format!("<dns><txt name='k' value='{}'/></dns>", "x".repeat(1100))), &[("dns.txt[0].value", "at most 1024 bytes")]),
+        row("txt name with a space", extra("<dns><txt name='a b' value='v'/></dns>"), &[("dns.txt[0].name", "a space")]),
+        row("txt name with ','", extra("<dns><txt name='a,b' value='v'/></dns>"), &[("dns.txt[0].name", "','")]),
         row("dns hostname with '='", extra("<dns><host ip='192.168.100.5'><hostname>a=b</hostname></host></dns>"), &[("dns.host[0].hostname[0]", "'='")]),
+        row("dns hostname with '#'", extra("<dns><host ip='192.168.100.5'><hostname>a#b</hostname></host></dns>"), &[("dns.host[0].hostname[0]", "'#'")]),
         row("dns forwarder domain with ','", extra("<dns><forwarder domain='a,b' addr='1.1.1.1'/></dns>"), &[("dns.forwarder[0].domain", "','")]),
+        row("dns forwarder domain '#'", extra("<dns><forwarder domain='#' addr='1.1.1.1'/></dns>"), &[("dns.forwarder[0].domain", "'#'")]),
+        row("dns forwarder domain with '/'", extra("<dns><forwarder domain='a/b'/></dns>"), &[("dns.forwarder[0].domain", "'/'")]),
+        row("srv service too long", extra(&format!("<dns><srv service='{}' protocol='tcp'/></dns>", "s".repeat(63))), &[("dns.srv[0].service", "longer than 62")]),
+        row("srv target with ','", extra("<dns><srv service='s' protocol='tcp' target='a,b' port='1'/></dns>"), &[("dns.srv[0].target", "','")]),
+        row("srv domain with an empty label", extra("<dns><srv service='s' protocol='tcp' domain='a..b'/></dns>"), &[("dns.srv[0].domain", "empty label")]),
+        row("lease longer than dnsmasq counts", with("end='192.168.100.254'/>", "end='192.168.100.254'><lease expiry='600000' unit='hours'/></range>"), &[("ip[0].dhcp.range[0].lease", "more than dnsmasq can count")]),
+        row("localPtr on a /20", with("prefix='24'", "prefix='20' localPtr='yes'").replace("192.168.100.254", "192.168.100.200"), &[("ip[0].localPtr", "/20 cannot be served")]),
+        row("DHCPv6 on a /48", extra("<ip family='ipv6' address='fd00::1' prefix='48'><dhcp><range start='fd00::10' end='fd00::20'/></dhcp></ip>"), &[("ip[1].prefix", "at least 64")]),
+        row(
+            "DUID too long for a dnsmasq line",
+            extra(&format!("<ip family='ipv6' address='fd00::1' prefix='64'><dhcp><host id='{}' ip='fd00::5'/></dhcp></ip>", "ab:".repeat(400))),
+            &[("ip[1].dhcp.host[0].id", "at most 1024 bytes")],
+        ),
+        row(
+            "dnsmasq option longer than a dnsmasq line",
+            BASE.replace("<network>", "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>")
+                .replace("</network>", &format!("<dnsmasq:options><dnsmasq:option value='cname={}'/></dnsmasq:options></network>", "a".repeat(1100))),
+            &[("dnsmasq.option[0]", "longer than the 1024 bytes")],
+        ),
+        row(
+            "dnsmasq option with an unbalanced quote",
+            BASE.replace("<network>", "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>")
+                .replace("</network>", "<dnsmasq:options><dnsmasq:option value='txt-record=a,&quot;b'/></dnsmasq:options></network>"),
+            &[("dnsmasq.option[0]", "missing closing")],
+        ),
         row(
             "dnsmasq option with carriage return",
             BASE.replace("<network>", "<network xmlns:dnsmasq='http://libvirt.org/schemas/network/dnsmasq/1.0'>")
@@ -224,6 +270,21 @@ fn invalid_definitions_name_their_fields() {
         }
     }
     println!("validate table: {} rows", rows.len());
+}
+
+/// Text that dnsmasq reads back once quoted is fine, as libvirt accepts it; so are names with
+/// '_' and an SRV target of "." (no such service).
+#[test]
+fn values_the_writer_quotes_are_accepted() {
+    let xml = with("<dhcp>", "<tftp root='/srv/tftp #1,x'/><dhcp>")
+        .replace("</dhcp>", "<bootp file='pxe,&quot;1&quot;.img'/></dhcp>")
+        .replace(
+            "</network>",
+            "<domain name='lab_1.example'/><dns><txt name='_dmarc.lab' value=' a#b, &quot;c&quot; \\'/>\
+             <srv service='ldap' protocol='tcp' target='.'/></dns></network>",
+        );
+    let problems = validate(&parse(&xml), &[]);
+    assert!(problems.is_empty(), "{problems:?}");
 }
 
 #[test]

@@ -187,7 +187,8 @@ impl Backend {
     /// Rewrites the hosts files of a running network's dnsmasq and tells it to re-read them.
     fn reload_dnsmasq(&self, def: &NetworkDef) -> Result<(), BackendError> {
         let paths = self.dnsmasq_paths(&def.name);
-        let files = dnsmasq::render(def, def.bridge_name().unwrap_or_default(), &paths);
+        let files = dnsmasq::render(def, def.bridge_name().unwrap_or_default(), &paths)
+            .map_err(crate::plan::PlanError::from)?;
         let access = paths.hosts_access();
         write_atomic_as(&paths.hosts_file, files.hosts.as_bytes(), access)?;
         write_atomic_as(&paths.addn_hosts, files.addn_hosts.as_bytes(), access)?;

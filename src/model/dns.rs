@@ -58,7 +58,7 @@ pub struct DnsForwarder {
 pub struct DnsTxt {
     /// Record name.
     pub name: String,
-    /// Record text.
+    /// Record text. As in libvirt, each ',' starts another string of the record.
     pub value: String,
 }
 

@@ -24,6 +24,7 @@ use std::fmt;
 
 use super::def::NetworkDef;
 pub(crate) use mode::check_ifnames;
+pub(crate) use text::describe as describe_char;
 use text::{check_line, describe, is_format};
 pub use text::{ifname_problem, MAX_IFNAME_BYTES, NFT_RESERVED_IFNAMES};
 
@@ -82,6 +83,7 @@ pub fn validate(def: &NetworkDef, others: &[NetworkDef]) -> Vec<Problem> {
     ip::check(def, &others, &mut out);
     dns::check(def, &mut out);
     port::check(def, &mut out);
+    dns::check_writable(def, &mut out);
     out.0
 }
 

@@ -57,6 +57,8 @@ pub enum PlanError {
         network: String,
         conflicts: Vec<String>,
     },
+    #[error("the dnsmasq configuration cannot be written: {0}")]
+    Dnsmasq(#[from] dnsmasq::RenderError),
 }
 
 /// What on the host keeps `def` from starting without taking over something that is not its
@@ -236,8 +238,7 @@ fn own_bridge_steps(
     route_steps(def, obs, bridge, steps);
     forwarding_steps(def, obs, steps);
     firewall_steps(def, obs, bridge, steps);
-    dnsmasq_steps(def, obs, bridge, paths, steps);
-    Ok(())
+    dnsmasq_steps(def, obs, bridge, paths, steps)
 }
 
 /// libvirt turns IPv6 off on a bridge without IPv6 addresses, and off autoconf/RA otherwise.
@@ -367,11 +368,11 @@ fn dnsmasq_steps(
     bridge: &str,
     paths: &DnsmasqPaths,
     steps: &mut Vec<Step>,
-) {
+) -> Result<(), PlanError> {
     if !dnsmasq::needs_dnsmasq(def) || obs.dnsmasq_running {
-        return;
+        return Ok(());
     }
-    let files = dnsmasq::render(def, bridge, paths);
+    let files = dnsmasq::render(def, bridge, paths)?;
     let hosts = paths.hosts_access();
     for (path, contents, access) in [
         (&paths.hosts_file, files.hosts, hosts),
@@ -389,6 +390,7 @@ fn dnsmasq_steps(
         conf: paths.conf.clone(),
         pid_file: paths.pid_file.clone(),
     });
+    Ok(())
 }
 
 /// Plans `stop`: the undo of every step `started` recorded, newest first, skipping what the

@@ -1,7 +1,7 @@
-//! `<domain>` and `<dns>`: names and record values that dnsmasq will read.
+//! `<domain>` and `<dns>`: names and record values that dnsmasq will read, by dnsmasq's rules.
 
-use super::text::{check_dnsmasq_value, check_hostname, describe};
-use super::Problems;
+use super::text::{check_dnsmasq_value, check_hostname, describe, MAX_DNS_LABEL, MAX_DNS_NAME};
+use super::{Problem, Problems};
 use crate::model::def::NetworkDef;
 use crate::model::dns::{DnsDef, DnsSrv};
 
@@ -24,6 +24,24 @@ pub(super) fn check(def: &NetworkDef, out: &mut Problems) {
     for (i, srv) in dns.srvs.iter().enumerate() {
         check_srv(srv, &format!("dns.srv[{i}]"), out);
     }
+    check_hosts(dns, out);
+}
+
+/// Everything dnsmasq's writer cannot write even so (a line longer than dnsmasq reads, for
+/// one), unless a problem was already reported at or around the same path. The writer is the
+/// authority on what fits; asking it keeps validation and rendering from drifting apart.
+pub(super) fn check_writable(def: &NetworkDef, out: &mut Problems) {
+    let related = |a: &str, b: &str| {
+        a == b || a.starts_with(&format!("{b}.")) || b.starts_with(&format!("{a}."))
+    };
+    for e in crate::plan::dnsmasq::unwritable(def) {
+        if !out.0.iter().any(|p: &Problem| related(&p.path, &e.path)) {
+            out.add(e.path, e.message);
+        }
+    }
+}
+
+fn check_hosts(dns: &DnsDef, out: &mut Problems) {
     for (i, host) in dns.hosts.iter().enumerate() {
         if host.hostnames.is_empty() {
             out.add(
@@ -59,6 +77,14 @@ fn service_char(c: char) -> bool {
 fn check_srv(srv: &DnsSrv, path: &str, out: &mut Problems) {
     if srv.service.is_empty() {
         out.add(format!("{path}.service"), "the service name is empty");
+    } else if srv.service.len() >= MAX_DNS_LABEL {
+        out.add(
+            format!("{path}.service"),
+            format!(
+                "the service name is longer than {} characters (a DNS label with its '_')",
+                MAX_DNS_LABEL - 1
+            ),
+        );
     } else if let Some(c) = srv.service.chars().find(|c| !service_char(*c)) {
         out.add(
             format!("{path}.service"),
@@ -80,8 +106,17 @@ fn check_srv(srv: &DnsSrv, path: &str, out: &mut Problems) {
     }
     if let Some(domain) = &srv.domain {
         check_hostname(out, &format!("{path}.domain"), domain);
+        let owner = srv.service.len() + srv.protocol.len() + domain.len() + 4;
+        if owner > MAX_DNS_NAME {
+            out.add(
+                format!("{path}.domain"),
+                format!("the record's name _service._protocol.domain is longer than {MAX_DNS_NAME} characters"),
+            );
+        }
     }
     match &srv.target {
+        // "." means "no such service here" (RFC 2782); libvirt then writes no target.
+        Some(target) if target == "." => {}
         Some(target) => check_hostname(out, &format!("{path}.target"), target),
         None => {
             let given = [

@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::IpNet;
 
 use super::nets::NetIndex;
-use super::text::{check_dnsmasq_value, check_hostname};
+use super::text::{check_dhcp_host_name, check_dnsmasq_value};
 use super::Problems;
 use crate::model::def::NetworkDef;
 use crate::model::ip::{
@@ -20,6 +20,7 @@ pub(super) fn check(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems
         let path = format!("ip[{i}]");
         let net = check_address(ip, &path, out);
         check_tftp_bootp(ip, &path, out);
+        check_dnsmasq_prefix(ip, &path, out);
         if let Some(net) = net {
             check_ranges(ip, net, &path, out);
             check_hosts(ip, &path, out);
@@ -129,6 +130,9 @@ fn check_tftp_bootp(ip: &IpDef, path: &str, out: &mut Problems) {
             );
         }
         check_dnsmasq_value(out, &format!("{path}.tftp.root"), root);
+        if root.is_empty() {
+            out.add(format!("{path}.tftp.root"), "the TFTP root is empty");
+        }
     }
     let Some(bootp) = ip.dhcp.as_ref().and_then(|d| d.bootp.as_ref()) else {
         return;
@@ -150,6 +154,34 @@ fn check_tftp_bootp(ip: &IpDef, path: &str, out: &mut Problems) {
         out.add(
             format!("{path}.dhcp.bootp.server"),
             "the boot server must be an IPv4 address",
+        );
+    }
+}
+
+/// Prefixes dnsmasq cannot serve: DHCPv6 needs a prefix of at least 64, and a local reverse
+/// zone (`localPtr`) needs whole octets (IPv4) or nibbles (IPv6).
+fn check_dnsmasq_prefix(ip: &IpDef, path: &str, out: &mut Problems) {
+    let Some(prefix) = ip.prefix_len() else {
+        return;
+    };
+    let dhcp = !(ip.ranges().is_empty() && ip.hosts().is_empty());
+    if ip.address.is_ipv6() && dhcp && prefix < 64 {
+        out.add(
+            format!("{path}.prefix"),
+            format!("DHCPv6 needs a prefix of at least 64 (dnsmasq refuses /{prefix})"),
+        );
+    }
+    let ptr_ok = match ip.address {
+        IpAddr::V4(_) => matches!(prefix, 8 | 16 | 24),
+        IpAddr::V6(_) => prefix % 4 == 0 && (4..128).contains(&prefix),
+    };
+    if ip.local_ptr == Some(true) && !ptr_ok {
+        out.add(
+            format!("{path}.localPtr"),
+            format!(
+                "the reverse zone of a /{prefix} cannot be served locally (IPv4 needs a prefix \
+                 of 8, 16 or 24, IPv6 a multiple of 4)"
+            ),
         );
     }
 }
@@ -179,12 +211,23 @@ fn check_ranges(ip: &IpDef, net: IpNet, path: &str, out: &mut Problems) {
     }
 }
 
+/// Longest finite lease dnsmasq reads correctly: it computes the seconds in a C `int`.
+const MAX_LEASE_SECS: u64 = i32::MAX as u64;
+
 fn check_lease(lease: Option<&LeaseDef>, path: &str, out: &mut Problems) {
     if let Some(secs) = lease.and_then(LeaseDef::seconds) {
         if secs < 120 {
             out.add(
                 path,
                 format!("{secs} seconds is too short; dnsmasq's minimum lease is 2 minutes"),
+            );
+        } else if secs > MAX_LEASE_SECS {
+            out.add(
+                path,
+                format!(
+                    "{secs} seconds is more than dnsmasq can count ({MAX_LEASE_SECS}); use \
+                     expiry='0' for a lease that never ends"
+                ),
             );
         }
     }
@@ -229,16 +272,7 @@ fn check_host_identity(ip: &IpDef, host: &DhcpHost, hpath: &str, out: &mut Probl
         }
     }
     if let Some(name) = &host.name {
-        check_hostname(out, &format!("{hpath}.name"), name);
-        if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) && !name.is_empty() {
-            out.add(
-                format!("{hpath}.name"),
-                format!(
-                    "'{}' must start with a letter or digit",
-                    name.escape_debug()
-                ),
-            );
-        }
+        check_dhcp_host_name(out, &format!("{hpath}.name"), name);
     }
     let named = host.name.is_some();
     if !(v6 || named || host.mac.is_some()) {

@@ -1,4 +1,5 @@
-//! Checks on strings that end up in interface names or generated dnsmasq files.
+//! Checks on strings that end up in interface names or generated dnsmasq files: dnsmasq's
+//! rules for the values switchyard writes (DNS names, DHCP host names, free text).
 
 use super::Problems;
 
@@ -65,44 +66,121 @@ pub(crate) fn check_line(out: &mut Problems, path: &str, value: &str) -> bool {
     false
 }
 
-/// A value dnsmasq reads inside an option line: no line breaks, and none of `=`, `#`, `,`,
-/// which dnsmasq treats as separators or comments.
+/// Free text written into a dnsmasq option (a TXT string, a TFTP root, a boot file name). The
+/// writer quotes and escapes it as dnsmasq's reader needs, so separators, `#` and `"` are
+/// fine; line breaks, NUL and other control characters (tab aside) are not: they would end the
+/// line, or dnsmasq would turn them into digits when it un-hides quoted text.
 pub(crate) fn check_dnsmasq_value(out: &mut Problems, path: &str, value: &str) {
     if !check_line(out, path, value) {
         return;
     }
-    if let Some(c) = value.chars().find(|c| matches!(c, '=' | '#' | ',')) {
+    if let Some(c) = value.chars().find(|c| c.is_control() && *c != '\t') {
         out.add(
             path,
             format!(
-                "'{value}' contains {}, which dnsmasq would read as a separator",
+                "'{}' contains {}, which dnsmasq cannot read back",
+                value.escape_debug(),
                 describe(c)
             ),
         );
     }
 }
 
-/// A DNS name as dnsmasq and libvirt accept it: letters, digits, '-', '_' and '.'.
+/// Longest DNS name, without a trailing dot.
+pub const MAX_DNS_NAME: usize = 253;
+/// Longest DNS label.
+pub const MAX_DNS_LABEL: usize = 63;
+
+/// What is wrong with a DNS name by DNS rules, if anything: 1-253 characters of letters,
+/// digits, '-', '_' (libvirt allows it, e.g. `_dmarc`) and '.', in labels of 1-63 characters
+/// that neither start nor end with '-'. No empty label: no leading, trailing or doubled '.'.
+pub fn dns_name_problem(name: &str) -> Option<String> {
+    let shown = name.escape_debug();
+    if name.is_empty() {
+        return Some("the name is empty".into());
+    }
+    let bad = |c: &char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if let Some(c) = name.chars().find(bad) {
+        return Some(format!(
+            "'{shown}' contains {}; use letters, digits, '-', '_' and '.' only",
+            describe(c)
+        ));
+    }
+    if name.len() > MAX_DNS_NAME {
+        return Some(format!(
+            "'{shown}' is longer than {MAX_DNS_NAME} characters"
+        ));
+    }
+    name.split('.').find_map(|label| label_problem(name, label))
+}
+
+fn label_problem(name: &str, label: &str) -> Option<String> {
+    let shown = name.escape_debug();
+    if label.is_empty() {
+        Some(format!(
+            "'{shown}' has an empty label (a leading, trailing or doubled '.')"
+        ))
+    } else if label.len() > MAX_DNS_LABEL {
+        Some(format!(
+            "'{shown}' has a label longer than {MAX_DNS_LABEL} characters"
+        ))
+    } else if label.starts_with('-') || label.ends_with('-') {
+        Some(format!(
+            "'{shown}' has a label that starts or ends with '-'"
+        ))
+    } else {
+        None
+    }
+}
+
+/// A DNS name (a domain, a host name, a record name) by DNS rules ([`dns_name_problem`]).
 pub(crate) fn check_hostname(out: &mut Problems, path: &str, name: &str) {
     if !check_line(out, path, name) {
         return;
     }
-    if name.is_empty() {
-        out.add(path, "the name is empty");
-    } else if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
+    if let Some(problem) = dns_name_problem(name) {
+        out.add(path, problem);
+    }
+}
+
+/// A static DHCP host's name: a DNS name that starts with a letter or digit (libvirt's rule)
+/// and that dnsmasq's `dhcp-host` parser would not take for something else: all digits (with
+/// an optional unit letter) is a lease time, `infinite` too, `ignore` disables the host, and
+/// four numeric labels are an IPv4 address.
+pub(crate) fn check_dhcp_host_name(out: &mut Problems, path: &str, name: &str) {
+    if !check_line(out, path, name) {
+        return;
+    }
+    if let Some(problem) = dns_name_problem(name) {
+        out.add(path, problem);
+        return;
+    }
+    let shown = name.escape_debug();
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        out.add(path, format!("'{shown}' must start with a letter or digit"));
+    } else if let Some(reading) = dhcp_misreading(name) {
         out.add(
             path,
-            format!(
-                "'{}' contains {}; use letters, digits, '-', '_' and '.' only",
-                name.escape_debug(),
-                describe(c)
-            ),
+            format!("dnsmasq would read '{shown}' as {reading}, not as a host name"),
         );
-    } else if name.len() > 253 {
-        out.add(path, format!("'{name}' is longer than 253 characters"));
+    }
+}
+
+fn dhcp_misreading(name: &str) -> Option<&'static str> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let unitless = match name.strip_suffix(|c: char| "smhdwSMHDW".contains(c)) {
+        Some(rest) if name.len() > 1 => rest,
+        _ => name,
+    };
+    let labels: Vec<&str> = name.split('.').collect();
+    if digits(unitless) || name == "infinite" {
+        Some("a lease time")
+    } else if name == "ignore" {
+        Some("'ignore' (serve this host nothing)")
+    } else if labels.len() == 4 && labels.iter().all(|l| digits(l)) {
+        Some("an IPv4 address")
+    } else {
+        None
     }
 }
 
@@ -158,6 +236,60 @@ pub(crate) fn is_format(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dns_names() {
+        for ok in [
+            "a",
+            "example.com",
+            "_dmarc.x-1.example",
+            "1.example",
+            &"a".repeat(63),
+        ] {
+            assert_eq!(dns_name_problem(ok), None, "{ok}");
+        }
+        let long = format!("{}.{}", "a".repeat(200), "b".repeat(60));
+        for bad in [
+            "",
+            "ex..com",
+            ".a",
+            "a.",
+            "-a",
+            "a-",
+            "a.-b",
+            "a b",
+            "a,b",
+            "a#b",
+            &"a".repeat(64),
+            &long,
+        ] {
+            assert!(dns_name_problem(bad).is_some(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn dhcp_host_names_dnsmasq_would_misread() {
+        for (name, reading) in [
+            ("123", "lease"),
+            ("12h", "lease"),
+            ("infinite", "lease"),
+            ("ignore", "ignore"),
+            ("10.0.0.1", "IPv4"),
+        ] {
+            let mut out = Problems::default();
+            check_dhcp_host_name(&mut out, "n", name);
+            assert!(
+                out.0.iter().any(|p| p.message.contains(reading)),
+                "{name}: {:?}",
+                out.0
+            );
+        }
+        for ok in ["h", "h1", "1h.example", "web-1", "m", "10.0.0.1a"] {
+            let mut out = Problems::default();
+            check_dhcp_host_name(&mut out, "n", ok);
+            assert!(out.0.is_empty(), "{ok}: {:?}", out.0);
+        }
+    }
 
     #[test]
     fn ifnames() {

@@ -49,7 +49,7 @@ pub fn preview_text(xml: &str) -> Result<String, String> {
     let def = parse(xml)?;
     let mut out = plan_of(&def)?.to_string();
     if let (Some(bridge), true) = (def.bridge_name(), needs_dnsmasq(&def)) {
-        let files = render(&def, bridge, &paths(&def.name));
+        let files = render(&def, bridge, &paths(&def.name)).map_err(|e| e.to_string())?;
         out.push_str(&format!(
             "\ndnsmasq configuration ({}):\n",
             paths(&def.name).conf.display()
