@@ -26,6 +26,7 @@ impl StepRunner for Runner {
 fn an_interrupt_stops_before_the_next_step_and_rolls_back() {
     let dev = || "sybr0".to_owned();
     let plan = Plan {
+        notes: Vec::new(),
         network: "lab".into(),
         steps: vec![
             Step::AddAddress {

@@ -186,7 +186,7 @@ impl Backend {
 
     /// Rewrites the hosts files of a running network's dnsmasq and tells it to re-read them.
     fn reload_dnsmasq(&self, def: &NetworkDef) -> Result<(), BackendError> {
-        let paths = self.dnsmasq_paths(&def.name);
+        let paths = self.live_dnsmasq_paths(&def.name);
         let files = dnsmasq::render(def, def.bridge_name().unwrap_or_default(), &paths)
             .map_err(crate::plan::PlanError::from)?;
         let access = paths.hosts_access();

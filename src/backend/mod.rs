@@ -182,6 +182,37 @@ impl Backend {
         let account = dnsmasq::account();
         paths.user = Some(account.user);
         paths.group = account.group;
+        // Leases outlive restarts and upgrades: a lease file the first release named keeps
+        // serving until it is replaced.
+        let legacy = crate::store::legacy_path(&self.paths().state, network, ".leases");
+        if let Some(old) = legacy.filter(|p| p.exists() && !paths.lease_file.exists()) {
+            paths.lease_file = old;
+        }
+        paths
+    }
+
+    /// The files of the dnsmasq a running network was started with: those its record names
+    /// (a network started by an earlier release keeps its own paths until it restarts), else
+    /// [`Backend::dnsmasq_paths`].
+    pub fn live_dnsmasq_paths(&self, network: &str) -> DnsmasqPaths {
+        let mut paths = self.dnsmasq_paths(network);
+        let started = record::load(&self.paths().run, network)
+            .ok()
+            .flatten()
+            .and_then(|r| {
+                r.plan.steps.iter().find_map(|s| match s {
+                    Step::StartDnsmasq { conf, pid_file, .. } => {
+                        Some((conf.clone(), pid_file.clone()))
+                    }
+                    _ => None,
+                })
+            });
+        if let Some((conf, pid_file)) = started {
+            paths.hosts_file = conf.with_extension("hostsfile");
+            paths.addn_hosts = conf.with_extension("addnhosts");
+            paths.conf = conf;
+            paths.pid_file = pid_file;
+        }
         paths
     }
 
@@ -322,7 +353,7 @@ impl Backend {
     }
 
     fn dnsmasq_pid(&self, name: &str) -> Option<i32> {
-        let p = self.dnsmasq_paths(name);
+        let p = self.live_dnsmasq_paths(name);
         dnsmasq::running(&p.pid_file, &p.conf)
     }
 
@@ -474,6 +505,7 @@ impl Backend {
         let done = Plan {
             network: plan.network.clone(),
             steps: done,
+            notes: plan.notes.clone(),
         };
         rec.plan = merged_plan(previous.as_ref(), &done);
         rec.status = RecordStatus::Active;
@@ -516,7 +548,7 @@ impl Backend {
         let (other_fw, needed) = self.active_others(name)?;
         let observed = obs.observed(&other_fw, true);
         let mut plan = plan::plan_stop(&started, &observed, &needed);
-        let paths = self.dnsmasq_paths(name);
+        let paths = self.live_dnsmasq_paths(name);
         plan.steps.push(Step::RemoveFile {
             path: paths.pid_file,
         });
@@ -638,6 +670,7 @@ fn merged_plan(previous: Option<&RuntimeRecord>, plan: &Plan) -> Plan {
     Plan {
         network: plan.network.clone(),
         steps,
+        notes: Vec::new(),
     }
 }
 
@@ -666,7 +699,7 @@ impl Backend {
             .filter_map(|name| {
                 let rec = record::load(&self.paths().run, name).ok()??;
                 let def = model::parse_network_xml(&rec.def_xml).ok()?;
-                let lease_file = self.dnsmasq_paths(name).lease_file;
+                let lease_file = self.live_dnsmasq_paths(name).lease_file;
                 Some(crate::telemetry::ports::NetworkPorts::from_def(
                     &def,
                     Some(lease_file),

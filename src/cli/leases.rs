@@ -8,7 +8,7 @@ use crate::telemetry::leases::read_leases;
 
 pub fn run(backend: &Backend, name: &str, json: bool) -> Result<()> {
     backend.load_def(name)?;
-    let path = backend.dnsmasq_paths(name).lease_file;
+    let path = backend.live_dnsmasq_paths(name).lease_file;
     let file = read_leases(&path).wrap_err_with(|| format!("cannot read {}", path.display()))?;
     if json {
         let rows: Vec<_> = file

@@ -46,7 +46,8 @@ pub fn to_json(s: &NetworkStatus) -> Value {
         "dhcp_ranges": ranges,
         "drift": s.drift,
         "dnsmasq_pid": s.dnsmasq_pid,
-        "error": s.def.as_ref().err(),
+        "taints": def.map(|d| d.taints()).unwrap_or_default(),
+        "error": s.def.as_ref().err().or(s.record_error.as_ref()),
     })
 }
 

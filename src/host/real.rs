@@ -92,9 +92,19 @@ impl StepRunner for RealHost {
             } => store::write_atomic_as(path, contents.as_bytes(), *access)
                 .map_err(|e| other(step, e)),
             Step::RemoveFile { path } => remove_file(step, path, &self.stopping),
-            Step::StartDnsmasq { conf, pid_file, .. } => dnsmasq::start(conf, pid_file)
-                .map(|_| ())
-                .map_err(|e| other(step, e)),
+            Step::StartDnsmasq {
+                conf,
+                pid_file,
+                lease_file,
+                ..
+            } => {
+                if let Some(leases) = lease_file {
+                    store::create_private(leases).map_err(|e| other(step, e))?;
+                }
+                dnsmasq::start(conf, pid_file)
+                    .map(|_| ())
+                    .map_err(|e| other(step, e))
+            }
             Step::StopDnsmasq { pid_file, .. } => {
                 let conf = pid_file.with_extension("conf");
                 let pid = dnsmasq::signal_stop(pid_file, &conf).map_err(|e| other(step, e))?;

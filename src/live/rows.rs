@@ -36,7 +36,10 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
         dnsmasq_pid: s.dnsmasq_pid,
         firewall_rules: rules,
         xml: def.map(model::format_network_xml).unwrap_or_default(),
-        error: s.def.as_ref().err().cloned(),
+        error: s.def.as_ref().err().or(s.record_error.as_ref()).cloned(),
+        taints: def
+            .map(|d| d.taints().into_iter().map(str::to_owned).collect())
+            .unwrap_or_default(),
     }
 }
 

@@ -14,6 +14,9 @@ use super::ip::{DhcpRange, IpDef, RouteDef};
 use super::mac::MacAddr;
 use super::port::{BandwidthDef, PortGroupDef, VirtualPortDef, VlanDef};
 
+/// The taint of a network that passes raw options to dnsmasq (see [`NetworkDef::taints`]).
+pub const TAINT_DNSMASQ_OPTIONS: &str = "custom-dnsmasq-options";
+
 /// One network definition (libvirt `<network>`). `forward == None` is an isolated network.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetworkDef {
@@ -333,6 +336,16 @@ impl NetworkDef {
         per_ip
             .flat_map(|(ip, d)| d.ranges.iter().map(move |r| (ip, r)))
             .collect()
+    }
+
+    /// What makes this network "tainted" in libvirt's sense: settings switchyard passes on
+    /// without knowing what they do. Today: raw dnsmasq options (`<dnsmasq:options>`).
+    pub fn taints(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if !self.dnsmasq_options.is_empty() {
+            out.push(TAINT_DNSMASQ_OPTIONS);
+        }
+        out
     }
 
     /// Every address of this network's `<ip>` blocks (the gateway addresses).

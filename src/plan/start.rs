@@ -191,9 +191,20 @@ pub fn plan_start(
             mode: def.mode_name().to_owned(),
         });
     }
+    let notes = def
+        .taints()
+        .into_iter()
+        .map(|t| {
+            format!(
+                "network {} is tainted ({t}): its <dnsmasq:options> go to dnsmasq unchecked",
+                def.name
+            )
+        })
+        .collect();
     Ok(Plan {
         network: def.name.clone(),
         steps,
+        notes,
     })
 }
 
@@ -385,7 +396,12 @@ fn dnsmasq_steps(
             access,
         });
     }
+    let serves_dhcp = def
+        .ips
+        .iter()
+        .any(|ip| !ip.ranges().is_empty() || !ip.hosts().is_empty());
     steps.push(Step::StartDnsmasq {
+        lease_file: serves_dhcp.then(|| paths.lease_file.clone()),
         network: def.name.clone(),
         conf: paths.conf.clone(),
         pid_file: paths.pid_file.clone(),
@@ -432,6 +448,7 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
     Plan {
         network: started.network.clone(),
         steps,
+        notes: Vec::new(),
     }
 }
 

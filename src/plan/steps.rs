@@ -130,10 +130,14 @@ pub enum Step {
     RemoveFile {
         path: PathBuf,
     },
+    /// Starts the network's dnsmasq; its lease file, if new, is made first, readable by root
+    /// only (it holds the guests' MACs and names).
     StartDnsmasq {
         network: String,
         conf: PathBuf,
         pid_file: PathBuf,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lease_file: Option<PathBuf>,
     },
     StopDnsmasq {
         network: String,
@@ -327,10 +331,17 @@ impl fmt::Display for Step {
 pub struct Plan {
     pub network: String,
     pub steps: Vec<Step>,
+    /// What the operator should know before applying it (a tainted definition, …), shown above
+    /// the steps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for note in &self.notes {
+            writeln!(f, "  ! {note}")?;
+        }
         for (i, step) in self.steps.iter().enumerate() {
             writeln!(f, "{:>2}. {step}", i + 1)?;
         }

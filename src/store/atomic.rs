@@ -99,6 +99,24 @@ fn process_exists(pid: i32) -> bool {
     pid > 0 && Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// Makes an empty file at `path`, readable by its owner only, unless something is there
+/// already (kept as it is); a symlink there is not followed.
+pub fn create_private(path: &Path) -> Result<(), StoreError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(io_err(dir))?;
+    let created = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .mode(0o600)
+        .open(path);
+    match created {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io_err(path)(e)),
+    }
+}
+
 /// Removes `path` if it exists and makes the removal durable; `Ok(false)` when it was absent.
 pub fn remove_durable(path: &Path) -> Result<bool, StoreError> {
     match fs::remove_file(path) {

@@ -19,7 +19,8 @@ use nix::fcntl::{Flock, FlockArg};
 use crate::model::names::{decode_file_component, file_component};
 use atomic::io_err;
 pub use atomic::{
-    ensure_dir, read_nofollow, remove_durable, stems, write_atomic, write_atomic_as, Access,
+    create_private, ensure_dir, read_nofollow, remove_durable, stems, write_atomic,
+    write_atomic_as, Access,
 };
 
 /// Where switchyard keeps its files.

@@ -56,6 +56,8 @@ pub struct NetworkRow {
     pub xml: String,
     /// An error observing or loading this network.
     pub error: Option<String>,
+    /// libvirt-style taints: settings passed on unchecked (`custom-dnsmasq-options`).
+    pub taints: Vec<String>,
 }
 
 impl NetworkRow {

@@ -23,6 +23,7 @@ impl StepRunner for Fake {
 
 fn plan() -> Plan {
     Plan {
+        notes: Vec::new(),
         network: "lab".into(),
         steps: vec![
             Step::CreateBridge(BridgeSpec {

@@ -43,6 +43,7 @@ pub(super) fn fake_networks() -> Vec<NetworkRow> {
                 Some(("192.168.122.2", "192.168.122.254")),
             ),
             error: None,
+            taints: Vec::new(),
         },
         NetworkRow {
             name: "routed".into(),
@@ -64,6 +65,7 @@ pub(super) fn fake_networks() -> Vec<NetworkRow> {
                 Some(("10.10.0.100", "10.10.0.199")),
             ),
             error: None,
+            taints: Vec::new(),
         },
         NetworkRow {
             name: "isolated".into(),
@@ -79,6 +81,7 @@ pub(super) fn fake_networks() -> Vec<NetworkRow> {
             firewall_rules: 0,
             xml: xml("isolated", "isolated", "virbr2", "172.16.5.1", None),
             error: None,
+            taints: Vec::new(),
         },
     ]
 }

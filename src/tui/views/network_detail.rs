@@ -80,6 +80,10 @@ fn runtime<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
     if let Some(err) = &net.error {
         lines.push(field(t, "error", err.clone(), t.error));
     }
+    for taint in &net.taints {
+        let text = format!("⚠ tainted: {taint} (passed to dnsmasq unchecked)");
+        lines.push(field(t, "taint", text, t.warning));
+    }
     match net.drift.as_slice() {
         [] => lines.push(field(t, "drift", "none", t.ok)),
         drift => lines.extend(
