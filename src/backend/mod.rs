@@ -548,6 +548,7 @@ impl Backend {
         let (other_fw, needed) = self.active_others(name)?;
         let observed = obs.observed(&other_fw, true);
         let mut plan = plan::plan_stop(&started, &observed, &needed);
+        plan.notes = started.notes;
         let paths = self.live_dnsmasq_paths(name);
         plan.steps.push(Step::RemoveFile {
             path: paths.pid_file,
@@ -584,11 +585,12 @@ impl Backend {
             ipv6_forward: None,
             own_bridge: None,
         };
-        Ok(plan::plan_start(
-            &def,
-            &observed,
-            &self.dnsmasq_paths(name),
-        )?)
+        let mut plan = plan::plan_start(&def, &observed, &self.dnsmasq_paths(name))?;
+        plan.notes = vec![format!(
+            "the runtime record of {name} was unreadable: this stop was planned from the \
+             definition, and forwarding sysctls are left as they are"
+        )];
+        Ok(plan)
     }
 }
 

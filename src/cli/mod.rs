@@ -92,7 +92,10 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         } => start(&backend, &name, dry_run, json).await,
         Command::Stop { name } => {
             let nl = connect().await?;
-            backend.stop(nl, &name, |_, _| {}).await?;
+            let plan = backend.stop(nl, &name, |_, _| {}).await?;
+            for note in &plan.notes {
+                eprintln!("note: {note}");
+            }
             println!("Network {name} stopped");
             Ok(())
         }

@@ -156,16 +156,26 @@ impl World {
             "ip",
             &["netns", "exec", h, "cat", "/proc/sys/net/ipv4/ip_forward"],
         ));
-        let files = std::fs::read_dir(self.home.path().join("run"))
-            .map(|d| {
-                d.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
+        let list = |dir: &std::path::Path| {
+            let mut names = std::fs::read_dir(dir)
+                .map(|d| {
+                    d.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            names.sort();
+            names
+        };
+        let mut files = list(&self.home.path().join("run"));
+        files.extend(
+            list(&self.dnsmasq_dir())
+                .into_iter()
+                .map(|f| format!("dnsmasq/{f}")),
+        );
         format!(
             "# link\n{}# addr\n{}# route\n{}# route6\n{}# nft\n{nft}# ip_forward {fwd}# dnsmasq {:?}\n# run files {files:?}\n",
-            ip(&["-d", "link"]),
+            scrub_timers(&ip(&["-d", "link"])),
             // IPv6 duplicate address detection may still be running on the uplink.
             ip(&["addr"]).replace(" tentative", ""),
             ip(&["route"]),
@@ -174,9 +184,14 @@ impl World {
         )
     }
 
-    /// Pids of dnsmasq processes whose command line names this world's home.
+    /// Where this world's dnsmasq files go (under /run when the home is private).
+    pub fn dnsmasq_dir(&self) -> std::path::PathBuf {
+        switchyard::host::dnsmasq::runtime_dir(&self.home.path().join("run"))
+    }
+
+    /// Pids of dnsmasq processes whose command line names this world's dnsmasq folder.
     pub fn dnsmasq_pids(&self) -> Vec<u32> {
-        let home = self.home.path().to_string_lossy().into_owned();
+        let home = self.dnsmasq_dir().to_string_lossy().into_owned();
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return Vec::new();
         };
@@ -249,6 +264,24 @@ impl World {
             listener.join().expect("listener thread")
         })
     }
+}
+
+/// A bridge's running timers (`gc_timer  299.86`) replaced by `-`: they tick between looks.
+fn scrub_timers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("_timer ") {
+        let (head, tail) = rest.split_at(at + "_timer".len());
+        out.push_str(head);
+        let value = tail.trim_start_matches(' ');
+        let end = value
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(value.len());
+        out.push_str(" -");
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The udhcpc script: configures the lease and writes the address to `$LEASE_OUT`.
