@@ -235,7 +235,7 @@ fn sigterm_during_a_start_rolls_it_back() {
         "10.96.0.1/24",
     ]);
     let before = world.snapshot();
-    let mut child = world
+    let child = world
         .sy_command(&["start", "net"])
         .env("SWITCHYARD_PAUSE_STEP", "4")
         .stderr(std::process::Stdio::piped())
