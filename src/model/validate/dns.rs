@@ -1,6 +1,8 @@
 //! `<domain>` and `<dns>`: names and record values that dnsmasq will read, by dnsmasq's rules.
 
-use super::text::{check_dnsmasq_value, check_hostname, describe, MAX_DNS_LABEL, MAX_DNS_NAME};
+use super::text::{
+    check_dnsmasq_value, check_hostname, describe, idna_problem, MAX_DNS_LABEL, MAX_DNS_NAME,
+};
 use super::{Problem, Problems};
 use crate::model::def::NetworkDef;
 use crate::model::dns::{DnsDef, DnsSrv};
@@ -94,6 +96,8 @@ fn check_srv(srv: &DnsSrv, path: &str, out: &mut Problems) {
                 describe(c)
             ),
         );
+    } else if let Some(problem) = idna_problem(&srv.service, &format!("_{}", srv.service)) {
+        out.add(format!("{path}.service"), problem);
     }
     if srv.protocol != "tcp" && srv.protocol != "udp" {
         out.add(

@@ -111,7 +111,27 @@ pub fn dns_name_problem(name: &str) -> Option<String> {
             "'{shown}' is longer than {MAX_DNS_NAME} characters"
         ));
     }
-    name.split('.').find_map(|label| label_problem(name, label))
+    name.split('.')
+        .find_map(|label| label_problem(name, label).or_else(|| idna_problem(name, label)))
+}
+
+/// dnsmasq hands a name with an upper-case letter to IDNA (libidn2) to fold it, and IDNA
+/// refuses a label with `--` in its third and fourth places (reserved for `xn--` forms) or that
+/// starts or ends with `-`: dnsmasq then rejects the whole option. Such names are refused here.
+pub(crate) fn idna_problem(name: &str, label: &str) -> Option<String> {
+    if !name.bytes().any(|b| b.is_ascii_uppercase()) {
+        return None;
+    }
+    let hyphens_3_4 = label.get(2..4) == Some("--");
+    let edge = label.starts_with('-') || label.ends_with('-');
+    (hyphens_3_4 || edge).then(|| {
+        format!(
+            "'{}' has upper-case letters and a label ('{}') that IDNA refuses ('-' at its start \
+             or end, or '--' in places 3 and 4); dnsmasq would reject it (write it in lower case)",
+            name.escape_debug(),
+            label.escape_debug()
+        )
+    })
 }
 
 fn label_problem(name: &str, label: &str) -> Option<String> {
