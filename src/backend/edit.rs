@@ -4,15 +4,11 @@
 
 use std::net::IpAddr;
 
-use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
-
-use super::{record, Backend, BackendError};
+use super::{Backend, BackendError};
 use crate::host::apply::Faults;
 use crate::host::Netlink;
 use crate::model::{self, DhcpDef, DhcpHost, HostFacts, MacAddr, NetworkDef, Problem};
-use crate::plan::{dnsmasq, Step};
-use crate::store::write_atomic_as;
+use crate::plan::Step;
 
 fn invalid(path: &str, message: String) -> BackendError {
     BackendError::Invalid(vec![Problem {
@@ -93,58 +89,10 @@ impl Backend {
         Ok(def)
     }
 
-    /// Replaces the definition of `name`. An active network goes stop → redefine → start; if
-    /// the new one fails, the old definition is restored and started again.
-    pub async fn edit_network(
-        &self,
-        name: &str,
-        xml: &str,
-        mut progress: impl FnMut(usize, &Step),
-    ) -> Result<String, BackendError> {
-        super::check_name(name)?;
-        let nl = connect().await?;
-        let facts = super::host_facts(&nl.observe().await?);
-        let lock = self.store.lock()?;
-        let new = self.complete(model::parse_network_xml(xml)?, &facts)?;
-        if new.name != name {
-            return Err(invalid(
-                "name",
-                format!("an edit keeps the name {name}; define a new network instead"),
-            ));
-        }
-        let old_xml = self.store.load(name)?;
-        if self.record(name)?.is_none() {
-            self.define_locked(&lock, new, &facts)?;
-            return Ok(format!("{name} redefined (it is not running)"));
-        }
-        self.stop_locked(&lock, nl, name, &mut progress).await?;
-        self.define_locked(&lock, new, &facts)?;
-        let nl = connect().await?;
-        match self
-            .start_locked(&lock, nl, name, Faults::default(), &mut progress)
-            .await
-        {
-            Ok(_) => Ok(format!("{name} restarted with the new definition")),
-            Err(e) => {
-                self.store.save(&lock, name, &old_xml)?;
-                let again = self
-                    .start_locked(&lock, connect().await?, name, Faults::default(), |_, _| {})
-                    .await;
-                let how = match again {
-                    Ok(_) => "the old definition was restored and started again".to_owned(),
-                    Err(e2) => format!("the old definition was restored but did not start: {e2}"),
-                };
-                Err(BackendError::EditFailed {
-                    error: Box::new(e),
-                    restored: how,
-                })
-            }
-        }
-    }
-
-    /// Adds `<host mac ip name>` to the network's DHCP and, if it runs, rewrites dnsmasq's
-    /// hosts file and sends it SIGHUP: guests keep their connectivity.
-    pub fn pin_lease(
+    /// Adds `<host mac ip name>` to the network's DHCP (replacing a host with the same MAC or
+    /// address) and, if it runs, applies it live: dnsmasq re-reads its hosts file, guests keep
+    /// their links.
+    pub async fn pin_lease(
         &self,
         network: &str,
         mac: &str,
@@ -175,26 +123,12 @@ impl Backend {
             ip: Some(ip),
             ..DhcpHost::default()
         });
-        let def = self.define_locked(&lock, def, &HostFacts::default())?;
-        if let Some(mut rec) = self.record(network)? {
-            rec.def_xml = model::format_network_xml(&def);
-            record::save(&self.paths().run, &rec)?;
-            self.reload_dnsmasq(&def)?;
-        }
+        let def = self.complete(def, &HostFacts::default())?;
+        let target = super::change::Target {
+            live: true,
+            config: true,
+        };
+        self.change_locked(&lock, def, target, |_, _| {}).await?;
         Ok(format!("{mac} pinned to {ip} on {network}"))
-    }
-
-    /// Rewrites the hosts files of a running network's dnsmasq and tells it to re-read them.
-    fn reload_dnsmasq(&self, def: &NetworkDef) -> Result<(), BackendError> {
-        let paths = self.live_dnsmasq_paths(&def.name);
-        let files = dnsmasq::render(def, def.bridge_name().unwrap_or_default(), &paths)
-            .map_err(crate::plan::PlanError::from)?;
-        let access = paths.hosts_access();
-        write_atomic_as(&paths.hosts_file, files.hosts.as_bytes(), access)?;
-        write_atomic_as(&paths.addn_hosts, files.addn_hosts.as_bytes(), access)?;
-        if let Some(pid) = crate::host::dnsmasq::running(&paths.pid_file, &paths.conf) {
-            let _ = kill(Pid::from_raw(pid), Signal::SIGHUP);
-        }
-        Ok(())
     }
 }

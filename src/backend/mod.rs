@@ -3,7 +3,9 @@
 //! and the TUI can never disagree.
 
 pub mod attach;
+mod change;
 mod edit;
+mod ports;
 pub mod record;
 
 use std::collections::BTreeSet;
@@ -417,13 +419,18 @@ impl Backend {
         Ok(out)
     }
 
-    /// Plans the start of `name` against the host as it is now.
+    /// Plans the start of `name` against the host as it is now: of its stored definition, or
+    /// for a running network (a repair) of the definition it runs with — a stored change
+    /// applies at the next restart, or at once through `edit` or `update`.
     pub async fn plan_start(
         &self,
         nl: &Netlink,
         name: &str,
     ) -> Result<(NetworkDef, Plan), BackendError> {
-        let def = self.load_def(name)?;
+        let def = match self.record(name)? {
+            Some(rec) => model::parse_network_xml(&rec.def_xml)?,
+            None => self.load_def(name)?,
+        };
         let plan = self.plan_for(nl, &def).await?;
         Ok((def, plan))
     }
@@ -441,7 +448,9 @@ impl Backend {
         let (other_fw, _) = self.active_others(name)?;
         let mut observed = obs.observed(&other_fw, self.dnsmasq_pid(name).is_some());
         observed.own_bridge = previous.as_ref().and_then(|r| own_bridge(&r.plan));
-        Ok(plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?)
+        let mut plan = plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?;
+        plan.steps.extend(self.reattach_steps(def, &obs.host));
+        Ok(plan)
     }
 
     /// Starts (or repairs) `name` as one transaction: on failure the host is left as before.
@@ -548,7 +557,14 @@ impl Backend {
         let (other_fw, needed) = self.active_others(name)?;
         let observed = obs.observed(&other_fw, true);
         let mut plan = plan::plan_stop(&started, &observed, &needed);
-        plan.notes = started.notes;
+        plan.notes = started.notes.clone();
+        let made = started.steps.iter().find_map(|s| match s {
+            Step::CreateBridge(b) => Some(b.name.as_str()),
+            _ => None,
+        });
+        if let Some(step) = made.and_then(|b| self.remember_ports(name, b, &obs.host)) {
+            plan.steps.insert(0, step);
+        }
         let paths = self.live_dnsmasq_paths(name);
         plan.steps.push(Step::RemoveFile {
             path: paths.pid_file,

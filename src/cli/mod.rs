@@ -81,7 +81,10 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             ip,
             hostname,
         } => {
-            println!("{}", backend.pin_lease(&network, &mac, &ip, hostname)?);
+            println!(
+                "{}",
+                backend.pin_lease(&network, &mac, &ip, hostname).await?
+            );
             Ok(())
         }
         Command::Create(args) => create(&backend, args).await,

@@ -215,6 +215,14 @@ pub fn signal_stop(pid_file: &Path, conf: &Path) -> Result<Option<i32>, DnsmasqE
     Ok(pid)
 }
 
+/// Tells dnsmasq `pid` to re-read its hosts files (SIGHUP).
+pub fn reload(pid: i32) -> Result<(), DnsmasqError> {
+    kill(Pid::from_raw(pid), Signal::SIGHUP).map_err(|e| DnsmasqError::Stop {
+        pid,
+        message: e.desc().to_owned(),
+    })
+}
+
 /// Waits up to a second for `pids` to exit, then SIGKILLs what is left.
 pub fn wait_gone(pids: &[i32]) {
     let deadline = Instant::now() + Duration::from_secs(1);

@@ -105,6 +105,21 @@ impl StepRunner for RealHost {
                     .map(|_| ())
                     .map_err(|e| other(step, e))
             }
+            Step::RememberPorts { path, ports } => {
+                let json = serde_json::to_string_pretty(ports).expect("ports serialize");
+                store::write_atomic(path, json.as_bytes()).map_err(|e| other(step, e))
+            }
+            Step::AttachPorts { bridge, ports } => attach_ports(nl, bridge, ports).await,
+            Step::ReplaceFirewall { old, new } => {
+                nft::load_json(&firewall::replace_network(old, new)).map_err(|e| other(step, e))
+            }
+            Step::UpdateDnsmasq {
+                conf,
+                pid_file,
+                files,
+                restart,
+                ..
+            } => update_dnsmasq(step, conf, pid_file, files, *restart),
             Step::StopDnsmasq { pid_file, .. } => {
                 let conf = pid_file.with_extension("conf");
                 let pid = dnsmasq::signal_stop(pid_file, &conf).map_err(|e| other(step, e))?;
@@ -145,6 +160,57 @@ fn remove_legacy(step: &Step, network: &str) -> Result<(), HostError> {
         return Ok(());
     }
     nft::load_json(&firewall::delete_table()).map_err(|e| other(step, e))
+}
+
+/// Puts each port back on `bridge` if it is still the very link that was there and on no
+/// bridge; one that went away meanwhile is skipped.
+async fn attach_ports(
+    nl: &Netlink,
+    bridge: &str,
+    ports: &[crate::plan::ports::PortRef],
+) -> Result<(), HostError> {
+    for port in ports {
+        let Some(link) = nl.link_by_index(port.ifindex).await? else {
+            continue;
+        };
+        let same = link.name == port.name && port.mac.is_none_or(|m| link.mac == Some(m.0));
+        if !same || link.master.is_some() {
+            continue;
+        }
+        match nl.set_master(&port.name, bridge).await {
+            Err(HostError::NoSuchDevice { .. }) | Ok(()) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Rewrites a running dnsmasq's files, then reloads it (SIGHUP: it re-reads its hosts files)
+/// or restarts it (its configuration changed; leases stay in the lease file). One that is not
+/// running is started.
+fn update_dnsmasq(
+    step: &Step,
+    conf: &std::path::Path,
+    pid_file: &std::path::Path,
+    files: &[crate::plan::change::FileChange],
+    restart: bool,
+) -> Result<(), HostError> {
+    for f in files {
+        store::write_atomic_as(&f.path, f.contents.as_bytes(), f.access)
+            .map_err(|e| other(step, e))?;
+    }
+    match dnsmasq::running(pid_file, conf) {
+        Some(pid) if !restart => dnsmasq::reload(pid).map_err(|e| other(step, e)),
+        Some(_) => {
+            dnsmasq::stop(pid_file, conf).map_err(|e| other(step, e))?;
+            dnsmasq::start(conf, pid_file)
+                .map(|_| ())
+                .map_err(|e| other(step, e))
+        }
+        None => dnsmasq::start(conf, pid_file)
+            .map(|_| ())
+            .map_err(|e| other(step, e)),
+    }
 }
 
 /// Removes a file, but never one a running dnsmasq of ours reads (a rollback of a start that

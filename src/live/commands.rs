@@ -136,6 +136,9 @@ pub async fn execute(
             mac,
             ip,
             hostname,
-        } => backend.pin_lease(&network, &mac, &ip, hostname).map_err(s),
+        } => backend
+            .pin_lease(&network, &mac, &ip, hostname)
+            .await
+            .map_err(s),
     }
 }

@@ -54,6 +54,30 @@ impl fmt::Display for MacAddr {
     }
 }
 
+/// Serialized as its text, `"52:54:00:12:34:56"`.
+impl serde::Serialize for MacAddr {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Read from its text, or from six numbers (how records of the first release wrote a bridge's
+/// MAC).
+impl<'de> serde::Deserialize<'de> for MacAddr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Text(String),
+            Bytes([u8; 6]),
+        }
+        match Form::deserialize(d)? {
+            Form::Text(t) => t.parse().map_err(serde::de::Error::custom),
+            Form::Bytes(b) => Ok(MacAddr(b)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +103,18 @@ mod tests {
         ] {
             assert!(bad.parse::<MacAddr>().is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn serde_as_text_and_from_old_byte_arrays() {
+        let mac: MacAddr = "52:54:00:e6:a2:c9".parse().expect("valid");
+        let json = serde_json::to_string(&mac).expect("serialize");
+        assert_eq!(json, "\"52:54:00:e6:a2:c9\"");
+        let back: MacAddr = serde_json::from_str(&json).expect("text");
+        assert_eq!(back, mac);
+        let old: MacAddr = serde_json::from_str("[82,84,0,230,162,201]").expect("bytes");
+        assert_eq!(old, mac);
+        assert!(serde_json::from_str::<MacAddr>("\"nope\"").is_err());
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub use observe::{parse_table, BaseHook, ObserveError, ObservedChain, ObservedMa
 pub use observe::{ObservedElement, ObservedTable};
 pub use rules::rule_count;
 pub use script::{render_delete, render_table};
-pub use transaction::{add_network, delete_table, remove_network, repair_network};
+pub use transaction::{add_network, delete_table, remove_network, repair_network, replace_network};
 
 /// Our table's family and name.
 pub const TABLE: &str = "inet switchyard";

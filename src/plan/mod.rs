@@ -1,8 +1,10 @@
 //! Pure planning: desired definitions and observed host state become ordered steps with undo,
 //! plus the texts of generated configuration (nftables table, dnsmasq config).
 
+pub mod change;
 pub mod dnsmasq;
 pub mod firewall;
+pub mod ports;
 pub mod start;
 pub mod steps;
 

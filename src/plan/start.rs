@@ -231,7 +231,7 @@ fn own_bridge_steps(
     if existing.is_none() {
         steps.push(Step::CreateBridge(BridgeSpec {
             name: bridge.to_owned(),
-            mac: def.mac.map(|m| m.0),
+            mac: def.mac,
             mtu: def.mtu,
             stp: def.stp(),
             forward_delay_cs: u32::try_from(def.delay_secs().saturating_mul(100))

@@ -7,13 +7,15 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use super::change::FileChange;
 use super::firewall::{rule_count, FirewallNet, TABLE};
+use super::ports::{port_list, PortRef};
 
 /// A bridge to create, with what the definition asks of it (made in one RTM_NEWLINK).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeSpec {
     pub name: String,
-    pub mac: Option<[u8; 6]>,
+    pub mac: Option<crate::model::MacAddr>,
     pub mtu: Option<u32>,
     pub stp: bool,
     /// Forwarding delay in centiseconds (libvirt's `delay` is in seconds).
@@ -143,6 +145,30 @@ pub enum Step {
         network: String,
         pid_file: PathBuf,
     },
+    /// Writes the guest ports now on the bridge to `path`, so the next start puts them back.
+    RememberPorts {
+        path: PathBuf,
+        ports: Vec<PortRef>,
+    },
+    /// Puts these guest ports (each the very link that was there) on `bridge`.
+    AttachPorts {
+        bridge: String,
+        ports: Vec<PortRef>,
+    },
+    /// A running network's rules from `old` to `new`, in one transaction (a live change).
+    ReplaceFirewall {
+        old: FirewallNet,
+        new: FirewallNet,
+    },
+    /// Rewrites a running dnsmasq's files, then makes it re-read them: SIGHUP for the hosts
+    /// files, a restart (its leases kept in the lease file) when its configuration changed.
+    UpdateDnsmasq {
+        network: String,
+        conf: PathBuf,
+        pid_file: PathBuf,
+        files: Vec<FileChange>,
+        restart: bool,
+    },
 }
 
 impl Step {
@@ -202,7 +228,24 @@ impl Step {
                 network: network.clone(),
                 pid_file: pid_file.clone(),
             },
-            StopDnsmasq { .. } => return None,
+            StopDnsmasq { .. } | RememberPorts { .. } | AttachPorts { .. } => return None,
+            ReplaceFirewall { old, new } => ReplaceFirewall {
+                old: new.clone(),
+                new: old.clone(),
+            },
+            UpdateDnsmasq {
+                network,
+                conf,
+                pid_file,
+                files,
+                restart,
+            } => UpdateDnsmasq {
+                network: network.clone(),
+                conf: conf.clone(),
+                pid_file: pid_file.clone(),
+                files: files.iter().map(FileChange::reversed).collect(),
+                restart: *restart,
+            },
         })
     }
 
@@ -239,15 +282,12 @@ impl Step {
             RemoveFile { .. } => "remove-file",
             StartDnsmasq { .. } => "start-dnsmasq",
             StopDnsmasq { .. } => "stop-dnsmasq",
+            RememberPorts { .. } => "remember-ports",
+            ReplaceFirewall { .. } => "replace-firewall",
+            UpdateDnsmasq { .. } => "update-dnsmasq",
+            AttachPorts { .. } => "attach-ports",
         }
     }
-}
-
-fn mac_text(mac: &[u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
 }
 
 impl fmt::Display for Step {
@@ -262,7 +302,7 @@ impl fmt::Display for Step {
             CreateBridge(b) => {
                 write!(f, "create bridge {}", b.name)?;
                 if let Some(mac) = &b.mac {
-                    write!(f, " mac {}", mac_text(mac))?;
+                    write!(f, " mac {}", mac)?;
                 }
                 if let Some(mtu) = b.mtu {
                     write!(f, " mtu {mtu}")?;
@@ -322,6 +362,39 @@ impl fmt::Display for Step {
                 write!(f, "start dnsmasq for {network} with {}", conf.display())
             }
             StopDnsmasq { network, .. } => write!(f, "stop dnsmasq of {network}"),
+            RememberPorts { ports, .. } => write!(
+                f,
+                "remember {} guest port{} to put back at the next start: {}",
+                ports.len(),
+                if ports.len() == 1 { "" } else { "s" },
+                port_list(ports)
+            ),
+            AttachPorts { bridge, ports } => {
+                write!(f, "put guest ports back on {bridge}: {}", port_list(ports))
+            }
+            ReplaceFirewall { new, .. } => write!(
+                f,
+                "replace the nftables chains of network {} ({} rules)",
+                new.name,
+                rule_count(new)
+            ),
+            UpdateDnsmasq {
+                network,
+                files,
+                restart,
+                ..
+            } => {
+                let changed = files.iter().filter(|c| c.contents != c.previous).count();
+                let how = if *restart {
+                    "restart it (leases are kept)"
+                } else {
+                    "reload it (SIGHUP)"
+                };
+                write!(
+                    f,
+                    "rewrite {changed} dnsmasq file(s) of {network} and {how}"
+                )
+            }
         }
     }
 }

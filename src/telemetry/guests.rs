@@ -76,6 +76,18 @@ struct DomainWalk {
     name: Option<String>,
     in_name: bool,
     targets: Vec<String>,
+    interfaces: Vec<LibvirtIface>,
+}
+
+/// One `<interface>` of a libvirt domain's runtime XML.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LibvirtIface {
+    /// `<target dev>`: the tap (or macvtap) on the host, e.g. `vnet3`.
+    pub target: Option<String>,
+    /// `<source network>`: the libvirt network it is on (`type='network'`).
+    pub network: Option<String>,
+    /// `<source bridge>`: the bridge it is on.
+    pub bridge: Option<String>,
 }
 
 impl DomainWalk {
@@ -102,9 +114,28 @@ impl DomainWalk {
             self.in_name = true;
             self.name = Some(String::new());
         }
+        if self.below_domain_is(&[b"devices", b"interface"]) {
+            self.interfaces.push(LibvirtIface::default());
+        }
+        let attr = |name: &str| -> Option<Option<String>> {
+            Some(match e.try_get_attribute(name).ok()? {
+                Some(a) => Some(a.unescape_value().ok()?.into_owned()),
+                None => None,
+            })
+        };
         if self.below_domain_is(&[b"devices", b"interface", b"target"]) {
-            if let Some(dev) = e.try_get_attribute("dev").ok()? {
-                self.targets.push(dev.unescape_value().ok()?.into_owned());
+            if let Some(dev) = attr("dev")? {
+                self.targets.push(dev.clone());
+                if let Some(iface) = self.interfaces.last_mut() {
+                    iface.target = Some(dev);
+                }
+            }
+        }
+        if self.below_domain_is(&[b"devices", b"interface", b"source"]) {
+            let (network, bridge) = (attr("network")?, attr("bridge")?);
+            if let Some(iface) = self.interfaces.last_mut() {
+                iface.network = network;
+                iface.bridge = bridge;
             }
         }
         Some(())
@@ -136,6 +167,20 @@ fn resolve_ref(r: &BytesRef<'_>) -> Option<String> {
 /// <target dev='vnetN'/>`). A bare `<domain>` root is accepted too. `None` if the XML is
 /// malformed or has no domain name.
 pub fn parse_libvirt_runtime_xml(text: &str) -> Option<(String, Vec<String>)> {
+    let walk = walk_domain(text)?;
+    let name = walk.name.map(|n| n.trim().to_string())?;
+    (!name.is_empty()).then_some((name, walk.targets))
+}
+
+/// The domain name and every `<interface>` with its target and source (network, bridge),
+/// from the same runtime XML as [`parse_libvirt_runtime_xml`].
+pub fn parse_libvirt_interfaces(text: &str) -> Option<(String, Vec<LibvirtIface>)> {
+    let walk = walk_domain(text)?;
+    let name = walk.name.map(|n| n.trim().to_string())?;
+    (!name.is_empty()).then_some((name, walk.interfaces))
+}
+
+fn walk_domain(text: &str) -> Option<DomainWalk> {
     let mut reader = Reader::from_str(text);
     let mut walk = DomainWalk::default();
     loop {
@@ -153,6 +198,5 @@ pub fn parse_libvirt_runtime_xml(text: &str) -> Option<(String, Vec<String>)> {
             _ => {}
         }
     }
-    let name = walk.name.map(|n| n.trim().to_string())?;
-    (!name.is_empty()).then_some((name, walk.targets))
+    Some(walk)
 }

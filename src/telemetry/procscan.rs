@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::guests::{
-    guest_name_from_cmdline, parse_fdinfo_iff, parse_libvirt_runtime_xml, parse_tap_dev_path,
-    qemu_guest_name, TUN_DEVICE,
+    guest_name_from_cmdline, parse_fdinfo_iff, parse_libvirt_interfaces, parse_libvirt_runtime_xml,
+    parse_tap_dev_path, qemu_guest_name, LibvirtIface, TUN_DEVICE,
 };
 
 /// Where libvirt's QEMU driver keeps runtime domain XML.
@@ -174,6 +174,27 @@ fn describe_process(proc_pid: &Path, pid: u32) -> GuestProcess {
 
 /// Interface target device → libvirt domain name, from every `*.xml` in `dir` (normally
 /// [`LIBVIRT_QEMU_RUN_DIR`]). Missing directory, unreadable or malformed files are skipped.
+/// Every interface of every running libvirt domain, with the domain's name: from the runtime
+/// XML in `dir` (unreadable or malformed files are skipped).
+pub fn scan_libvirt_interfaces(dir: &Path) -> Vec<(String, LibvirtIface)> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for path in entries.flatten().map(|e| e.path()) {
+        if path.extension().and_then(|e| e.to_str()) != Some("xml") {
+            continue;
+        }
+        let parsed = fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| parse_libvirt_interfaces(&text));
+        if let Some((domain, ifaces)) = parsed {
+            out.extend(ifaces.into_iter().map(|i| (domain.clone(), i)));
+        }
+    }
+    out
+}
+
 pub fn scan_libvirt_runtime(dir: &Path) -> HashMap<String, String> {
     let mut devs = HashMap::new();
     let Ok(entries) = fs::read_dir(dir) else {

@@ -43,7 +43,7 @@ impl Netlink {
             .forward_delay(spec.forward_delay_cs)
             .stp_state(stp);
         if let Some(mac) = spec.mac {
-            builder = builder.address(mac.to_vec());
+            builder = builder.address(mac.0.to_vec());
         }
         if let Some(mtu) = spec.mtu {
             builder = builder.mtu(mtu);

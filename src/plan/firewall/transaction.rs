@@ -41,6 +41,24 @@ pub fn repair_network(net: &FirewallNet, table: &ObservedTable) -> Value {
     document(add_commands(&want, &conflicts))
 }
 
+/// One transaction that takes a running network's part of the table from `old` to `new`
+/// (same bridge and subnets; a live change of mode, forward device or NAT ranges).
+pub fn replace_network(old: &FirewallNet, new: &FirewallNet) -> Value {
+    let mut cmds = commands(remove_network(old, false));
+    cmds.extend(commands(add_network(new)));
+    document(cmds)
+}
+
+fn commands(doc: Value) -> Vec<Value> {
+    match doc {
+        Value::Object(mut o) => match o.remove("nftables") {
+            Some(Value::Array(a)) => a,
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// The transaction that deletes the whole table (added first, so it cannot fail for being
 /// absent).
 pub fn delete_table() -> Value {
