@@ -23,7 +23,9 @@ fn bridge_is_created_with_mac_mtu_stp_and_delay() {
     let (stp_br, plain_br) = ns.with_netlink(|nl| async move {
         let spec = BridgeSpec {
             name: "sybr0".into(),
-            mac: Some([0x52, 0x54, 0x00, 0xaa, 0xbb, 0x01]),
+            mac: Some(switchyard::model::MacAddr([
+                0x52, 0x54, 0x00, 0xaa, 0xbb, 0x01,
+            ])),
             mtu: Some(1400),
             stp: true,
             forward_delay_cs: 300,

@@ -54,7 +54,7 @@ impl Driver {
     pub fn edit(snap: &Snapshot, row: &NetworkRow) -> Self {
         let ctx = WizardContext::from_snapshot(snap, Some(&row.name));
         Driver {
-            w: NetworkWizard::edit(row, &ctx, Seed(42)).expect("editable"),
+            w: NetworkWizard::edit(row, Vec::new(), &ctx, Seed(42)).expect("editable"),
             ctx,
             keymap: Keymap::default(),
             last: Outcome::Nothing,

@@ -183,23 +183,32 @@ impl App {
         }
     }
 
-    /// Stopping a network with ports cuts its guests off: ask first, naming them.
-    fn ask_stop(&mut self, net: &NetworkRow) -> Vec<Effect> {
-        let on_net: Vec<String> = self
-            .snap
+    /// The guest ports on network `name` now, as "vnet0 (web1)".
+    pub(crate) fn port_names_of(&self, name: &str) -> Vec<String> {
+        self.snap
             .ports
             .iter()
-            .filter(|p| p.network.as_deref() == Some(&net.name))
+            .filter(|p| p.network.as_deref() == Some(name))
             .map(|p| match &p.guest {
                 Some(g) => format!("{} ({g})", p.ifname),
                 None => p.ifname.clone(),
             })
-            .collect();
+            .collect()
+    }
+
+    /// Stopping a network with ports cuts its guests off until it starts again: ask first,
+    /// naming them.
+    fn ask_stop(&mut self, net: &NetworkRow) -> Vec<Effect> {
+        let on_net = self.port_names_of(&net.name);
         if on_net.is_empty() {
             return self.issue(Command::StopNetwork(net.name.clone()));
         }
         let mut lines = vec![format!("Stop network '{}'?", net.name)];
-        lines.push(format!("{} port(s) will lose connectivity:", on_net.len()));
+        lines.push(format!(
+            "{} guest port(s) lose their link until the network starts again; the next start \
+             puts them back:",
+            on_net.len()
+        ));
         lines.extend(on_net.into_iter().map(|p| format!("  {p}")));
         self.push_popup(Popup::Confirm(Confirm {
             title: "Stop network".into(),

@@ -42,7 +42,8 @@ impl App {
         };
         let ctx = self.wizard_context(Some(&row.name));
         let seed = self.next_seed();
-        match NetworkWizard::edit(&row, &ctx, seed) {
+        let ports = self.port_names_of(&row.name);
+        match NetworkWizard::edit(&row, ports, &ctx, seed) {
             Ok(wizard) => self.push_popup(Popup::Wizard(Box::new(wizard))),
             Err(why) => self.notify(Level::Warn, why),
         }

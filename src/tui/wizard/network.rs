@@ -24,8 +24,10 @@ pub struct EditBase {
     pub def: NetworkDef,
     /// Its autostart setting.
     pub autostart: bool,
-    /// Whether it runs now (then a definition change restarts it).
+    /// Whether it runs now (then a definition change applies live, or restarts it).
     pub active: bool,
+    /// The guest ports on it now, as "vnet0 (web1)": put back on its bridge by a restart.
+    pub ports: Vec<String>,
 }
 
 /// What the App should do after a key.
@@ -64,8 +66,14 @@ impl NetworkWizard {
         Self::from_draft(&new_draft(ctx, seed), ctx, seed, None)
     }
 
-    /// A wizard editing `row`'s definition, or why it cannot.
-    pub fn edit(row: &NetworkRow, ctx: &WizardContext, seed: Seed) -> Result<Self, String> {
+    /// A wizard editing `row`'s definition, or why it cannot. `ports` are the guest ports on
+    /// it now ("vnet0 (web1)"), named in the review when applying restarts its bridge.
+    pub fn edit(
+        row: &NetworkRow,
+        ports: Vec<String>,
+        ctx: &WizardContext,
+        seed: Seed,
+    ) -> Result<Self, String> {
         let def = parse_network_xml(&row.xml)
             .map_err(|e| format!("{}: the stored XML does not parse: {e}", row.name))?;
         let draft =
@@ -74,6 +82,7 @@ impl NetworkWizard {
             def,
             autostart: row.autostart,
             active: row.active,
+            ports,
         };
         Ok(Self::from_draft(&draft, ctx, seed, Some(base)))
     }
@@ -162,6 +171,22 @@ impl NetworkWizard {
     /// The apply's state.
     pub fn apply_state(&self) -> &ApplyState {
         &self.apply
+    }
+
+    /// How an edit would be applied to the running network (`None` for a new network, a
+    /// network that is not running, or a draft with problems): the backend's own
+    /// classification, so the review says exactly what applying does.
+    pub fn live_change(&self) -> Option<crate::plan::change::Change> {
+        let (base, def) = (self.edit.as_ref()?, self.definition()?);
+        if !base.active {
+            return None;
+        }
+        let paths = crate::plan::dnsmasq::DnsmasqPaths::new(
+            std::path::Path::new("/run/switchyard/dnsmasq"),
+            std::path::Path::new("/var/lib/switchyard"),
+            &def.name,
+        );
+        crate::plan::change::classify(&base.def, def, &paths).ok()
     }
 
     /// What an edit changes (empty for a new network).

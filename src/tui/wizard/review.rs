@@ -88,6 +88,20 @@ fn apply_lines(w: &NetworkWizard, spinner: char, out: &mut Vec<(Tone, String)>) 
     }
 }
 
+/// The warning of an edit that restarts a running network's bridge, naming the guests that
+/// are put back on it.
+fn restart_head(base: &crate::tui::wizard::network::EditBase) -> String {
+    let name = &base.def.name;
+    let guests = match base.ports.len() {
+        0 => "it has no guest ports now".to_owned(),
+        n => format!(
+            "its {n} guest port(s) are put back on it: {}",
+            base.ports.join(", ")
+        ),
+    };
+    format!("⚠ Applying restarts the bridge of '{name}' (stop → redefine → start); {guests}. If the new definition fails to start, the old one is restored and started again.")
+}
+
 fn change_lines(w: &NetworkWizard, out: &mut Vec<(Tone, String)>) {
     let Some(base) = w.editing() else { return };
     let changes = w.changes();
@@ -99,17 +113,40 @@ fn change_lines(w: &NetworkWizard, out: &mut Vec<(Tone, String)>) {
         out.push((Tone::Plain, String::new()));
         return;
     }
-    let restart = changes.iter().any(|c| c.restart);
-    let head = match (restart, base.active) {
-        (true, true) => (Tone::Warn, format!("⚠ Applying restarts '{}': stop → redefine → start; its guests lose connectivity for a moment. If the new definition fails to start, the old one is restored.", base.def.name)),
-        (true, false) => (Tone::Muted, "The network is not running: the new definition is used at its next start.".into()),
-        (false, _) => (Tone::Good, "No restart needed.".into()),
+    use crate::plan::change::Change as HostChange;
+    let live = w.live_change();
+    let restarts = matches!(live, Some(HostChange::Restart(_)));
+    let head = match (&live, base.active) {
+        (Some(HostChange::Restart(_)), _) => (Tone::Warn, restart_head(base)),
+        (Some(HostChange::Live(plan)), _) => (
+            Tone::Good,
+            format!(
+                "Applied live: the bridge and the guests' links stay ({} step(s)).",
+                plan.steps.len()
+            ),
+        ),
+        (Some(HostChange::Nothing), _) => (
+            Tone::Good,
+            "Nothing on the host changes: applying stores the definition.".into(),
+        ),
+        (None, false) => (
+            Tone::Muted,
+            "The network is not running: the new definition is used at its next start.".into(),
+        ),
+        (None, true) => (
+            Tone::Muted,
+            "Applying stores the definition and applies it to the running network.".into(),
+        ),
     };
     out.push(head);
+    if let Some(HostChange::Live(plan)) = &live {
+        out.extend(plan.steps.iter().map(|s| (Tone::Plain, format!("  • {s}"))));
+    }
     for c in changes {
-        let note = match (c.restart, base.active) {
+        let note = match (c.restart && restarts, base.active) {
             (true, true) => "restart",
-            _ => "no restart",
+            (false, true) => "live",
+            _ => "at the next start",
         };
         out.push((
             Tone::Plain,
