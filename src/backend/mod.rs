@@ -7,6 +7,7 @@ mod change;
 mod edit;
 mod ports;
 pub mod record;
+pub mod supervise;
 
 use std::collections::BTreeSet;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -611,6 +612,51 @@ impl Backend {
 }
 
 impl Backend {
+    /// Starts the dnsmasq of running network `name` again if it died (nothing else of the
+    /// network is touched): checked under the lock, so a stop or an edit under way is never
+    /// fought (when another switchyard holds the lock, nothing is done this time). `Ok(None)`
+    /// when there was nothing to do; else the new dnsmasq's pid.
+    pub async fn revive_dnsmasq(&self, name: &str) -> Result<Option<i32>, BackendError> {
+        check_name(name)?;
+        let Some(_lock) = self.store.try_lock()? else {
+            return Ok(None);
+        };
+        let Some(rec) = self.record(name)? else {
+            return Ok(None);
+        };
+        let def = model::parse_network_xml(&rec.def_xml)?;
+        let dead = rec.status == RecordStatus::Active
+            && plan::dnsmasq::needs_dnsmasq(&def)
+            && self.dnsmasq_pid(name).is_none();
+        if !dead {
+            return Ok(None);
+        }
+        let paths = self.live_dnsmasq_paths(name);
+        let host = HostState::default();
+        let observed = Observed {
+            host: &host,
+            firewall: None,
+            other_firewall: &[],
+            dnsmasq_running: false,
+            ipv4_forward: None,
+            ipv6_forward: None,
+            own_bridge: None,
+        };
+        let bridge = def.bridge_name().unwrap_or_default();
+        let mut steps = Vec::new();
+        plan::start::dnsmasq_steps(&def, &observed, bridge, &paths, &mut steps)?;
+        let plan = Plan {
+            network: name.to_owned(),
+            steps,
+            notes: Vec::new(),
+        };
+        let mut host = RealHost::new(Netlink::connect().await?);
+        apply::apply(&mut host, &plan, Faults::default(), |_, _| {})
+            .await
+            .map_err(|e| BackendError::Apply(Box::new(e), name.to_owned()))?;
+        Ok(self.dnsmasq_pid(name))
+    }
+
     /// What would keep `def` from starting on the host as it is now (a bridge or a subnet
     /// that is not its own): `define` reports these as warnings, since the host may change
     /// before the start, which refuses them.

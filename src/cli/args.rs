@@ -71,8 +71,17 @@ pub enum Command {
         #[arg(long)]
         disable: bool,
     },
-    /// Start every network marked autostart (for a boot unit).
-    AutostartAll,
+    /// Start every network marked autostart (for a boot unit). With --supervise it then keeps
+    /// running and starts again any network's dnsmasq that dies (with a growing pause between
+    /// tries), logging each restart on stderr: the boot unit runs it that way.
+    AutostartAll {
+        #[arg(long)]
+        supervise: bool,
+        /// How often --supervise looks at the networks.
+        #[arg(long, value_name = "MS", default_value_t = 2000,
+              value_parser = clap::value_parser!(u64).range(100..))]
+        interval_ms: u64,
+    },
     /// Define a network from options, with the same defaults and checks as the wizard.
     Create(CreateArgs),
     /// Start a network: bridge, addresses, firewall, dnsmasq.

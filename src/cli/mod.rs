@@ -69,7 +69,16 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             println!("Network {name} {state} as autostarted");
             Ok(())
         }
-        Command::AutostartAll => autostart_all(&backend).await,
+        Command::AutostartAll {
+            supervise,
+            interval_ms,
+        } => {
+            let started = autostart_all(&backend).await;
+            if supervise {
+                supervise_forever(&backend, interval_ms).await;
+            }
+            started
+        }
         Command::Edit { name, file } => {
             let xml = read_input(&file)?;
             println!("{}", backend.edit_network(&name, &xml, |_, _| {}).await?);
@@ -312,6 +321,31 @@ async fn start(backend: &Backend, name: &str, dry_run: bool, json: bool) -> Resu
         println!("Network {name} started ({} steps)", plan.steps.len());
     }
     Ok(())
+}
+
+/// Looks at the networks every `interval_ms` and starts any dead dnsmasq again, logging each
+/// try; ends with the process (SIGTERM from the unit).
+async fn supervise_forever(backend: &Backend, interval_ms: u64) {
+    use crate::backend::supervise::Backoff;
+    let mut backoff = Backoff::default();
+    eprintln!("supervising the networks' dnsmasq processes every {interval_ms} ms");
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(interval_ms)).await;
+        let Ok(nl) = connect().await else { continue };
+        let Ok(obs) = crate::backend::Observation::take(&nl).await else {
+            continue;
+        };
+        let Ok(statuses) = backend.statuses(&obs) else {
+            continue;
+        };
+        let now = std::time::Instant::now();
+        for (_, line) in backend
+            .supervise_once(&statuses, &mut backoff, &[], now)
+            .await
+        {
+            eprintln!("{line}");
+        }
+    }
 }
 
 async fn autostart_all(backend: &Backend) -> Result<()> {

@@ -18,10 +18,14 @@ pub fn spawn(
     backend: Backend,
     id: u64,
     cmd: Command,
-    done: Arc<Notify>,
+    (done, busy): (Arc<Notify>, super::Busy),
     progress: ProgressSender,
 ) -> BoxFuture<'static, CommandResult> {
     let (tx, rx) = oneshot::channel();
+    let network = cmd.network();
+    if let (Some(n), Ok(mut set)) = (&network, busy.lock()) {
+        set.insert(n.clone());
+    }
     let spawned = std::thread::Builder::new()
         .name("switchyard-command".into())
         .spawn(move || {
@@ -31,6 +35,9 @@ pub fn spawn(
                 .map_err(|e| e.to_string())
                 .and_then(|rt| rt.block_on(execute(&backend, cmd, &progress)));
             let _ = tx.send(result);
+            if let (Some(n), Ok(mut set)) = (&network, busy.lock()) {
+                set.remove(n);
+            }
             done.notify_one();
         });
     async move {

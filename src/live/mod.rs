@@ -23,12 +23,16 @@ use crate::tui::DataSource;
 /// How often networks (statuses, drift, addresses) are re-read when nothing signalled a change.
 const NETWORK_REFRESH: Duration = Duration::from_secs(5);
 
+/// Networks with a command under way: the supervisor leaves them alone.
+pub type Busy = Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>;
+
 /// The live source. Dropping it ends its thread.
 pub struct LiveSource {
     backend: Backend,
     snapshots: watch::Receiver<Snapshot>,
     interval_ms: watch::Sender<u64>,
     refresh: Arc<Notify>,
+    busy: Busy,
 }
 
 impl LiveSource {
@@ -37,8 +41,9 @@ impl LiveSource {
         let (tx, snapshots) = watch::channel(Snapshot::default());
         let (interval_tx, interval_rx) = watch::channel(interval_ms.max(50));
         let refresh = Arc::new(Notify::new());
+        let busy = Busy::default();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (b, r) = (backend.clone(), refresh.clone());
+        let (b, r, u) = (backend.clone(), refresh.clone(), busy.clone());
         std::thread::Builder::new()
             .name("switchyard-live".into())
             .spawn(move || {
@@ -49,7 +54,7 @@ impl LiveSource {
                     Ok(rt) => rt,
                     Err(e) => return drop(ready_tx.send(Err(eyre!(e)))),
                 };
-                rt.block_on(run(b, tx, interval_rx, r, ready_tx));
+                rt.block_on(run(b, tx, interval_rx, r, u, ready_tx));
             })
             .wrap_err("cannot start the telemetry thread")?;
         ready_rx
@@ -60,6 +65,7 @@ impl LiveSource {
             snapshots,
             interval_ms: interval_tx,
             refresh,
+            busy,
         })
     }
 }
@@ -83,7 +89,7 @@ impl DataSource for LiveSource {
             self.backend.clone(),
             id,
             cmd,
-            self.refresh.clone(),
+            (self.refresh.clone(), self.busy.clone()),
             progress,
         )
     }
@@ -97,6 +103,7 @@ impl DataSource for LiveSource {
 #[derive(Default)]
 struct NetworkView {
     rows: Vec<NetworkRow>,
+    statuses: Vec<NetworkStatus>,
     /// Interface addresses (the collector dumps links only).
     addrs: Vec<crate::host::state::AddrInfo>,
     /// Host addresses and route destinations, for the wizard's free-subnet checks.
@@ -126,6 +133,7 @@ async fn refresh_networks(backend: &Backend, nl: &Netlink) -> NetworkView {
             .iter()
             .map(|s| rows::network_row(s, rules(&s.name)))
             .collect(),
+        statuses,
         taken_subnets: crate::backend::host_facts(&obs.host)
             .taken_subnets
             .iter()
@@ -137,11 +145,49 @@ async fn refresh_networks(backend: &Backend, nl: &Netlink) -> NetworkView {
     }
 }
 
+/// The supervisor's state in the live source: pauses between tries, and its notices.
+#[derive(Default)]
+struct Supervision {
+    backoff: crate::backend::supervise::Backoff,
+    notices: Vec<crate::tui::data::Notice>,
+    seq: u64,
+}
+
+/// Notices kept for the snapshots (the App logs each once).
+const NOTICES_KEPT: usize = 32;
+
+impl Supervision {
+    /// Starts again the dnsmasq of networks whose dnsmasq died (not those `busy`), and
+    /// reports whether anything was tried.
+    async fn round(&mut self, backend: &Backend, view: &NetworkView, busy: &Busy) -> bool {
+        let busy: Vec<String> = busy
+            .lock()
+            .map(|b| b.iter().cloned().collect())
+            .unwrap_or_default();
+        let now = Instant::now();
+        let tried = backend
+            .supervise_once(&view.statuses, &mut self.backoff, &busy, now)
+            .await;
+        for (ok, text) in &tried {
+            self.seq += 1;
+            self.notices.push(crate::tui::data::Notice {
+                seq: self.seq,
+                ok: *ok,
+                text: text.clone(),
+            });
+        }
+        let excess = self.notices.len().saturating_sub(NOTICES_KEPT);
+        self.notices.drain(..excess);
+        !tried.is_empty()
+    }
+}
+
 async fn run(
     backend: Backend,
     tx: watch::Sender<Snapshot>,
     mut interval_rx: watch::Receiver<u64>,
     refresh: Arc<Notify>,
+    busy: Busy,
     ready: std::sync::mpsc::Sender<Result<()>>,
 ) {
     let setup = async {
@@ -163,6 +209,7 @@ async fn run(
     };
     let mut ports_rx = collector.subscribe();
     let mut view = refresh_networks(&backend, &nl).await;
+    let mut supervision = Supervision::default();
     let mut topology = 0;
     loop {
         let forced = tokio::select! {
@@ -179,6 +226,9 @@ async fn run(
         let stale = view.at.is_none_or(|t| t.elapsed() >= NETWORK_REFRESH);
         if forced || stale || ports.topology != topology || stamp(&backend) != view.stamp {
             view = refresh_networks(&backend, &nl).await;
+            if supervision.round(&backend, &view, &busy).await {
+                view = refresh_networks(&backend, &nl).await;
+            }
             // Only a real change: the collector re-dumps its links for a new list.
             let nets = backend.network_ports();
             nets_tx.send_if_modified(|current| {
@@ -190,7 +240,7 @@ async fn run(
             });
         }
         topology = ports.topology;
-        tx.send_replace(snapshot(&ports, &view));
+        tx.send_replace(snapshot(&ports, &view, &supervision.notices));
     }
 }
 
@@ -207,7 +257,11 @@ fn host_summary() -> HostSummary {
     }
 }
 
-fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
+fn snapshot(
+    ports: &PortsSnapshot,
+    view: &NetworkView,
+    notices: &[crate::tui::data::Notice],
+) -> Snapshot {
     let now_unix = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
@@ -229,5 +283,6 @@ fn snapshot(ports: &PortsSnapshot, view: &NetworkView) -> Snapshot {
         ifaces: rows::iface_rows(&ports.host, &view.addrs, &ports.counters),
         taken_subnets: view.taken_subnets.clone(),
         now_unix,
+        notices: notices.to_vec(),
     }
 }

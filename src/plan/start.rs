@@ -373,7 +373,9 @@ fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Ve
     });
 }
 
-fn dnsmasq_steps(
+/// The steps that write a network's dnsmasq files and start it (none when it needs no dnsmasq
+/// or its dnsmasq runs).
+pub fn dnsmasq_steps(
     def: &NetworkDef,
     obs: &Observed,
     bridge: &str,

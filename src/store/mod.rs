@@ -189,6 +189,29 @@ impl Store {
         Ok(StoreLock { _lock: lock })
     }
 
+    /// The write lock if no other switchyard holds it now; `Ok(None)` if one does.
+    pub fn try_lock(&self) -> Result<Option<StoreLock>, StoreError> {
+        let dir = &self.paths.defs;
+        ensure_dir(dir, 0o755)?;
+        let path = dir.join(".lock");
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => Ok(Some(StoreLock { _lock: lock })),
+            Err((_, nix::errno::Errno::EWOULDBLOCK)) => Ok(None),
+            Err((_, errno)) => Err(StoreError::Io {
+                path,
+                source: io::Error::from(errno),
+            }),
+        }
+    }
+
     /// Names of all defined networks, sorted.
     pub fn names(&self) -> Result<Vec<String>, StoreError> {
         names_in(&self.paths.defs, ".xml")

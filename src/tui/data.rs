@@ -172,6 +172,20 @@ pub struct Snapshot {
     /// and the destinations of its routes. Forms pick free subnets around these and flag
     /// overlaps; default routes (prefix 0) claim nothing.
     pub taken_subnets: Vec<String>,
+    /// What the source did on its own (a dnsmasq started again by the supervisor), newest
+    /// last, numbered so the App logs each once.
+    pub notices: Vec<Notice>,
+}
+
+/// Something the source did by itself, for the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// Increases by one for each notice of the source.
+    pub seq: u64,
+    /// Whether it went well.
+    pub ok: bool,
+    /// What happened.
+    pub text: String,
 }
 
 /// What the UI asks the backend to do.

@@ -158,6 +158,8 @@ pub struct App {
     snap_tick: u64,
     frozen_tick: u64,
     problems: BTreeMap<String, String>,
+    /// The last source notice logged.
+    notice_seq: u64,
     dirty: bool,
     forms_opened: u64,
     /// A network just created: selected once a snapshot shows it.
@@ -196,6 +198,7 @@ impl App {
             snap_tick: 0,
             frozen_tick: 0,
             problems: BTreeMap::new(),
+            notice_seq: 0,
             dirty: true,
             forms_opened: 0,
             select_after: None,

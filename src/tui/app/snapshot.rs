@@ -89,7 +89,25 @@ impl App {
             self.log(Level::Info, text);
         }
         self.log_problems();
+        self.log_notices();
         self.touch();
+    }
+
+    /// Log the source's notices not logged yet.
+    fn log_notices(&mut self) {
+        let new: Vec<(bool, String)> = self
+            .snap
+            .notices
+            .iter()
+            .filter(|n| n.seq > self.notice_seq)
+            .map(|n| (n.ok, n.text.clone()))
+            .collect();
+        if let Some(last) = self.snap.notices.last() {
+            self.notice_seq = self.notice_seq.max(last.seq);
+        }
+        for (ok, text) in new {
+            self.log(if ok { Level::Ok } else { Level::Error }, text);
+        }
     }
 
     fn feed_rates(&mut self, snap: &Snapshot) {

@@ -104,6 +104,7 @@ impl FakeHost {
             ..row.clone()
         };
         Snapshot {
+            notices: Vec::new(),
             host: HostSummary {
                 hostname: "kvm-lab01".into(),
                 kernel: "6.8.0-45-generic".into(),
