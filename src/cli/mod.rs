@@ -17,7 +17,7 @@ use crate::host::apply::Faults;
 use crate::host::netlink::Netlink;
 use crate::model::{self, CreateRequest, HostFacts};
 use crate::store::Paths;
-pub use args::{Cli, Command, CreateArgs, TuiArgs};
+pub use args::{Cli, Command, CreateArgs, PinArgs, TuiArgs, UpdateArgs, XmlSource};
 
 /// Ends the process on SIGINT, SIGTERM or SIGHUP, but lets a transaction under way roll back
 /// first (it stops before its next step), so a verb killed mid-start never leaves a
@@ -75,15 +75,9 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             println!("{}", backend.edit_network(&name, &xml, |_, _| {}).await?);
             Ok(())
         }
-        Command::Pin {
-            network,
-            mac,
-            ip,
-            hostname,
-        } => {
-            println!("{}", backend.pin_lease(&network, &mac, &ip, hostname)?);
-            Ok(())
-        }
+        Command::Pin(args) => pin(&backend, args),
+        Command::Unpin { .. } => Err(eyre!("unpin is not wired yet")),
+        Command::Update(_) => Err(eyre!("update is not wired yet")),
         Command::Create(args) => create(&backend, args).await,
         Command::Start {
             name,
@@ -122,6 +116,20 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             count,
         } => ports::watch(&backend, network.as_deref(), json, interval_ms, count).await,
     }
+}
+
+/// `pin NETWORK MAC IP [--hostname H]` as before; pinning by host name alone and
+/// `--replace` are not wired to the backend yet.
+fn pin(backend: &Backend, args: PinArgs) -> Result<()> {
+    let (Some(mac), ip) = args.mac_and_ip() else {
+        return Err(eyre!("pin by --hostname alone is not wired yet"));
+    };
+    if args.replace {
+        return Err(eyre!("pin --replace is not wired yet"));
+    }
+    let hostname = args.hostname.clone();
+    println!("{}", backend.pin_lease(&args.network, mac, ip, hostname)?);
+    Ok(())
 }
 
 fn tui_options(args: &TuiArgs) -> crate::tui::TuiOptions {
