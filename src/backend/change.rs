@@ -283,3 +283,162 @@ fn reattached(plan: &Plan) -> String {
         })
         .unwrap_or_default()
 }
+
+/// A change to a definition: applied to the stored one and to the running one separately
+/// (they may differ), each refusal naming its field.
+type Edit<'a> = dyn Fn(&NetworkDef) -> Result<NetworkDef, model::UpdateError> + 'a;
+
+impl Backend {
+    /// libvirt's default target: the running network when it runs, else the definition.
+    pub fn default_target(&self, name: &str) -> Result<Target, BackendError> {
+        let running = self.record(name)?.is_some();
+        Ok(Target {
+            live: running,
+            config: !running,
+        })
+    }
+
+    /// Applies `edit` to the stored definition (`config`) and to the running one (`live`),
+    /// under one lock. Both results are computed first: a refusal changes nothing.
+    pub async fn apply_edit(
+        &self,
+        name: &str,
+        target: Target,
+        edit: &Edit<'_>,
+    ) -> Result<String, BackendError> {
+        super::check_name(name)?;
+        let lock = self.store.lock()?;
+        let stored = self.load_def(name)?;
+        let running = match self.record(name)? {
+            Some(rec) if target.live => Some(model::parse_network_xml(&rec.def_xml)?),
+            _ => None,
+        };
+        if target.live && running.is_none() && !target.config {
+            return Err(refused(format!(
+                "{name} is not running: use --config to change its definition"
+            )));
+        }
+        let new_stored = match target.config {
+            true => Some(self.checked(edit(&stored).map_err(update_error)?)?),
+            false => None,
+        };
+        let new_running = running
+            .as_ref()
+            .map(|d| edit(d).map_err(update_error))
+            .transpose()?;
+        let mut said = Vec::new();
+        if let Some(def) = new_running {
+            let live = Target {
+                live: true,
+                config: false,
+            };
+            said.push(
+                self.change_locked(&lock, def, live, |_, _| {})
+                    .await?
+                    .message,
+            );
+        }
+        if let Some(def) = new_stored {
+            self.store
+                .save(&lock, name, &model::format_network_xml(&def))?;
+            said.push(format!("{name}: definition stored"));
+        }
+        Ok(said.join("\n"))
+    }
+
+    /// A changed definition, checked against the other networks as define checks it.
+    fn checked(&self, def: NetworkDef) -> Result<NetworkDef, BackendError> {
+        self.complete(def, &model::HostFacts::default())
+    }
+
+    /// `update NETWORK COMMAND SECTION XML`: libvirt's net-update.
+    pub async fn update_network(
+        &self,
+        name: &str,
+        req: &model::UpdateRequest,
+        target: Option<Target>,
+    ) -> Result<String, BackendError> {
+        let target = match target {
+            Some(t) => t,
+            None => self.default_target(name)?,
+        };
+        let edit = |def: &NetworkDef| model::apply_update(def, req);
+        self.apply_edit(name, target, &edit).await
+    }
+
+    /// `pin`: a DHCP reservation, stored and applied live (dnsmasq re-reads its hosts file);
+    /// an address or a name another host holds is refused unless `replace`.
+    pub async fn pin_host(
+        &self,
+        name: &str,
+        mac: Option<model::MacAddr>,
+        hostname: Option<&str>,
+        ip: std::net::IpAddr,
+        replace: bool,
+    ) -> Result<String, BackendError> {
+        let outcome = std::cell::RefCell::new(None);
+        let edit = |def: &NetworkDef| {
+            let (new, how) = model::pin(def, mac, hostname, ip, replace)?;
+            outcome.borrow_mut().get_or_insert(how);
+            Ok(new)
+        };
+        let target = Target {
+            live: true,
+            config: true,
+        };
+        let said = self.apply_edit(name, target, &edit).await?;
+        let who = mac
+            .map(|m| m.to_string())
+            .or(hostname.map(str::to_owned))
+            .unwrap_or_default();
+        Ok(match outcome.into_inner() {
+            Some(model::PinOutcome::Unchanged) => format!("{who} is already pinned to {ip}"),
+            Some(model::PinOutcome::Pinned { replaced, .. }) if !replaced.is_empty() => {
+                let gone: Vec<String> = replaced.iter().map(host_text).collect();
+                format!(
+                    "{who} pinned to {ip}; it replaces {}\n{said}",
+                    gone.join(", ")
+                )
+            }
+            _ => format!("{who} pinned to {ip}\n{said}"),
+        })
+    }
+
+    /// `unpin`: removes a reservation found by MAC, address or name.
+    pub async fn unpin_host(&self, name: &str, key: model::PinKey) -> Result<String, BackendError> {
+        let removed = std::cell::RefCell::new(None);
+        let edit = |def: &NetworkDef| {
+            let (new, host) = model::unpin(def, key.clone())?;
+            removed.borrow_mut().get_or_insert(host);
+            Ok(new)
+        };
+        let target = Target {
+            live: true,
+            config: true,
+        };
+        let said = self.apply_edit(name, target, &edit).await?;
+        let what = removed
+            .into_inner()
+            .map(|h| host_text(&h))
+            .unwrap_or_default();
+        Ok(format!("unpinned {what}\n{said}"))
+    }
+}
+
+fn host_text(h: &model::DhcpHost) -> String {
+    let mut parts = Vec::new();
+    parts.extend(h.mac.map(|m| m.to_string()));
+    parts.extend(h.name.clone());
+    parts.extend(h.ip.map(|i| i.to_string()));
+    format!("the reservation {}", parts.join(" "))
+}
+
+fn update_error(e: model::UpdateError) -> BackendError {
+    match e {
+        model::UpdateError::Invalid(problems) => BackendError::Invalid(problems),
+        other => {
+            let field = other.field().unwrap_or("update").to_owned();
+            BackendError::Invalid(vec![Problem::new(field, other.to_string())])
+        }
+    }
+}

@@ -2,12 +2,10 @@
 //! defined if the start fails), edit of an active network with rollback to the old definition,
 //! and pinning a lease as a static DHCP host with a live dnsmasq reload.
 
-use std::net::IpAddr;
-
 use super::{Backend, BackendError};
 use crate::host::apply::Faults;
 use crate::host::Netlink;
-use crate::model::{self, DhcpDef, DhcpHost, HostFacts, MacAddr, NetworkDef, Problem};
+use crate::model::{self, NetworkDef, Problem};
 use crate::plan::Step;
 
 fn invalid(path: &str, message: String) -> BackendError {
@@ -87,48 +85,5 @@ impl Backend {
             }
         }
         Ok(def)
-    }
-
-    /// Adds `<host mac ip name>` to the network's DHCP (replacing a host with the same MAC or
-    /// address) and, if it runs, applies it live: dnsmasq re-reads its hosts file, guests keep
-    /// their links.
-    pub async fn pin_lease(
-        &self,
-        network: &str,
-        mac: &str,
-        ip: &str,
-        hostname: Option<String>,
-    ) -> Result<String, BackendError> {
-        let mac: MacAddr = mac
-            .parse()
-            .map_err(|_| invalid("mac", format!("{mac} is not a MAC address")))?;
-        let ip: IpAddr = ip
-            .parse()
-            .map_err(|_| invalid("ip", format!("{ip} is not an IP address")))?;
-        super::check_name(network)?;
-        // Read, change and write under one lock: two pins at once both land.
-        let lock = self.store.lock()?;
-        let mut def = self.load_def(network)?;
-        let block = def
-            .ips
-            .iter_mut()
-            .find(|b| b.net().is_some_and(|n| n.contains(&ip)))
-            .ok_or_else(|| invalid("ip", format!("{ip} is in no subnet of {network}")))?;
-        let dhcp = block.dhcp.get_or_insert_with(DhcpDef::default);
-        dhcp.hosts
-            .retain(|h| h.mac != Some(mac) && h.ip != Some(ip));
-        dhcp.hosts.push(DhcpHost {
-            mac: Some(mac),
-            name: hostname,
-            ip: Some(ip),
-            ..DhcpHost::default()
-        });
-        let def = self.complete(def, &HostFacts::default())?;
-        let target = super::change::Target {
-            live: true,
-            config: true,
-        };
-        self.change_locked(&lock, def, target, |_, _| {}).await?;
-        Ok(format!("{mac} pinned to {ip} on {network}"))
     }
 }

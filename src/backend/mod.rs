@@ -4,6 +4,7 @@
 
 pub mod attach;
 mod change;
+pub use change::{Changed, Target};
 mod edit;
 mod ports;
 pub mod record;

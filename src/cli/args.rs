@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::model::{Section, UpdateCommand};
+
 /// Manage and watch a KVM host's virtual networks, without libvirtd.
 #[derive(Debug, Parser)]
 #[command(name = "switchyard", version, about, long_about = None)]
@@ -55,14 +57,27 @@ pub enum Command {
     /// Replace a network's definition from a file; a running network is restarted with it,
     /// and if that fails the old definition is restored and started again.
     Edit { name: String, file: PathBuf },
-    /// Reserve an address for a MAC (a static DHCP host); a running dnsmasq reloads it live.
-    Pin {
+    /// Reserve an address for a host (a static DHCP host in the <ip> whose subnet holds IP);
+    /// a running dnsmasq reloads it live.
+    ///
+    /// `pin NETWORK MAC IP [--hostname NAME]`, or `pin NETWORK IP --hostname NAME` for a host
+    /// known by name alone (IPv6 hosts have no MAC).
+    Pin(PinArgs),
+    /// Release a host's reserved address, finding the host by its MAC, its address or its
+    /// host name.
+    Unpin {
         network: String,
-        mac: String,
-        ip: String,
-        #[arg(long)]
-        hostname: Option<String>,
+        #[arg(value_name = "MAC|IP|HOSTNAME")]
+        host: String,
     },
+    /// Add, delete or modify one entry of a network's definition, as `virsh net-update`
+    /// does: a static DHCP host or range, a DNS host, TXT or SRV record, a forward
+    /// interface or a port group.
+    ///
+    /// With neither --live nor --config, libvirt's default applies: --live for a running
+    /// network (its definition for the next start is left as it was), --config for a stopped
+    /// one. Give both to change the running network and its definition.
+    Update(UpdateArgs),
     /// Remove a network's definition (it must be stopped).
     Undefine { name: String },
     /// Mark a network to start at boot (with `autostart-all`), or not with --disable.
@@ -154,6 +169,86 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Arguments of `pin`: `NETWORK MAC IP`, or `NETWORK IP --hostname NAME`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PinArgs {
+    pub network: String,
+    /// The host's MAC address, or the address to reserve when the host is given by
+    /// --hostname alone.
+    #[arg(value_name = "MAC|IP")]
+    pub first: String,
+    /// The address to reserve, after a MAC.
+    #[arg(value_name = "IP", required_unless_present = "hostname")]
+    pub second: Option<String>,
+    /// The host name dnsmasq gives the host (and finds it by, without a MAC).
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Take the address or the name from the host that has it, or move this host's
+    /// reservation from another address; what was replaced is reported.
+    #[arg(long)]
+    pub replace: bool,
+}
+
+impl PinArgs {
+    /// The MAC, if one was given, and the address: `MAC IP`, or `IP` alone.
+    pub fn mac_and_ip(&self) -> (Option<&str>, &str) {
+        match &self.second {
+            Some(ip) => (Some(self.first.as_str()), ip.as_str()),
+            None => (None, self.first.as_str()),
+        }
+    }
+}
+
+/// Arguments of `update`, in `virsh net-update`'s order: NETWORK COMMAND SECTION XML.
+#[derive(Debug, Args, Clone)]
+pub struct UpdateArgs {
+    pub network: String,
+    /// add-first, add-last (or add, the same), delete or modify.
+    #[arg(value_name = "COMMAND")]
+    pub command: UpdateCommand,
+    /// ip-dhcp-host, ip-dhcp-range, dns-host, dns-txt, dns-srv, forward-interface or
+    /// portgroup.
+    #[arg(value_name = "SECTION")]
+    pub section: Section,
+    /// The element itself when it starts with '<' (e.g. "<host mac='…' ip='…'/>"), else a
+    /// file holding it ('-' for stdin).
+    #[arg(value_name = "XML")]
+    pub xml: XmlSource,
+    /// Which <ip> ip-dhcp-host and ip-dhcp-range change, counting every <ip> from 0.
+    /// Default: the first <ip> with DHCP ranges or hosts, else the first IPv4 one, else
+    /// the first IPv6 one (libvirt's choice).
+    #[arg(long, value_name = "N")]
+    pub parent_index: Option<usize>,
+    /// Change the running network (dnsmasq and firewall follow).
+    #[arg(long)]
+    pub live: bool,
+    /// Change the definition the network starts with next time.
+    #[arg(long)]
+    pub config: bool,
+}
+
+/// Where an update's XML fragment comes from: given inline (it starts with '<', as virsh
+/// decides), or a file to read ('-': stdin).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum XmlSource {
+    /// The fragment text itself.
+    Inline(String),
+    /// A file holding the fragment.
+    File(PathBuf),
+}
+
+impl std::str::FromStr for XmlSource {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(if s.starts_with('<') {
+            XmlSource::Inline(s.to_string())
+        } else {
+            XmlSource::File(PathBuf::from(s))
+        })
+    }
 }
 
 /// Options of `create`; see the creation wizard for their meaning.

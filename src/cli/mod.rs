@@ -17,7 +17,7 @@ use crate::host::apply::Faults;
 use crate::host::netlink::Netlink;
 use crate::model::{self, CreateRequest, HostFacts};
 use crate::store::Paths;
-pub use args::{Cli, Command, CreateArgs, TuiArgs};
+pub use args::{Cli, Command, CreateArgs, PinArgs, TuiArgs, UpdateArgs, XmlSource};
 
 /// Ends the process on SIGINT, SIGTERM or SIGHUP, but lets a transaction under way roll back
 /// first (it stops before its next step), so a verb killed mid-start never leaves a
@@ -84,18 +84,13 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             println!("{}", backend.edit_network(&name, &xml, |_, _| {}).await?);
             Ok(())
         }
-        Command::Pin {
-            network,
-            mac,
-            ip,
-            hostname,
-        } => {
-            println!(
-                "{}",
-                backend.pin_lease(&network, &mac, &ip, hostname).await?
-            );
+        Command::Pin(args) => pin(&backend, args).await,
+        Command::Unpin { network, host } => {
+            let key: model::PinKey = host.parse().map_err(|e| eyre!("unpin {host}: {e}"))?;
+            println!("{}", backend.unpin_host(&network, key).await?);
             Ok(())
         }
+        Command::Update(args) => update(&backend, args).await,
         Command::Create(args) => create(&backend, args).await,
         Command::Start {
             name,
@@ -134,6 +129,52 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             count,
         } => ports::watch(&backend, network.as_deref(), json, interval_ms, count).await,
     }
+}
+
+/// `pin NETWORK MAC IP [--hostname H]` as before; pinning by host name alone and
+/// `--replace` are not wired to the backend yet.
+async fn pin(backend: &Backend, args: PinArgs) -> Result<()> {
+    let (mac, ip) = args.mac_and_ip();
+    let mac = mac
+        .map(|m| m.parse::<model::MacAddr>())
+        .transpose()
+        .map_err(|e| eyre!("mac: {e}"))?;
+    let ip: std::net::IpAddr = ip
+        .parse()
+        .map_err(|_| eyre!("ip: '{ip}' is not an IP address"))?;
+    let said = backend
+        .pin_host(
+            &args.network,
+            mac,
+            args.hostname.as_deref(),
+            ip,
+            args.replace,
+        )
+        .await?;
+    println!("{said}");
+    Ok(())
+}
+
+async fn update(backend: &Backend, args: args::UpdateArgs) -> Result<()> {
+    let xml = match &args.xml {
+        args::XmlSource::Inline(text) => text.clone(),
+        args::XmlSource::File(path) => read_input(path)?,
+    };
+    let req = model::UpdateRequest {
+        section: args.section,
+        command: args.command,
+        xml,
+        parent_index: args.parent_index,
+    };
+    let target = (args.live || args.config).then_some(crate::backend::Target {
+        live: args.live,
+        config: args.config,
+    });
+    println!(
+        "{}",
+        backend.update_network(&args.network, &req, target).await?
+    );
+    Ok(())
 }
 
 fn tui_options(args: &TuiArgs) -> crate::tui::TuiOptions {

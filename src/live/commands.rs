@@ -143,9 +143,15 @@ pub async fn execute(
             mac,
             ip,
             hostname,
-        } => backend
-            .pin_lease(&network, &mac, &ip, hostname)
-            .await
-            .map_err(s),
+        } => {
+            let mac = mac.parse().map_err(|e| format!("mac: {e}"))?;
+            let ip = ip
+                .parse()
+                .map_err(|_| format!("ip: '{ip}' is not an IP address"))?;
+            backend
+                .pin_host(&network, Some(mac), hostname.as_deref(), ip, false)
+                .await
+                .map_err(s)
+        }
     }
 }

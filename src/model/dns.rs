@@ -89,3 +89,56 @@ pub struct DnsHost {
     /// One or more names.
     pub hostnames: Vec<String>,
 }
+
+/// A `<host>` of `<dns>` as written, before the rules of a whole record apply: `net-update
+/// delete` matches records by whatever it gives (the address, or names).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartialDnsHost {
+    /// `ip`, if given.
+    pub ip: Option<IpAddr>,
+    /// The `<hostname>`s given, possibly none.
+    pub hostnames: Vec<String>,
+}
+
+/// A `<txt>` as written: the name is always needed, the value only for a whole record.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartialDnsTxt {
+    /// `name`.
+    pub name: String,
+    /// `value`, if given.
+    pub value: Option<String>,
+}
+
+/// An `<srv>` as written: every attribute may be missing in a pattern to match records by.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PartialDnsSrv {
+    /// `service`, if given.
+    pub service: Option<String>,
+    /// `protocol`, if given.
+    pub protocol: Option<String>,
+    /// `domain`, if given.
+    pub domain: Option<String>,
+    /// `target`, if given.
+    pub target: Option<String>,
+    /// `port`, if given.
+    pub port: Option<u16>,
+    /// `priority`, if given.
+    pub priority: Option<u16>,
+    /// `weight`, if given.
+    pub weight: Option<u16>,
+}
+
+impl PartialDnsSrv {
+    /// The whole record, when both `service` and `protocol` are given.
+    pub fn complete(self) -> Option<DnsSrv> {
+        Some(DnsSrv {
+            service: self.service?,
+            protocol: self.protocol?,
+            domain: self.domain,
+            target: self.target,
+            port: self.port,
+            priority: self.priority,
+            weight: self.weight,
+        })
+    }
+}

@@ -173,8 +173,13 @@ impl DhcpRange {
 /// `<host mac id name ip>` static DHCP entry.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DhcpHost {
-    /// Client MAC (IPv4).
+    /// Client MAC (IPv4). Every comparison (duplicates, lookups, dnsmasq's hosts file) uses
+    /// this parsed value.
     pub mac: Option<MacAddr>,
+    /// The `mac` attribute as written, kept only when it is not `mac`'s canonical spelling
+    /// (upper case, single-digit groups): libvirt writes a host's MAC back as written. The
+    /// writer uses it only while it still spells `mac`, so changing `mac` alone is safe.
+    pub mac_written: Option<String>,
     /// DHCPv6 client DUID, hex with colons.
     pub id: Option<String>,
     /// Host name given to the client.
@@ -185,6 +190,19 @@ pub struct DhcpHost {
     pub lease: Option<LeaseDef>,
     /// Unknown attributes and children.
     pub extra: Extra,
+}
+
+impl DhcpHost {
+    /// The `mac` attribute to write: as written when that still spells `mac`, else the
+    /// canonical lower-case form.
+    pub fn mac_text(&self) -> Option<String> {
+        let mac = self.mac?;
+        let written = self
+            .mac_written
+            .as_deref()
+            .filter(|w| w.parse::<MacAddr>().ok() == Some(mac));
+        Some(written.map_or_else(|| mac.to_string(), str::to_string))
+    }
 }
 
 /// `<lease expiry unit>`; expiry 0 means infinite.

@@ -13,6 +13,7 @@ pub mod ip;
 pub mod mac;
 pub mod names;
 pub mod port;
+pub mod update;
 pub mod validate;
 pub mod xml;
 
@@ -22,7 +23,9 @@ pub use def::{
 };
 
 pub use defaults::{default_dhcp_range, fill_defaults, free_ipv4_subnet, ula_prefix};
-pub use dns::{DnsDef, DnsForwarder, DnsHost, DnsSrv, DnsTxt};
+pub use dns::{
+    DnsDef, DnsForwarder, DnsHost, DnsSrv, DnsTxt, PartialDnsHost, PartialDnsSrv, PartialDnsTxt,
+};
 pub use extra::{Extra, XmlElement, XmlNode};
 pub use ip::{
     BootpDef, DhcpDef, DhcpHost, DhcpRange, IpDef, IpFamily, LeaseDef, LeaseUnit, RouteDef,
@@ -33,5 +36,11 @@ pub use port::{
     VlanTag,
 };
 
-pub use validate::{dubious, ifname_problem, macvtap_name_problem, validate, Problem};
+pub use update::{
+    apply_update, pin, unpin, update_section, PinKey, PinOutcome, Reason, Section, UpdateCommand,
+    UpdateError, UpdateRequest,
+};
+pub use validate::{
+    dhcp_host_name_problem, dubious, ifname_problem, macvtap_name_problem, validate, Problem,
+};
 pub use xml::{format_network_xml, parse_network_xml, XmlError, MAX_XML_BYTES, MAX_XML_ELEMENTS};

@@ -109,6 +109,14 @@ pub fn macvtap_name_problem(name: &str) -> Option<Problem> {
     ifname_problem(name).map(|message| Problem::new("macvtap.name", message))
 }
 
+/// The problem with a static DHCP host's name (the `pin --hostname` rule, the same as for
+/// `<host name>` in a definition), if any.
+pub fn dhcp_host_name_problem(name: &str) -> Option<String> {
+    let mut out = Problems::default();
+    text::check_dhcp_host_name(&mut out, "name", name);
+    out.0.into_iter().next().map(|p| p.message)
+}
+
 /// Longest network name accepted (bytes); it becomes part of file names.
 pub const MAX_NAME_BYTES: usize = 64;
 

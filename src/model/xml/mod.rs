@@ -6,6 +6,7 @@
 //! and attribute order.
 
 mod cursor;
+pub mod fragment;
 mod read;
 mod read_dns;
 mod read_forward;
@@ -51,6 +52,13 @@ pub const MAX_XML_ELEMENTS: usize = 10_000;
 /// it is read at all, and one with more than [`MAX_XML_ELEMENTS`] elements as soon as the
 /// reader meets the first element too many, before any of it becomes a definition.
 pub fn parse_network_xml(text: &str) -> Result<NetworkDef, XmlError> {
+    check_size(text)?;
+    let root = tree::parse_tree(text)?;
+    read::read_network(&root)
+}
+
+/// A document over [`MAX_XML_BYTES`] is refused before it is read at all.
+fn check_size(text: &str) -> Result<(), XmlError> {
     if text.len() > MAX_XML_BYTES {
         return Err(XmlError::new(
             1,
@@ -60,8 +68,7 @@ pub fn parse_network_xml(text: &str) -> Result<NetworkDef, XmlError> {
             ),
         ));
     }
-    let root = tree::parse_tree(text)?;
-    read::read_network(&root)
+    Ok(())
 }
 
 /// Write a definition the way libvirt writes a persistent (inactive) network definition.

@@ -3,7 +3,9 @@
 use super::cursor::{text_of, Cursor};
 use super::tree::Node;
 use super::XmlError;
-use crate::model::dns::{DnsDef, DnsForwarder, DnsHost, DnsSrv, DnsTxt};
+use crate::model::dns::{
+    DnsDef, DnsForwarder, DnsHost, DnsSrv, DnsTxt, PartialDnsHost, PartialDnsSrv, PartialDnsTxt,
+};
 
 pub(super) fn read_dns(node: &Node) -> Result<DnsDef, XmlError> {
     let mut c = Cursor::new(node);
@@ -42,18 +44,37 @@ fn read_forwarder(node: &Node) -> Result<DnsForwarder, XmlError> {
 }
 
 fn read_txt(node: &Node) -> Result<DnsTxt, XmlError> {
-    let mut c = Cursor::new(node);
+    let part = read_txt_partial(node)?;
+    let value = part.value.ok_or_else(|| missing(node, "value"))?;
     Ok(DnsTxt {
+        name: part.name,
+        value,
+    })
+}
+
+/// `<txt>` with the value optional (an update fragment to match records by).
+pub(super) fn read_txt_partial(node: &Node) -> Result<PartialDnsTxt, XmlError> {
+    let mut c = Cursor::new(node);
+    Ok(PartialDnsTxt {
         name: c.required("name")?.to_string(),
-        value: c.required("value")?.to_string(),
+        value: c.attr("value").map(str::to_string),
     })
 }
 
 fn read_srv(node: &Node) -> Result<DnsSrv, XmlError> {
+    let part = read_srv_partial(node)?;
+    if part.service.is_none() {
+        return Err(missing(node, "service"));
+    }
+    part.complete().ok_or_else(|| missing(node, "protocol"))
+}
+
+/// `<srv>` with every attribute optional (an update fragment to match records by).
+pub(super) fn read_srv_partial(node: &Node) -> Result<PartialDnsSrv, XmlError> {
     let mut c = Cursor::new(node);
-    Ok(DnsSrv {
-        service: c.required("service")?.to_string(),
-        protocol: c.required("protocol")?.to_string(),
+    Ok(PartialDnsSrv {
+        service: c.attr("service").map(str::to_string),
+        protocol: c.attr("protocol").map(str::to_string),
         domain: c.attr("domain").map(str::to_string),
         target: c.attr("target").map(str::to_string),
         port: c.parse("port", "a port number (0-65535)")?,
@@ -63,19 +84,37 @@ fn read_srv(node: &Node) -> Result<DnsSrv, XmlError> {
 }
 
 fn read_host(node: &Node) -> Result<DnsHost, XmlError> {
-    let mut c = Cursor::new(node);
-    let ip = c.parse_required("ip", "an IP address")?;
-    let names = c.children("hostname");
-    if names.is_empty() {
-        return Err(c.err("<host> in <dns> needs at least one <hostname>"));
+    let part = read_host_partial(node)?;
+    let ip = part.ip.ok_or_else(|| missing(node, "ip"))?;
+    if part.hostnames.is_empty() {
+        return Err(c_err(node, "<host> in <dns> needs at least one <hostname>"));
     }
+    Ok(DnsHost {
+        ip,
+        hostnames: part.hostnames,
+    })
+}
+
+/// `<host>` of `<dns>` with the address and the names optional (an update fragment to match
+/// records by). A `<hostname>` that is given must not be empty.
+pub(super) fn read_host_partial(node: &Node) -> Result<PartialDnsHost, XmlError> {
+    let mut c = Cursor::new(node);
+    let ip = c.parse("ip", "an IP address")?;
     let mut hostnames = Vec::new();
-    for name in names {
+    for name in c.children("hostname") {
         let text = text_of(name);
         if text.is_empty() {
             return Err(XmlError::new(name.line, "<hostname> is empty"));
         }
         hostnames.push(text);
     }
-    Ok(DnsHost { ip, hostnames })
+    Ok(PartialDnsHost { ip, hostnames })
+}
+
+/// The error for a required attribute that is missing, in `Cursor::required`'s words.
+fn missing(node: &Node, key: &str) -> XmlError {
+    c_err(
+        node,
+        &format!("<{}> is missing its {key} attribute", node.name),
+    )
 }

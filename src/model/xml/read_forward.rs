@@ -110,7 +110,7 @@ fn read_interfaces(
     let mut out: Vec<String> = dev.map(str::to_string).into_iter().collect();
     let mut seen: HashSet<&str> = dev.into_iter().collect();
     for (i, node) in nodes.iter().enumerate() {
-        let name = Cursor::new(node).required("dev")?;
+        let name = read_interface(node)?;
         if let (0, Some(dev)) = (i, dev) {
             if name != dev {
                 let msg =
@@ -129,6 +129,11 @@ fn read_interfaces(
         out.push(name.to_string());
     }
     Ok(out)
+}
+
+/// `<interface dev=…/>` of `<forward>`: the device name.
+pub(super) fn read_interface(node: &Node) -> Result<&str, XmlError> {
+    Cursor::new(node).required("dev")
 }
 
 fn read_addresses(nodes: &[&Node]) -> Result<Vec<PciAddr>, XmlError> {

@@ -8,6 +8,7 @@ use super::XmlError;
 use crate::model::ip::{
     BootpDef, DhcpDef, DhcpHost, DhcpRange, IpDef, IpFamily, LeaseDef, LeaseUnit, RouteDef,
 };
+use crate::model::mac::MacAddr;
 
 const FAMILIES: [(&str, IpFamily); 2] = [("ipv4", IpFamily::V4), ("ipv6", IpFamily::V6)];
 
@@ -65,7 +66,7 @@ fn read_dhcp(node: &Node) -> Result<DhcpDef, XmlError> {
     })
 }
 
-fn read_range(node: &Node) -> Result<DhcpRange, XmlError> {
+pub(super) fn read_range(node: &Node) -> Result<DhcpRange, XmlError> {
     let mut c = Cursor::new(node);
     Ok(DhcpRange {
         start: c.parse_required("start", "an IP address")?,
@@ -75,16 +76,32 @@ fn read_range(node: &Node) -> Result<DhcpRange, XmlError> {
     })
 }
 
-fn read_dhcp_host(node: &Node) -> Result<DhcpHost, XmlError> {
+pub(super) fn read_dhcp_host(node: &Node) -> Result<DhcpHost, XmlError> {
     let mut c = Cursor::new(node);
+    let (mac, mac_written) = read_host_mac(&mut c)?;
     Ok(DhcpHost {
-        mac: c.parse("mac", "a MAC address")?,
+        mac,
+        mac_written,
         id: c.attr("id").map(str::to_string),
         name: c.attr("name").map(str::to_string),
         ip: c.parse("ip", "an IP address")?,
         lease: c.one("lease", read_lease)?,
         extra: c.finish(),
     })
+}
+
+/// The `mac` attribute, and its spelling when that is not the canonical one (libvirt writes
+/// a host's MAC back as written).
+fn read_host_mac(c: &mut Cursor<'_>) -> Result<(Option<MacAddr>, Option<String>), XmlError> {
+    let Some(text) = c.attr("mac") else {
+        return Ok((None, None));
+    };
+    let written = text.trim();
+    let mac: MacAddr = written
+        .parse()
+        .map_err(|_| c.bad_value("mac", text, "a MAC address"))?;
+    let spelled = (written != mac.to_string()).then(|| written.to_string());
+    Ok((Some(mac), spelled))
 }
 
 fn read_lease(node: &Node) -> Result<LeaseDef, XmlError> {

@@ -209,7 +209,7 @@ fn write_dhcp(w: &mut Writer, dhcp: &DhcpDef) {
     }
     for h in &dhcp.hosts {
         let tag = Tag::new("host")
-            .opt("mac", h.mac)
+            .opt("mac", h.mac_text())
             .opt("id", h.id.as_deref());
         let tag = tag
             .opt("name", h.name.as_deref())
