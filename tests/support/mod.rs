@@ -5,6 +5,7 @@
 //! machine's own namespace.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod dns;
 pub mod links;
 pub mod pty;
 pub mod traffic;
