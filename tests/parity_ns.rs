@@ -340,8 +340,6 @@ fn mtu_reaches_the_guest_by_dhcp() {
 /// bridge at 1400. switchyard sets the MTU inside the creating request, which the kernel does
 /// not mark, so the bridge follows its smallest port: a 1500-byte port raises it to 1500.
 #[test]
-#[ignore = "differs from libvirt: the bridge MTU is set in the create request, so the kernel \
-            raises it to 1500 when a 1500-byte port joins (libvirt's stays 1400)"]
 fn bridge_keeps_its_mtu_when_a_port_joins() {
     let Some(world) = World::new("pmj") else {
         return;

@@ -264,7 +264,10 @@ fn edit_says_it_restarts_and_sends_edit_then_autostart() {
     let preview = edit_default(&mut app, true);
     app.update(done(preview, true, "1. create bridge virbr0"));
     let text = screen(&app);
-    assert!(text.contains("Applying restarts the bridge of 'default'"), "{text}");
+    assert!(
+        text.contains("Applying restarts the bridge of 'default'"),
+        "{text}"
+    );
     assert!(
         text.contains("IPv4: 192.168.122.1/24 → 192.168.123.1/24  (restart)"),
         "{text}"

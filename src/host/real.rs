@@ -71,6 +71,7 @@ impl StepRunner for RealHost {
             Step::AddAddress { dev, addr } => nl.add_addr(dev, *addr).await,
             Step::DelAddress { dev, addr } => gone_ok(nl.del_addr(dev, *addr).await),
             Step::LinkUp { dev } => nl.set_up(dev).await,
+            Step::SetMtu { dev, mtu, .. } => nl.set_mtu(dev, *mtu).await,
             Step::LinkDown { dev } => gone_ok(nl.set_down(dev).await),
             Step::AddRoute { dest, gateway, dev } => {
                 nl.add_route(*dest, Some(*gateway), Some(dev)).await

@@ -240,6 +240,15 @@ fn own_bridge_steps(
         }));
         bridge_ipv6_sysctls(def, obs, bridge, steps);
     }
+    if let (Some(link), Some(mtu)) = (existing, def.mtu) {
+        if link.mtu != mtu {
+            steps.push(Step::SetMtu {
+                dev: bridge.to_owned(),
+                mtu,
+                previous: link.mtu,
+            });
+        }
+    }
     address_steps(def, obs, bridge, steps);
     if !existing.is_some_and(|l| l.admin_up) {
         steps.push(Step::LinkUp {
@@ -424,7 +433,10 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
     let mut steps = Vec::new();
     for step in started.steps.iter().rev() {
         let undo = match step {
-            Step::AddAddress { dev, .. } | Step::LinkUp { dev } | Step::AddRoute { dev, .. }
+            Step::AddAddress { dev, .. }
+            | Step::LinkUp { dev }
+            | Step::AddRoute { dev, .. }
+            | Step::SetMtu { dev, .. }
                 if on_deleted_bridge(dev) =>
             {
                 continue
@@ -481,6 +493,12 @@ pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
         Some(link) => {
             if !link.admin_up {
                 drift.push(format!("bridge {bridge} is down"));
+            }
+            if let Some(mtu) = def.mtu.filter(|m| *m != link.mtu) {
+                drift.push(format!(
+                    "bridge {bridge} has MTU {}; the definition says {mtu}",
+                    link.mtu
+                ));
             }
             let present: Vec<&IpNet> = obs.host.addrs_of(link.ifindex).collect();
             for net in def.ips.iter().filter_map(|ip| ip.net()) {

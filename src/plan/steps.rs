@@ -84,6 +84,12 @@ pub enum Step {
     LinkUp {
         dev: String,
     },
+    /// Sets a link's MTU (a repair of a bridge whose MTU moved); the undo sets `previous`.
+    SetMtu {
+        dev: String,
+        mtu: u32,
+        previous: u32,
+    },
     LinkDown {
         dev: String,
     },
@@ -200,6 +206,11 @@ impl Step {
                 addr: *addr,
             },
             LinkUp { dev } => LinkDown { dev: dev.clone() },
+            SetMtu { dev, mtu, previous } => SetMtu {
+                dev: dev.clone(),
+                mtu: *previous,
+                previous: *mtu,
+            },
             LinkDown { dev } => LinkUp { dev: dev.clone() },
             AddRoute { dest, gateway, dev } => DelRoute {
                 dest: *dest,
@@ -271,6 +282,7 @@ impl Step {
             AddAddress { .. } => "add-address",
             DelAddress { .. } => "del-address",
             LinkUp { .. } => "link-up",
+            SetMtu { .. } => "set-mtu",
             LinkDown { .. } => "link-down",
             AddRoute { .. } => "add-route",
             DelRoute { .. } => "del-route",
@@ -324,6 +336,9 @@ impl fmt::Display for Step {
             AddAddress { dev, addr } => write!(f, "add address {addr} to {dev}"),
             DelAddress { dev, addr } => write!(f, "remove address {addr} from {dev}"),
             LinkUp { dev } => write!(f, "set {dev} up"),
+            SetMtu { dev, mtu, previous } => {
+                write!(f, "set the MTU of {dev} to {mtu} (was {previous})")
+            }
             LinkDown { dev } => write!(f, "set {dev} down"),
             AddRoute { dest, gateway, dev } => {
                 write!(f, "add route {dest} via {gateway} dev {dev}")

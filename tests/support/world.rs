@@ -305,7 +305,7 @@ pub fn dhcp(guest: &Guest, hostname: &str) -> Option<String> {
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
     let lease_out = dir.path().join("lease");
-    let out = std::process::Command::new("ip")
+    let child = std::process::Command::new("ip")
         .args([
             "netns",
             "exec",
@@ -326,15 +326,41 @@ pub fn dhcp(guest: &Guest, hostname: &str) -> Option<String> {
         .arg("-s")
         .arg(&script)
         .env("LEASE_OUT", &lease_out)
-        .output()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("run udhcpc");
-    if !out.status.success() {
-        eprintln!("udhcpc failed: {}", String::from_utf8_lossy(&out.stderr));
+    // udhcpc starts over without end when a server refuses it, even with -n: give up after
+    // 20 s, ending it by its pid.
+    let out = wait_or_kill(child, std::time::Duration::from_secs(20));
+    if !out.as_ref().is_some_and(|o| o.status.success()) {
+        let why = out.map(|o| String::from_utf8_lossy(&o.stderr).into_owned());
+        eprintln!(
+            "udhcpc failed: {}",
+            why.unwrap_or_else(|| "timed out".into())
+        );
         return None;
     }
     std::fs::read_to_string(&lease_out)
         .ok()
         .map(|s| s.trim().to_owned())
+}
+
+/// The output of `child` if it ends within `limit`, else `None` after killing it.
+fn wait_or_kill(
+    mut child: std::process::Child,
+    limit: std::time::Duration,
+) -> Option<std::process::Output> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(_)) = child.try_wait() {
+            return child.wait_with_output().ok();
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
 }
 
 /// Whether `guest` gets an answer to one ping of `addr`.

@@ -29,8 +29,8 @@ impl MacvtapMode {
 }
 
 impl Netlink {
-    /// Creates a bridge (administratively down) with its MAC, MTU, STP and forward delay set
-    /// in the creating request.
+    /// Creates a bridge (administratively down) with its MAC, STP and forward delay set in the
+    /// creating request, and its MTU set right after.
     pub async fn create_bridge(&self, spec: &BridgeSpec) -> Result<(), HostError> {
         let op = format!("create bridge {}", spec.name);
         check_ifname(&op, &spec.name)?;
@@ -45,10 +45,17 @@ impl Netlink {
         if let Some(mac) = spec.mac {
             builder = builder.address(mac.0.to_vec());
         }
+        self.add_link(op, builder.build()).await?;
+        // Not in the creating request: the kernel takes an MTU given there as the bridge's
+        // default, which then follows its smallest port; set afterwards (as libvirt does) it is
+        // the bridge's own and stays when a port with a larger MTU joins.
         if let Some(mtu) = spec.mtu {
-            builder = builder.mtu(mtu);
+            if let Err(e) = self.set_mtu(&spec.name, mtu).await {
+                let _ = self.delete_link(&spec.name).await;
+                return Err(e);
+            }
         }
-        self.add_link(op, builder.build()).await
+        Ok(())
     }
 
     /// Creates a veth pair `name` <-> `peer` in this namespace, both down.
@@ -110,6 +117,13 @@ impl Netlink {
             .execute()
             .await
             .map_err(|e| HostError::from_netlink(op, e))
+    }
+
+    /// Sets the MTU of `name` (`ip link set NAME mtu N`). On a bridge, an MTU set this way
+    /// sticks when ports join; one given at creation follows the smallest port.
+    pub async fn set_mtu(&self, name: &str, mtu: u32) -> Result<(), HostError> {
+        let op = format!("set the MTU of {name} to {mtu}");
+        self.change_link(op, name, |b| b.mtu(mtu)).await
     }
 
     /// Sets IFF_UP (`ip link set NAME up`).
