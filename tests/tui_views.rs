@@ -203,3 +203,20 @@ fn footer_hints_follow_key_overrides() {
     let footer = lines(&render(&app, 80, 24))[23].clone();
     assert!(footer.contains("S start/stop"), "{footer}");
 }
+
+#[test]
+fn the_detail_names_what_is_dubious_and_what_is_tainted() {
+    let mut app = app(120, 30);
+    let mut snap = FakeSource::new().snapshot();
+    let net = &mut snap.networks[0];
+    net.warnings =
+        vec!["ip[0].address: 192.168.100.0 is the network address of 192.168.100.0/24".into()];
+    net.taints = vec!["custom-dnsmasq-options".into()];
+    app.update(Event::Snapshot(Box::new(snap)));
+    let text = render(&app, 120, 30).backend().to_string();
+    assert!(
+        text.contains("dubious") && text.contains("is the network address"),
+        "{text}"
+    );
+    assert!(text.contains("tainted: custom-dnsmasq-options"), "{text}");
+}

@@ -12,6 +12,7 @@ pub mod nft;
 pub mod real;
 pub mod state;
 pub mod sysctl;
+pub mod tc;
 
 pub use error::HostError;
 pub use netlink::{BridgeSpec, MacvtapMode, Netlink};

@@ -72,6 +72,11 @@ impl StepRunner for RealHost {
             Step::DelAddress { dev, addr } => gone_ok(nl.del_addr(dev, *addr).await),
             Step::LinkUp { dev } => nl.set_up(dev).await,
             Step::SetMtu { dev, mtu, .. } => nl.set_mtu(dev, *mtu).await,
+            Step::ShapeBridge { dev, shaping } => super::tc::shape(dev, shaping),
+            Step::UnshapeBridge { dev } => {
+                super::tc::unshape(dev);
+                Ok(())
+            }
             Step::LinkDown { dev } => gone_ok(nl.set_down(dev).await),
             Step::AddRoute { dest, gateway, dev } => {
                 nl.add_route(*dest, Some(*gateway), Some(dev)).await

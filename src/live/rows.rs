@@ -40,6 +40,9 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
         taints: def
             .map(|d| d.taints().into_iter().map(str::to_owned).collect())
             .unwrap_or_default(),
+        warnings: def
+            .map(|d| model::dubious(d).iter().map(|p| p.to_string()).collect())
+            .unwrap_or_default(),
     }
 }
 

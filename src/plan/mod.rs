@@ -1,6 +1,7 @@
 //! Pure planning: desired definitions and observed host state become ordered steps with undo,
 //! plus the texts of generated configuration (nftables table, dnsmasq config).
 
+pub mod bandwidth;
 pub mod change;
 pub mod dnsmasq;
 pub mod firewall;

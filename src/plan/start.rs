@@ -249,6 +249,15 @@ fn own_bridge_steps(
             });
         }
     }
+    if existing.is_none() {
+        let shaping = def.bandwidth.as_ref().and_then(super::bandwidth::shaping);
+        if let Some(shaping) = shaping {
+            steps.push(Step::ShapeBridge {
+                dev: bridge.to_owned(),
+                shaping,
+            });
+        }
+    }
     address_steps(def, obs, bridge, steps);
     if !existing.is_some_and(|l| l.admin_up) {
         steps.push(Step::LinkUp {
@@ -437,6 +446,7 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
             | Step::LinkUp { dev }
             | Step::AddRoute { dev, .. }
             | Step::SetMtu { dev, .. }
+            | Step::ShapeBridge { dev, .. }
                 if on_deleted_bridge(dev) =>
             {
                 continue

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
+use super::bandwidth::Shaping;
 use super::change::FileChange;
 use super::firewall::{rule_count, FirewallNet, TABLE};
 use super::ports::{port_list, PortRef};
@@ -82,6 +83,16 @@ pub enum Step {
         addr: IpNet,
     },
     LinkUp {
+        dev: String,
+    },
+    /// Shapes the bridge's traffic as `<bandwidth>` asks (tc, as libvirt does); the undo
+    /// removes the shaping.
+    ShapeBridge {
+        dev: String,
+        shaping: Shaping,
+    },
+    /// Removes any shaping of the bridge.
+    UnshapeBridge {
         dev: String,
     },
     /// Sets a link's MTU (a repair of a bridge whose MTU moved); the undo sets `previous`.
@@ -206,6 +217,8 @@ impl Step {
                 addr: *addr,
             },
             LinkUp { dev } => LinkDown { dev: dev.clone() },
+            ShapeBridge { dev, .. } => UnshapeBridge { dev: dev.clone() },
+            UnshapeBridge { .. } => return None,
             SetMtu { dev, mtu, previous } => SetMtu {
                 dev: dev.clone(),
                 mtu: *previous,
@@ -283,6 +296,8 @@ impl Step {
             DelAddress { .. } => "del-address",
             LinkUp { .. } => "link-up",
             SetMtu { .. } => "set-mtu",
+            ShapeBridge { .. } => "shape-bridge",
+            UnshapeBridge { .. } => "unshape-bridge",
             LinkDown { .. } => "link-down",
             AddRoute { .. } => "add-route",
             DelRoute { .. } => "del-route",
@@ -336,6 +351,17 @@ impl fmt::Display for Step {
             AddAddress { dev, addr } => write!(f, "add address {addr} to {dev}"),
             DelAddress { dev, addr } => write!(f, "remove address {addr} from {dev}"),
             LinkUp { dev } => write!(f, "set {dev} up"),
+            ShapeBridge { dev, shaping } => {
+                write!(f, "shape the traffic of {dev} with tc:")?;
+                if let Some(r) = shaping.inbound {
+                    write!(f, " to the guests at {} kB/s", r.average)?;
+                }
+                if let Some(r) = shaping.outbound {
+                    write!(f, " from the guests at {} kB/s", r.average)?;
+                }
+                Ok(())
+            }
+            UnshapeBridge { dev } => write!(f, "remove the traffic shaping of {dev}"),
             SetMtu { dev, mtu, previous } => {
                 write!(f, "set the MTU of {dev} to {mtu} (was {previous})")
             }

@@ -58,6 +58,8 @@ pub struct NetworkRow {
     pub error: Option<String>,
     /// libvirt-style taints: settings passed on unchecked (`custom-dnsmasq-options`).
     pub taints: Vec<String>,
+    /// What is dubious in the definition although libvirt accepts it ("field: why").
+    pub warnings: Vec<String>,
 }
 
 impl NetworkRow {

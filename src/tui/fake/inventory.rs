@@ -44,6 +44,7 @@ pub(super) fn fake_networks() -> Vec<NetworkRow> {
             ),
             error: None,
             taints: Vec::new(),
+            warnings: Vec::new(),
         },
         NetworkRow {
             name: "routed".into(),
@@ -66,6 +67,7 @@ pub(super) fn fake_networks() -> Vec<NetworkRow> {
             ),
             error: None,
             taints: Vec::new(),
+            warnings: Vec::new(),
         },
         NetworkRow {
             name: "isolated".into(),
@@ -82,6 +84,7 @@ pub(super) fn fake_networks() -> Vec<NetworkRow> {
             xml: xml("isolated", "isolated", "virbr2", "172.16.5.1", None),
             error: None,
             taints: Vec::new(),
+            warnings: Vec::new(),
         },
     ]
 }

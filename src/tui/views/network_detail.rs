@@ -80,6 +80,9 @@ fn runtime<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
     if let Some(err) = &net.error {
         lines.push(field(t, "error", err.clone(), t.error));
     }
+    for warning in &net.warnings {
+        lines.push(field(t, "dubious", format!("⚠ {warning}"), t.warning));
+    }
     for taint in &net.taints {
         let text = format!("⚠ tainted: {taint} (passed to dnsmasq unchecked)");
         lines.push(field(t, "taint", text, t.warning));
