@@ -94,3 +94,44 @@ fn guest_names(host: &HostState) -> BTreeMap<String, String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn libvirt_guests_on_the_network_by_name_or_bridge() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let domain = |name: &str, ifaces: &str| {
+            format!(
+                "<domstatus><domain type='kvm'><name>{name}</name><devices>{ifaces}</devices>\
+                 </domain></domstatus>"
+            )
+        };
+        let by_net = "<interface type='network'><source network='lab' bridge='sybr0'/>\
+                      <target dev='vnet3'/></interface>";
+        let by_bridge = "<interface type='bridge'><source bridge='sybr0'/>\
+                         <target dev='vnet4'/></interface>";
+        let other = "<interface type='network'><source network='default'/>\
+                     <target dev='vnet5'/></interface>";
+        std::fs::write(dir.path().join("web1.xml"), domain("web1", by_net)).expect("write");
+        std::fs::write(
+            dir.path().join("db1.xml"),
+            domain("db1", &format!("{by_bridge}{other}")),
+        )
+        .expect("write");
+        let def = crate::model::parse_network_xml(
+            "<network><name>lab</name><bridge name='sybr0'/></network>",
+        )
+        .expect("parses");
+        let mut found = libvirt_ports(&def, dir.path());
+        found.sort();
+        assert_eq!(
+            found,
+            [
+                ("db1".to_owned(), "vnet4".to_owned()),
+                ("web1".to_owned(), "vnet3".to_owned())
+            ]
+        );
+    }
+}
