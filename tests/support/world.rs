@@ -245,7 +245,16 @@ impl World {
             let listener = s.spawn(|| {
                 self.up
                     .run(move || {
-                        let sock = UdpSocket::bind((UPSTREAM, 9000)).expect("bind upstream");
+                        // A listener of an earlier call may still be closing: retry a moment.
+                        let mut bound = UdpSocket::bind((UPSTREAM, 9000));
+                        for _ in 0..20 {
+                            if bound.is_ok() {
+                                break;
+                            }
+                            std::thread::sleep(Duration::from_millis(50));
+                            bound = UdpSocket::bind((UPSTREAM, 9000));
+                        }
+                        let sock = bound.expect("bind upstream");
                         sock.set_read_timeout(Some(Duration::from_secs(2)))
                             .expect("timeout");
                         tx.send(()).expect("signal");
