@@ -11,6 +11,7 @@ pub mod live;
 pub mod model;
 pub mod plan;
 pub mod sandbox;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 pub mod tui;

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{random_u64, Backend, BackendError};
 use crate::host::netlink::{MacvtapMode, Netlink};
-use crate::host::state::{HostState, LinkKind};
 use crate::model::{ForwardMode, MacAddr, NetworkDef};
+use crate::state::{HostState, LinkKind};
 use crate::store::{remove_durable, write_atomic};
 
 /// One attachment made by `attach`.

@@ -18,12 +18,12 @@ use crate::host::error::HostError;
 use crate::host::netlink::Netlink;
 use crate::host::nft::{self, NftError};
 use crate::host::real::RealHost;
-use crate::host::state::HostState;
 use crate::host::{dnsmasq, sysctl};
 use crate::model::{self, CreateRequest, HostFacts, NetworkDef, Problem, XmlError};
 use crate::plan::dnsmasq::DnsmasqPaths;
 use crate::plan::firewall::{FirewallNet, ObservedTable};
 use crate::plan::{self, Observed, Plan, PlanError, Step};
+use crate::state::HostState;
 use crate::store::{Paths, Store, StoreError, StoreLock};
 use record::{RecordStatus, RuntimeRecord};
 
@@ -83,7 +83,7 @@ pub struct Observation {
     /// Why the firewall could not be read, if it could not.
     pub firewall_error: Option<String>,
     /// The forwarding sysctls at the time of the look.
-    pub forwarding: crate::host::state::ForwardingSysctls,
+    pub forwarding: crate::state::ForwardingSysctls,
 }
 
 impl Observation {

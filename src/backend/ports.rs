@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::Backend;
-use crate::host::state::HostState;
 use crate::model::names::file_component;
 use crate::model::NetworkDef;
 use crate::plan::ports::{self, PortRef};
 use crate::plan::Step;
+use crate::state::HostState;
 use crate::telemetry::procscan::{scan_libvirt_interfaces, scan_processes, LIBVIRT_QEMU_RUN_DIR};
 
 impl Backend {

@@ -10,16 +10,15 @@ pub mod netlink;
 pub mod netns;
 pub mod nft;
 pub mod real;
-pub mod state;
 pub mod sysctl;
 pub mod tc;
 
+pub use crate::state::{
+    AddrInfo, BridgeAttrs, ForwardingSysctls, HostState, LinkInfo, LinkKind, LinkStats64, RouteInfo,
+};
 pub use error::HostError;
 pub use netlink::{BridgeSpec, MacvtapMode, Netlink};
 pub use netns::{in_new_netns, NetnsGuard};
-pub use state::{
-    AddrInfo, BridgeAttrs, ForwardingSysctls, HostState, LinkInfo, LinkKind, LinkStats64, RouteInfo,
-};
 
 /// Where `program` is installed: PATH, then the sbin folders (root's tools live there, and a
 /// user's PATH often lacks them).

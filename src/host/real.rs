@@ -4,9 +4,9 @@
 use super::apply::{Outcome, StepRunner};
 use super::error::HostError;
 use super::netlink::Netlink;
-use super::state::LinkKind;
 use super::{dnsmasq, nft, sysctl};
 use crate::plan::{firewall, Step};
+use crate::state::LinkKind;
 use crate::store;
 
 /// The real host.

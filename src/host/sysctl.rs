@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::error::HostError;
-use super::state::ForwardingSysctls;
+use crate::state::ForwardingSysctls;
 
 /// Maps "net.ipv4.ip_forward" to /proc/sys/net/ipv4/ip_forward.
 ///

@@ -105,7 +105,7 @@ struct NetworkView {
     rows: Vec<NetworkRow>,
     statuses: Vec<NetworkStatus>,
     /// Interface addresses (the collector dumps links only).
-    addrs: Vec<crate::host::state::AddrInfo>,
+    addrs: Vec<crate::state::AddrInfo>,
     /// Host addresses and route destinations, for the wizard's free-subnet checks.
     taken_subnets: Vec<String>,
     stamp: DirStamp,

@@ -1,8 +1,8 @@
 //! Pure conversions from what the backend and the collector observed into the TUI's rows.
 
 use crate::backend::NetworkStatus;
-use crate::host::state::{AddrInfo, HostState, LinkKind};
 use crate::model;
+use crate::state::{AddrInfo, HostState, LinkKind};
 use crate::telemetry::leases::Lease;
 use crate::telemetry::ports::{counters_of, PortInfo};
 use crate::telemetry::LinkCounters;
@@ -125,7 +125,7 @@ fn kind_text(kind: &LinkKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::state::LinkInfo;
+    use crate::state::LinkInfo;
 
     fn link(ifindex: u32, name: &str, kind: LinkKind, master: Option<u32>) -> LinkInfo {
         LinkInfo {

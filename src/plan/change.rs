@@ -13,8 +13,8 @@ use super::dnsmasq::{self, DnsmasqPaths};
 use super::firewall::FirewallNet;
 use super::start::{firewall_net, plan_start, Observed, PlanError};
 use super::steps::{Access, Plan, Step};
-use crate::host::state::HostState;
 use crate::model::NetworkDef;
+use crate::state::HostState;
 
 /// What a definition change takes on a running network.
 #[derive(Debug, Clone, PartialEq, Eq)]

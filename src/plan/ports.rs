@@ -13,8 +13,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::steps::Step;
-use crate::host::state::{HostState, LinkInfo};
 use crate::model::MacAddr;
+use crate::state::{HostState, LinkInfo};
 
 /// One guest port, as remembered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,7 +139,7 @@ pub fn reattach(bridge: &str, ports: Vec<PortRef>, file: &Path, had_file: bool) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::host::state::LinkKind;
+    use crate::state::LinkKind;
 
     fn link(ifindex: u32, name: &str, master: Option<u32>, mac: u8) -> LinkInfo {
         LinkInfo {

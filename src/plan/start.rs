@@ -11,8 +11,8 @@ use super::firewall::{
     legacy_networks, network_drift, table_drift, FirewallMode, FirewallNet, ObservedTable,
 };
 use super::steps::{BridgeSpec, Plan, Step};
-use crate::host::state::{HostState, LinkKind};
 use crate::model::{ForwardMode, NetworkDef};
+use crate::state::{HostState, LinkKind};
 
 /// Everything observed that planning needs, besides the netlink view.
 #[derive(Debug, Clone, Copy)]

@@ -31,7 +31,6 @@ use netlink_sys::{AsyncSocket, SocketAddr};
 use rtnetlink::{Handle, MulticastGroup};
 use tokio::sync::watch;
 
-use super::counters::LinkCounters;
 use super::lease_watch::LeaseWatcher;
 use super::leases::Lease;
 use super::neigh::NeighbourCache;
@@ -42,7 +41,8 @@ use super::snapshot::{monotonic_now, PortsSnapshot, SnapshotCause};
 use super::stats::StatsSocket;
 use crate::host::error::HostError;
 use crate::host::netlink::Netlink;
-use crate::host::state::{HostState, LinkKind};
+use crate::state::LinkCounters;
+use crate::state::{HostState, LinkKind};
 
 /// Receive buffer asked for the event socket, so a burst of link changes (hundreds of links
 /// created at once) does not overrun it; an overrun is survived anyway, by a full re-dump.
@@ -353,7 +353,7 @@ impl Collector {
     /// Look again at who holds taps and macvtaps, and at veth peer namespace names; each only
     /// while such links exist.
     fn refresh_guests(&mut self) {
-        let has = |f: &dyn Fn(&crate::host::state::LinkInfo) -> bool| self.host.links.iter().any(f);
+        let has = |f: &dyn Fn(&crate::state::LinkInfo) -> bool| self.host.links.iter().any(f);
         let taps = has(&|l| matches!(l.kind, LinkKind::Tun | LinkKind::Macvtap));
         let peers = has(&|l| l.kind == LinkKind::Veth && l.peer_netnsid.is_some());
         let mut maps = GuestMaps {

@@ -11,7 +11,6 @@
 //! thread that opens them.
 
 pub mod collector;
-pub mod counters;
 pub mod guests;
 pub mod history;
 pub mod lease_watch;
@@ -27,8 +26,8 @@ pub mod stats;
 pub mod task;
 pub mod units;
 
+pub use crate::state::LinkCounters;
 pub use collector::{Collector, CollectorError, CollectorOptions};
-pub use counters::LinkCounters;
 pub use history::History;
 pub use leases::{Lease, LeaseFile};
 pub use netns::NetnsResolver;

@@ -16,13 +16,13 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::counters::LinkCounters;
 use super::leases::Lease;
 use super::neigh::{Mac, NeighbourCache};
 use super::procscan::GuestIndex;
 use super::rates::PortKey;
-use crate::host::state::{HostState, LinkInfo, LinkKind};
 use crate::model::{MacAddr, NetworkDef};
+use crate::state::LinkCounters;
+use crate::state::{HostState, LinkInfo, LinkKind};
 
 /// What the collector needs to know about one active switchyard network.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -17,8 +17,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::counters::LinkCounters;
 use super::history::History;
+use crate::state::LinkCounters;
 
 /// Largest step (exclusive) accepted as a 64-bit counter wrap, 2^40.
 ///

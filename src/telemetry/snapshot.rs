@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use super::counters::LinkCounters;
 use super::leases::Lease;
 use super::ports::{counters_of, PortInfo};
 use super::rates::{counter_delta, PortKey, Rates};
-use crate::host::state::HostState;
+use crate::state::HostState;
+use crate::state::LinkCounters;
 
 /// Why a snapshot was taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,7 +12,7 @@ use rtnetlink::packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteHeader, RouteMessage, RouteType,
 };
 
-use crate::host::state::{AddrInfo, BridgeAttrs, LinkInfo, LinkKind, LinkStats64, RouteInfo};
+use crate::state::{AddrInfo, BridgeAttrs, LinkInfo, LinkKind, RouteInfo};
 
 /// The main routing table id.
 pub const MAIN_TABLE: u32 = RouteHeader::RT_TABLE_MAIN as u32;
@@ -58,7 +58,7 @@ fn apply_link_attribute(link: &mut LinkInfo, attr: &LinkAttribute) {
         LinkAttribute::Address(bytes) => link.mac = <[u8; 6]>::try_from(bytes.as_slice()).ok(),
         LinkAttribute::Mtu(mtu) => link.mtu = *mtu,
         LinkAttribute::OperState(state) => link.oper_state = state.to_string().to_lowercase(),
-        LinkAttribute::Stats64(stats) => link.stats = Some(LinkStats64::from(stats)),
+        LinkAttribute::Stats64(stats) => link.stats = Some(counters(stats)),
         LinkAttribute::LinkNetNsId(id) => link.peer_netnsid = Some(*id),
         LinkAttribute::LinkInfo(infos) => infos.iter().for_each(|i| apply_link_info(link, i)),
         _ => {}
@@ -200,3 +200,18 @@ fn unspecified_of_family(msg: &RouteMessage) -> Option<IpAddr> {
 #[cfg(test)]
 #[path = "decode_tests.rs"]
 mod tests;
+
+/// The kernel's 64-bit counters as switchyard keeps them.
+pub fn counters(s: &netlink_packet_route::link::Stats64) -> crate::state::LinkCounters {
+    crate::state::LinkCounters {
+        rx_bytes: s.rx_bytes,
+        tx_bytes: s.tx_bytes,
+        rx_packets: s.rx_packets,
+        tx_packets: s.tx_packets,
+        rx_errors: s.rx_errors,
+        tx_errors: s.tx_errors,
+        rx_dropped: s.rx_dropped,
+        tx_dropped: s.tx_dropped,
+        multicast: s.multicast,
+    }
+}

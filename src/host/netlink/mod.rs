@@ -2,7 +2,7 @@
 //! steps need. A `Netlink` acts on the network namespace of the thread that connected it.
 
 mod addrs;
-mod decode;
+pub mod decode;
 mod links;
 
 use futures::TryStreamExt;
@@ -11,8 +11,8 @@ use rtnetlink::{Handle, RouteMessageBuilder};
 
 use super::error::HostError;
 use super::netns::{current_netns_id, NetnsId};
-use super::state::{AddrInfo, ForwardingSysctls, HostState, LinkInfo, RouteInfo};
 use super::sysctl;
+use crate::state::{AddrInfo, ForwardingSysctls, HostState, LinkInfo, RouteInfo};
 
 pub use decode::MAIN_TABLE;
 pub use links::{BridgeSpec, MacvtapMode};

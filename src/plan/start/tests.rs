@@ -2,8 +2,8 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use super::*;
-use crate::host::state::{AddrInfo, BridgeAttrs, LinkInfo};
 use crate::model::parse_network_xml;
+use crate::state::{AddrInfo, BridgeAttrs, LinkInfo};
 
 const NAT: &str = "<network><name>lab</name><forward mode='nat'/>\
     <bridge name='sybr0' stp='off' delay='0'/><mac address='52:54:00:00:00:01'/>\
@@ -120,14 +120,14 @@ fn a_subnet_in_use_on_the_host_is_refused_naming_the_interface() {
         ifindex: 2,
         net: "192.168.100.77/16".parse().expect("net"),
     });
-    host.routes.push(crate::host::state::RouteInfo {
+    host.routes.push(crate::state::RouteInfo {
         dest: "192.168.0.0/16".parse().expect("net"),
         gateway: None,
         oif: Some(2),
         table: 254,
         protocol: 2,
     });
-    host.routes.push(crate::host::state::RouteInfo {
+    host.routes.push(crate::state::RouteInfo {
         dest: "192.168.100.128/25".parse().expect("net"),
         gateway: Some("192.168.0.1".parse().expect("gw")),
         oif: Some(2),

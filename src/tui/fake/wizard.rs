@@ -8,11 +8,11 @@
 use std::path::Path;
 
 use super::host::{FakeHost, FakeLink};
-use crate::host::state::HostState;
 use crate::model::{format_network_xml, parse_network_xml, DhcpHost, MacAddr, NetworkDef};
 use crate::plan::dnsmasq::{needs_dnsmasq, render, DnsmasqPaths};
 use crate::plan::firewall::{add_network, describe};
 use crate::plan::{firewall_net, plan_start, Observed, Plan};
+use crate::state::HostState;
 use crate::tui::data::{Command, NetworkRow, PortRow};
 
 /// The step at which a definition containing `fail` fails.

@@ -1,5 +1,5 @@
 //! Raw interface counters as the kernel reports them (`struct rtnl_link_stats64`, the subset
-//! switchyard shows). Pure data: the netlink reader in `stats` fills it, `rates` consumes it.
+//! switchyard shows). Pure data: the host layer fills it, the rate tracker consumes it.
 
 use serde::Serialize;
 
@@ -26,25 +26,9 @@ pub struct LinkCounters {
     pub multicast: u64,
 }
 
-impl From<&netlink_packet_route::link::Stats64> for LinkCounters {
-    fn from(s: &netlink_packet_route::link::Stats64) -> Self {
-        LinkCounters {
-            rx_bytes: s.rx_bytes,
-            tx_bytes: s.tx_bytes,
-            rx_packets: s.rx_packets,
-            tx_packets: s.tx_packets,
-            rx_errors: s.rx_errors,
-            tx_errors: s.tx_errors,
-            rx_dropped: s.rx_dropped,
-            tx_dropped: s.tx_dropped,
-            multicast: s.multicast,
-        }
-    }
-}
-
 impl LinkCounters {
     /// The counters in a fixed order, for field-wise arithmetic in the rate tracker.
-    pub(crate) fn to_array(self) -> [u64; 9] {
+    pub fn to_array(self) -> [u64; 9] {
         [
             self.rx_bytes,
             self.tx_bytes,

@@ -1,4 +1,10 @@
-//! Observed host network state: pure data, filled by `Netlink::observe` (or a fake host).
+//! What was observed of the host, as pure data: links, addresses, routes, forwarding sysctls
+//! and link counters. The host layer fills it (the real kernel, or the fake one); the planner,
+//! the telemetry and the screens read it. Nothing here touches the system.
+
+mod counters;
+
+pub use counters::LinkCounters;
 
 use std::net::IpAddr;
 
@@ -95,8 +101,8 @@ pub struct BridgeAttrs {
     pub forward_delay_cs: u32,
 }
 
-/// The counters of `IFLA_STATS64` that switchyard shows: the telemetry's counter type.
-pub type LinkStats64 = crate::telemetry::LinkCounters;
+/// The counters of `IFLA_STATS64` that switchyard shows.
+pub type LinkStats64 = LinkCounters;
 
 /// One address on one interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
