@@ -9,9 +9,8 @@ use std::path::Path;
 
 use support::world::World;
 use support::{run_ok, stdout};
-use switchyard::host::apply::{apply, Faults};
-use switchyard::host::real::RealHost;
-use switchyard::host::Netlink;
+use switchyard::host::apply::{apply, Faults, On};
+use switchyard::host::RealHost;
 use switchyard::plan::firewall::{render_delete, render_table, FirewallMode, FirewallNet};
 use switchyard::plan::{BridgeSpec, Plan, Step};
 
@@ -147,9 +146,8 @@ fn a_network_the_first_release_started_is_recognised_and_stops_cleanly() {
     ));
     let plan = first_release_plan(&run, &state, forward_was.trim());
     world.host.block_on(|| async {
-        let nl = Netlink::connect().await.expect("netlink");
-        let mut host = RealHost::new(nl);
-        apply(&mut host, &plan, Faults::default(), |_, _| {})
+        let host = RealHost::connect().await.expect("netlink");
+        apply(&mut On(&host), &plan, Faults::default(), |_, _| {})
             .await
             .expect("the first release's start");
     });

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{random_u64, Backend, BackendError};
-use crate::host::netlink::{MacvtapMode, Netlink};
+use crate::host::netlink::MacvtapMode;
 use crate::model::{ForwardMode, MacAddr, NetworkDef};
 use crate::state::{HostState, LinkKind};
 use crate::store::{remove_durable, write_atomic};
@@ -115,11 +115,10 @@ fn attachments_dir(run: &Path) -> PathBuf {
     run.join("attachments")
 }
 
-impl Backend {
+impl<H: crate::host::Host> Backend<H> {
     /// Creates a macvtap on the network's pool and records it.
     pub async fn attach(
         &self,
-        nl: &Netlink,
         network: &str,
         name: Option<String>,
         mac: Option<String>,
@@ -141,14 +140,15 @@ impl Backend {
             None => random_mac(),
         };
         let _lock = self.store.lock()?;
-        let host = nl.observe().await?;
+        let host = self.host().observe().await?;
         let parent = choose_device(&def, &host)?;
         let ifname = name.unwrap_or_else(|| free_name(&host));
-        let ifindex = nl
-            .create_macvtap(&ifname, &parent, mode, Some(mac.0))
+        let ifindex = self
+            .host()
+            .create_macvtap(&ifname, &parent, mode, mac.0)
             .await?;
-        if let Err(e) = nl.set_up(&ifname).await {
-            let _ = nl.delete_link(&ifname).await;
+        if let Err(e) = self.host().set_up(&ifname).await {
+            let _ = self.host().delete_link(ifindex, &ifname).await;
             return Err(e.into());
         }
         let att = Attachment {
@@ -163,7 +163,7 @@ impl Backend {
         let path = attachments_dir(&self.paths().run).join(format!("{ifname}.json"));
         let json = serde_json::to_string_pretty(&att).expect("attachments serialize");
         if let Err(e) = write_atomic(&path, json.as_bytes()) {
-            let _ = nl.delete_link(&ifname).await;
+            let _ = self.host().delete_link(ifindex, &ifname).await;
             return Err(e.into());
         }
         Ok(att)
@@ -182,7 +182,7 @@ impl Backend {
     }
 
     /// Removes an attachment made by `attach`.
-    pub async fn detach(&self, nl: &Netlink, ifname: &str) -> Result<Attachment, BackendError> {
+    pub async fn detach(&self, ifname: &str) -> Result<Attachment, BackendError> {
         if let Some(problem) = crate::model::validate::ifname_problem(ifname) {
             return Err(AttachError::BadName(problem).into());
         }
@@ -193,9 +193,9 @@ impl Backend {
             .find(|a| a.ifname == ifname)
             .ok_or_else(|| AttachError::NotOurs(ifname.to_owned()))?;
         // The link attach made, by its index: one that merely took the name is not touched.
-        let link = nl.link_by_index(att.ifindex).await?;
+        let link = self.host().link_by_index(att.ifindex).await?;
         if let Some(l) = link.filter(|l| l.name == att.ifname && l.kind == LinkKind::Macvtap) {
-            match nl.delete_link_index(l.ifindex, &l.name).await {
+            match self.host().delete_link(l.ifindex, &l.name).await {
                 Ok(()) | Err(crate::host::error::HostError::NoSuchDevice { .. }) => {}
                 Err(e) => return Err(e.into()),
             }

@@ -5,9 +5,8 @@
 //! made again restarts the network, and the guests' ports are put back on it.
 
 use super::{record, Backend, BackendError};
-use crate::host::apply::{self, Faults};
-use crate::host::real::RealHost;
-use crate::host::Netlink;
+use crate::host::apply::{self, Faults, On};
+use crate::host::Host;
 use crate::model::{self, NetworkDef, Problem};
 use crate::plan::change::{classify, with_firewall, Change};
 use crate::plan::ports::port_list;
@@ -31,15 +30,11 @@ pub struct Changed {
     pub plan: Plan,
 }
 
-async fn connect() -> Result<Netlink, BackendError> {
-    Ok(Netlink::connect().await?)
-}
-
 fn refused(message: String) -> BackendError {
     BackendError::Invalid(vec![Problem::new("live", message)])
 }
 
-impl Backend {
+impl<H: Host> Backend<H> {
     /// Changes `name` into `new` (already completed and validated, same name). The caller
     /// holds the lock. Live first, then stored: a live change that fails leaves both as they
     /// were.
@@ -103,9 +98,8 @@ impl Backend {
         plan: Plan,
         progress: &mut impl FnMut(usize, &Step),
     ) -> Result<Changed, BackendError> {
-        let mut host = RealHost::new(connect().await?);
-        let applied = apply::apply(&mut host, &plan, Faults::default(), progress).await;
-        host.finish();
+        let applied = apply::apply(&mut On(self.host()), &plan, Faults::default(), progress).await;
+        self.host().settle().await;
         applied.map_err(|e| BackendError::Apply(Box::new(e), new.name.clone()))?;
         self.record_running(&rec, new, Some(&plan))?;
         let steps: Vec<String> = plan.steps.iter().map(Step::to_string).collect();
@@ -160,18 +154,11 @@ impl Backend {
     ) -> Result<Changed, BackendError> {
         let name = new.name.clone();
         let old_xml = self.store.load(&name)?;
-        self.stop_locked(lock, connect().await?, &name, &mut *progress)
-            .await?;
+        self.stop_locked(lock, &name, &mut *progress).await?;
         self.store
             .save(lock, &name, &model::format_network_xml(&new))?;
         let started = self
-            .start_locked(
-                lock,
-                connect().await?,
-                &name,
-                Faults::default(),
-                &mut *progress,
-            )
+            .start_locked(lock, &name, Faults::default(), &mut *progress)
             .await;
         match started {
             Ok(plan) => Ok(Changed {
@@ -185,7 +172,7 @@ impl Backend {
             Err(e) => {
                 self.store.save(lock, &name, &old_xml)?;
                 let again = self
-                    .start_locked(lock, connect().await?, &name, Faults::default(), |_, _| {})
+                    .start_locked(lock, &name, Faults::default(), |_, _| {})
                     .await;
                 let restored = match again {
                     Ok(plan) => format!(
@@ -211,7 +198,7 @@ impl Backend {
         progress: impl FnMut(usize, &Step),
     ) -> Result<String, BackendError> {
         super::check_name(name)?;
-        let facts = super::host_facts(&connect().await?.observe().await?);
+        let facts = super::host_facts(&self.host().observe().await?);
         let lock = self.store.lock()?;
         let new = self.complete(model::parse_network_xml(xml)?, &facts)?;
         if new.name != name {
@@ -235,8 +222,7 @@ impl Backend {
     /// guests put back, and the start's plan).
     pub async fn preview_change(&self, name: &str, xml: &str) -> Result<String, BackendError> {
         super::check_name(name)?;
-        let nl = connect().await?;
-        let host = nl.observe().await?;
+        let host = self.host().observe().await?;
         let new = self.complete(model::parse_network_xml(xml)?, &super::host_facts(&host))?;
         let Some(rec) = self.record(name)? else {
             return Ok(format!(
@@ -288,7 +274,7 @@ fn reattached(plan: &Plan) -> String {
 /// (they may differ), each refusal naming its field.
 type Edit<'a> = dyn Fn(&NetworkDef) -> Result<NetworkDef, model::UpdateError> + 'a;
 
-impl Backend {
+impl<H: Host> Backend<H> {
     /// libvirt's default target: the running network when it runs, else the definition.
     pub fn default_target(&self, name: &str) -> Result<Target, BackendError> {
         let running = self.record(name)?.is_some();

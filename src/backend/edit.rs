@@ -4,7 +4,7 @@
 
 use super::{Backend, BackendError};
 use crate::host::apply::Faults;
-use crate::host::Netlink;
+use crate::host::Host;
 use crate::model::{self, NetworkDef, Problem};
 use crate::plan::Step;
 
@@ -15,18 +15,13 @@ fn invalid(path: &str, message: String) -> BackendError {
     }])
 }
 
-async fn connect() -> Result<Netlink, BackendError> {
-    Ok(Netlink::connect().await?)
-}
-
-impl Backend {
+impl<H: Host> Backend<H> {
     /// The exact plan `start` would run for a draft: the numbered steps, then the dnsmasq
     /// configuration and the nftables transaction as they would be loaded.
     pub async fn preview(&self, xml: &str) -> Result<String, BackendError> {
-        let nl = connect().await?;
-        let facts = super::host_facts(&nl.observe().await?);
+        let facts = super::host_facts(&self.host().observe().await?);
         let def = self.complete(model::parse_network_xml(xml)?, &facts)?;
-        let plan = self.plan_for(&nl, &def).await?;
+        let plan = self.plan_for(&def).await?;
         let mut text = format!("{plan}");
         for step in &plan.steps {
             match step {
@@ -60,8 +55,7 @@ impl Backend {
         start: bool,
         progress: impl FnMut(usize, &Step),
     ) -> Result<NetworkDef, BackendError> {
-        let nl = connect().await?;
-        let facts = super::host_facts(&nl.observe().await?);
+        let facts = super::host_facts(&self.host().observe().await?);
         let draft = model::parse_network_xml(xml)?;
         super::check_name(&draft.name)?;
         let lock = self.store.lock()?;
@@ -77,7 +71,7 @@ impl Backend {
         }
         if start {
             let started = self
-                .start_locked(&lock, nl, &def.name, Faults::default(), progress)
+                .start_locked(&lock, &def.name, Faults::default(), progress)
                 .await;
             if let Err(e) = started {
                 let _ = self.store.remove(&lock, &def.name);

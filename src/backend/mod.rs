@@ -11,14 +11,13 @@ pub mod record;
 pub mod supervise;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::host::apply::{self, ApplyError, Faults};
+use crate::host::apply::{self, ApplyError, Faults, On};
 use crate::host::error::HostError;
-use crate::host::netlink::Netlink;
-use crate::host::nft::{self, NftError};
-use crate::host::real::RealHost;
-use crate::host::{dnsmasq, sysctl};
+use crate::host::nft::NftError;
+use crate::host::{Host, RealHost};
 use crate::model::{self, CreateRequest, HostFacts, NetworkDef, Problem, XmlError};
 use crate::plan::dnsmasq::DnsmasqPaths;
 use crate::plan::firewall::{FirewallNet, ObservedTable};
@@ -87,19 +86,17 @@ pub struct Observation {
 }
 
 impl Observation {
-    pub async fn take(nl: &Netlink) -> Result<Observation, BackendError> {
-        // nft runs as a process: start it first so it works while netlink answers.
-        let pending = nft::PendingObserve::start();
-        let host = nl.observe().await?;
-        let (firewall, firewall_error) = match pending.and_then(|p| p.finish()) {
+    pub async fn take<H: Host>(h: &H) -> Result<Observation, BackendError> {
+        let look = h.look().await?;
+        let (firewall, firewall_error) = match look.firewall {
             Ok(fw) => (fw, None),
-            Err(e) => (None, Some(e.to_string())),
+            Err(e) => (None, Some(e)),
         };
         Ok(Observation {
-            host,
+            host: look.host,
             firewall,
             firewall_error,
-            forwarding: sysctl::read_forwarding(),
+            forwarding: look.forwarding,
         })
     }
 
@@ -139,10 +136,20 @@ pub struct NetworkStatus {
     pub record_error: Option<String>,
 }
 
-/// The operations, over one store.
-#[derive(Debug, Clone)]
-pub struct Backend {
+/// The operations, over one store and one host.
+#[derive(Debug)]
+pub struct Backend<H = RealHost> {
     pub store: Store,
+    host: Arc<H>,
+}
+
+impl<H> Clone for Backend<H> {
+    fn clone(&self) -> Self {
+        Backend {
+            store: self.store.clone(),
+            host: Arc::clone(&self.host),
+        }
+    }
 }
 
 fn now_unix() -> u64 {
@@ -167,11 +174,17 @@ pub(crate) fn random_u64() -> u64 {
     u64::from_le_bytes(buf)
 }
 
-impl Backend {
-    pub fn new(paths: Paths) -> Backend {
+impl<H: Host> Backend<H> {
+    pub fn new(paths: Paths, host: H) -> Backend<H> {
         Backend {
             store: Store::new(paths),
+            host: Arc::new(host),
         }
+    }
+
+    /// The host it works on.
+    pub fn host(&self) -> &H {
+        &self.host
     }
 
     pub fn paths(&self) -> &Paths {
@@ -181,11 +194,10 @@ impl Backend {
     /// Where a network's dnsmasq files go and whom it runs as (see
     /// [`dnsmasq::runtime_dir`] and [`dnsmasq::account`]).
     pub fn dnsmasq_paths(&self, network: &str) -> DnsmasqPaths {
-        let dir = dnsmasq::runtime_dir(&self.paths().run);
-        let mut paths = DnsmasqPaths::new(&dir, &self.paths().state, network);
-        let account = dnsmasq::account();
-        paths.user = Some(account.user);
-        paths.group = account.group;
+        let setup = self.host.dnsmasq_setup(&self.paths().run);
+        let mut paths = DnsmasqPaths::new(&setup.dir, &self.paths().state, network);
+        paths.user = Some(setup.user);
+        paths.group = setup.group;
         // Leases outlive restarts and upgrades: a lease file the first release named keeps
         // serving until it is replaced.
         let legacy = crate::store::legacy_path(&self.paths().state, network, ".leases");
@@ -358,7 +370,7 @@ impl Backend {
 
     fn dnsmasq_pid(&self, name: &str) -> Option<i32> {
         let p = self.live_dnsmasq_paths(name);
-        dnsmasq::running(&p.pid_file, &p.conf)
+        self.host.dnsmasq_pid(&p.pid_file, &p.conf)
     }
 
     /// Firewall entries and forwarding needs of every active network except `except`.
@@ -424,23 +436,19 @@ impl Backend {
     /// Plans the start of `name` against the host as it is now: of its stored definition, or
     /// for a running network (a repair) of the definition it runs with — a stored change
     /// applies at the next restart, or at once through `edit` or `update`.
-    pub async fn plan_start(
-        &self,
-        nl: &Netlink,
-        name: &str,
-    ) -> Result<(NetworkDef, Plan), BackendError> {
+    pub async fn plan_start(&self, name: &str) -> Result<(NetworkDef, Plan), BackendError> {
         let def = match self.record(name)? {
             Some(rec) => model::parse_network_xml(&rec.def_xml)?,
             None => self.load_def(name)?,
         };
-        let plan = self.plan_for(nl, &def).await?;
+        let plan = self.plan_for(&def).await?;
         Ok((def, plan))
     }
 
     /// Plans the start of `def` (stored or not) against the host as it is now.
-    pub async fn plan_for(&self, nl: &Netlink, def: &NetworkDef) -> Result<Plan, BackendError> {
+    pub async fn plan_for(&self, def: &NetworkDef) -> Result<Plan, BackendError> {
         let name = def.name.as_str();
-        let obs = Observation::take(nl).await?;
+        let obs = Observation::take(&*self.host).await?;
         if let Some(e) = &obs.firewall_error {
             if plan::firewall_net(def, def.bridge_name().unwrap_or_default()).is_some() {
                 return Err(BackendError::Firewall(NftError::Output(e.clone())));
@@ -458,27 +466,25 @@ impl Backend {
     /// Starts (or repairs) `name` as one transaction: on failure the host is left as before.
     pub async fn start(
         &self,
-        nl: Netlink,
         name: &str,
         faults: Faults,
         progress: impl FnMut(usize, &Step),
     ) -> Result<Plan, BackendError> {
         check_name(name)?;
         let lock = self.store.lock()?;
-        self.start_locked(&lock, nl, name, faults, progress).await
+        self.start_locked(&lock, name, faults, progress).await
     }
 
     /// [`Backend::start`] for a caller that holds the lock.
     pub async fn start_locked(
         &self,
         _lock: &StoreLock,
-        nl: Netlink,
         name: &str,
         faults: Faults,
         progress: impl FnMut(usize, &Step),
     ) -> Result<Plan, BackendError> {
-        let (def, plan) = self.plan_start(&nl, name).await?;
-        let dnsmasq_dir = dnsmasq::runtime_dir(&self.paths().run);
+        let (def, plan) = self.plan_start(name).await?;
+        let dnsmasq_dir = self.host.dnsmasq_setup(&self.paths().run).dir;
         for dir in [&self.paths().run, &self.paths().state, &dnsmasq_dir] {
             crate::store::ensure_dir(dir, 0o755)?;
         }
@@ -493,14 +499,13 @@ impl Backend {
         };
         // Recorded before the first change, so an interrupted start is seen as drift.
         record::save(&self.paths().run, &rec)?;
-        let mut host = RealHost::new(nl);
         let mut runner = Recording {
-            host: &mut host,
+            host: &*self.host,
             run: &self.paths().run,
             record: &mut rec,
         };
         let applied = apply::apply(&mut runner, &plan, faults, progress).await;
-        host.finish();
+        self.host.settle().await;
         let done = match applied {
             Ok(done) => done,
             Err(e) => {
@@ -527,13 +532,12 @@ impl Backend {
     /// Stops `name`: removes everything its start added, and nothing else.
     pub async fn stop(
         &self,
-        nl: Netlink,
         name: &str,
         progress: impl FnMut(usize, &Step),
     ) -> Result<Plan, BackendError> {
         check_name(name)?;
         let lock = self.store.lock()?;
-        self.stop_locked(&lock, nl, name, progress).await
+        self.stop_locked(&lock, name, progress).await
     }
 
     /// [`Backend::stop`] for a caller that holds the lock. A record that cannot be read is
@@ -542,7 +546,6 @@ impl Backend {
     pub async fn stop_locked(
         &self,
         _lock: &StoreLock,
-        nl: Netlink,
         name: &str,
         progress: impl FnMut(usize, &Step),
     ) -> Result<Plan, BackendError> {
@@ -555,7 +558,7 @@ impl Backend {
             Err(BackendError::Record(_)) => self.plan_from_definition(name)?,
             Err(e) => return Err(e),
         };
-        let obs = Observation::take(&nl).await?;
+        let obs = Observation::take(&*self.host).await?;
         let (other_fw, needed) = self.active_others(name)?;
         let observed = obs.observed(&other_fw, true);
         let mut plan = plan::plan_stop(&started, &observed, &needed);
@@ -571,9 +574,8 @@ impl Backend {
         plan.steps.push(Step::RemoveFile {
             path: paths.pid_file,
         });
-        let mut host = RealHost::new(nl);
-        let failures = apply::apply_all(&mut host, &plan, progress).await;
-        host.finish();
+        let failures = apply::apply_all(&mut On(&*self.host), &plan, progress).await;
+        self.host.settle().await;
         if !failures.is_empty() {
             return Err(BackendError::StopIncomplete {
                 network: name.to_owned(),
@@ -585,7 +587,7 @@ impl Backend {
         }
         record::remove(&self.paths().run, name)?;
         // The folder goes with the last network's files (remove_dir refuses a full one).
-        let _ = std::fs::remove_dir(dnsmasq::runtime_dir(&self.paths().run));
+        let _ = std::fs::remove_dir(self.host.dnsmasq_setup(&self.paths().run).dir);
         Ok(plan)
     }
 
@@ -612,7 +614,7 @@ impl Backend {
     }
 }
 
-impl Backend {
+impl<H: Host> Backend<H> {
     /// Starts the dnsmasq of running network `name` again if it died (nothing else of the
     /// network is touched): checked under the lock, so a stop or an edit under way is never
     /// fought (when another switchyard holds the lock, nothing is done this time). `Ok(None)`
@@ -651,8 +653,7 @@ impl Backend {
             steps,
             notes: Vec::new(),
         };
-        let mut host = RealHost::new(Netlink::connect().await?);
-        apply::apply(&mut host, &plan, Faults::default(), |_, _| {})
+        apply::apply(&mut On(&*self.host), &plan, Faults::default(), |_, _| {})
             .await
             .map_err(|e| BackendError::Apply(Box::new(e), name.to_owned()))?;
         Ok(self.dnsmasq_pid(name))
@@ -686,13 +687,13 @@ pub fn check_name(name: &str) -> Result<(), BackendError> {
 /// Runs steps on the real host and writes a created bridge's interface index into the record
 /// at once: a start killed right after is repaired (the bridge is recognised as ours) or
 /// stopped by that index.
-struct Recording<'a> {
-    host: &'a mut RealHost,
+struct Recording<'a, H> {
+    host: &'a H,
     run: &'a std::path::Path,
     record: &'a mut RuntimeRecord,
 }
 
-impl apply::StepRunner for Recording<'_> {
+impl<H: Host> apply::StepRunner for Recording<'_, H> {
     async fn run(&mut self, step: &Step) -> Result<apply::Outcome, HostError> {
         let outcome = self.host.run(step).await?;
         if let (Step::CreateBridge(made), apply::Outcome::CreatedLink { ifindex }) = (step, outcome)
@@ -754,7 +755,7 @@ pub fn host_facts(host: &HostState) -> HostFacts {
     }
 }
 
-impl Backend {
+impl<H: Host> Backend<H> {
     /// What the telemetry collector needs of each active network: its bridge, lease file and
     /// macvtap pool, from the definition it was started with.
     pub fn network_ports(&self) -> Vec<crate::telemetry::ports::NetworkPorts> {

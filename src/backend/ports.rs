@@ -3,17 +3,17 @@
 //! The decisions are [`crate::plan::ports`]'s.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::Backend;
+use crate::host::GuestInterface;
 use crate::model::names::file_component;
 use crate::model::NetworkDef;
 use crate::plan::ports::{self, PortRef};
 use crate::plan::Step;
 use crate::state::HostState;
-use crate::telemetry::procscan::{scan_libvirt_interfaces, scan_processes, LIBVIRT_QEMU_RUN_DIR};
 
-impl Backend {
+impl<H: crate::host::Host> Backend<H> {
     /// Where `network`'s ports are remembered from a stop to the next start.
     pub fn ports_file(&self, network: &str) -> PathBuf {
         self.paths()
@@ -40,7 +40,7 @@ impl Backend {
         if ports::ports_on(host, bridge, &BTreeMap::new()).is_empty() {
             return None;
         }
-        let guests = guest_names(host);
+        let guests = self.host().guest_names(&host.links);
         ports::remember(host, bridge, &guests, &self.ports_file(network))
     }
 
@@ -52,11 +52,11 @@ impl Backend {
             return Vec::new();
         };
         let (remembered, had_file) = self.remembered_ports(&def.name);
-        let libvirt = libvirt_ports(def, Path::new(LIBVIRT_QEMU_RUN_DIR));
+        let libvirt = libvirt_ports(def, &self.host().libvirt_interfaces());
         let guests = if remembered.is_empty() && libvirt.is_empty() {
             BTreeMap::new()
         } else {
-            guest_names(host)
+            self.host().guest_names(&host.links)
         };
         let back = ports::to_reattach(host, &remembered, &libvirt, &guests);
         ports::reattach(bridge, back, &self.ports_file(&def.name), had_file)
@@ -64,35 +64,17 @@ impl Backend {
 }
 
 /// `(domain, tap)` of every libvirt guest interface on network `def` (by its name, or by its
-/// bridge) according to libvirt's runtime XML in `dir`.
-fn libvirt_ports(def: &NetworkDef, dir: &Path) -> Vec<(String, String)> {
+/// bridge), from libvirt's runtime XML as the host read it.
+fn libvirt_ports(def: &NetworkDef, ifaces: &[GuestInterface]) -> Vec<(String, String)> {
     let bridge = def.bridge_name();
-    scan_libvirt_interfaces(dir)
-        .into_iter()
-        .filter(|(_, i)| {
+    ifaces
+        .iter()
+        .filter(|i| {
             i.network.as_deref() == Some(def.name.as_str())
                 || (i.bridge.is_some() && i.bridge.as_deref() == bridge)
         })
-        .filter_map(|(domain, i)| Some((domain, i.target?)))
+        .filter_map(|i| Some((i.domain.clone(), i.target.clone()?)))
         .collect()
-}
-
-/// The guest behind each tap or macvtap of `host`, by interface name: libvirt's runtime XML
-/// first, then the process holding the device.
-fn guest_names(host: &HostState) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, String> =
-        scan_libvirt_interfaces(Path::new(LIBVIRT_QEMU_RUN_DIR))
-            .into_iter()
-            .filter_map(|(domain, i)| Some((i.target?, domain)))
-            .collect();
-    let index = scan_processes();
-    for link in &host.links {
-        if let Some(g) = index.guest_of(&link.name, link.ifindex) {
-            out.entry(link.name.clone())
-                .or_insert_with(|| g.name.clone());
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -124,7 +106,17 @@ mod tests {
             "<network><name>lab</name><bridge name='sybr0'/></network>",
         )
         .expect("parses");
-        let mut found = libvirt_ports(&def, dir.path());
+        let ifaces: Vec<GuestInterface> =
+            crate::telemetry::procscan::scan_libvirt_interfaces(dir.path())
+                .into_iter()
+                .map(|(domain, i)| GuestInterface {
+                    domain,
+                    target: i.target,
+                    network: i.network,
+                    bridge: i.bridge,
+                })
+                .collect();
+        let mut found = libvirt_ports(&def, &ifaces);
         found.sort();
         assert_eq!(
             found,

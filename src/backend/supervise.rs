@@ -77,7 +77,7 @@ pub fn dnsmasq_died(s: &NetworkStatus) -> bool {
     s.active && started && s.record_error.is_none() && needs && s.dnsmasq_pid.is_none()
 }
 
-impl Backend {
+impl<H: crate::host::Host> Backend<H> {
     /// One round: every network whose dnsmasq died and whose pause is over, except those in
     /// `busy` (an operation under way), gets a start of its dnsmasq. Returns a line per
     /// network tried, for the log.

@@ -4,11 +4,9 @@ use color_eyre::eyre::Result;
 use serde_json::{json, Value};
 
 use crate::backend::{Backend, NetworkStatus, Observation};
-use crate::host::netlink::Netlink;
 
 pub async fn run(backend: &Backend, all: bool, json: bool) -> Result<()> {
-    let nl = Netlink::connect().await?;
-    let obs = Observation::take(&nl).await?;
+    let obs = Observation::take(backend.host()).await?;
     let statuses: Vec<NetworkStatus> = backend
         .statuses(&obs)?
         .into_iter()

@@ -3,7 +3,6 @@
 use color_eyre::eyre::Result;
 
 use crate::backend::Backend;
-use crate::host::netlink::Netlink;
 
 pub async fn attach(
     backend: &Backend,
@@ -12,8 +11,7 @@ pub async fn attach(
     mac: Option<String>,
     json: bool,
 ) -> Result<()> {
-    let nl = Netlink::connect().await?;
-    let att = backend.attach(&nl, network, name, mac).await?;
+    let att = backend.attach(network, name, mac).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&att)?);
     } else {
@@ -28,8 +26,7 @@ pub async fn attach(
 }
 
 pub async fn detach(backend: &Backend, ifname: &str) -> Result<()> {
-    let nl = Netlink::connect().await?;
-    let att = backend.detach(&nl, ifname).await?;
+    let att = backend.detach(ifname).await?;
     println!("{} removed from {}", att.ifname, att.parent);
     Ok(())
 }

@@ -14,7 +14,7 @@ use color_eyre::eyre::{eyre, Result, WrapErr};
 
 use crate::backend::{host_facts, Backend};
 use crate::host::apply::Faults;
-use crate::host::netlink::Netlink;
+use crate::host::{Host, RealHost};
 use crate::model::{self, CreateRequest, HostFacts};
 use crate::store::Paths;
 pub use args::{Cli, Command, CreateArgs, PinArgs, TuiArgs, UpdateArgs, XmlSource};
@@ -49,7 +49,10 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         guard_transactions()?;
     }
     let paths = Paths::resolve(cli.home.as_deref())?;
-    let backend = Backend::new(paths);
+    let host = RealHost::connect()
+        .await
+        .wrap_err("cannot open a netlink connection")?;
+    let backend = Backend::new(paths, host);
     match command {
         Command::List { all, json } => list::run(&backend, all, json).await,
         Command::Define { file } => define(&backend, &file).await,
@@ -98,8 +101,7 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             json,
         } => start(&backend, &name, dry_run, json).await,
         Command::Stop { name } => {
-            let nl = connect().await?;
-            let plan = backend.stop(nl, &name, |_, _| {}).await?;
+            let plan = backend.stop(&name, |_, _| {}).await?;
             for note in &plan.notes {
                 eprintln!("note: {note}");
             }
@@ -254,16 +256,9 @@ async fn sandbox(keep: bool, args: &TuiArgs) -> Result<()> {
     crate::sandbox::run(opts).await
 }
 
-async fn connect() -> Result<Netlink> {
-    Netlink::connect()
-        .await
-        .wrap_err("cannot open a netlink connection")
-}
-
 /// Interface names and taken subnets of the host, for defaults and validation.
-pub async fn observe_facts() -> Result<HostFacts> {
-    let nl = connect().await?;
-    Ok(host_facts(&nl.observe().await?))
+pub async fn observe_facts(backend: &Backend) -> Result<HostFacts> {
+    Ok(host_facts(&backend.host().observe().await?))
 }
 
 /// The text of FILE, or of stdin for `-`. Reading stops one byte past the largest definition
@@ -292,8 +287,7 @@ fn read_input(file: &Path) -> Result<String> {
 /// warning on stderr per problem.
 async fn define(backend: &Backend, file: &Path) -> Result<()> {
     let xml = read_input(file)?;
-    let nl = connect().await?;
-    let host = nl.observe().await?;
+    let host = backend.host().observe().await?;
     let def = backend.define_xml(&xml, &host_facts(&host))?;
     for problem in model::dubious(&def) {
         eprintln!("warning: {problem}");
@@ -320,7 +314,7 @@ async fn create(backend: &Backend, a: CreateArgs) -> Result<()> {
         mtu: a.mtu,
         autostart: a.autostart,
     };
-    let facts = observe_facts().await?;
+    let facts = observe_facts(backend).await?;
     let def = backend.create(&req, &facts)?;
     let net = def.ipv4().map(|n| format!(" {n}")).unwrap_or_default();
     let bridge = def
@@ -339,9 +333,8 @@ async fn create(backend: &Backend, a: CreateArgs) -> Result<()> {
 }
 
 async fn start(backend: &Backend, name: &str, dry_run: bool, json: bool) -> Result<()> {
-    let nl = connect().await?;
     if dry_run {
-        let (_, plan) = backend.plan_start(&nl, name).await?;
+        let (_, plan) = backend.plan_start(name).await?;
         if json {
             println!("{}", serde_json::to_string_pretty(&plan)?);
         } else if plan.steps.is_empty() {
@@ -351,9 +344,7 @@ async fn start(backend: &Backend, name: &str, dry_run: bool, json: bool) -> Resu
         }
         return Ok(());
     }
-    let plan = backend
-        .start(nl, name, Faults::from_env(), |_, _| {})
-        .await?;
+    let plan = backend.start(name, Faults::from_env(), |_, _| {}).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else if plan.steps.is_empty() {
@@ -372,8 +363,7 @@ async fn supervise_forever(backend: &Backend, interval_ms: u64) {
     eprintln!("supervising the networks' dnsmasq processes every {interval_ms} ms");
     loop {
         tokio::time::sleep(std::time::Duration::from_millis(interval_ms)).await;
-        let Ok(nl) = connect().await else { continue };
-        let Ok(obs) = crate::backend::Observation::take(&nl).await else {
+        let Ok(obs) = crate::backend::Observation::take(backend.host()).await else {
             continue;
         };
         let Ok(statuses) = backend.statuses(&obs) else {
@@ -395,8 +385,7 @@ async fn autostart_all(backend: &Backend) -> Result<()> {
         if !backend.store.autostart(&name) {
             continue;
         }
-        let nl = connect().await?;
-        match backend.start(nl, &name, Faults::default(), |_, _| {}).await {
+        match backend.start(&name, Faults::default(), |_, _| {}).await {
             Ok(_) => println!("Network {name} started"),
             Err(e) => {
                 eprintln!("Network {name}: {e}");

@@ -16,6 +16,15 @@ pub trait StepRunner {
     async fn run(&mut self, step: &Step) -> Result<Outcome, HostError>;
 }
 
+/// Any [`Host`](super::seam::Host) as a step runner.
+pub struct On<'a, H>(pub &'a H);
+
+impl<H: super::seam::Host> StepRunner for On<'_, H> {
+    async fn run(&mut self, step: &Step) -> Result<Outcome, HostError> {
+        self.0.run(step).await
+    }
+}
+
 /// Test hooks, read from the environment so that tests can drive the real binary:
 /// `SWITCHYARD_FAIL_STEP=N` makes step N (1-based) fail before it runs, and
 /// `SWITCHYARD_PAUSE_STEP=N` waits before step N until the process is killed or interrupted.

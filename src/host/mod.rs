@@ -10,6 +10,7 @@ pub mod netlink;
 pub mod netns;
 pub mod nft;
 pub mod real;
+pub mod seam;
 pub mod sysctl;
 pub mod tc;
 
@@ -19,6 +20,8 @@ pub use crate::state::{
 pub use error::HostError;
 pub use netlink::{BridgeSpec, MacvtapMode, Netlink};
 pub use netns::{in_new_netns, NetnsGuard};
+pub use real::RealHost;
+pub use seam::{DnsmasqSetup, GuestInterface, Host, Look};
 
 /// Where `program` is installed: PATH, then the sbin folders (root's tools live there, and a
 /// user's PATH often lacks them).

@@ -1,33 +1,51 @@
-//! The real host as a [`StepRunner`]: netlink, nft, dnsmasq, sysctls and files. Every error
-//! keeps its kind (errno where there is one) and names the step's operation.
+//! The real host: netlink, nft, dnsmasq, tc, sysctls, /proc and files, on the kernel of the
+//! network namespace it was opened in. Every error keeps its kind (errno where there is one)
+//! and names the step's operation.
 
-use super::apply::{Outcome, StepRunner};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use super::apply::Outcome;
 use super::error::HostError;
-use super::netlink::Netlink;
+use super::netlink::{MacvtapMode, Netlink};
+use super::seam::{DnsmasqSetup, GuestInterface, Host};
 use super::{dnsmasq, nft, sysctl};
+use crate::plan::firewall::ObservedTable;
 use crate::plan::{firewall, Step};
-use crate::state::LinkKind;
+use crate::state::{ForwardingSysctls, HostState, LinkInfo, LinkKind};
 use crate::store;
+use crate::telemetry::procscan::{scan_libvirt_interfaces, scan_processes, LIBVIRT_QEMU_RUN_DIR};
 
-/// The real host.
+/// The real host: one rtnetlink connection, and the dnsmasq processes its steps stopped.
 pub struct RealHost {
-    pub nl: Netlink,
-    /// dnsmasq processes told to stop; [`RealHost::finish`] waits for them, so their exit
-    /// overlaps the steps after.
-    stopping: Vec<i32>,
+    nl: Netlink,
+    /// dnsmasq processes told to stop; [`Host::settle`] waits for them, so their exit overlaps
+    /// the steps after.
+    stopping: Mutex<Vec<i32>>,
 }
 
 impl RealHost {
+    /// Opens the rtnetlink connection in the calling thread's namespace (its task runs on the
+    /// current tokio runtime).
+    pub async fn connect() -> Result<RealHost, HostError> {
+        Ok(RealHost::new(Netlink::connect().await?))
+    }
+
     pub fn new(nl: Netlink) -> RealHost {
         RealHost {
             nl,
-            stopping: Vec::new(),
+            stopping: Mutex::new(Vec::new()),
         }
     }
 
-    /// Waits for the dnsmasq processes stopped so far to be gone.
-    pub fn finish(&mut self) {
-        dnsmasq::wait_gone(&std::mem::take(&mut self.stopping));
+    /// The rtnetlink connection (for the sandbox and tests that build links).
+    pub fn netlink(&self) -> &Netlink {
+        &self.nl
+    }
+
+    fn stopping(&self) -> std::sync::MutexGuard<'_, Vec<i32>> {
+        self.stopping.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -56,8 +74,110 @@ fn other(step: &Step, e: impl std::fmt::Display) -> HostError {
     }
 }
 
-impl StepRunner for RealHost {
-    async fn run(&mut self, step: &Step) -> Result<Outcome, HostError> {
+impl Host for RealHost {
+    async fn observe(&self) -> Result<HostState, HostError> {
+        self.nl.observe().await
+    }
+
+    async fn look(&self) -> Result<super::seam::Look, HostError> {
+        // nft runs as a process: start it first so it works while netlink answers.
+        let pending = nft::PendingObserve::start();
+        let host = self.nl.observe().await?;
+        let firewall = pending.and_then(|p| p.finish()).map_err(|e| e.to_string());
+        Ok(super::seam::Look {
+            host,
+            firewall,
+            forwarding: sysctl::read_forwarding(),
+        })
+    }
+
+    fn forwarding(&self) -> ForwardingSysctls {
+        sysctl::read_forwarding()
+    }
+
+    async fn firewall(&self) -> Result<Option<ObservedTable>, HostError> {
+        nft::observe().map_err(|e| HostError::Other {
+            op: "list nftables table inet switchyard".into(),
+            errno: None,
+            message: e.to_string(),
+        })
+    }
+
+    async fn link_by_index(&self, ifindex: u32) -> Result<Option<LinkInfo>, HostError> {
+        self.nl.link_by_index(ifindex).await
+    }
+
+    async fn run(&self, step: &Step) -> Result<Outcome, HostError> {
+        self.run_step(step).await
+    }
+
+    async fn settle(&self) {
+        let pids = std::mem::take(&mut *self.stopping());
+        dnsmasq::wait_gone(&pids);
+    }
+
+    fn dnsmasq_pid(&self, pid_file: &Path, conf: &Path) -> Option<i32> {
+        dnsmasq::running(pid_file, conf)
+    }
+
+    fn dnsmasq_setup(&self, run: &Path) -> DnsmasqSetup {
+        let account = dnsmasq::account();
+        DnsmasqSetup {
+            user: account.user,
+            group: account.group,
+            dir: dnsmasq::runtime_dir(run),
+        }
+    }
+
+    fn guest_names(&self, links: &[LinkInfo]) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = self
+            .libvirt_interfaces()
+            .into_iter()
+            .filter_map(|i| Some((i.target?, i.domain)))
+            .collect();
+        let index = scan_processes();
+        for link in links {
+            if let Some(g) = index.guest_of(&link.name, link.ifindex) {
+                out.entry(link.name.clone())
+                    .or_insert_with(|| g.name.clone());
+            }
+        }
+        out
+    }
+
+    fn libvirt_interfaces(&self) -> Vec<GuestInterface> {
+        scan_libvirt_interfaces(Path::new(LIBVIRT_QEMU_RUN_DIR))
+            .into_iter()
+            .map(|(domain, i)| GuestInterface {
+                domain,
+                target: i.target,
+                network: i.network,
+                bridge: i.bridge,
+            })
+            .collect()
+    }
+
+    async fn create_macvtap(
+        &self,
+        name: &str,
+        parent: &str,
+        mode: MacvtapMode,
+        mac: [u8; 6],
+    ) -> Result<u32, HostError> {
+        self.nl.create_macvtap(name, parent, mode, Some(mac)).await
+    }
+
+    async fn set_up(&self, name: &str) -> Result<(), HostError> {
+        self.nl.set_up(name).await
+    }
+
+    async fn delete_link(&self, ifindex: u32, name: &str) -> Result<(), HostError> {
+        self.nl.delete_link_index(ifindex, name).await
+    }
+}
+
+impl RealHost {
+    async fn run_step(&self, step: &Step) -> Result<Outcome, HostError> {
         let nl = &self.nl;
         match step {
             Step::CheckLink { name, want_bridge } => check_link(nl, name, *want_bridge).await,
@@ -97,7 +217,7 @@ impl StepRunner for RealHost {
                 access,
             } => store::write_atomic_as(path, contents.as_bytes(), *access)
                 .map_err(|e| other(step, e)),
-            Step::RemoveFile { path } => remove_file(step, path, &self.stopping),
+            Step::RemoveFile { path } => remove_file(step, path, &self.stopping()),
             Step::StartDnsmasq {
                 conf,
                 pid_file,
@@ -129,7 +249,7 @@ impl StepRunner for RealHost {
             Step::StopDnsmasq { pid_file, .. } => {
                 let conf = pid_file.with_extension("conf");
                 let pid = dnsmasq::signal_stop(pid_file, &conf).map_err(|e| other(step, e))?;
-                self.stopping.extend(pid);
+                self.stopping().extend(pid);
                 Ok(())
             }
         }

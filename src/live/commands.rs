@@ -1,76 +1,118 @@
-//! Carrying out the TUI's commands through the same backend as the CLI, each on a thread of
-//! its own so a slow kernel, nft or dnsmasq never stalls the UI loop.
+//! The backend actor: one task, on a thread of its own, owns the backend (one host, one
+//! netlink connection) and carries out the TUI's commands one after another, reporting each
+//! plan step as it begins. A slow kernel, nft or dnsmasq stalls neither the UI loop nor the
+//! snapshots; two commands never interleave.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::backend::Backend;
 use crate::host::apply::Faults;
-use crate::host::Netlink;
+use crate::host::Host;
 use crate::tui::data::{Command, CommandResult, ProgressSender};
 
-/// Runs `cmd` on a new thread and resolves with its result; `done` is notified afterwards so
-/// the snapshot loop refreshes at once.
-pub fn spawn(
-    backend: Backend,
+/// One command for the actor, and where its result goes.
+struct Request {
     id: u64,
     cmd: Command,
-    (done, busy): (Arc<Notify>, super::Busy),
     progress: ProgressSender,
-) -> BoxFuture<'static, CommandResult> {
-    let (tx, rx) = oneshot::channel();
-    let network = cmd.network();
+    reply: oneshot::Sender<CommandResult>,
+}
+
+/// The actor's mailbox. Dropping it ends the actor after the command under way.
+#[derive(Clone)]
+pub struct Actor {
+    tx: mpsc::UnboundedSender<Request>,
+}
+
+impl Actor {
+    /// Starts the actor on a thread of its own. `done` is notified after each command (so the
+    /// snapshot loop refreshes at once); `busy` holds the networks with a command under way.
+    pub fn start<H: Host>(
+        backend: Backend<H>,
+        done: Arc<Notify>,
+        busy: super::Busy,
+    ) -> std::io::Result<Actor> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Request>();
+        std::thread::Builder::new()
+            .name("switchyard-backend".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    while let Some(req) = rx.recv().await {
+                        serve(&backend, req, &busy).await;
+                        done.notify_one();
+                    }
+                });
+            })?;
+        Ok(Actor { tx })
+    }
+
+    /// Sends `cmd`; the future resolves with its result (a failed one if the actor is gone).
+    pub fn execute(
+        &self,
+        id: u64,
+        cmd: Command,
+        progress: ProgressSender,
+    ) -> BoxFuture<'static, CommandResult> {
+        let (reply, rx) = oneshot::channel();
+        let sent = self.tx.send(Request {
+            id,
+            cmd,
+            progress,
+            reply,
+        });
+        async move {
+            if sent.is_err() {
+                return failed(id, "the backend has stopped".into());
+            }
+            rx.await
+                .unwrap_or_else(|_| failed(id, "the backend dropped the command".into()))
+        }
+        .boxed()
+    }
+}
+
+fn failed(id: u64, message: String) -> CommandResult {
+    CommandResult {
+        id,
+        ok: false,
+        message,
+    }
+}
+
+async fn serve<H: Host>(backend: &Backend<H>, req: Request, busy: &super::Busy) {
+    let network = req.cmd.network();
     if let (Some(n), Ok(mut set)) = (&network, busy.lock()) {
         set.insert(n.clone());
     }
-    let spawned = std::thread::Builder::new()
-        .name("switchyard-command".into())
-        .spawn(move || {
-            let result = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())
-                .and_then(|rt| rt.block_on(execute(&backend, cmd, &progress)));
-            let _ = tx.send(result);
-            if let (Some(n), Ok(mut set)) = (&network, busy.lock()) {
-                set.remove(n);
-            }
-            done.notify_one();
-        });
-    async move {
-        let result = match spawned {
-            Err(e) => Err(format!("cannot start a worker thread: {e}")),
-            Ok(_) => rx
-                .await
-                .unwrap_or_else(|_| Err("the command's worker died".to_owned())),
-        };
-        match result {
-            Ok(message) => CommandResult {
-                id,
-                ok: true,
-                message,
-            },
-            Err(message) => CommandResult {
-                id,
-                ok: false,
-                message,
-            },
-        }
+    let result = execute(backend, req.cmd, &req.progress).await;
+    if let (Some(n), Ok(mut set)) = (&network, busy.lock()) {
+        set.remove(n);
     }
-    .boxed()
-}
-
-async fn connect() -> Result<Netlink, String> {
-    Netlink::connect().await.map_err(|e| e.to_string())
+    let result = match result {
+        Ok(message) => CommandResult {
+            id: req.id,
+            ok: true,
+            message,
+        },
+        Err(message) => failed(req.id, message),
+    };
+    let _ = req.reply.send(result);
 }
 
 /// One command against the backend; the message is what the operator reads. Each plan step
 /// is reported to `progress` as it begins.
-pub async fn execute(
-    backend: &Backend,
+pub async fn execute<H: Host>(
+    backend: &Backend<H>,
     cmd: Command,
     progress: &ProgressSender,
 ) -> Result<String, String> {
@@ -79,7 +121,7 @@ pub async fn execute(
     match cmd {
         Command::StartNetwork(name) | Command::RepairNetwork(name) => {
             let plan = backend
-                .start(connect().await?, &name, Faults::default(), report)
+                .start(&name, Faults::default(), report)
                 .await
                 .map_err(s)?;
             Ok(match plan.steps.len() {
@@ -88,10 +130,7 @@ pub async fn execute(
             })
         }
         Command::StopNetwork(name) => {
-            backend
-                .stop(connect().await?, &name, report)
-                .await
-                .map_err(s)?;
+            backend.stop(&name, report).await.map_err(s)?;
             Ok(format!("{name} stopped"))
         }
         Command::SetAutostart(name, on) => {
@@ -126,8 +165,7 @@ pub async fn execute(
             backend.edit_network(&name, &xml, report).await.map_err(s)
         }
         Command::Attach { network, name, mac } => {
-            let nl = connect().await?;
-            let att = backend.attach(&nl, &network, name, mac).await.map_err(s)?;
+            let att = backend.attach(&network, name, mac).await.map_err(s)?;
             Ok(format!(
                 "{} on {} ({} mode), mac {}\n{}\nqemu: {}",
                 att.ifname,

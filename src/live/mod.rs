@@ -14,7 +14,7 @@ use futures::future::BoxFuture;
 use tokio::sync::{watch, Notify};
 
 use crate::backend::{Backend, NetworkStatus, Observation};
-use crate::host::Netlink;
+use crate::host::Host;
 use crate::telemetry::collector::{Collector, CollectorOptions};
 use crate::telemetry::snapshot::PortsSnapshot;
 use crate::tui::data::{Command, CommandResult, HostSummary, NetworkRow, ProgressSender, Snapshot};
@@ -26,18 +26,17 @@ const NETWORK_REFRESH: Duration = Duration::from_secs(5);
 /// Networks with a command under way: the supervisor leaves them alone.
 pub type Busy = Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>;
 
-/// The live source. Dropping it ends its thread.
+/// The live source. Dropping it ends its threads.
 pub struct LiveSource {
-    backend: Backend,
     snapshots: watch::Receiver<Snapshot>,
     interval_ms: watch::Sender<u64>,
-    refresh: Arc<Notify>,
-    busy: Busy,
+    actor: commands::Actor,
 }
 
 impl LiveSource {
-    /// Starts the collector and the snapshot loop; fails if the host cannot be observed.
-    pub fn start(backend: Backend, interval_ms: u64) -> Result<LiveSource> {
+    /// Starts the collector and the snapshot loop, and the backend actor that carries out the
+    /// commands; fails if the host cannot be observed.
+    pub fn start<H: Host>(backend: Backend<H>, interval_ms: u64) -> Result<LiveSource> {
         let (tx, snapshots) = watch::channel(Snapshot::default());
         let (interval_tx, interval_rx) = watch::channel(interval_ms.max(50));
         let refresh = Arc::new(Notify::new());
@@ -60,12 +59,12 @@ impl LiveSource {
         ready_rx
             .recv()
             .map_err(|_| eyre!("the telemetry thread died"))??;
+        let actor = commands::Actor::start(backend, refresh, busy)
+            .wrap_err("cannot start the backend's thread")?;
         Ok(LiveSource {
-            backend,
             snapshots,
             interval_ms: interval_tx,
-            refresh,
-            busy,
+            actor,
         })
     }
 }
@@ -85,13 +84,7 @@ impl DataSource for LiveSource {
         cmd: Command,
         progress: ProgressSender,
     ) -> BoxFuture<'static, CommandResult> {
-        commands::spawn(
-            self.backend.clone(),
-            id,
-            cmd,
-            (self.refresh.clone(), self.busy.clone()),
-            progress,
-        )
+        self.actor.execute(id, cmd, progress)
     }
 
     fn refresh_interval(&self, ms: u64) {
@@ -117,13 +110,13 @@ struct NetworkView {
 #[derive(Default, PartialEq, Eq, Clone, Copy)]
 struct DirStamp(Option<SystemTime>, Option<SystemTime>);
 
-fn stamp(backend: &Backend) -> DirStamp {
+fn stamp<H: Host>(backend: &Backend<H>) -> DirStamp {
     let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     DirStamp(m(&backend.paths().defs), m(&backend.paths().run))
 }
 
-async fn refresh_networks(backend: &Backend, nl: &Netlink) -> NetworkView {
-    let Ok(obs) = Observation::take(nl).await else {
+async fn refresh_networks<H: Host>(backend: &Backend<H>) -> NetworkView {
+    let Ok(obs) = Observation::take(backend.host()).await else {
         return NetworkView::default();
     };
     let statuses: Vec<NetworkStatus> = backend.statuses(&obs).unwrap_or_default();
@@ -159,7 +152,12 @@ const NOTICES_KEPT: usize = 32;
 impl Supervision {
     /// Starts again the dnsmasq of networks whose dnsmasq died (not those `busy`), and
     /// reports whether anything was tried.
-    async fn round(&mut self, backend: &Backend, view: &NetworkView, busy: &Busy) -> bool {
+    async fn round<H: Host>(
+        &mut self,
+        backend: &Backend<H>,
+        view: &NetworkView,
+        busy: &Busy,
+    ) -> bool {
         let busy: Vec<String> = busy
             .lock()
             .map(|b| b.iter().cloned().collect())
@@ -182,8 +180,8 @@ impl Supervision {
     }
 }
 
-async fn run(
-    backend: Backend,
+async fn run<H: Host>(
+    backend: Backend<H>,
     tx: watch::Sender<Snapshot>,
     mut interval_rx: watch::Receiver<u64>,
     refresh: Arc<Notify>,
@@ -191,16 +189,15 @@ async fn run(
     ready: std::sync::mpsc::Sender<Result<()>>,
 ) {
     let setup = async {
-        let nl = Netlink::connect().await?;
         let (nets_tx, nets_rx) = watch::channel(backend.network_ports());
         let options = CollectorOptions {
             interval: Duration::from_millis(*interval_rx.borrow_and_update()),
             ..CollectorOptions::default()
         };
         let collector = Collector::open(nets_rx, options).await?.start().await?;
-        Ok::<_, color_eyre::Report>((nl, nets_tx, collector))
+        Ok::<_, color_eyre::Report>((nets_tx, collector))
     };
-    let (nl, nets_tx, collector) = match setup.await {
+    let (nets_tx, collector) = match setup.await {
         Ok(parts) => {
             let _ = ready.send(Ok(()));
             parts
@@ -208,7 +205,7 @@ async fn run(
         Err(e) => return drop(ready.send(Err(e))),
     };
     let mut ports_rx = collector.subscribe();
-    let mut view = refresh_networks(&backend, &nl).await;
+    let mut view = refresh_networks(&backend).await;
     let mut supervision = Supervision::default();
     let mut topology = 0;
     loop {
@@ -225,9 +222,9 @@ async fn run(
         let ports = ports_rx.borrow_and_update().clone();
         let stale = view.at.is_none_or(|t| t.elapsed() >= NETWORK_REFRESH);
         if forced || stale || ports.topology != topology || stamp(&backend) != view.stamp {
-            view = refresh_networks(&backend, &nl).await;
+            view = refresh_networks(&backend).await;
             if supervision.round(&backend, &view, &busy).await {
-                view = refresh_networks(&backend, &nl).await;
+                view = refresh_networks(&backend).await;
             }
             // Only a real change: the collector re-dumps its links for a new list.
             let nets = backend.network_ports();

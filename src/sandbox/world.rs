@@ -9,6 +9,7 @@ use color_eyre::eyre::{eyre, Result, WrapErr};
 
 use crate::backend::Backend;
 use crate::host::apply::Faults;
+use crate::host::{Host, RealHost};
 use crate::host::{Netlink, NetnsGuard};
 use crate::store::Paths;
 
@@ -100,7 +101,9 @@ pub struct World {
     pub guests: Vec<(NetnsGuard, &'static GuestSpec)>,
     /// DHCP clients running in the guests, ended by pid on drop.
     pub dhcp_clients: Vec<Child>,
-    pub backend: Backend,
+    /// Where the sandbox's switchyard keeps its files (a backend is opened inside the host
+    /// namespace for each use: its netlink connection belongs there).
+    pub paths: Paths,
 }
 
 /// Runs `fut` in `ns` and flattens the two error layers.
@@ -118,15 +121,14 @@ impl World {
         let pid = std::process::id();
         let host = NetnsGuard::create_named(&format!("sbx{pid}-host"))?;
         let upstream = NetnsGuard::create_named(&format!("sbx{pid}-upstream"))?;
-        let backend = Backend::new(Paths::under(&home));
         let mut world = World {
+            paths: Paths::under(&home),
             home,
             remove_home,
             host,
             upstream,
             guests: Vec::new(),
             dhcp_clients: Vec::new(),
-            backend,
         };
         world.uplink()?;
         world.networks()?;
@@ -171,16 +173,15 @@ impl World {
     }
 
     fn networks(&self) -> Result<()> {
-        let backend = &self.backend;
+        let paths = self.paths.clone();
         in_ns(&self.host, || async move {
-            let nl = Netlink::connect().await?;
-            let facts = crate::backend::host_facts(&nl.observe().await?);
+            let backend = Backend::new(paths, RealHost::connect().await?);
+            let facts = crate::backend::host_facts(&backend.host().observe().await?);
             for xml in network_xml() {
                 let def = backend.define_xml(&xml, &facts)?;
                 backend.set_autostart(&def.name, true)?;
-                let nl = Netlink::connect().await?;
                 backend
-                    .start(nl, &def.name, Faults::default(), |_, _| {})
+                    .start(&def.name, Faults::default(), |_, _| {})
                     .await
                     .wrap_err_with(|| format!("starting sandbox network {}", def.name))?;
             }
@@ -192,9 +193,8 @@ impl World {
     fn cable(&self, guest: &NetnsGuard, spec: &GuestSpec) -> Result<()> {
         let index = self.guests.len();
         let port = format!("vnet{index}");
-        let bridge = self
-            .backend
-            .load_def(spec.network)?
+        let xml = crate::store::Store::new(self.paths.clone()).load(spec.network)?;
+        let bridge = crate::model::parse_network_xml(&xml)?
             .bridge_name()
             .map(str::to_owned);
         let bridge = bridge.ok_or_else(|| eyre!("network {} has no bridge", spec.network))?;
@@ -284,13 +284,15 @@ impl Drop for World {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let backend = &self.backend;
+        let paths = self.paths.clone();
         let _ = self.host.block_on(|| async move {
+            let Ok(host) = RealHost::connect().await else {
+                return;
+            };
+            let backend = Backend::new(paths, host);
             for name in backend.store.names().unwrap_or_default() {
                 if backend.record(&name).is_ok_and(|r| r.is_some()) {
-                    if let Ok(nl) = Netlink::connect().await {
-                        let _ = backend.stop(nl, &name, |_, _| {}).await;
-                    }
+                    let _ = backend.stop(&name, |_, _| {}).await;
                 }
             }
         });

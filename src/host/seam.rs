@@ -1,0 +1,117 @@
+//! The one seam between switchyard and the machine: everything the backend (and the live
+//! views) ask of the host goes through [`Host`]. [`RealHost`](super::real::RealHost) does it on
+//! the kernel of the namespace it was opened in; [`FakeHost`](super::fake::FakeHost) keeps an
+//! in-memory kernel (links, addresses, routes, the nftables table, dnsmasq processes) for the
+//! demo and the tests, beneath the very same backend.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+use super::error::HostError;
+use super::netlink::MacvtapMode;
+use crate::plan::firewall::ObservedTable;
+use crate::plan::steps::Outcome;
+use crate::plan::Step;
+use crate::state::{ForwardingSysctls, HostState, LinkInfo};
+
+/// Who a network's dnsmasq runs as, and where its files go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsmasqSetup {
+    /// The account it drops its privileges to.
+    pub user: String,
+    /// That account's group: name and id (the hosts files belong to it).
+    pub group: Option<(String, u32)>,
+    /// The folder it reads its files from.
+    pub dir: PathBuf,
+}
+
+/// One look at the host.
+#[derive(Debug, Clone)]
+pub struct Look {
+    pub host: HostState,
+    /// Our table, or why it could not be read.
+    pub firewall: Result<Option<ObservedTable>, String>,
+    pub forwarding: ForwardingSysctls,
+}
+
+/// One interface of a running libvirt domain: `(domain, target device, source network, source
+/// bridge)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GuestInterface {
+    pub domain: String,
+    pub target: Option<String>,
+    pub network: Option<String>,
+    pub bridge: Option<String>,
+}
+
+/// The machine, as switchyard uses it. Each method names what it does in the kernel's or a
+/// tool's terms; errors keep their errno where there is one.
+pub trait Host: Send + Sync + 'static {
+    /// Links, addresses, main-table routes and forwarding sysctls, in one look.
+    fn observe(&self) -> impl Future<Output = Result<HostState, HostError>> + Send;
+
+    /// The forwarding sysctls alone.
+    fn forwarding(&self) -> ForwardingSysctls;
+
+    /// Our nftables table as nft lists it; `None` when it does not exist.
+    fn firewall(&self) -> impl Future<Output = Result<Option<ObservedTable>, HostError>> + Send;
+
+    /// [`Host::observe`] and [`Host::firewall`] together (a host may overlap them); the
+    /// table's error, if any, is kept beside the links.
+    fn look(&self) -> impl Future<Output = Result<Look, HostError>> + Send {
+        async move {
+            let host = self.observe().await?;
+            let firewall = self.firewall().await.map_err(|e| e.to_string());
+            Ok(Look {
+                host,
+                firewall,
+                forwarding: self.forwarding(),
+            })
+        }
+    }
+
+    /// One link by interface index (one request, not a dump).
+    fn link_by_index(
+        &self,
+        ifindex: u32,
+    ) -> impl Future<Output = Result<Option<LinkInfo>, HostError>> + Send;
+
+    /// Carries out one plan step (see [`crate::host::apply`] for the transaction around it).
+    fn run(&self, step: &Step) -> impl Future<Output = Result<Outcome, HostError>> + Send;
+
+    /// Waits until what the steps so far set winding down (stopped dnsmasq processes) is gone.
+    fn settle(&self) -> impl Future<Output = ()> + Send;
+
+    /// The pid of the running dnsmasq serving `conf` (by its pid file, else by its command
+    /// line).
+    fn dnsmasq_pid(&self, pid_file: &Path, conf: &Path) -> Option<i32>;
+
+    /// Who dnsmasq runs as, and the folder it reads, for a store whose runtime folder is `run`.
+    fn dnsmasq_setup(&self, run: &Path) -> DnsmasqSetup;
+
+    /// The guest behind each interface of `links` that has one, by interface name.
+    fn guest_names(&self, links: &[LinkInfo]) -> BTreeMap<String, String>;
+
+    /// Every interface of every running libvirt domain.
+    fn libvirt_interfaces(&self) -> Vec<GuestInterface>;
+
+    /// Creates a macvtap on `parent` and returns its interface index.
+    fn create_macvtap(
+        &self,
+        name: &str,
+        parent: &str,
+        mode: MacvtapMode,
+        mac: [u8; 6],
+    ) -> impl Future<Output = Result<u32, HostError>> + Send;
+
+    /// Sets a link up.
+    fn set_up(&self, name: &str) -> impl Future<Output = Result<(), HostError>> + Send;
+
+    /// Deletes the link with this interface index (`name` for messages).
+    fn delete_link(
+        &self,
+        ifindex: u32,
+        name: &str,
+    ) -> impl Future<Output = Result<(), HostError>> + Send;
+}
