@@ -1,8 +1,10 @@
-//! Start, stop and start-to-first-lease of a NAT network, inside a namespace of its own.
+//! Start, stop and start-to-first-lease of a NAT network, inside a namespace of its own; then
+//! start and stop again with 99 other NAT networks running (the cost must not grow with them).
 //!
-//! Run as root: `cargo bench --bench backend` (BENCH_RUNS=N for more rounds). Prints medians.
-//! libvirt 9.0's anchors on the same kind of machine: net-start 79 ms, net-destroy 374 ms,
-//! 7.3 s from start until a new guest holds a lease.
+//! Run as root: `cargo bench --bench backend` (BENCH_RUNS=N for more rounds, BENCH_OTHERS=N
+//! for another number of other networks). Prints medians. libvirt 9.0's anchors on the same
+//! kind of machine: net-start 79 ms, net-destroy 374 ms, 7.3 s from start until a new guest
+//! holds a lease.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -13,8 +15,14 @@ use support::world::{dhcp, World};
 use support::Guest;
 use switchyard::backend::Backend;
 use switchyard::host::apply::Faults;
-use switchyard::host::Netlink;
+use switchyard::host::RealHost;
 use switchyard::store::Paths;
+
+/// A backend on the world's host namespace (its netlink connection is opened there).
+async fn backend(world: &World) -> Backend {
+    let host = RealHost::connect().await.expect("netlink");
+    Backend::new(Paths::under(world.home.path()), host)
+}
 
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
@@ -44,13 +52,13 @@ fn ms_f(d: Duration) -> f64 {
 }
 
 /// Times one in-process start and stop in the world's host namespace.
-fn start_stop(world: &World, backend: &Backend) -> (Duration, Duration) {
+fn start_stop(world: &World) -> (Duration, Duration) {
     world.host.block_on(|| async {
-        let nl = Netlink::connect().await.expect("netlink");
+        let backend = backend(world).await;
         let t0 = Instant::now();
         let mut marks = Vec::new();
         backend
-            .start(nl, "lab", Faults::default(), |_, step| {
+            .start("lab", Faults::default(), |_, step| {
                 marks.push((Instant::now(), step.kind()))
             })
             .await
@@ -59,13 +67,10 @@ fn start_stop(world: &World, backend: &Backend) -> (Duration, Duration) {
         if std::env::var_os("BENCH_STEPS").is_some() {
             print_marks("start", t0, started, &marks);
         }
-        let nl = Netlink::connect().await.expect("netlink");
         let t1 = Instant::now();
         let mut marks = Vec::new();
         backend
-            .stop(nl, "lab", |_, step| {
-                marks.push((Instant::now(), step.kind()))
-            })
+            .stop("lab", |_, step| marks.push((Instant::now(), step.kind())))
             .await
             .expect("stop");
         let stopped = t1.elapsed();
@@ -77,12 +82,12 @@ fn start_stop(world: &World, backend: &Backend) -> (Duration, Duration) {
 }
 
 /// From the start of `start` until a guest that was already plugged in holds a lease.
-fn first_lease(world: &World, backend: &Backend, round: usize) -> Duration {
+fn first_lease(world: &World, round: usize) -> Duration {
     let t0 = Instant::now();
     world.host.block_on(|| async {
-        let nl = Netlink::connect().await.expect("netlink");
-        backend
-            .start(nl, "lab", Faults::default(), |_, _| {})
+        backend(world)
+            .await
+            .start("lab", Faults::default(), |_, _| {})
             .await
             .expect("start");
     });
@@ -91,8 +96,11 @@ fn first_lease(world: &World, backend: &Backend, round: usize) -> Duration {
     let took = t0.elapsed();
     drop(guest);
     world.host.block_on(|| async {
-        let nl = Netlink::connect().await.expect("netlink");
-        backend.stop(nl, "lab", |_, _| {}).await.expect("stop");
+        backend(world)
+            .await
+            .stop("lab", |_, _| {})
+            .await
+            .expect("stop");
     });
     took
 }
@@ -118,17 +126,18 @@ fn main() {
         "--ipv4",
         "10.42.0.1/24",
     ]);
-    let backend = Backend::new(Paths::under(world.home.path()));
-    let (mut starts, mut stops) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let (s, t) = start_stop(&world, &backend);
-        starts.push(s);
-        stops.push(t);
-    }
-    let leases: Vec<Duration> = (0..runs.min(10))
-        .map(|r| first_lease(&world, &backend, r))
-        .collect();
-    let (s, t, l) = (median(starts), median(stops), median(leases));
+    let rounds = |world: &World| {
+        let (mut starts, mut stops) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let (s, t) = start_stop(world);
+            starts.push(s);
+            stops.push(t);
+        }
+        (median(starts), median(stops))
+    };
+    let (alone_start, alone_stop) = rounds(&world);
+    let leases: Vec<Duration> = (0..runs.min(10)).map(|r| first_lease(&world, r)).collect();
+    let (s, t, l) = (alone_start, alone_stop, median(leases));
     println!("NAT network, {runs} rounds, medians (libvirt 9.0: 79 ms / 374 ms / 7.3 s):");
     println!(
         "  start            {}  ({:.0}x faster than libvirt)",
@@ -145,4 +154,44 @@ fn main() {
         ms(l),
         7300.0 / (l.as_secs_f64() * 1e3)
     );
+    let others: usize = std::env::var("BENCH_OTHERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(99);
+    start_others(&world, others);
+    let (busy_start, busy_stop) = rounds(&world);
+    println!("with {others} other NAT networks running:");
+    println!(
+        "  start            {}  ({:.2}x the time alone)",
+        ms(busy_start),
+        busy_start.as_secs_f64() / alone_start.as_secs_f64()
+    );
+    println!(
+        "  stop             {}  ({:.2}x the time alone)",
+        ms(busy_stop),
+        busy_stop.as_secs_f64() / alone_stop.as_secs_f64()
+    );
+    world.host.block_on(|| async {
+        let backend = backend(&world).await;
+        for i in 0..others {
+            let _ = backend.stop(&format!("other{i}"), |_, _| {}).await;
+        }
+    });
+}
+
+/// Defines and starts `n` other NAT networks on 10.100.0.0/24, 10.100.1.0/24, ….
+fn start_others(world: &World, n: usize) {
+    for i in 0..n {
+        let ipv4 = format!("10.{}.{}.1/24", 100 + i / 250, i % 250);
+        world.sy_ok(&[
+            "create",
+            "--name",
+            &format!("other{i}"),
+            "--mode",
+            "nat",
+            "--ipv4",
+            &ipv4,
+            "--start",
+        ]);
+    }
 }
