@@ -23,11 +23,17 @@ use big_world::build_world;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use switchyard::host::{Netlink, NetnsGuard};
+use switchyard::host::{Netlink, NetnsGuard, RealHost};
+
 use switchyard::telemetry::{
     Collector, CollectorOptions, NetworkPorts, RateTracker, SnapshotCause, StatsSocket,
 };
 use tokio::sync::watch;
+
+/// The real host, in the namespace the calling thread is in.
+async fn real_host() -> std::sync::Arc<RealHost> {
+    std::sync::Arc::new(RealHost::connect().await.expect("connect"))
+}
 
 struct Config {
     pairs: usize,
@@ -208,7 +214,7 @@ fn steady(cfg: &Config, consumer: Consumer) {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let hwm0 = status_kb("VmHWM");
     runtime().block_on(async {
-        let handle = Collector::open(networks(), CollectorOptions::default())
+        let handle = Collector::open(real_host().await, networks(), CollectorOptions::default())
             .await
             .expect("open")
             .start()
@@ -300,7 +306,7 @@ fn ms(d: Duration) -> String {
 /// (a): one cycle with the topology unchanged against `ip -s -j link show`.
 fn one_cycle(cfg: &Config) {
     let (cycle, ports) = runtime().block_on(async {
-        let mut c = Collector::open(networks(), CollectorOptions::default())
+        let mut c = Collector::open(real_host().await, networks(), CollectorOptions::default())
             .await
             .expect("open");
         let mut tracker = RateTracker::new();

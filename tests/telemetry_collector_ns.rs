@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use support::traffic::{arp_request, ipv4_checksum, mac_of, open_tap, udp_frame};
 use support::{Guest, TestNetns};
+use switchyard::host::RealHost;
 use switchyard::model::MacAddr;
 use switchyard::telemetry::{
     Collector, CollectorHandle, CollectorOptions, IpSource, NetworkPorts, PortInfo, PortsSnapshot,
@@ -34,7 +35,8 @@ async fn start(
         interval,
         ..CollectorOptions::default()
     };
-    Collector::open(networks, options)
+    let host = std::sync::Arc::new(RealHost::connect().await.expect("netlink"));
+    Collector::open(host, networks, options)
         .await
         .expect("open collector")
         .start()
@@ -182,14 +184,15 @@ fn a_new_network_list_is_applied_at_once() {
 
 #[test]
 fn an_event_overrun_means_dumping_everything_again() {
-    use netlink_packet_core::{NetlinkHeader, NetlinkMessage, NetlinkPayload};
+    use switchyard::host::HostEvent;
     use switchyard::telemetry::collector::EventEffect;
     let Some(ns) = TestNetns::new("colovr") else {
         return;
     };
     ns.block_on(|| async {
         let (_tx, rx) = watch::channel(Vec::new());
-        let mut c = Collector::open(rx, CollectorOptions::default())
+        let host = std::sync::Arc::new(RealHost::connect().await.expect("netlink"));
+        let mut c = Collector::open(host, rx, CollectorOptions::default())
             .await
             .expect("open");
         let first = c.cycle(SnapshotCause::Start).await.expect("cycle");
@@ -198,9 +201,7 @@ fn an_event_overrun_means_dumping_everything_again() {
             steady.topology, first.topology,
             "no link dump without a change"
         );
-        let overrun =
-            NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::Overrun(vec![]));
-        assert_eq!(c.apply_event(overrun), EventEffect::Topology);
+        assert_eq!(c.apply_event(HostEvent::Overrun), EventEffect::Topology);
         assert!(c.topology_pending());
         let after = c.cycle(SnapshotCause::Topology).await.expect("cycle");
         assert_eq!(after.topology, first.topology + 1);

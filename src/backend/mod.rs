@@ -187,6 +187,11 @@ impl<H: Host> Backend<H> {
         &self.host
     }
 
+    /// The host it works on, shared (the live views watch the same one).
+    pub fn host_arc(&self) -> Arc<H> {
+        Arc::clone(&self.host)
+    }
+
     pub fn paths(&self) -> &Paths {
         self.store.paths()
     }

@@ -49,6 +49,9 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         guard_transactions()?;
     }
     let paths = Paths::resolve(cli.home.as_deref())?;
+    if matches!(command, Command::Tui) {
+        return tui(paths, &cli.tui).await;
+    }
     let host = RealHost::connect()
         .await
         .wrap_err("cannot open a netlink connection")?;
@@ -117,7 +120,7 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         } => macvtap::attach(&backend, &network, name, mac, json).await,
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
         Command::Doctor { json } => doctor::run(&backend, json).await,
-        Command::Tui => tui(backend, &cli.tui).await,
+        Command::Tui => tui(backend.paths().clone(), &cli.tui).await,
         Command::Sandbox { keep } => sandbox(keep, &cli.tui).await,
         Command::Ports {
             network,
@@ -200,13 +203,18 @@ fn steady_allocator() {
 }
 
 /// The TUI on this host (or on the simulated one with `--demo`).
-async fn tui(backend: Backend, args: &TuiArgs) -> Result<()> {
+async fn tui(paths: Paths, args: &TuiArgs) -> Result<()> {
     let opts = tui_options(args);
     steady_allocator();
     if args.demo {
         return crate::tui::run(crate::tui::FakeSource::new(), opts).await;
     }
-    let source = crate::live::LiveSource::start(backend, args.interval_ms.unwrap_or(1000))
+    let connect = || async {
+        RealHost::connect()
+            .await
+            .wrap_err("cannot open a netlink connection")
+    };
+    let source = crate::live::LiveSource::start(paths, connect, args.interval_ms.unwrap_or(1000))
         .wrap_err("cannot watch this host")?;
     crate::tui::run(source, opts).await
 }

@@ -20,13 +20,16 @@ use crate::telemetry::{
     Rates, SnapshotCause,
 };
 
-async fn open_collector(backend: &Backend, interval: Duration) -> Result<Collector> {
+async fn open_collector(
+    backend: &Backend,
+    interval: Duration,
+) -> Result<Collector<crate::host::RealHost>> {
     let (_, networks) = watch::channel(backend.network_ports());
     let options = CollectorOptions {
         interval,
         ..CollectorOptions::default()
     };
-    Collector::open(networks, options)
+    Collector::open(backend.host_arc(), networks, options)
         .await
         .wrap_err("cannot start the collector")
 }

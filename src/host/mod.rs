@@ -21,7 +21,7 @@ pub use error::HostError;
 pub use netlink::{BridgeSpec, MacvtapMode, Netlink};
 pub use netns::{in_new_netns, NetnsGuard};
 pub use real::RealHost;
-pub use seam::{DnsmasqSetup, GuestInterface, Host, Look};
+pub use seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent, Look};
 
 /// Where `program` is installed: PATH, then the sbin folders (root's tools live there, and a
 /// user's PATH often lacks them).

@@ -2,41 +2,67 @@
 //! network namespace it was opened in. Every error keeps its kind (errno where there is one)
 //! and names the step's operation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Mutex;
 
+use futures::StreamExt;
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::AsyncSocket;
+use rtnetlink::MulticastGroup;
+
 use super::apply::Outcome;
 use super::error::HostError;
-use super::netlink::{MacvtapMode, Netlink};
-use super::seam::{DnsmasqSetup, GuestInterface, Host};
+use super::netlink::{neigh, MacvtapMode, Netlink};
+use super::seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent};
 use super::{dnsmasq, nft, sysctl};
 use crate::plan::firewall::ObservedTable;
 use crate::plan::{firewall, Step};
-use crate::state::{ForwardingSysctls, HostState, LinkInfo, LinkKind};
+use crate::state::{ForwardingSysctls, HostState, LinkCounters, LinkInfo, LinkKind, Neighbour};
 use crate::store;
-use crate::telemetry::procscan::{scan_libvirt_interfaces, scan_processes, LIBVIRT_QEMU_RUN_DIR};
+use crate::telemetry::netns::NetnsResolver;
+use crate::telemetry::procscan::{
+    scan_libvirt_interfaces, scan_libvirt_runtime, scan_processes, GuestIndex, LIBVIRT_QEMU_RUN_DIR,
+};
+use crate::telemetry::stats::StatsSocket;
 
-/// The real host: one rtnetlink connection, and the dnsmasq processes its steps stopped.
+/// The real host: one rtnetlink connection, the sockets the live views read counters and
+/// namespace ids from, and the dnsmasq processes its steps stopped. Every socket belongs to
+/// the network namespace of the thread that connected.
 pub struct RealHost {
     nl: Netlink,
     /// dnsmasq processes told to stop; [`Host::settle`] waits for them, so their exit overlaps
     /// the steps after.
     stopping: Mutex<Vec<i32>>,
+    stats: Mutex<StatsSocket>,
+    netns: Mutex<NetnsResolver>,
+}
+
+/// Receive buffer asked for the event socket, so a burst of link changes (hundreds of links
+/// created at once) does not overrun it; an overrun is survived anyway, by a full re-dump.
+const EVENT_RCVBUF_BYTES: usize = 4 << 20;
+
+fn io_error(op: &str) -> impl FnOnce(std::io::Error) -> HostError + '_ {
+    move |e| HostError::from_io(op, &e)
 }
 
 impl RealHost {
     /// Opens the rtnetlink connection in the calling thread's namespace (its task runs on the
     /// current tokio runtime).
     pub async fn connect() -> Result<RealHost, HostError> {
-        Ok(RealHost::new(Netlink::connect().await?))
+        RealHost::new(Netlink::connect().await?)
     }
 
-    pub fn new(nl: Netlink) -> RealHost {
-        RealHost {
+    /// The host over an open rtnetlink connection (its other sockets are opened now, in the
+    /// calling thread's namespace).
+    pub fn new(nl: Netlink) -> Result<RealHost, HostError> {
+        Ok(RealHost {
             nl,
             stopping: Mutex::new(Vec::new()),
-        }
+            stats: Mutex::new(StatsSocket::open().map_err(io_error("open counter socket"))?),
+            netns: Mutex::new(NetnsResolver::open().map_err(io_error("open namespace-id socket"))?),
+        })
     }
 
     /// The rtnetlink connection (for the sandbox and tests that build links).
@@ -173,6 +199,103 @@ impl Host for RealHost {
 
     async fn delete_link(&self, ifindex: u32, name: &str) -> Result<(), HostError> {
         self.nl.delete_link_index(ifindex, name).await
+    }
+
+    async fn dump_links(&self) -> Result<Vec<LinkInfo>, HostError> {
+        self.nl.dump_links().await
+    }
+
+    fn dump_counters(&self) -> Result<Vec<(u32, LinkCounters)>, HostError> {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        stats.dump().map_err(io_error("dump link counters"))
+    }
+
+    async fn dump_neighbours(&self) -> Result<Vec<Neighbour>, HostError> {
+        self.nl.dump_neighbours().await
+    }
+
+    fn events(&self) -> Result<Events, HostError> {
+        let groups = [MulticastGroup::Link, MulticastGroup::Neigh];
+        let (mut conn, _, messages) = rtnetlink::new_multicast_connection(&groups)
+            .map_err(io_error("subscribe to link events"))?;
+        // Best effort: without privileges the kernel caps the size, and overruns are handled.
+        let _ = conn
+            .socket_mut()
+            .socket_mut()
+            .set_rx_buf_sz(EVENT_RCVBUF_BYTES);
+        tokio::spawn(conn);
+        Ok(messages
+            .filter_map(|(msg, _)| async move { event(msg) })
+            .boxed())
+    }
+
+    fn guest_processes(&self) -> GuestIndex {
+        scan_processes()
+    }
+
+    fn libvirt_devices(&self) -> HashMap<String, String> {
+        scan_libvirt_runtime(Path::new(LIBVIRT_QEMU_RUN_DIR))
+    }
+
+    fn netns_names(&self) -> Result<HashMap<i32, String>, HostError> {
+        let mut netns = self.netns.lock().unwrap_or_else(|e| e.into_inner());
+        netns.names().map_err(io_error("name network namespaces"))
+    }
+
+    fn file_stamp(&self, path: &Path) -> Result<Option<FileStamp>, HostError> {
+        file_stamp(path)
+    }
+
+    fn read_text(&self, path: &Path) -> Result<Option<String>, HostError> {
+        read_text(path)
+    }
+
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
+}
+
+/// What identifies the present version of a file; `None` when it does not exist.
+pub fn file_stamp(path: &Path) -> Result<Option<FileStamp>, HostError> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(Some(FileStamp {
+            modified: m.modified().map_err(io_error("stat a file"))?,
+            len: m.len(),
+            inode: m.ino(),
+        })),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(HostError::from_io(format!("stat {}", path.display()), &e)),
+    }
+}
+
+/// A file's text; `None` when it does not exist.
+pub fn read_text(path: &Path) -> Result<Option<String>, HostError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(HostError::from_io(format!("read {}", path.display()), &e)),
+    }
+}
+
+/// The event a link or neighbour message means.
+fn event(msg: NetlinkMessage<RouteNetlinkMessage>) -> Option<HostEvent> {
+    match msg.payload {
+        NetlinkPayload::InnerMessage(inner) => match inner {
+            RouteNetlinkMessage::NewLink(_) | RouteNetlinkMessage::DelLink(_) => {
+                Some(HostEvent::Links)
+            }
+            RouteNetlinkMessage::NewNeighbour(n) => {
+                Some(HostEvent::Neighbour(neigh::neighbour(&n)?, false))
+            }
+            RouteNetlinkMessage::DelNeighbour(n) => {
+                Some(HostEvent::Neighbour(neigh::neighbour(&n)?, true))
+            }
+            _ => None,
+        },
+        // The kernel dropped events: nothing known from events can be trusted any more.
+        NetlinkPayload::Overrun(_) => Some(HostEvent::Overrun),
+        _ => None,
     }
 }
 

@@ -4,16 +4,20 @@
 //! in-memory kernel (links, addresses, routes, the nftables table, dnsmasq processes) for the
 //! demo and the tests, beneath the very same backend.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use futures::stream::BoxStream;
 
 use super::error::HostError;
 use super::netlink::MacvtapMode;
 use crate::plan::firewall::ObservedTable;
 use crate::plan::steps::Outcome;
 use crate::plan::Step;
-use crate::state::{ForwardingSysctls, HostState, LinkInfo};
+use crate::state::{ForwardingSysctls, HostState, LinkCounters, LinkInfo, Neighbour};
+use crate::telemetry::procscan::GuestIndex;
 
 /// Who a network's dnsmasq runs as, and where its files go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +28,28 @@ pub struct DnsmasqSetup {
     pub group: Option<(String, u32)>,
     /// The folder it reads its files from.
     pub dir: PathBuf,
+}
+
+/// A change the host reports on its own (the live views follow these instead of polling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostEvent {
+    /// Links appeared, went or changed.
+    Links,
+    /// A neighbour entry appeared or changed (`false`) or went (`true`).
+    Neighbour(Neighbour, bool),
+    /// Events were lost: what is known from events must be read again.
+    Overrun,
+}
+
+/// The host's events as they come; the stream ends when the subscription does.
+pub type Events = BoxStream<'static, HostEvent>;
+
+/// What identifies one version of a file without reading it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    pub modified: SystemTime,
+    pub len: u64,
+    pub inode: u64,
 }
 
 /// One look at the host.
@@ -114,4 +140,36 @@ pub trait Host: Send + Sync + 'static {
         ifindex: u32,
         name: &str,
     ) -> impl Future<Output = Result<(), HostError>> + Send;
+
+    // What the live views watch.
+
+    /// Every link (without counters: [`Host::dump_counters`] has them).
+    fn dump_links(&self) -> impl Future<Output = Result<Vec<LinkInfo>, HostError>> + Send;
+
+    /// The counters of every link, as `(ifindex, counters)`.
+    fn dump_counters(&self) -> Result<Vec<(u32, LinkCounters)>, HostError>;
+
+    /// The IP neighbours and the MACs the bridges learned.
+    fn dump_neighbours(&self) -> impl Future<Output = Result<Vec<Neighbour>, HostError>> + Send;
+
+    /// Link and neighbour changes from now on.
+    fn events(&self) -> Result<Events, HostError>;
+
+    /// The processes that hold taps and macvtaps.
+    fn guest_processes(&self) -> GuestIndex;
+
+    /// Tap devices of running libvirt domains: device name → domain name.
+    fn libvirt_devices(&self) -> HashMap<String, String>;
+
+    /// Names of the network namespaces veth peers live in, by namespace id.
+    fn netns_names(&self) -> Result<HashMap<i32, String>, HostError>;
+
+    /// What identifies the present version of a file; `None` when it does not exist.
+    fn file_stamp(&self, path: &Path) -> Result<Option<FileStamp>, HostError>;
+
+    /// A file's text; `None` when it does not exist.
+    fn read_text(&self, path: &Path) -> Result<Option<String>, HostError>;
+
+    /// The wall-clock time.
+    fn now(&self) -> SystemTime;
 }

@@ -34,15 +34,26 @@ pub struct LiveSource {
 }
 
 impl LiveSource {
-    /// Starts the collector and the snapshot loop, and the backend actor that carries out the
-    /// commands; fails if the host cannot be observed.
-    pub fn start<H: Host>(backend: Backend<H>, interval_ms: u64) -> Result<LiveSource> {
+    /// Connects to the host on a thread of its own (`connect` runs there, so the host's
+    /// sockets and their tasks live on that thread's runtime, which is always being driven),
+    /// starts the collector and the snapshot loop there, and the backend actor that carries
+    /// out the commands; fails if the host cannot be observed.
+    pub fn start<H, F, Fut>(
+        paths: crate::store::Paths,
+        connect: F,
+        interval_ms: u64,
+    ) -> Result<LiveSource>
+    where
+        H: Host,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<H>>,
+    {
         let (tx, snapshots) = watch::channel(Snapshot::default());
         let (interval_tx, interval_rx) = watch::channel(interval_ms.max(50));
         let refresh = Arc::new(Notify::new());
         let busy = Busy::default();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let (b, r, u) = (backend.clone(), refresh.clone(), busy.clone());
+        let (r, u) = (refresh.clone(), busy.clone());
         std::thread::Builder::new()
             .name("switchyard-live".into())
             .spawn(move || {
@@ -53,10 +64,16 @@ impl LiveSource {
                     Ok(rt) => rt,
                     Err(e) => return drop(ready_tx.send(Err(eyre!(e)))),
                 };
-                rt.block_on(run(b, tx, interval_rx, r, u, ready_tx));
+                rt.block_on(async move {
+                    let backend = match connect().await {
+                        Ok(host) => Backend::new(paths, host),
+                        Err(e) => return drop(ready_tx.send(Err(e))),
+                    };
+                    run(backend, tx, interval_rx, r, u, ready_tx).await
+                });
             })
             .wrap_err("cannot start the telemetry thread")?;
-        ready_rx
+        let backend = ready_rx
             .recv()
             .map_err(|_| eyre!("the telemetry thread died"))??;
         let actor = commands::Actor::start(backend, refresh, busy)
@@ -186,7 +203,7 @@ async fn run<H: Host>(
     mut interval_rx: watch::Receiver<u64>,
     refresh: Arc<Notify>,
     busy: Busy,
-    ready: std::sync::mpsc::Sender<Result<()>>,
+    ready: std::sync::mpsc::Sender<Result<Backend<H>>>,
 ) {
     let setup = async {
         let (nets_tx, nets_rx) = watch::channel(backend.network_ports());
@@ -194,12 +211,15 @@ async fn run<H: Host>(
             interval: Duration::from_millis(*interval_rx.borrow_and_update()),
             ..CollectorOptions::default()
         };
-        let collector = Collector::open(nets_rx, options).await?.start().await?;
+        let collector = Collector::open(backend.host_arc(), nets_rx, options)
+            .await?
+            .start()
+            .await?;
         Ok::<_, color_eyre::Report>((nets_tx, collector))
     };
     let (nets_tx, collector) = match setup.await {
         Ok(parts) => {
-            let _ = ready.send(Ok(()));
+            let _ = ready.send(Ok(backend.clone()));
             parts
         }
         Err(e) => return drop(ready.send(Err(e))),

@@ -101,6 +101,25 @@ pub struct BridgeAttrs {
     pub forward_delay_cs: u32,
 }
 
+/// A MAC address as six bytes.
+pub type Mac = [u8; 6];
+
+/// One entry of the neighbour tables, as the host reports it (one `RTM_NEWNEIGH` or
+/// `RTM_DELNEIGH` on the real kernel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Neighbour {
+    /// An IP neighbour (ARP, NDP) on `ifindex`: its MAC when the entry is usable (reachable or
+    /// recently so), `None` when it failed.
+    Ip {
+        ifindex: u32,
+        ip: IpAddr,
+        mac: Option<Mac>,
+    },
+    /// A guest's MAC the bridge learned behind port `port` (never the port's own or a
+    /// multicast MAC).
+    Learned { port: u32, mac: Mac },
+}
+
 /// The counters of `IFLA_STATS64` that switchyard shows.
 pub type LinkStats64 = LinkCounters;
 

@@ -19,34 +19,23 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures::channel::mpsc::{TryRecvError, UnboundedReceiver};
-use futures::TryStreamExt;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
-use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
-use netlink_sys::{AsyncSocket, SocketAddr};
-use rtnetlink::{Handle, MulticastGroup};
+use futures::FutureExt;
+use futures::StreamExt;
 use tokio::sync::watch;
 
 use super::lease_watch::LeaseWatcher;
 use super::leases::Lease;
 use super::neigh::NeighbourCache;
-use super::netns::NetnsResolver;
 use super::ports::{assemble_ports, NetworkPorts, PortInfo, PortInputs};
-use super::procscan::{scan_libvirt_runtime, scan_processes, GuestIndex, LIBVIRT_QEMU_RUN_DIR};
+use super::procscan::GuestIndex;
 use super::snapshot::{monotonic_now, PortsSnapshot, SnapshotCause};
-use super::stats::StatsSocket;
 use crate::host::error::HostError;
-use crate::host::netlink::Netlink;
+use crate::host::{Events, Host, HostEvent};
 use crate::state::LinkCounters;
 use crate::state::{HostState, LinkKind};
-
-/// Receive buffer asked for the event socket, so a burst of link changes (hundreds of links
-/// created at once) does not overrun it; an overrun is survived anyway, by a full re-dump.
-const EVENT_RCVBUF_BYTES: usize = 4 << 20;
 
 /// A collector that could not start or run a cycle.
 #[derive(Debug, thiserror::Error)]
@@ -59,10 +48,6 @@ pub enum CollectorError {
         #[source]
         source: io::Error,
     },
-}
-
-fn io_err(op: &'static str) -> impl FnOnce(io::Error) -> CollectorError {
-    move |source| CollectorError::Io { op, source }
 }
 
 /// Timings of a collector.
@@ -118,15 +103,12 @@ struct GuestMaps {
     scanned: Option<Instant>,
 }
 
-/// Collects port snapshots in the network namespace it was opened in.
-pub struct Collector {
+/// Collects port snapshots from a host.
+pub struct Collector<H> {
     options: CollectorOptions,
-    links: Netlink,
-    neighbours_handle: Handle,
-    pub(crate) events: UnboundedReceiver<(NetlinkMessage<RouteNetlinkMessage>, SocketAddr)>,
+    host_io: Arc<H>,
+    pub(crate) events: Events,
     pub(crate) events_open: bool,
-    stats: StatsSocket,
-    netns: NetnsResolver,
     pub(crate) networks: watch::Receiver<Vec<NetworkPorts>>,
     host: Arc<HostState>,
     guests: GuestMaps,
@@ -140,33 +122,23 @@ pub struct Collector {
     errors: Vec<String>,
 }
 
-impl Collector {
-    /// Opens the sockets in the calling thread's network namespace (the connection tasks run
-    /// on the current tokio runtime). `networks` is read at every cycle; send a new list when
-    /// networks start or stop.
+impl<H: Host> Collector<H> {
+    /// Subscribes to the host's events (the subscription runs on the current tokio
+    /// runtime). `networks` is read at every cycle; send a new list when networks start or
+    /// stop.
     pub async fn open(
+        host: Arc<H>,
         mut networks: watch::Receiver<Vec<NetworkPorts>>,
         options: CollectorOptions,
-    ) -> Result<Collector, CollectorError> {
-        let groups = [MulticastGroup::Link, MulticastGroup::Neigh];
-        let (mut conn, neighbours_handle, events) = rtnetlink::new_multicast_connection(&groups)
-            .map_err(io_err("subscribe to link events"))?;
-        // Best effort: without privileges the kernel caps the size, and overruns are handled.
-        let _ = conn
-            .socket_mut()
-            .socket_mut()
-            .set_rx_buf_sz(EVENT_RCVBUF_BYTES);
-        tokio::spawn(conn);
+    ) -> Result<Collector<H>, CollectorError> {
+        let events = host.events()?;
         let mut lease_files = LeaseWatcher::new();
         lease_files.set_networks(&networks.borrow_and_update());
         Ok(Collector {
             options,
-            links: Netlink::connect().await?,
-            neighbours_handle,
+            host_io: host,
             events,
             events_open: true,
-            stats: StatsSocket::open().map_err(io_err("open counter socket"))?,
-            netns: NetnsResolver::open().map_err(io_err("open namespace-id socket"))?,
             networks,
             host: Arc::default(),
             guests: GuestMaps::default(),
@@ -227,27 +199,19 @@ impl Collector {
         })
     }
 
-    /// Apply one message of the event subscription.
-    pub fn apply_event(&mut self, msg: NetlinkMessage<RouteNetlinkMessage>) -> EventEffect {
-        let effect = match msg.payload {
-            NetlinkPayload::InnerMessage(inner) => match inner {
-                RouteNetlinkMessage::NewLink(_) | RouteNetlinkMessage::DelLink(_) => {
-                    EventEffect::Topology
-                }
-                RouteNetlinkMessage::NewNeighbour(n) if self.neighbours.apply(&n, false) => {
-                    EventEffect::Annotations
-                }
-                RouteNetlinkMessage::DelNeighbour(n) if self.neighbours.apply(&n, true) => {
-                    EventEffect::Annotations
-                }
-                _ => EventEffect::None,
-            },
-            // The kernel dropped events: nothing known from events can be trusted any more.
-            NetlinkPayload::Overrun(_) => {
+    /// Apply one event of the host.
+    pub fn apply_event(&mut self, event: HostEvent) -> EventEffect {
+        let effect = match event {
+            HostEvent::Links => EventEffect::Topology,
+            HostEvent::Neighbour(n, deleted) if self.neighbours.apply(&n, deleted) => {
+                EventEffect::Annotations
+            }
+            HostEvent::Neighbour(..) => EventEffect::None,
+            // Events were lost: nothing known from events can be trusted any more.
+            HostEvent::Overrun => {
                 self.dirty.neighbours = true;
                 EventEffect::Topology
             }
-            _ => EventEffect::None,
         };
         match effect {
             EventEffect::Topology => self.dirty.topology = true,
@@ -275,12 +239,12 @@ impl Collector {
     /// Apply the events that already arrived, without waiting.
     fn drain_events(&mut self) {
         while self.events_open {
-            match self.events.try_recv() {
-                Ok((msg, _)) => {
-                    self.apply_event(msg);
+            match self.events.next().now_or_never() {
+                Some(Some(event)) => {
+                    self.apply_event(event);
                 }
-                Err(TryRecvError::Closed) => self.events_closed(),
-                Err(TryRecvError::Empty) => break,
+                Some(None) => self.events_closed(),
+                None => break,
             }
         }
     }
@@ -305,7 +269,7 @@ impl Collector {
     }
 
     async fn refresh_topology(&mut self) -> Result<(), CollectorError> {
-        let links = self.links.dump_links().await?;
+        let links = self.host_io.dump_links().await?;
         self.last_topology = Some(Instant::now());
         self.host = Arc::new(HostState {
             links,
@@ -323,21 +287,8 @@ impl Collector {
 
     async fn dump_neighbours(&mut self) -> Result<(), CollectorError> {
         self.neighbours.clear();
-        // IP neighbours of every family, then the bridges' forwarding entries.
-        for family in [AddressFamily::Unspec, AddressFamily::Bridge] {
-            let mut dump = self
-                .neighbours_handle
-                .neighbours()
-                .get()
-                .set_address_family(family)
-                .execute();
-            while let Some(msg) = dump
-                .try_next()
-                .await
-                .map_err(|e| HostError::from_netlink("dump neighbours", e))?
-            {
-                self.neighbours.apply(&msg, false);
-            }
+        for entry in self.host_io.dump_neighbours().await? {
+            self.neighbours.apply(&entry, false);
         }
         self.dirty.neighbours = false;
         self.dirty.annotations = true;
@@ -361,11 +312,11 @@ impl Collector {
             ..GuestMaps::default()
         };
         if taps {
-            maps.processes = scan_processes();
-            maps.libvirt = scan_libvirt_runtime(Path::new(LIBVIRT_QEMU_RUN_DIR));
+            maps.processes = self.host_io.guest_processes();
+            maps.libvirt = self.host_io.libvirt_devices();
         }
         if peers {
-            match self.netns.names() {
+            match self.host_io.netns_names() {
                 Ok(names) => maps.netns_names = names,
                 Err(e) => self.errors.push(format!("namespace names: {e}")),
             }
@@ -378,7 +329,7 @@ impl Collector {
     }
 
     fn refresh_leases(&mut self) {
-        let (changed, errors) = self.lease_files.refresh();
+        let (changed, errors) = self.lease_files.refresh(&*self.host_io);
         self.errors.extend(errors);
         if changed {
             self.leases = Arc::new(self.lease_files.leases());
@@ -389,7 +340,7 @@ impl Collector {
     /// One counter dump, stamped with the midpoint of the request.
     fn sample_counters(&mut self) -> Result<(Duration, Vec<(u32, LinkCounters)>), CollectorError> {
         let before = monotonic_now();
-        let mut counters = self.stats.dump().map_err(io_err("dump link counters"))?;
+        let mut counters = self.host_io.dump_counters()?;
         let after = monotonic_now();
         counters.sort_unstable_by_key(|(ifindex, _)| *ifindex);
         Ok((before + (after - before) / 2, counters))

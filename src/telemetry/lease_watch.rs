@@ -6,37 +6,37 @@
 //! it was modified is read once more at the next refresh, in case it changed again within the
 //! same tick of the file-system clock.
 
-use std::fs;
-use std::io;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use super::leases::{read_leases, Lease};
+use std::time::SystemTime;
+
+use super::leases::{parse_leases, Lease};
 use super::ports::NetworkPorts;
+use crate::host::{FileStamp, Host, HostError};
+
+/// Where lease files are read from: any [`Host`]. (Kept this small so the watcher's tests
+/// can read a folder of their own.)
+pub trait LeaseFiles {
+    fn file_stamp(&self, path: &Path) -> Result<Option<FileStamp>, HostError>;
+    fn read_text(&self, path: &Path) -> Result<Option<String>, HostError>;
+    fn now(&self) -> SystemTime;
+}
+
+impl<H: Host> LeaseFiles for H {
+    fn file_stamp(&self, path: &Path) -> Result<Option<FileStamp>, HostError> {
+        Host::file_stamp(self, path)
+    }
+    fn read_text(&self, path: &Path) -> Result<Option<String>, HostError> {
+        Host::read_text(self, path)
+    }
+    fn now(&self) -> SystemTime {
+        Host::now(self)
+    }
+}
 
 /// How close to its modification a read must be to be distrusted.
 pub const RACY_WINDOW: Duration = Duration::from_millis(100);
-
-/// What identifies one version of a file without reading it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct FileStamp {
-    modified: SystemTime,
-    len: u64,
-    inode: u64,
-}
-
-fn stamp(path: &Path) -> io::Result<Option<FileStamp>> {
-    match fs::metadata(path) {
-        Ok(m) => Ok(Some(FileStamp {
-            modified: m.modified()?,
-            len: m.len(),
-            inode: m.ino(),
-        })),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
-}
 
 #[derive(Debug)]
 struct Watched {
@@ -93,11 +93,11 @@ impl LeaseWatcher {
 
     /// Re-read the files that changed. Returns whether any lease changed, and the problems
     /// met (a file that cannot be read keeps its last leases).
-    pub fn refresh(&mut self) -> (bool, Vec<String>) {
+    pub fn refresh<H: LeaseFiles>(&mut self, host: &H) -> (bool, Vec<String>) {
         let mut changed = false;
         let mut errors = Vec::new();
         for w in &mut self.files {
-            match w.refresh() {
+            match w.refresh(host) {
                 Ok(c) => changed |= c,
                 Err(e) => errors.push(format!("lease file {}: {e}", w.path.display())),
             }
@@ -115,14 +115,17 @@ impl LeaseWatcher {
 }
 
 impl Watched {
-    fn refresh(&mut self) -> io::Result<bool> {
-        let now = stamp(&self.path)?;
+    fn refresh<H: LeaseFiles>(&mut self, host: &H) -> Result<bool, HostError> {
+        let now = host.file_stamp(&self.path)?;
         if self.stamp == Some(now) && !self.racy {
             return Ok(false);
         }
-        let read_at = SystemTime::now();
+        let read_at = host.now();
         let leases = match now {
-            Some(_) => read_leases(&self.path)?.leases,
+            Some(_) => host
+                .read_text(&self.path)?
+                .map(|t| parse_leases(&t).leases)
+                .unwrap_or_default(),
             None => Vec::new(),
         };
         self.stamp = Some(now);
@@ -139,6 +142,23 @@ impl Watched {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
+    /// The machine's own files, as the real host reads them.
+    struct Disk;
+
+    impl LeaseFiles for Disk {
+        fn file_stamp(&self, path: &Path) -> Result<Option<FileStamp>, HostError> {
+            crate::host::real::file_stamp(path)
+        }
+        fn read_text(&self, path: &Path) -> Result<Option<String>, HostError> {
+            crate::host::real::read_text(path)
+        }
+        fn now(&self) -> SystemTime {
+            SystemTime::now()
+        }
+    }
+
     use super::*;
 
     fn net(name: &str, file: &Path) -> NetworkPorts {
@@ -165,12 +185,12 @@ mod tests {
         let mut w = LeaseWatcher::new();
         assert!(w.set_networks(&[net("a", &a), net("b", &b)]));
         assert!(!w.set_networks(&[net("a", &a), net("b", &b)]), "same set");
-        assert_eq!(w.refresh(), (true, vec![]));
+        assert_eq!(w.refresh(&Disk), (true, vec![]));
         assert_eq!(ips(&w), [("a".into(), "10.0.0.5".into())]);
-        assert_eq!(w.refresh(), (false, vec![]), "unchanged");
+        assert_eq!(w.refresh(&Disk), (false, vec![]), "unchanged");
         std::thread::sleep(RACY_WINDOW);
         assert_eq!(
-            w.refresh(),
+            w.refresh(&Disk),
             (false, vec![]),
             "read again once: the write was recent"
         );
@@ -178,7 +198,7 @@ mod tests {
 
         fs::write(&b, "0 52:54:00:00:00:02 10.1.0.9 two *\n").expect("write");
         fs::write(&a, "0 52:54:00:00:00:01 10.0.0.6 one *\n").expect("write");
-        assert_eq!(w.refresh(), (true, vec![]));
+        assert_eq!(w.refresh(&Disk), (true, vec![]));
         let mut got = ips(&w);
         got.sort();
         assert_eq!(
@@ -190,7 +210,7 @@ mod tests {
         );
 
         fs::remove_file(&b).expect("rm");
-        assert!(w.refresh().0, "a removed file has no leases");
+        assert!(w.refresh(&Disk).0, "a removed file has no leases");
         assert!(w.set_networks(&[net("b", &b)]), "network a stopped");
         assert!(ips(&w).is_empty());
     }
@@ -202,10 +222,10 @@ mod tests {
         fs::write(&a, "0 52:54:00:00:00:01 10.0.0.5 one *\n").expect("write");
         let mut w = LeaseWatcher::new();
         w.set_networks(&[net("a", &a)]);
-        w.refresh();
+        w.refresh(&Disk);
         fs::remove_file(&a).expect("rm");
         fs::create_dir(&a).expect("a directory where the file was");
-        let (changed, errors) = w.refresh();
+        let (changed, errors) = w.refresh(&Disk);
         assert!(!changed);
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert!(errors[0].contains("a.leases"), "{errors:?}");

@@ -2,11 +2,6 @@ use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use netlink_packet_route::neighbour::{
-    NeighbourAddress, NeighbourAttribute, NeighbourMessage, NeighbourState,
-};
-use netlink_packet_route::AddressFamily;
-
 use super::*;
 use crate::telemetry::leases::parse_leases;
 use crate::telemetry::procscan::scan_proc;
@@ -140,17 +135,12 @@ fn fake_proc(root: &Path) {
     );
 }
 
-fn arp(ifindex: u32, ip: &str, mac: Mac) -> NeighbourMessage {
-    let mut m = NeighbourMessage::default();
-    m.header.family = AddressFamily::Inet;
-    m.header.ifindex = ifindex;
-    m.header.state = NeighbourState::Reachable;
-    let v4 = ip.parse().expect("test literal");
-    m.attributes
-        .push(NeighbourAttribute::Destination(NeighbourAddress::Inet(v4)));
-    m.attributes
-        .push(NeighbourAttribute::LinkLayerAddress(mac.to_vec()));
-    m
+fn arp(ifindex: u32, ip: &str, mac: Mac) -> crate::state::Neighbour {
+    crate::state::Neighbour::Ip {
+        ifindex,
+        ip: ip.parse().expect("test literal"),
+        mac: Some(mac),
+    }
 }
 
 struct World {

@@ -55,7 +55,7 @@ impl Drop for CollectorHandle {
     }
 }
 
-impl Collector {
+impl<H: crate::host::Host> Collector<H> {
     /// Take the first snapshot, then keep collecting on a task of the current runtime.
     pub async fn start(mut self) -> Result<CollectorHandle, CollectorError> {
         let first = self.cycle(SnapshotCause::Start).await?;
@@ -76,8 +76,8 @@ fn ticker(every: Duration) -> Interval {
     t
 }
 
-async fn run(
-    mut c: Collector,
+async fn run<H: crate::host::Host>(
+    mut c: Collector<H>,
     tx: watch::Sender<Arc<PortsSnapshot>>,
     mut interval_rx: watch::Receiver<Duration>,
 ) {
@@ -106,8 +106,8 @@ async fn run(
             }
             event = c.events.next(), if c.events_open => {
                 match event {
-                    Some((msg, _)) => {
-                        if c.apply_event(msg) == EventEffect::Topology && topology_at.is_none() {
+                    Some(event) => {
+                        if c.apply_event(event) == EventEffect::Topology && topology_at.is_none() {
                             topology_at = Some(Instant::from_std(c.topology_due()));
                         }
                     }

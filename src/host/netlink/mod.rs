@@ -4,6 +4,7 @@
 mod addrs;
 pub mod decode;
 mod links;
+pub mod neigh;
 
 use futures::TryStreamExt;
 use rtnetlink::packet_route::route::RouteMessage;
@@ -131,6 +132,30 @@ impl Netlink {
         found
             .map(|msg| msg.header.index)
             .ok_or(HostError::NoSuchDevice { op: lookup_op })
+    }
+
+    /// The IP neighbours of every family and the MACs the bridges learned.
+    pub async fn dump_neighbours(&self) -> Result<Vec<crate::state::Neighbour>, HostError> {
+        let mut out = Vec::new();
+        for family in [
+            rtnetlink::packet_route::AddressFamily::Unspec,
+            rtnetlink::packet_route::AddressFamily::Bridge,
+        ] {
+            let mut dump = self
+                .handle
+                .neighbours()
+                .get()
+                .set_address_family(family)
+                .execute();
+            while let Some(msg) = dump
+                .try_next()
+                .await
+                .map_err(|e| HostError::from_netlink("dump neighbours", e))?
+            {
+                out.extend(neigh::neighbour(&msg));
+            }
+        }
+        Ok(out)
     }
 
     /// Interface index of the link called `name`.
