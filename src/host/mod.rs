@@ -11,6 +11,7 @@ pub mod netns;
 pub mod nft;
 pub mod real;
 pub mod seam;
+pub mod steps;
 pub mod sysctl;
 pub mod tc;
 

@@ -3,8 +3,11 @@
 //! and names the step's operation.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
+
+use ipnet::IpNet;
 
 use futures::StreamExt;
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
@@ -14,13 +17,14 @@ use rtnetlink::MulticastGroup;
 
 use super::apply::Outcome;
 use super::error::HostError;
-use super::netlink::{neigh, MacvtapMode, Netlink};
+use super::netlink::{neigh, BridgeSpec, MacvtapMode, Netlink};
 use super::seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent};
+use super::steps::{self, Kernel};
 use super::{dnsmasq, nft, sysctl};
+use crate::plan::bandwidth::Shaping;
 use crate::plan::firewall::ObservedTable;
-use crate::plan::{firewall, Step};
-use crate::state::{ForwardingSysctls, HostState, LinkCounters, LinkInfo, LinkKind, Neighbour};
-use crate::store;
+use crate::plan::Step;
+use crate::state::{ForwardingSysctls, HostState, LinkCounters, LinkInfo, Neighbour};
 use crate::telemetry::netns::NetnsResolver;
 use crate::telemetry::procscan::{
     scan_libvirt_interfaces, scan_libvirt_runtime, scan_processes, GuestIndex, LIBVIRT_QEMU_RUN_DIR,
@@ -69,35 +73,6 @@ impl RealHost {
     pub fn netlink(&self) -> &Netlink {
         &self.nl
     }
-
-    fn stopping(&self) -> std::sync::MutexGuard<'_, Vec<i32>> {
-        self.stopping.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Whether an error says the thing to remove is already gone.
-fn already_gone(e: &HostError) -> bool {
-    matches!(e, HostError::NoSuchDevice { .. })
-        || matches!(
-            e.errno(),
-            Some(libc::EADDRNOTAVAIL) | Some(libc::ESRCH) | Some(libc::ENOENT)
-        )
-}
-
-fn gone_ok(r: Result<(), HostError>) -> Result<(), HostError> {
-    match r {
-        Err(e) if already_gone(&e) => Ok(()),
-        other => other,
-    }
-}
-
-/// A failure of a tool or a file operation, with the step as the operation.
-fn other(step: &Step, e: impl std::fmt::Display) -> HostError {
-    HostError::Other {
-        op: step.to_string(),
-        errno: None,
-        message: e.to_string(),
-    }
 }
 
 impl Host for RealHost {
@@ -134,12 +109,11 @@ impl Host for RealHost {
     }
 
     async fn run(&self, step: &Step) -> Result<Outcome, HostError> {
-        self.run_step(step).await
+        steps::run_step(self, step).await
     }
 
     async fn settle(&self) {
-        let pids = std::mem::take(&mut *self.stopping());
-        dnsmasq::wait_gone(&pids);
+        steps::settle(self);
     }
 
     fn dnsmasq_pid(&self, pid_file: &Path, conf: &Path) -> Option<i32> {
@@ -299,212 +273,107 @@ fn event(msg: NetlinkMessage<RouteNetlinkMessage>) -> Option<HostEvent> {
     }
 }
 
-impl RealHost {
-    async fn run_step(&self, step: &Step) -> Result<Outcome, HostError> {
-        let nl = &self.nl;
-        match step {
-            Step::CheckLink { name, want_bridge } => check_link(nl, name, *want_bridge).await,
-            Step::CreateBridge(b) => {
-                nl.create_bridge(b).await?;
-                let ifindex = nl.link_index(&b.name).await?;
-                return Ok(Outcome::CreatedLink { ifindex });
-            }
-            Step::DeleteLink { name, ifindex } => delete_own_link(nl, name, *ifindex).await,
-            Step::SetSysctl { key, value, .. } => sysctl::write_sysctl(key, value),
-            Step::AddAddress { dev, addr } => nl.add_addr(dev, *addr).await,
-            Step::DelAddress { dev, addr } => gone_ok(nl.del_addr(dev, *addr).await),
-            Step::LinkUp { dev } => nl.set_up(dev).await,
-            Step::SetMtu { dev, mtu, .. } => nl.set_mtu(dev, *mtu).await,
-            Step::ShapeBridge { dev, shaping } => super::tc::shape(dev, shaping),
-            Step::UnshapeBridge { dev } => {
-                super::tc::unshape(dev);
-                Ok(())
-            }
-            Step::LinkDown { dev } => gone_ok(nl.set_down(dev).await),
-            Step::AddRoute { dest, gateway, dev } => {
-                nl.add_route(*dest, Some(*gateway), Some(dev)).await
-            }
-            Step::DelRoute { dest, gateway, dev } => {
-                gone_ok(nl.del_route(*dest, Some(*gateway), Some(dev)).await)
-            }
-            Step::AddFirewall { net, .. } => add_firewall(step, net),
-            Step::RemoveFirewall { net, delete_table } => {
-                nft::load_json(&firewall::remove_network(net, *delete_table))
-                    .map_err(|e| other(step, e))
-            }
-            Step::RemoveLegacyFirewall { network } => remove_legacy(step, network),
-            Step::LoadFirewall { script, .. } => nft::load(script).map_err(|e| other(step, e)),
-            Step::WriteFile {
-                path,
-                contents,
-                access,
-            } => store::write_atomic_as(path, contents.as_bytes(), *access)
-                .map_err(|e| other(step, e)),
-            Step::RemoveFile { path } => remove_file(step, path, &self.stopping()),
-            Step::StartDnsmasq {
-                conf,
-                pid_file,
-                lease_file,
-                ..
-            } => {
-                if let Some(leases) = lease_file {
-                    store::create_private(leases).map_err(|e| other(step, e))?;
-                }
-                dnsmasq::start(conf, pid_file)
-                    .map(|_| ())
-                    .map_err(|e| other(step, e))
-            }
-            Step::RememberPorts { path, ports } => {
-                let json = serde_json::to_string_pretty(ports).expect("ports serialize");
-                store::write_atomic(path, json.as_bytes()).map_err(|e| other(step, e))
-            }
-            Step::AttachPorts { bridge, ports } => attach_ports(nl, bridge, ports).await,
-            Step::ReplaceFirewall { old, new } => {
-                nft::load_json(&firewall::replace_network(old, new)).map_err(|e| other(step, e))
-            }
-            Step::UpdateDnsmasq {
-                conf,
-                pid_file,
-                files,
-                restart,
-                ..
-            } => update_dnsmasq(step, conf, pid_file, files, *restart),
-            Step::StopDnsmasq { pid_file, .. } => {
-                let conf = pid_file.with_extension("conf");
-                let pid = dnsmasq::signal_stop(pid_file, &conf).map_err(|e| other(step, e))?;
-                self.stopping().extend(pid);
-                Ok(())
-            }
-        }
-        .map(|()| Outcome::Done)
+impl Kernel for RealHost {
+    async fn link_by_name(&self, name: &str) -> Result<Option<LinkInfo>, HostError> {
+        self.nl.link_by_name(name).await
     }
-}
 
-/// Loads a network's rules; when a map key of it points somewhere else (someone changed our
-/// table), the table is read and the repairing transaction deletes those elements first.
-fn add_firewall(step: &Step, net: &firewall::FirewallNet) -> Result<(), HostError> {
-    if nft::load_json(&firewall::add_network(net)).is_ok() {
-        return Ok(());
+    async fn link_by_index(&self, ifindex: u32) -> Result<Option<LinkInfo>, HostError> {
+        self.nl.link_by_index(ifindex).await
     }
-    let table = nft::observe().map_err(|e| other(step, e))?;
-    let doc = match &table {
-        Some(t) => firewall::repair_network(net, t),
-        None => firewall::add_network(net),
-    };
-    nft::load_json(&doc).map_err(|e| other(step, e))
-}
 
-/// Removes the first release's rules of `network`, and the table itself when nothing of ours
-/// is left in it.
-fn remove_legacy(step: &Step, network: &str) -> Result<(), HostError> {
-    let Some(table) = nft::observe().map_err(|e| other(step, e))? else {
-        return Ok(());
-    };
-    nft::load_json(&firewall::remove_legacy(&table, network)).map_err(|e| other(step, e))?;
-    let Some(after) = nft::observe().map_err(|e| other(step, e))? else {
-        return Ok(());
-    };
-    let in_use = !after.chains.is_empty() || !after.legacy.is_empty();
-    if in_use {
-        return Ok(());
+    async fn create_bridge(&self, spec: &BridgeSpec) -> Result<u32, HostError> {
+        self.nl.create_bridge(spec).await?;
+        self.nl.link_index(&spec.name).await
     }
-    nft::load_json(&firewall::delete_table()).map_err(|e| other(step, e))
-}
 
-/// Puts each port back on `bridge` if it is still the very link that was there and on no
-/// bridge; one that went away meanwhile is skipped.
-async fn attach_ports(
-    nl: &Netlink,
-    bridge: &str,
-    ports: &[crate::plan::ports::PortRef],
-) -> Result<(), HostError> {
-    for port in ports {
-        let Some(link) = nl.link_by_index(port.ifindex).await? else {
-            continue;
-        };
-        let same = link.name == port.name && port.mac.is_none_or(|m| link.mac == Some(m.0));
-        if !same || link.master.is_some() {
-            continue;
-        }
-        match nl.set_master(&port.name, bridge).await {
-            Err(HostError::NoSuchDevice { .. }) | Ok(()) => {}
-            Err(e) => return Err(e),
-        }
+    async fn delete_link_index(&self, ifindex: u32, name: &str) -> Result<(), HostError> {
+        self.nl.delete_link_index(ifindex, name).await
     }
-    Ok(())
-}
 
-/// Rewrites a running dnsmasq's files, then reloads it (SIGHUP: it re-reads its hosts files)
-/// or restarts it (its configuration changed; leases stay in the lease file). One that is not
-/// running is started.
-fn update_dnsmasq(
-    step: &Step,
-    conf: &std::path::Path,
-    pid_file: &std::path::Path,
-    files: &[crate::plan::change::FileChange],
-    restart: bool,
-) -> Result<(), HostError> {
-    for f in files {
-        store::write_atomic_as(&f.path, f.contents.as_bytes(), f.access)
-            .map_err(|e| other(step, e))?;
+    async fn add_addr(&self, dev: &str, addr: IpNet) -> Result<(), HostError> {
+        self.nl.add_addr(dev, addr).await
     }
-    match dnsmasq::running(pid_file, conf) {
-        Some(pid) if !restart => dnsmasq::reload(pid).map_err(|e| other(step, e)),
-        Some(_) => {
-            dnsmasq::stop(pid_file, conf).map_err(|e| other(step, e))?;
-            dnsmasq::start(conf, pid_file)
-                .map(|_| ())
-                .map_err(|e| other(step, e))
-        }
-        None => dnsmasq::start(conf, pid_file)
+
+    async fn del_addr(&self, dev: &str, addr: IpNet) -> Result<(), HostError> {
+        self.nl.del_addr(dev, addr).await
+    }
+
+    async fn set_up(&self, dev: &str) -> Result<(), HostError> {
+        self.nl.set_up(dev).await
+    }
+
+    async fn set_down(&self, dev: &str) -> Result<(), HostError> {
+        self.nl.set_down(dev).await
+    }
+
+    async fn set_mtu(&self, dev: &str, mtu: u32) -> Result<(), HostError> {
+        self.nl.set_mtu(dev, mtu).await
+    }
+
+    async fn set_master(&self, port: &str, bridge: &str) -> Result<(), HostError> {
+        self.nl.set_master(port, bridge).await
+    }
+
+    async fn add_route(&self, dest: IpNet, gateway: IpAddr, dev: &str) -> Result<(), HostError> {
+        self.nl.add_route(dest, Some(gateway), Some(dev)).await
+    }
+
+    async fn del_route(&self, dest: IpNet, gateway: IpAddr, dev: &str) -> Result<(), HostError> {
+        self.nl.del_route(dest, Some(gateway), Some(dev)).await
+    }
+
+    fn write_sysctl(&self, key: &str, value: &str) -> Result<(), HostError> {
+        sysctl::write_sysctl(key, value)
+    }
+
+    fn shape(&self, dev: &str, shaping: &Shaping) -> Result<(), HostError> {
+        super::tc::shape(dev, shaping)
+    }
+
+    fn unshape(&self, dev: &str) {
+        super::tc::unshape(dev);
+    }
+
+    fn nft_load(&self, doc: &serde_json::Value) -> Result<(), String> {
+        nft::load_json(doc).map_err(|e| e.to_string())
+    }
+
+    fn nft_load_script(&self, script: &str) -> Result<(), String> {
+        nft::load(script).map_err(|e| e.to_string())
+    }
+
+    fn nft_list(&self) -> Result<Option<ObservedTable>, String> {
+        nft::observe().map_err(|e| e.to_string())
+    }
+
+    fn dnsmasq_start(&self, conf: &Path, pid_file: &Path) -> Result<(), String> {
+        dnsmasq::start(conf, pid_file)
             .map(|_| ())
-            .map_err(|e| other(step, e)),
+            .map_err(|e| e.to_string())
     }
-}
 
-/// Removes a file, but never one a running dnsmasq of ours reads (a rollback of a start that
-/// found its dnsmasq already running must not pull its files away); one this host has just
-/// told to stop is going, and its files go with it.
-fn remove_file(step: &Step, path: &std::path::Path, stopping: &[i32]) -> Result<(), HostError> {
-    if let Some(pid) = dnsmasq::reader_of(path).filter(|p| !stopping.contains(p)) {
-        return Err(other(
-            step,
-            format!("dnsmasq pid {pid} is running with this file; it is left in place"),
-        ));
+    fn dnsmasq_running(&self, pid_file: &Path, conf: &Path) -> Option<i32> {
+        dnsmasq::running(pid_file, conf)
     }
-    store::remove_durable(path)
-        .map(|_| ())
-        .map_err(|e| other(step, e))
-}
 
-/// Deletes the link we created: by interface index when the record has it (and only if that
-/// link is still a bridge), by name otherwise (records of earlier releases) and only a bridge.
-async fn delete_own_link(nl: &Netlink, name: &str, ifindex: Option<u32>) -> Result<(), HostError> {
-    let link = match ifindex {
-        Some(i) => nl.link_by_index(i).await?,
-        None => nl.link_by_name(name).await?,
-    };
-    match link {
-        None => Ok(()),
-        Some(l) if l.kind != LinkKind::Bridge => Err(HostError::invalid(
-            format!("delete link {name}"),
-            format!(
-                "{} (index {}) is not the bridge switchyard created; it is left alone",
-                l.name, l.ifindex
-            ),
-        )),
-        Some(l) => gone_ok(nl.delete_link_index(l.ifindex, &l.name).await),
+    fn dnsmasq_reload(&self, pid: i32) -> Result<(), String> {
+        dnsmasq::reload(pid).map_err(|e| e.to_string())
     }
-}
 
-async fn check_link(nl: &Netlink, name: &str, want_bridge: bool) -> Result<(), HostError> {
-    let op = || format!("interface {name} does not exist");
-    match nl.link_by_name(name).await? {
-        None => Err(HostError::NoSuchDevice { op: op() }),
-        Some(l) if want_bridge && l.kind != LinkKind::Bridge => Err(HostError::invalid(
-            format!("check interface {name}"),
-            "it exists but is not a bridge",
-        )),
-        Some(_) => Ok(()),
+    fn dnsmasq_signal_stop(&self, pid_file: &Path, conf: &Path) -> Result<Option<i32>, String> {
+        dnsmasq::signal_stop(pid_file, conf).map_err(|e| e.to_string())
+    }
+
+    fn dnsmasq_wait_gone(&self, pids: &[i32]) {
+        dnsmasq::wait_gone(pids);
+    }
+
+    fn dnsmasq_reader_of(&self, path: &Path) -> Option<i32> {
+        dnsmasq::reader_of(path)
+    }
+
+    fn stopping(&self) -> MutexGuard<'_, Vec<i32>> {
+        self.stopping.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
