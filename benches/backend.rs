@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use support::world::{dhcp, World};
 use support::Guest;
 use switchyard::backend::Backend;
-use switchyard::host::apply::Faults;
 use switchyard::host::RealHost;
 use switchyard::store::Paths;
 
@@ -58,9 +57,7 @@ fn start_stop(world: &World) -> (Duration, Duration) {
         let t0 = Instant::now();
         let mut marks = Vec::new();
         backend
-            .start("lab", Faults::default(), |_, step| {
-                marks.push((Instant::now(), step.kind()))
-            })
+            .start("lab", |_, step| marks.push((Instant::now(), step.kind())))
             .await
             .expect("start");
         let started = t0.elapsed();
@@ -87,7 +84,7 @@ fn first_lease(world: &World, round: usize) -> Duration {
     world.host.block_on(|| async {
         backend(world)
             .await
-            .start("lab", Faults::default(), |_, _| {})
+            .start("lab", |_, _| {})
             .await
             .expect("start");
     });

@@ -2,7 +2,7 @@
 //! what was done is rolled back. In a binary of its own, since the interrupt flag is
 //! process-wide.
 
-use switchyard::host::apply::{apply, interrupt, Faults, Outcome, StepRunner};
+use switchyard::host::apply::{apply, interrupt, Outcome, StepRunner};
 use switchyard::host::HostError;
 use switchyard::plan::{Plan, Step};
 
@@ -46,7 +46,7 @@ fn an_interrupt_stops_before_the_next_step_and_rolls_back() {
         .build()
         .expect("runtime");
     let err = rt
-        .block_on(apply(&mut runner, &plan, Faults::default(), |_, _| {}))
+        .block_on(apply(&mut runner, &plan, |_, _| {}))
         .expect_err("interrupted");
     assert_eq!(err.index, 2);
     assert!(err.to_string().contains("interrupted by a signal"), "{err}");

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use support::world::World;
 use support::{run_ok, stdout};
-use switchyard::host::apply::{apply, Faults, On};
+use switchyard::host::apply::{apply, On};
 use switchyard::host::RealHost;
 use switchyard::plan::firewall::{render_delete, render_table, FirewallMode, FirewallNet};
 use switchyard::plan::{BridgeSpec, Plan, Step};
@@ -147,7 +147,7 @@ fn a_network_the_first_release_started_is_recognised_and_stops_cleanly() {
     let plan = first_release_plan(&run, &state, forward_was.trim());
     world.host.block_on(|| async {
         let host = RealHost::connect().await.expect("netlink");
-        apply(&mut On(&host), &plan, Faults::default(), |_, _| {})
+        apply(&mut On(&host), &plan, |_, _| {})
             .await
             .expect("the first release's start");
     });

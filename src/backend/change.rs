@@ -5,7 +5,7 @@
 //! made again restarts the network, and the guests' ports are put back on it.
 
 use super::{record, Backend, BackendError};
-use crate::host::apply::{self, Faults, On};
+use crate::host::apply::{self, On};
 use crate::host::Host;
 use crate::model::{self, NetworkDef, Problem};
 use crate::plan::change::{classify, with_firewall, Change};
@@ -98,7 +98,7 @@ impl<H: Host> Backend<H> {
         plan: Plan,
         progress: &mut impl FnMut(usize, &Step),
     ) -> Result<Changed, BackendError> {
-        let applied = apply::apply(&mut On(self.host()), &plan, Faults::default(), progress).await;
+        let applied = apply::apply(&mut On(self.host()), &plan, progress).await;
         self.host().settle().await;
         applied.map_err(|e| BackendError::Apply(Box::new(e), new.name.clone()))?;
         self.record_running(&rec, new, Some(&plan))?;
@@ -157,9 +157,7 @@ impl<H: Host> Backend<H> {
         self.stop_locked(lock, &name, &mut *progress).await?;
         self.store
             .save(lock, &name, &model::format_network_xml(&new))?;
-        let started = self
-            .start_locked(lock, &name, Faults::default(), &mut *progress)
-            .await;
+        let started = self.start_locked(lock, &name, &mut *progress).await;
         match started {
             Ok(plan) => Ok(Changed {
                 message: format!(
@@ -171,9 +169,7 @@ impl<H: Host> Backend<H> {
             }),
             Err(e) => {
                 self.store.save(lock, &name, &old_xml)?;
-                let again = self
-                    .start_locked(lock, &name, Faults::default(), |_, _| {})
-                    .await;
+                let again = self.start_locked(lock, &name, |_, _| {}).await;
                 let restored = match again {
                     Ok(plan) => format!(
                         "the old definition was restored and started again{}",

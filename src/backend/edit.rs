@@ -3,7 +3,6 @@
 //! and pinning a lease as a static DHCP host with a live dnsmasq reload.
 
 use super::{Backend, BackendError};
-use crate::host::apply::Faults;
 use crate::host::Host;
 use crate::model::{self, NetworkDef, Problem};
 use crate::plan::Step;
@@ -70,9 +69,7 @@ impl<H: Host> Backend<H> {
             self.store.set_autostart(&lock, &def.name, true)?;
         }
         if start {
-            let started = self
-                .start_locked(&lock, &def.name, Faults::default(), progress)
-                .await;
+            let started = self.start_locked(&lock, &def.name, progress).await;
             if let Err(e) = started {
                 let _ = self.store.remove(&lock, &def.name);
                 return Err(e);

@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::host::apply::{self, ApplyError, Faults, On};
+use crate::host::apply::{self, ApplyError, On};
 use crate::host::error::HostError;
 use crate::host::nft::NftError;
 use crate::host::{Host, RealHost};
@@ -472,12 +472,11 @@ impl<H: Host> Backend<H> {
     pub async fn start(
         &self,
         name: &str,
-        faults: Faults,
         progress: impl FnMut(usize, &Step),
     ) -> Result<Plan, BackendError> {
         check_name(name)?;
         let lock = self.store.lock()?;
-        self.start_locked(&lock, name, faults, progress).await
+        self.start_locked(&lock, name, progress).await
     }
 
     /// [`Backend::start`] for a caller that holds the lock.
@@ -485,7 +484,6 @@ impl<H: Host> Backend<H> {
         &self,
         _lock: &StoreLock,
         name: &str,
-        faults: Faults,
         progress: impl FnMut(usize, &Step),
     ) -> Result<Plan, BackendError> {
         let (def, plan) = self.plan_start(name).await?;
@@ -509,7 +507,7 @@ impl<H: Host> Backend<H> {
             run: &self.paths().run,
             record: &mut rec,
         };
-        let applied = apply::apply(&mut runner, &plan, faults, progress).await;
+        let applied = apply::apply(&mut runner, &plan, progress).await;
         self.host.settle().await;
         let done = match applied {
             Ok(done) => done,
@@ -658,7 +656,7 @@ impl<H: Host> Backend<H> {
             steps,
             notes: Vec::new(),
         };
-        apply::apply(&mut On(&*self.host), &plan, Faults::default(), |_, _| {})
+        apply::apply(&mut On(&*self.host), &plan, |_, _| {})
             .await
             .map_err(|e| BackendError::Apply(Box::new(e), name.to_owned()))?;
         Ok(self.dnsmasq_pid(name))

@@ -13,7 +13,6 @@ use std::path::Path;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 
 use crate::backend::{host_facts, Backend};
-use crate::host::apply::Faults;
 use crate::host::{Host, RealHost};
 use crate::model::{self, CreateRequest, HostFacts};
 use crate::store::Paths;
@@ -352,7 +351,7 @@ async fn start(backend: &Backend, name: &str, dry_run: bool, json: bool) -> Resu
         }
         return Ok(());
     }
-    let plan = backend.start(name, Faults::from_env(), |_, _| {}).await?;
+    let plan = backend.start(name, |_, _| {}).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&plan)?);
     } else if plan.steps.is_empty() {
@@ -393,7 +392,7 @@ async fn autostart_all(backend: &Backend) -> Result<()> {
         if !backend.store.autostart(&name) {
             continue;
         }
-        match backend.start(&name, Faults::default(), |_, _| {}).await {
+        match backend.start(&name, |_, _| {}).await {
             Ok(_) => println!("Network {name} started"),
             Err(e) => {
                 eprintln!("Network {name}: {e}");

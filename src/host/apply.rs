@@ -4,7 +4,6 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::Duration;
 
 use super::error::HostError;
 pub use crate::plan::steps::Outcome;
@@ -22,25 +21,6 @@ pub struct On<'a, H>(pub &'a H);
 impl<H: super::seam::Host> StepRunner for On<'_, H> {
     async fn run(&mut self, step: &Step) -> Result<Outcome, HostError> {
         self.0.run(step).await
-    }
-}
-
-/// Test hooks, read from the environment so that tests can drive the real binary:
-/// `SWITCHYARD_FAIL_STEP=N` makes step N (1-based) fail before it runs, and
-/// `SWITCHYARD_PAUSE_STEP=N` waits before step N until the process is killed or interrupted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Faults {
-    pub fail_step: Option<usize>,
-    pub pause_step: Option<usize>,
-}
-
-impl Faults {
-    pub fn from_env() -> Faults {
-        let num = |k: &str| std::env::var(k).ok().and_then(|v| v.parse().ok());
-        Faults {
-            fail_step: num("SWITCHYARD_FAIL_STEP"),
-            pause_step: num("SWITCHYARD_PAUSE_STEP"),
-        }
     }
 }
 
@@ -128,27 +108,16 @@ impl std::error::Error for ApplyError {}
 pub async fn apply<R: StepRunner>(
     runner: &mut R,
     plan: &Plan,
-    faults: Faults,
     mut progress: impl FnMut(usize, &Step),
 ) -> Result<Vec<Step>, ApplyError> {
     let _counted = InFlight::new();
     let mut done: Vec<Step> = Vec::with_capacity(plan.steps.len());
     for (i, step) in plan.steps.iter().enumerate() {
         progress(i, step);
-        if faults.pause_step == Some(i + 1) {
-            while !interrupted() {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
         let result = if interrupted() {
             Err(HostError::invalid(
                 step.to_string(),
                 "interrupted by a signal before this step",
-            ))
-        } else if faults.fail_step == Some(i + 1) {
-            Err(HostError::invalid(
-                step.to_string(),
-                "injected failure (SWITCHYARD_FAIL_STEP)",
             ))
         } else {
             runner.run(step).await

@@ -4,8 +4,11 @@
 //! state they produce (`state`), sysctls, and network namespaces for tests and the sandbox.
 
 pub mod apply;
+#[cfg(debug_assertions)]
+mod debug_hooks;
 pub mod dnsmasq;
 pub mod error;
+pub mod fake;
 pub mod netlink;
 pub mod netns;
 pub mod nft;

@@ -24,7 +24,7 @@ use super::{dnsmasq, nft, sysctl};
 use crate::plan::bandwidth::Shaping;
 use crate::plan::firewall::ObservedTable;
 use crate::plan::Step;
-use crate::state::{ForwardingSysctls, HostState, LinkCounters, LinkInfo, Neighbour};
+use crate::state::{ForwardingSysctls, HostState, HostSummary, LinkCounters, LinkInfo, Neighbour};
 use crate::telemetry::netns::NetnsResolver;
 use crate::telemetry::procscan::{
     scan_libvirt_interfaces, scan_libvirt_runtime, scan_processes, GuestIndex, LIBVIRT_QEMU_RUN_DIR,
@@ -41,6 +41,8 @@ pub struct RealHost {
     stopping: Mutex<Vec<i32>>,
     stats: Mutex<StatsSocket>,
     netns: Mutex<NetnsResolver>,
+    #[cfg(debug_assertions)]
+    hooks: super::debug_hooks::Hooks,
 }
 
 /// Receive buffer asked for the event socket, so a burst of link changes (hundreds of links
@@ -66,6 +68,8 @@ impl RealHost {
             stopping: Mutex::new(Vec::new()),
             stats: Mutex::new(StatsSocket::open().map_err(io_error("open counter socket"))?),
             netns: Mutex::new(NetnsResolver::open().map_err(io_error("open namespace-id socket"))?),
+            #[cfg(debug_assertions)]
+            hooks: super::debug_hooks::Hooks::from_env(),
         })
     }
 
@@ -109,6 +113,10 @@ impl Host for RealHost {
     }
 
     async fn run(&self, step: &Step) -> Result<Outcome, HostError> {
+        #[cfg(debug_assertions)]
+        if let Some(e) = self.hooks.before(step).await {
+            return Err(e);
+        }
         steps::run_step(self, step).await
     }
 
@@ -224,8 +232,18 @@ impl Host for RealHost {
         read_text(path)
     }
 
-    fn now(&self) -> std::time::SystemTime {
-        std::time::SystemTime::now()
+    fn summary(&self) -> HostSummary {
+        use sysinfo::System;
+        let load = System::load_average()
+            .map(|l| [l.one, l.five, l.fifteen])
+            .unwrap_or_default();
+        HostSummary {
+            hostname: System::host_name().unwrap_or_default(),
+            kernel: System::kernel_version().unwrap_or_default(),
+            uptime_secs: System::uptime().unwrap_or_default(),
+            load,
+            simulated: false,
+        }
     }
 }
 

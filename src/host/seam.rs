@@ -16,7 +16,7 @@ use super::netlink::MacvtapMode;
 use crate::plan::firewall::ObservedTable;
 use crate::plan::steps::Outcome;
 use crate::plan::Step;
-use crate::state::{ForwardingSysctls, HostState, LinkCounters, LinkInfo, Neighbour};
+use crate::state::{ForwardingSysctls, HostState, HostSummary, LinkCounters, LinkInfo, Neighbour};
 use crate::telemetry::procscan::GuestIndex;
 
 /// Who a network's dnsmasq runs as, and where its files go.
@@ -171,5 +171,15 @@ pub trait Host: Send + Sync + 'static {
     fn read_text(&self, path: &Path) -> Result<Option<String>, HostError>;
 
     /// The wall-clock time.
-    fn now(&self) -> SystemTime;
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+
+    /// A monotonic clock, for timestamps of counter samples.
+    fn monotonic(&self) -> std::time::Duration {
+        crate::telemetry::snapshot::monotonic_now()
+    }
+
+    /// Host name, kernel, uptime and load, for the header.
+    fn summary(&self) -> HostSummary;
 }

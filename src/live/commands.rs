@@ -10,7 +10,6 @@ use futures::FutureExt;
 use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::backend::Backend;
-use crate::host::apply::Faults;
 use crate::host::Host;
 use crate::tui::data::{Command, CommandResult, ProgressSender};
 
@@ -120,10 +119,7 @@ pub async fn execute<H: Host>(
     let report = |_: usize, step: &crate::plan::Step| progress.step(step.to_string());
     match cmd {
         Command::StartNetwork(name) | Command::RepairNetwork(name) => {
-            let plan = backend
-                .start(&name, Faults::default(), report)
-                .await
-                .map_err(s)?;
+            let plan = backend.start(&name, report).await.map_err(s)?;
             Ok(match plan.steps.len() {
                 0 => format!("{name} is already running as defined"),
                 n => format!("{name} started ({n} steps)"),

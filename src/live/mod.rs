@@ -17,7 +17,7 @@ use crate::backend::{Backend, NetworkStatus, Observation};
 use crate::host::Host;
 use crate::telemetry::collector::{Collector, CollectorOptions};
 use crate::telemetry::snapshot::PortsSnapshot;
-use crate::tui::data::{Command, CommandResult, HostSummary, NetworkRow, ProgressSender, Snapshot};
+use crate::tui::data::{Command, CommandResult, NetworkRow, ProgressSender, Snapshot};
 use crate::tui::DataSource;
 
 /// How often networks (statuses, drift, addresses) are re-read when nothing signalled a change.
@@ -257,34 +257,28 @@ async fn run<H: Host>(
             });
         }
         topology = ports.topology;
-        tx.send_replace(snapshot(&ports, &view, &supervision.notices));
+        tx.send_replace(snapshot(
+            backend.host(),
+            &ports,
+            &view,
+            &supervision.notices,
+        ));
     }
 }
 
-fn host_summary() -> HostSummary {
-    use sysinfo::System;
-    let load = System::load_average()
-        .map(|l| [l.one, l.five, l.fifteen])
-        .unwrap_or_default();
-    HostSummary {
-        hostname: System::host_name().unwrap_or_default(),
-        kernel: System::kernel_version().unwrap_or_default(),
-        uptime_secs: System::uptime().unwrap_or_default(),
-        load,
-    }
-}
-
-fn snapshot(
+fn snapshot<H: Host>(
+    host: &H,
     ports: &PortsSnapshot,
     view: &NetworkView,
     notices: &[crate::tui::data::Notice],
 ) -> Snapshot {
-    let now_unix = SystemTime::now()
+    let now_unix = host
+        .now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
     Snapshot {
-        host: host_summary(),
+        host: host.summary(),
         at: ports.at,
         networks: view.rows.clone(),
         ports: ports

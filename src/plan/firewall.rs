@@ -35,8 +35,8 @@ pub use layout::{
     chain_name, ifname_problem, NetChain, BASE_CHAINS, FAMILY, LEGACY_CHAINS, MAPS, TABLE_NAME,
 };
 pub use legacy::{legacy_networks, remove_legacy};
+pub use observe::{as_net, ObservedElement, ObservedTable};
 pub use observe::{parse_table, BaseHook, ObserveError, ObservedChain, ObservedMap, ObservedRule};
-pub use observe::{ObservedElement, ObservedTable};
 pub use rules::rule_count;
 pub use script::{render_delete, render_table};
 pub use transaction::{add_network, delete_table, remove_network, repair_network, replace_network};

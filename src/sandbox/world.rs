@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use color_eyre::eyre::{eyre, Result, WrapErr};
 
 use crate::backend::Backend;
-use crate::host::apply::Faults;
 use crate::host::{Host, RealHost};
 use crate::host::{Netlink, NetnsGuard};
 use crate::store::Paths;
@@ -181,7 +180,7 @@ impl World {
                 let def = backend.define_xml(&xml, &facts)?;
                 backend.set_autostart(&def.name, true)?;
                 backend
-                    .start(&def.name, Faults::default(), |_, _| {})
+                    .start(&def.name, |_, _| {})
                     .await
                     .wrap_err_with(|| format!("starting sandbox network {}", def.name))?;
             }

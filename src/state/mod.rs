@@ -51,6 +51,21 @@ impl HostState {
     }
 }
 
+/// The host itself, for the header.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostSummary {
+    /// Host name.
+    pub hostname: String,
+    /// Kernel release, as `uname -r` prints it.
+    pub kernel: String,
+    /// Seconds since boot.
+    pub uptime_secs: u64,
+    /// Load averages over 1, 5 and 15 minutes.
+    pub load: [f64; 3],
+    /// A simulated host (`--demo`): nothing shown is real.
+    pub simulated: bool,
+}
+
 /// Kind of a link, from `IFLA_INFO_KIND` (or its absence).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum LinkKind {

@@ -31,7 +31,7 @@ use super::leases::Lease;
 use super::neigh::NeighbourCache;
 use super::ports::{assemble_ports, NetworkPorts, PortInfo, PortInputs};
 use super::procscan::GuestIndex;
-use super::snapshot::{monotonic_now, PortsSnapshot, SnapshotCause};
+use super::snapshot::{PortsSnapshot, SnapshotCause};
 use crate::host::error::HostError;
 use crate::host::{Events, Host, HostEvent};
 use crate::state::LinkCounters;
@@ -339,9 +339,9 @@ impl<H: Host> Collector<H> {
 
     /// One counter dump, stamped with the midpoint of the request.
     fn sample_counters(&mut self) -> Result<(Duration, Vec<(u32, LinkCounters)>), CollectorError> {
-        let before = monotonic_now();
+        let before = self.host_io.monotonic();
         let mut counters = self.host_io.dump_counters()?;
-        let after = monotonic_now();
+        let after = self.host_io.monotonic();
         counters.sort_unstable_by_key(|(ifindex, _)| *ifindex);
         Ok((before + (after - before) / 2, counters))
     }

@@ -78,6 +78,16 @@ impl GuestIndex {
             .or_else(|| self.by_tap_index(ifindex))
     }
 
+    /// Records that `guest` holds the tun/tap interface `ifname`.
+    pub fn add_tun(&mut self, ifname: &str, guest: GuestProcess) {
+        insert_best(&mut self.by_ifname, ifname.to_owned(), guest);
+    }
+
+    /// Records that `guest` holds `/dev/tapN` of the macvtap with index `ifindex`.
+    pub fn add_tap(&mut self, ifindex: u32, guest: GuestProcess) {
+        insert_best(&mut self.by_tap_index, ifindex, guest);
+    }
+
     /// Number of ports mapped.
     pub fn len(&self) -> usize {
         self.by_ifname.len() + self.by_tap_index.len()

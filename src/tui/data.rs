@@ -14,18 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::telemetry::{LinkCounters, PortKey};
 
-/// The host itself, for the header.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct HostSummary {
-    /// Host name.
-    pub hostname: String,
-    /// Kernel release, as `uname -r` prints it.
-    pub kernel: String,
-    /// Seconds since boot.
-    pub uptime_secs: u64,
-    /// Load averages over 1, 5 and 15 minutes.
-    pub load: [f64; 3],
-}
+pub use crate::state::HostSummary;
 
 /// One virtual network: its definition summary and what was observed of it.
 #[derive(Debug, Clone, Default, PartialEq)]

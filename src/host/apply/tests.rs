@@ -60,10 +60,7 @@ fn run<F: std::future::Future>(f: F) -> F::Output {
 fn success_runs_every_step_in_order() {
     let mut fake = Fake::default();
     let mut seen = Vec::new();
-    run(apply(&mut fake, &plan(), Faults::default(), |i, _| {
-        seen.push(i)
-    }))
-    .expect("applies");
+    run(apply(&mut fake, &plan(), |i, _| seen.push(i))).expect("applies");
     assert_eq!(seen, [0, 1, 2, 3]);
     assert_eq!(fake.ran.len(), 4);
 }
@@ -71,7 +68,7 @@ fn success_runs_every_step_in_order() {
 #[test]
 fn the_applied_steps_carry_the_created_bridge_index() {
     let mut fake = Fake::default();
-    let done = run(apply(&mut fake, &plan(), Faults::default(), |_, _| {})).expect("applies");
+    let done = run(apply(&mut fake, &plan(), |_, _| {})).expect("applies");
     match &done[0] {
         Step::CreateBridge(b) => assert_eq!(b.ifindex, Some(7)),
         other => panic!("{other:?}"),
@@ -91,7 +88,7 @@ fn failure_rolls_back_newest_first() {
         fail_kinds: vec!["link-up"],
         ..Fake::default()
     };
-    let err = run(apply(&mut fake, &plan(), Faults::default(), |_, _| {})).expect_err("fails");
+    let err = run(apply(&mut fake, &plan(), |_, _| {})).expect_err("fails");
     assert_eq!(err.index, 2);
     assert_eq!(
         fake.ran,
@@ -111,14 +108,13 @@ fn failure_rolls_back_newest_first() {
 }
 
 #[test]
-fn injected_fault_at_each_step_leaves_nothing_behind() {
+fn a_failure_at_each_step_leaves_nothing_behind() {
     for n in 1..=4 {
-        let mut fake = Fake::default();
-        let faults = Faults {
-            fail_step: Some(n),
-            pause_step: None,
+        let mut fake = Fake {
+            fail_kinds: vec![plan().steps[n - 1].kind()],
+            ..Fake::default()
         };
-        let err = run(apply(&mut fake, &plan(), faults, |_, _| {})).expect_err("fails");
+        let err = run(apply(&mut fake, &plan(), |_, _| {})).expect_err("fails");
         assert_eq!(err.index, n - 1);
         // Every change made was undone: the log is do(1..n-1) then their undos.
         assert_eq!(fake.ran.len(), 2 * (n - 1), "step {n}: {:?}", fake.ran);

@@ -268,7 +268,7 @@ fn add_rule(table: &mut ObservedTable, r: &Value) -> Result<(), ObserveError> {
 }
 
 /// The subnet a map key stands for: a `{"prefix": …}` or a plain address (a single host).
-pub(crate) fn as_net(key: &Value) -> Option<IpNet> {
+pub fn as_net(key: &Value) -> Option<IpNet> {
     if let Some(addr) = key.as_str() {
         let addr: IpAddr = addr.parse().ok()?;
         return Some(IpNet::from(addr));

@@ -110,6 +110,7 @@ impl FakeHost {
                 kernel: "6.8.0-45-generic".into(),
                 uptime_secs: 1_105_230 + self.at.as_secs(),
                 load: [0.42, 0.57, 0.61],
+                simulated: true,
             },
             at: self.at,
             networks: self.networks.clone(),

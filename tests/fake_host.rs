@@ -1,0 +1,200 @@
+//! The real backend over the fake host: the same planner, transactions and step logic as on the
+//! kernel, against an in-memory one. These need no root; the real-kernel tests (`*_ns.rs`) prove
+//! the same behaviours on the kernel, so the two stay honest with each other.
+
+use std::sync::Arc;
+
+use switchyard::backend::{host_facts, Backend, Observation};
+use switchyard::host::fake::{FakeHost, GuestKind, Traffic, FAKE_EPOCH_UNIX};
+use switchyard::host::Host;
+use switchyard::state::LinkKind;
+use switchyard::store::Paths;
+
+const NAT: &str = "<network>
+  <name>lab</name>
+  <uuid>0b8a3f8e-8d6e-4a4a-9a38-2f6a7c1c0a01</uuid>
+  <forward mode='nat'/>
+  <bridge name='sybr0' stp='on' delay='0'/>
+  <mac address='52:54:00:aa:00:01'/>
+  <ip address='192.168.150.1' netmask='255.255.255.0'>
+    <dhcp>
+      <range start='192.168.150.10' end='192.168.150.20'/>
+      <host mac='52:54:00:00:00:09' name='fixed' ip='192.168.150.99'/>
+    </dhcp>
+  </ip>
+</network>";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// A fake host with an uplink, and a backend over it in a fresh home.
+fn world() -> (tempfile::TempDir, Backend<FakeHost>) {
+    let home = tempfile::tempdir().expect("home");
+    let host = FakeHost::manual("fake", FAKE_EPOCH_UNIX);
+    host.add_link("eth0", LinkKind::Physical, None, Traffic::Idle)
+        .expect("eth0");
+    host.set_admin("eth0", true).expect("up");
+    host.add_address("eth0", "198.51.100.10/24".parse().unwrap())
+        .expect("address");
+    let backend = Backend::new(Paths::under(home.path()), host);
+    (home, backend)
+}
+
+async fn define(backend: &Backend<FakeHost>, xml: &str) {
+    let state = backend.host().observe().await.expect("observe");
+    backend
+        .define_xml(xml, &host_facts(&state))
+        .expect("defines");
+}
+
+async fn drift(backend: &Backend<FakeHost>, name: &str) -> Vec<String> {
+    let obs = Observation::take(backend.host()).await.expect("look");
+    let statuses = backend.statuses(&obs).expect("statuses");
+    let s = statuses.iter().find(|s| s.name == name).expect("listed");
+    assert!(s.active, "{name} is active");
+    s.drift.clone()
+}
+
+/// Everything a start may change, to compare before and after.
+fn fingerprint(h: &FakeHost) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}",
+        h.state(),
+        h.nft_tables(),
+        h.dnsmasq_pids()
+    )
+}
+
+#[test]
+fn start_gives_guests_leases_and_stop_leaves_the_host_as_it_was() {
+    let (home, backend) = world();
+    runtime().block_on(async {
+        define(&backend, NAT).await;
+        let before = fingerprint(backend.host());
+        backend.start("lab", |_, _| {}).await.expect("starts");
+        assert_eq!(drift(&backend, "lab").await, Vec::<String>::new());
+
+        let h = backend.host();
+        let bridge = h.state().link_by_name("sybr0").cloned().expect("bridge");
+        assert_eq!(bridge.oper_state, "down", "no port yet: no carrier");
+        h.add_guest(
+            "web",
+            GuestKind::Tap,
+            "vnet0",
+            Some("sybr0"),
+            "52:54:00:00:00:01",
+            Some(Some("web")),
+            Traffic::steady(1000.0, 500.0, 0.0),
+        )
+        .expect("guest");
+        h.add_guest(
+            "fixed",
+            GuestKind::Tap,
+            "vnet1",
+            Some("sybr0"),
+            "52:54:00:00:00:09",
+            Some(None),
+            Traffic::Idle,
+        )
+        .expect("guest");
+        let leases =
+            std::fs::read_to_string(backend.dnsmasq_paths("lab").lease_file).expect("lease file");
+        let expiry = FAKE_EPOCH_UNIX + 3600;
+        assert!(
+            leases.contains(&format!("{expiry} 52:54:00:00:00:01 192.168.150.10 web *")),
+            "{leases}"
+        );
+        assert!(
+            leases.contains("52:54:00:00:00:09 192.168.150.99 fixed"),
+            "the reservation: {leases}"
+        );
+        let up = h.state().link_by_name("sybr0").cloned().expect("bridge");
+        assert_eq!(up.oper_state, "up");
+
+        backend.stop("lab", |_, _| {}).await.expect("stops");
+        h.remove_link("vnet0").expect("guest gone");
+        h.remove_link("vnet1").expect("guest gone");
+        assert_eq!(fingerprint(h), before, "the host is as it was");
+    });
+    drop(home);
+}
+
+#[test]
+fn a_failure_at_any_step_of_a_start_leaves_nothing_behind() {
+    let (_home, backend) = world();
+    let rt = runtime();
+    let plan = rt.block_on(async {
+        define(&backend, NAT).await;
+        backend.plan_start("lab").await.expect("plans").1
+    });
+    let before = fingerprint(backend.host());
+    let mut kinds: Vec<&str> = plan.steps.iter().map(|s| s.kind()).collect();
+    kinds.dedup();
+    for kind in kinds {
+        backend.host().fail_step(kind, libc::EPERM);
+        let err = rt
+            .block_on(backend.start("lab", |_, _| {}))
+            .expect_err("fails");
+        let text = err.to_string();
+        assert!(
+            text.contains("needs root or CAP_NET_ADMIN"),
+            "{kind}: {text}"
+        );
+        assert_eq!(fingerprint(backend.host()), before, "after a failed {kind}");
+    }
+}
+
+#[test]
+fn drift_is_seen_and_start_repairs_it() {
+    let (_home, backend) = world();
+    runtime().block_on(async {
+        define(&backend, NAT).await;
+        backend.start("lab", |_, _| {}).await.expect("starts");
+        let h = backend.host();
+        let healthy = fingerprint(h);
+
+        // A rule planted in one of the network's chains, and its dnsmasq gone.
+        h.tamper_chain("inet", "switchyard", "net_lab_to", |rules| {
+            rules.insert(0, serde_json::json!([{ "accept": null }]))
+        })
+        .expect("tampered");
+        assert!(h.kill_dnsmasq(&backend.dnsmasq_paths("lab").conf));
+        let seen = drift(&backend, "lab").await;
+        assert!(seen.iter().any(|d| d.starts_with("firewall: ")), "{seen:?}");
+        assert!(seen.iter().any(|d| d.contains("dnsmasq")), "{seen:?}");
+
+        backend.start("lab", |_, _| {}).await.expect("repairs");
+        assert_eq!(drift(&backend, "lab").await, Vec::<String>::new());
+        // Same links and rules; dnsmasq came back under a new pid.
+        let strip = |s: String| s.rsplit_once('\n').map(|(a, _)| a.to_owned()).unwrap();
+        assert_eq!(strip(fingerprint(h)), strip(healthy));
+    });
+}
+
+#[test]
+fn a_bridge_we_did_not_make_is_never_taken_over() {
+    let (_home, backend) = world();
+    runtime().block_on(async {
+        backend
+            .host()
+            .add_link("sybr0", LinkKind::Bridge, None, Traffic::Idle)
+            .expect("someone's bridge");
+        define(&backend, NAT).await;
+        let before = fingerprint(backend.host());
+        let err = backend.start("lab", |_, _| {}).await.expect_err("refused");
+        assert!(err.to_string().contains("sybr0"), "{err}");
+        assert_eq!(fingerprint(backend.host()), before);
+    });
+}
+
+#[test]
+fn the_fake_is_shared_like_the_real_host() {
+    // The live views hold the host in an Arc beside the backend.
+    let (_home, backend) = world();
+    let arc: Arc<FakeHost> = backend.host_arc();
+    assert!(arc.summary().simulated);
+}
