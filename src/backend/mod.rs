@@ -10,7 +10,7 @@ mod ports;
 pub mod record;
 pub mod supervise;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -403,14 +403,30 @@ impl<H: Host> Backend<H> {
         Ok((fw, keys))
     }
 
-    /// Status of every defined network, with drift for the active ones.
+    /// Status of every defined network, with drift for the active ones. Each record is read
+    /// and parsed once; a network's drift is judged with every other active network's rules
+    /// counted as wanted.
     pub fn statuses(&self, obs: &Observation) -> Result<Vec<NetworkStatus>, BackendError> {
-        let mut out = Vec::new();
-        for (name, def) in self.definitions()? {
-            let (rec, record_error) = match record::load(&self.paths().run, &name) {
+        let defs = self.definitions()?;
+        let mut records = Vec::with_capacity(defs.len());
+        let mut firewall: BTreeMap<String, FirewallNet> = BTreeMap::new();
+        for (name, _) in &defs {
+            let (rec, record_error) = match record::load(&self.paths().run, name) {
                 Ok(rec) => (rec, None),
                 Err(e) => (None, Some(e.to_string())),
             };
+            let running = rec
+                .as_ref()
+                .and_then(|r| model::parse_network_xml(&r.def_xml).ok());
+            if let Some(def) = &running {
+                if let Some(entry) = def.bridge_name().and_then(|b| plan::firewall_net(def, b)) {
+                    firewall.insert(name.clone(), entry);
+                }
+            }
+            records.push((rec, record_error, running));
+        }
+        let mut out = Vec::new();
+        for ((name, def), (rec, record_error, running)) in defs.into_iter().zip(records) {
             let pid = self.dnsmasq_pid(&name);
             let mut drift = Vec::new();
             if let Some(e) = &record_error {
@@ -420,9 +436,14 @@ impl<H: Host> Backend<H> {
                 if rec.status == RecordStatus::Starting {
                     drift.push("start was interrupted".to_owned());
                 }
-                if let Ok(running) = model::parse_network_xml(&rec.def_xml) {
-                    let observed = obs.observed(&[], pid.is_some());
-                    drift.extend(plan::detect_drift(&running, &observed));
+                if let Some(running) = &running {
+                    let others: Vec<FirewallNet> = firewall
+                        .iter()
+                        .filter(|(n, _)| **n != name)
+                        .map(|(_, f)| f.clone())
+                        .collect();
+                    let observed = obs.observed(&others, pid.is_some());
+                    drift.extend(plan::detect_drift(running, &observed));
                 }
             }
             out.push(NetworkStatus {

@@ -206,16 +206,32 @@ async fn tui(paths: Paths, args: &TuiArgs) -> Result<()> {
     let opts = tui_options(args);
     steady_allocator();
     if args.demo {
-        return crate::tui::run(crate::tui::FakeSource::new(), opts).await;
+        return demo(opts, args.interval_ms.unwrap_or(1000)).await;
     }
     let connect = || async {
-        RealHost::connect()
+        let host = RealHost::connect()
             .await
-            .wrap_err("cannot open a netlink connection")
+            .wrap_err("cannot open a netlink connection")?;
+        Ok(Backend::new(paths, host))
     };
-    let source = crate::live::LiveSource::start(paths, connect, args.interval_ms.unwrap_or(1000))
+    let source = crate::live::LiveSource::start(connect, args.interval_ms.unwrap_or(1000))
         .wrap_err("cannot watch this host")?;
     crate::tui::run(source, opts).await
+}
+
+/// The TUI on the simulated host: the real backend and live views over an in-memory kernel,
+/// whose files live in a private temporary folder removed on exit.
+async fn demo(opts: crate::tui::TuiOptions, interval_ms: u64) -> Result<()> {
+    let home = tempfile::Builder::new()
+        .prefix("switchyard-demo-")
+        .tempdir()
+        .wrap_err("cannot make a folder for the simulated host")?;
+    let step_delay = std::time::Duration::from_millis(120);
+    let source = crate::live::demo::source(home.path(), interval_ms, step_delay)
+        .wrap_err("cannot build the simulated host")?;
+    let shown = crate::tui::run(source, opts).await;
+    drop(home);
+    shown
 }
 
 /// The TUI args passed on to the sandbox's TUI.
@@ -245,7 +261,7 @@ async fn sandbox(keep: bool, args: &TuiArgs) -> Result<()> {
         );
         eprintln!("{text}");
         std::thread::sleep(std::time::Duration::from_secs(3));
-        let shown = crate::tui::run(crate::tui::FakeSource::new(), tui_options(args)).await;
+        let shown = demo(tui_options(args), args.interval_ms.unwrap_or(1000)).await;
         eprintln!("{text}");
         return shown;
     }

@@ -3,6 +3,7 @@
 //! its own with its own runtime and hands owned snapshots to the UI over a `watch` channel.
 
 mod commands;
+pub mod demo;
 pub mod rows;
 
 use std::path::Path;
@@ -34,19 +35,15 @@ pub struct LiveSource {
 }
 
 impl LiveSource {
-    /// Connects to the host on a thread of its own (`connect` runs there, so the host's
-    /// sockets and their tasks live on that thread's runtime, which is always being driven),
-    /// starts the collector and the snapshot loop there, and the backend actor that carries
-    /// out the commands; fails if the host cannot be observed.
-    pub fn start<H, F, Fut>(
-        paths: crate::store::Paths,
-        connect: F,
-        interval_ms: u64,
-    ) -> Result<LiveSource>
+    /// Connects to the host on a thread of its own (`connect` runs there and returns the
+    /// backend over it, so the host's sockets and their tasks live on that thread's runtime,
+    /// which is always being driven), starts the collector and the snapshot loop there, and
+    /// the backend actor that carries out the commands; fails if the host cannot be observed.
+    pub fn start<H, F, Fut>(connect: F, interval_ms: u64) -> Result<LiveSource>
     where
         H: Host,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<H>>,
+        Fut: std::future::Future<Output = Result<Backend<H>>>,
     {
         let (tx, snapshots) = watch::channel(Snapshot::default());
         let (interval_tx, interval_rx) = watch::channel(interval_ms.max(50));
@@ -66,7 +63,7 @@ impl LiveSource {
                 };
                 rt.block_on(async move {
                     let backend = match connect().await {
-                        Ok(host) => Backend::new(paths, host),
+                        Ok(backend) => backend,
                         Err(e) => return drop(ready_tx.send(Err(e))),
                     };
                     run(backend, tx, interval_rx, r, u, ready_tx).await

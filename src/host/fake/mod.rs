@@ -95,6 +95,7 @@ enum Clock {
     Wall {
         start: Instant,
         epoch: SystemTime,
+        offset: Duration,
     },
     Manual {
         epoch: SystemTime,
@@ -119,11 +120,18 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl FakeHost {
     /// An empty host (a loopback only) whose clock is the wall clock.
     pub fn new(hostname: &str) -> FakeHost {
+        FakeHost::new_at(hostname, SystemTime::now())
+    }
+
+    /// An empty host whose clock runs with the wall clock from `start` on (a start in the
+    /// past is caught up with [`FakeHost::advance`]).
+    pub fn new_at(hostname: &str, start: SystemTime) -> FakeHost {
         FakeHost::with_clock(
             hostname,
             Clock::Wall {
                 start: Instant::now(),
-                epoch: SystemTime::now(),
+                epoch: start,
+                offset: Duration::ZERO,
             },
         )
     }
@@ -181,7 +189,7 @@ impl FakeHost {
     /// Seconds on the fake clock since it started.
     fn secs(&self) -> f64 {
         match &*lock(&self.clock) {
-            Clock::Wall { start, .. } => start.elapsed().as_secs_f64(),
+            Clock::Wall { start, offset, .. } => (start.elapsed() + *offset).as_secs_f64(),
             Clock::Manual { elapsed, .. } => elapsed.as_secs_f64(),
         }
     }
@@ -192,11 +200,12 @@ impl FakeHost {
             .map_or(0, |d| d.as_secs())
     }
 
-    /// Moves a manual clock forward (a wall clock moves by itself), and lets the guests
+    /// Moves the clock forward (a wall clock also moves by itself), and lets the guests
     /// renew their leases.
     pub fn advance(&self, by: Duration) {
-        if let Clock::Manual { elapsed, .. } = &mut *lock(&self.clock) {
-            *elapsed += by;
+        match &mut *lock(&self.clock) {
+            Clock::Manual { elapsed, .. } => *elapsed += by,
+            Clock::Wall { offset, .. } => *offset += by,
         }
         self.serve_dhcp();
     }
@@ -461,31 +470,27 @@ impl FakeHost {
     fn counters(&self) -> Vec<(u32, LinkCounters)> {
         let now = self.secs();
         let inner = self.inner();
-        let own: BTreeMap<u32, Option<LinkCounters>> = inner
-            .links
-            .links
-            .values()
-            .map(|l| {
-                let born = inner.born.get(&l.info.ifindex).copied().unwrap_or(0.0);
-                (l.info.ifindex, l.traffic.counters(now - born))
-            })
-            .collect();
-        let mut out = Vec::with_capacity(own.len());
-        for l in inner.links.links.values() {
-            let i = l.info.ifindex;
-            let c = match own.get(&i).copied().flatten() {
+        let links = &inner.links.links;
+        // A bridge or bond carries what its ports carry (ports that are bonds or bridges
+        // themselves included), at most a few levels deep.
+        fn of(inner: &Inner, i: u32, now: f64, depth: u8) -> LinkCounters {
+            let Some(l) = inner.links.links.get(&i) else {
+                return LinkCounters::default();
+            };
+            let born = inner.born.get(&i).copied().unwrap_or(0.0);
+            match l.traffic.counters(now - born) {
                 Some(c) => c,
+                None if depth == 0 => LinkCounters::default(),
                 None => inner
                     .links
                     .links
                     .values()
                     .filter(|p| p.info.master == Some(i))
-                    .filter_map(|p| own.get(&p.info.ifindex).copied().flatten())
+                    .map(|p| of(inner, p.info.ifindex, now, depth - 1))
                     .fold(LinkCounters::default(), traffic::add),
-            };
-            out.push((i, c));
+            }
         }
-        out
+        links.keys().map(|i| (*i, of(&inner, *i, now, 4))).collect()
     }
 
     /// The dnsmasq answers and neighbour updates that follow a step.
@@ -818,7 +823,11 @@ impl Host for FakeHost {
 
     fn now(&self) -> SystemTime {
         match &*lock(&self.clock) {
-            Clock::Wall { start, epoch } => *epoch + start.elapsed(),
+            Clock::Wall {
+                start,
+                epoch,
+                offset,
+            } => *epoch + start.elapsed() + *offset,
             Clock::Manual { epoch, elapsed } => *epoch + *elapsed,
         }
     }
