@@ -17,11 +17,10 @@ fn main() -> ExitCode {
         .and_then(|rt| rt.block_on(cli::run(cli, command)));
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader of our output went away (`| head`): end quietly, as `ip` does.
+        Err(report) if cli::is_broken_pipe(&report) => switchyard::host::die_of_sigpipe(),
         Err(report) => {
-            eprintln!("switchyard: {report}");
-            for cause in report.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
-            }
+            eprintln!("{}", cli::error_text(&report));
             ExitCode::FAILURE
         }
     }

@@ -407,3 +407,233 @@ fn oversized_input_is_refused_by_its_size() {
     let msg = err(home.path(), &["define", big.to_str().expect("utf8")]);
     assert!(msg.contains("larger than 1048576 bytes"), "{msg}");
 }
+
+/// Runs a verb whose stdout is a pipe nobody reads any more (`… | head` after head quit).
+fn with_closed_reader(home: &Path, args: &[&str]) -> Output {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    Command::new(env!("CARGO_BIN_EXE_switchyard"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .stdout(writer)
+        .output()
+        .expect("run switchyard")
+}
+
+#[test]
+fn a_reader_that_went_away_ends_a_verb_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let home = tempfile::tempdir().expect("home");
+    ok(home.path(), &["create", "--name", "lab", "--mode", "nat"]);
+    for args in [
+        &["list", "--all"][..],
+        &["list", "--all", "--json"],
+        &["dumpxml", "lab"],
+        &["leases", "lab"],
+        &["autostart", "lab"],
+        &["watch", "lab", "--count", "1", "--interval-ms", "50"],
+        &["doctor"],
+    ] {
+        let out = with_closed_reader(home.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        // As `ip` and `virsh` end: killed by SIGPIPE, which the shell reports as 141.
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGPIPE),
+            "{args:?}: {:?}\n{stderr}",
+            out.status
+        );
+        for noise in ["panicked", "BACKTRACE", "Broken pipe", "switchyard:"] {
+            assert!(
+                !stderr.contains(noise),
+                "{args:?} said {noise:?}:\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn messages_say_what_is_wrong_once() {
+    let home = tempfile::tempdir().expect("home");
+    ok(home.path(), &["create", "--name", "lab", "--mode", "nat"]);
+    let nosuch = err(home.path(), &["stop", "nosuch"]);
+    assert!(
+        nosuch.contains("network 'nosuch' does not exist") && !nosuch.contains("not active"),
+        "{nosuch}"
+    );
+    let inactive = err(home.path(), &["stop", "lab"]);
+    assert!(inactive.contains("network lab is not active"), "{inactive}");
+    let nothere = err(home.path(), &["detach", "nothere"]);
+    assert!(
+        nothere.contains("there is no interface nothere") && !nothere.contains("not made by"),
+        "{nothere}"
+    );
+    let lo = err(home.path(), &["detach", "lo"]);
+    assert!(
+        lo.contains("lo was not made by switchyard attach"),
+        "an interface that exists but is not ours: {lo}"
+    );
+    // Errors that quote their cause, and a cause wrapped with context: each said once.
+    let file = home.path().join("plain-file");
+    std::fs::write(&file, "").expect("write");
+    let not_dir = err(&file, &["list"]);
+    assert_eq!(not_dir.matches("Not a directory").count(), 1, "{not_dir}");
+    let bad = home.path().join("bad.xml");
+    std::fs::write(&bad, "<network><name>q</name>\n<bad\n").expect("write");
+    let malformed = err(home.path(), &["define", bad.to_str().expect("utf8")]);
+    assert_eq!(malformed.matches("malformed XML").count(), 1, "{malformed}");
+    assert!(!malformed.contains("caused by"), "{malformed}");
+    let missing = err(home.path(), &["define", "/nonexistent.xml"]);
+    assert_eq!(
+        missing,
+        "switchyard: cannot read /nonexistent.xml\n  caused by: No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn leases_text_says_time_left_and_json_keeps_numbers() {
+    let home = tempfile::tempdir().expect("home");
+    ok(
+        home.path(),
+        &[
+            "create",
+            "--name",
+            "lab",
+            "--mode",
+            "nat",
+            "--ipv4",
+            "10.99.0.1/24",
+        ],
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let soon = now + 59 * 60 + 12;
+    std::fs::create_dir_all(home.path().join("lib")).expect("lib");
+    std::fs::write(
+        home.path().join("lib/lab.leases"),
+        format!(
+            "{soon} 52:54:00:aa:00:01 10.99.0.50 web1 *\n\
+             0 52:54:00:aa:00:02 10.99.0.51 * *\n\
+             {} 52:54:00:aa:00:03 10.99.0.52 old *\n",
+            now - 10
+        ),
+    )
+    .expect("leases");
+    let text = ok(home.path(), &["leases", "lab"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("EXPIRES IN"), "{text}");
+    let web1 = lines.iter().find(|l| l.contains("web1")).expect("web1");
+    assert!(
+        ["59m 12s", "59m 11s", "59m 10s"]
+            .iter()
+            .any(|t| web1.ends_with(t)),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("10.99.0.51") && l.ends_with("never")),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("old") && l.ends_with("expired")),
+        "{text}"
+    );
+    assert!(
+        !text.contains(&soon.to_string()),
+        "no unix seconds in the text: {text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(home.path(), &["leases", "lab", "--json"])).expect("json");
+    assert_eq!(json[0]["expiry"], soon);
+    assert_eq!(json[1]["expiry"], serde_json::Value::Null);
+}
+
+#[test]
+fn list_text_shows_subnets_and_dhcp_ranges() {
+    let home = tempfile::tempdir().expect("home");
+    ok(
+        home.path(),
+        &[
+            "create",
+            "--name",
+            "lab",
+            "--mode",
+            "nat",
+            "--ipv4",
+            "10.99.0.1/24",
+            "--dhcp",
+            "10.99.0.100-10.99.0.199",
+            "--ipv6",
+            "auto",
+        ],
+    );
+    ok(
+        home.path(),
+        &[
+            "create", "--name", "quiet", "--mode", "isolated", "--dhcp", "off",
+        ],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(home.path(), &["list", "--all", "--json"])).expect("json");
+    let ipv6 = json[0]["ipv6"].as_str().expect("an IPv6 subnet").to_owned();
+    let text = ok(home.path(), &["list", "--all"]);
+    let lines: Vec<&str> = text.lines().collect();
+    for column in [
+        "Name", "State", "Mode", "Bridge", "IPv4", "DHCP", "IPv6", "Drift",
+    ] {
+        assert!(lines[0].contains(column), "{column}: {text}");
+    }
+    assert!(lines[1].chars().all(|c| c == '-'), "{text}");
+    let lab = lines.iter().find(|l| l.starts_with("lab ")).expect("lab");
+    for shown in [
+        "inactive",
+        "nat",
+        "10.99.0.1/24",
+        "10.99.0.100-10.99.0.199",
+        &ipv6,
+    ] {
+        assert!(lab.contains(shown), "{shown}: {text}");
+    }
+    let quiet = lines
+        .iter()
+        .find(|l| l.starts_with("quiet "))
+        .expect("quiet");
+    assert!(quiet.contains(" - "), "no DHCP, no IPv6: {text}");
+}
+
+#[test]
+fn watch_prints_a_header_and_says_when_there_are_no_ports() {
+    let home = tempfile::tempdir().expect("home");
+    ok(home.path(), &["create", "--name", "lab", "--mode", "nat"]);
+    let out = sy(
+        home.path(),
+        &["watch", "lab", "--count", "2", "--interval-ms", "50"],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "a header and a line per interval: {text}");
+    let header: Vec<&str> = lines[0].split_whitespace().collect();
+    assert_eq!(header[..4], ["TIME", "NETWORK", "BRIDGE", "PORT"], "{text}");
+    for line in &lines[1..] {
+        assert!(line.ends_with("  no ports on network lab"), "{text}");
+        assert!(
+            line.starts_with("20") && line.contains('T'),
+            "a timestamp first: {text}"
+        );
+    }
+    let json = ok(home.path(), &["watch", "lab", "--count", "1", "--json"]);
+    let object: serde_json::Value = serde_json::from_str(json.trim()).expect("one JSON line");
+    assert_eq!(
+        object["ports"],
+        serde_json::json!([]),
+        "no header in JSON: {json}"
+    );
+}

@@ -49,6 +49,8 @@ pub enum AttachError {
     BadMac(String),
     #[error("{0} was not made by switchyard attach; refusing to remove it")]
     NotOurs(String),
+    #[error("there is no interface {0} on this host (nor an attachment of that name)")]
+    NoSuchInterface(String),
     #[error("--name: {0}")]
     BadName(String),
 }
@@ -187,11 +189,15 @@ impl<H: crate::host::Host> Backend<H> {
             return Err(AttachError::BadName(problem).into());
         }
         let _lock = self.store.lock()?;
-        let att = self
-            .attachments()
-            .into_iter()
-            .find(|a| a.ifname == ifname)
-            .ok_or_else(|| AttachError::NotOurs(ifname.to_owned()))?;
+        let Some(att) = self.attachments().into_iter().find(|a| a.ifname == ifname) else {
+            let links = self.host().dump_links().await?;
+            return Err(if links.iter().any(|l| l.name == ifname) {
+                AttachError::NotOurs(ifname.to_owned())
+            } else {
+                AttachError::NoSuchInterface(ifname.to_owned())
+            }
+            .into());
+        };
         // The link attach made, by its index: one that merely took the name is not touched.
         let link = self.host().link_by_index(att.ifindex).await?;
         if let Some(l) = link.filter(|l| l.name == att.ifname && l.kind == LinkKind::Macvtap) {

@@ -31,7 +31,7 @@ use record::{RecordStatus, RuntimeRecord};
 pub enum BackendError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Xml(#[from] XmlError),
     #[error("the definition is not valid:\n{}", problems_text(.0))]
     Invalid(Vec<Problem>),

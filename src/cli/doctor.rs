@@ -6,24 +6,42 @@ use color_eyre::eyre::Result;
 use serde::Serialize;
 
 use crate::backend::Backend;
+use crate::host::kernel::KernelFiles;
 use crate::host::nft;
+
+/// How a check came out: `Warn` is said but does not fail `doctor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warn,
+    Fail,
+}
 
 /// One check and its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub check: String,
+    /// `false` only for `Fail`.
     pub ok: bool,
+    pub status: Status,
     pub detail: String,
-    /// How to fix it, when not ok.
+    /// How to fix it (or find out), when not `Ok`.
     pub fix: Option<String>,
 }
 
 fn finding(check: &str, ok: bool, detail: String, fix: &str) -> Finding {
+    let status = if ok { Status::Ok } else { Status::Fail };
+    with_status(check, status, detail, fix)
+}
+
+fn with_status(check: &str, status: Status, detail: String, fix: &str) -> Finding {
     Finding {
         check: check.to_owned(),
-        ok,
+        ok: status != Status::Fail,
+        status,
         detail,
-        fix: (!ok).then(|| fix.to_owned()),
+        fix: (status != Status::Ok).then(|| fix.to_owned()),
     }
 }
 
@@ -36,54 +54,115 @@ pub fn has_net_admin(status: &str) -> bool {
         .is_some_and(|caps| caps & (1 << 12) != 0)
 }
 
-/// Pure: how a kernel module is present, from /proc/modules, modules.builtin and modules.dep.
-pub fn module_state(name: &str, loaded: &str, builtin: &str, dep: &str) -> Option<&'static str> {
-    let file = format!("/{name}.ko");
-    if loaded
-        .lines()
-        .any(|l| l.split_whitespace().next() == Some(name))
+/// The kernel features switchyard needs: module name and configuration symbol.
+pub const MODULES: [(&str, &str); 7] = [
+    ("bridge", "BRIDGE"),
+    ("tun", "TUN"),
+    ("macvtap", "MACVTAP"),
+    ("veth", "VETH"),
+    ("nf_tables", "NF_TABLES"),
+    ("nft_masq", "NFT_MASQ"),
+    ("nft_reject_inet", "NFT_REJECT_INET"),
+];
+
+/// A module's name as the kernel spells it: `-` and `_` are the same in module names.
+fn module_name(name: &str) -> String {
+    name.replace('-', "_")
+}
+
+/// Whether a `modules.builtin` or `modules.dep` text names module `name` (as a path
+/// `…/NAME.ko`, compressed or not).
+fn in_module_list(text: &str, name: &str) -> bool {
+    text.lines().any(|l| {
+        let path = l.split(':').next().unwrap_or_default().trim();
+        let file = path.rsplit('/').next().unwrap_or_default();
+        file.split_once(".ko")
+            .is_some_and(|(stem, _)| module_name(stem) == name)
+    })
+}
+
+/// `y`, `m` or `n` for `CONFIG_SYMBOL` in a kernel configuration text.
+fn config_value(config: &str, symbol: &str) -> Option<char> {
+    let set = format!("CONFIG_{symbol}=");
+    let unset = format!("# CONFIG_{symbol} is not set");
+    config.lines().find_map(|l| {
+        if l.trim() == unset {
+            Some('n')
+        } else {
+            l.strip_prefix(&set).and_then(|v| v.chars().next())
+        }
+    })
+}
+
+/// Pure: how module `name` (configuration symbol `symbol`) is present in the kernel the files
+/// describe. Loaded, built in, or loadable on demand are all fine; missing is a failure only
+/// when the files prove it, else a warning that says what could not be read.
+pub fn module_verdict(name: &str, symbol: &str, k: &KernelFiles) -> (Status, String, String) {
+    let name = module_name(name);
+    let dir = k.modules_dir.display();
+    let config = k.config.as_deref().and_then(|c| config_value(c, symbol));
+    let loaded = k.loaded.as_deref().is_some_and(|text| {
+        text.lines()
+            .any(|l| l.split_whitespace().next().map(module_name) == Some(name.clone()))
+    });
+    let ok = |detail: &str| (Status::Ok, detail.to_owned(), String::new());
+    if loaded {
+        return ok("loaded");
+    }
+    if k.builtin
+        .as_deref()
+        .is_some_and(|t| in_module_list(t, &name))
+        || config == Some('y')
+        || k.sysfs.contains(&name)
     {
-        Some("loaded")
-    } else if builtin.lines().any(|l| l.ends_with(&file)) {
-        Some("built in")
-    } else if dep
-        .lines()
-        .any(|l| l.split(':').next().is_some_and(|m| m.contains(&file)))
-    {
-        Some("available, loads on demand")
-    } else {
-        None
+        return ok("built into the kernel");
+    }
+    if k.dep.as_deref().is_some_and(|t| in_module_list(t, &name)) {
+        return ok("not loaded; the kernel loads it when it is first used");
+    }
+    let modules_fix = format!(
+        "install the modules of the running kernel {} (its linux-image package)",
+        k.release
+    );
+    match (config, &k.loaded, &k.dep) {
+        (Some('m'), _, _) => (
+            Status::Fail,
+            format!("built as a module, but {dir} has no {name}.ko"),
+            modules_fix,
+        ),
+        (Some(_), _, _) => (
+            Status::Fail,
+            format!("not in this kernel (CONFIG_{symbol} is not set)"),
+            format!("boot a kernel built with CONFIG_{symbol}=y or =m"),
+        ),
+        (None, None, _) => (
+            Status::Warn,
+            "cannot tell: this kernel loads no modules (no /proc/modules), so it is built in \
+             if it is there at all, and the kernel's configuration is not readable"
+                .to_owned(),
+            "start a network: a missing feature is named in the error".to_owned(),
+        ),
+        (None, Some(_), None) => (
+            Status::Warn,
+            format!("not loaded, and {dir} is missing: cannot tell whether it is built in"),
+            modules_fix,
+        ),
+        (None, Some(_), Some(_)) => (
+            Status::Fail,
+            format!("not loaded, not built in, and not in {dir}"),
+            "install the kernel's modules package (linux-image-*) or build the module".to_owned(),
+        ),
     }
 }
 
-fn modules() -> Vec<Finding> {
-    let release = nix::sys::utsname::uname()
-        .map(|u| u.release().to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
-    let loaded = read("/proc/modules");
-    let builtin = read(&format!("/lib/modules/{release}/modules.builtin"));
-    let dep = read(&format!("/lib/modules/{release}/modules.dep"));
-    [
-        "bridge",
-        "tun",
-        "macvtap",
-        "veth",
-        "nf_tables",
-        "nft_masq",
-        "nft_reject_inet",
-    ]
-    .iter()
-    .map(|m| {
-        let state = module_state(m, &loaded, &builtin, &dep);
-        finding(
-            &format!("kernel module {m}"),
-            state.is_some(),
-            state.unwrap_or("not found").to_owned(),
-            "install the kernel's modules package (linux-image-*) or build the module",
-        )
-    })
-    .collect()
+fn modules(k: &KernelFiles) -> Vec<Finding> {
+    MODULES
+        .iter()
+        .map(|(name, symbol)| {
+            let (status, detail, fix) = module_verdict(name, symbol, k);
+            with_status(&format!("kernel module {name}"), status, detail, &fix)
+        })
+        .collect()
 }
 
 fn privilege() -> Finding {
@@ -174,7 +253,7 @@ pub async fn run(backend: &Backend, json: bool) -> Result<()> {
         "tap devices for guests".into(),
         "modprobe tun",
     ));
-    findings.extend(modules());
+    findings.extend(modules(&KernelFiles::read(Path::new("/"))));
     findings.extend(firewalls());
     let dirs = backend.paths();
     findings.push(finding(
@@ -184,13 +263,17 @@ pub async fn run(backend: &Backend, json: bool) -> Result<()> {
         "",
     ));
     if json {
-        println!("{}", serde_json::to_string_pretty(&findings)?);
+        outln!("{}", serde_json::to_string_pretty(&findings)?)?;
     } else {
         for f in &findings {
-            let mark = if f.ok { "ok  " } else { "FAIL" };
-            println!("[{mark}] {}: {}", f.check, f.detail);
+            let mark = match f.status {
+                Status::Ok => "ok  ",
+                Status::Warn => "warn",
+                Status::Fail => "FAIL",
+            };
+            outln!("[{mark}] {}: {}", f.check, f.detail)?;
             if let Some(fix) = &f.fix {
-                println!("       fix: {fix}");
+                outln!("       fix: {fix}")?;
             }
         }
     }
@@ -212,18 +295,170 @@ mod tests {
         assert!(!has_net_admin("nothing"));
     }
 
+    /// A fake file tree: files with their text, and empty folders (names ending in `/`).
+    fn tree(entries: &[(&str, &str)]) -> tempfile::TempDir {
+        let root = tempfile::tempdir().expect("tree");
+        for (path, text) in entries {
+            let p = root.path().join(path);
+            if path.ends_with('/') {
+                std::fs::create_dir_all(&p).expect("dir");
+                continue;
+            }
+            std::fs::create_dir_all(p.parent().expect("parent")).expect("dir");
+            if path.ends_with(".gz") {
+                use std::io::Write;
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(text.as_bytes()).expect("gzip");
+                std::fs::write(&p, gz.finish().expect("gzip")).expect("write");
+            } else {
+                std::fs::write(&p, text).expect("write");
+            }
+        }
+        root
+    }
+
+    const RELEASE: (&str, &str) = ("proc/sys/kernel/osrelease", "6.1.0-test\n");
+    const DEP: &str = "lib/modules/6.1.0-test/modules.dep";
+    const BUILTIN: &str = "lib/modules/6.1.0-test/modules.builtin";
+
+    /// Every needed module's verdict on a kernel, as (module, status, words of the detail).
     #[test]
-    fn module_presence() {
-        let loaded = "bridge 311296 0 - Live 0x0\n";
-        let builtin = "kernel/drivers/net/tun.ko\n";
-        let dep = "kernel/drivers/net/macvtap.ko: kernel/drivers/net/macvlan.ko\n";
-        assert_eq!(module_state("bridge", loaded, builtin, dep), Some("loaded"));
-        assert_eq!(module_state("tun", loaded, builtin, dep), Some("built in"));
-        assert_eq!(
-            module_state("macvtap", loaded, builtin, dep),
-            Some("available, loads on demand")
+    fn module_verdicts_on_fake_kernels() {
+        use Status::{Fail, Ok, Warn};
+        let all_y = MODULES
+            .iter()
+            .map(|(_, s)| format!("CONFIG_{s}=y\n"))
+            .collect::<String>();
+        let all_y = format!("# CONFIG_MODULES is not set\n{all_y}");
+        type Case<'a> = (
+            &'a str,
+            Vec<(&'a str, &'a str)>,
+            Vec<(&'a str, Status, &'a str)>,
         );
-        assert_eq!(module_state("macvlan", loaded, builtin, ""), None);
-        assert_eq!(module_state("dummy", loaded, builtin, dep), None);
+        let cases: Vec<Case> = vec![
+            (
+                "built-in kernel, /lib/modules absent, no configuration (the issue's host)",
+                vec![RELEASE, ("proc/modules", ""), ("sys/module/bridge/", "")],
+                vec![
+                    ("bridge", Ok, "built into the kernel"),
+                    ("tun", Warn, "/lib/modules/6.1.0-test is missing"),
+                    ("nf_tables", Warn, "cannot tell whether it is built in"),
+                ],
+            ),
+            (
+                "kernel without module support, configuration in /proc/config.gz",
+                vec![
+                    RELEASE,
+                    ("proc/config.gz", &all_y),
+                    ("sys/module/bridge/", ""),
+                ],
+                MODULES
+                    .iter()
+                    .map(|(m, _)| (*m, Ok, "built into the kernel"))
+                    .collect(),
+            ),
+            (
+                "kernel without module support and no configuration",
+                vec![RELEASE],
+                vec![("veth", Warn, "this kernel loads no modules")],
+            ),
+            (
+                "a distribution kernel: loaded, built in, loadable (compressed), by configuration",
+                vec![
+                    RELEASE,
+                    (
+                        "proc/modules",
+                        "bridge 311296 0 - Live 0x0\nstp 16384 1 bridge, Live 0x0\n",
+                    ),
+                    (BUILTIN, "kernel/drivers/net/tun.ko\n"),
+                    (
+                        DEP,
+                        "kernel/drivers/net/macvtap.ko.xz: kernel/drivers/net/macvlan.ko.xz\n\
+                         kernel/drivers/net/veth.ko.zst:\n\
+                         kernel/net/netfilter/nf_tables.ko:\n\
+                         kernel/net/netfilter/nft-masq.ko:\n",
+                    ),
+                    ("boot/config-6.1.0-test", "CONFIG_NFT_REJECT_INET=y\n"),
+                ],
+                vec![
+                    ("bridge", Ok, "loaded"),
+                    ("tun", Ok, "built into the kernel"),
+                    ("macvtap", Ok, "loads it when it is first used"),
+                    ("veth", Ok, "loads it when it is first used"),
+                    ("nf_tables", Ok, "loads it when it is first used"),
+                    ("nft_masq", Ok, "loads it when it is first used"),
+                    ("nft_reject_inet", Ok, "built into the kernel"),
+                ],
+            ),
+            (
+                "loaded modules also have a /sys/module entry: still loaded",
+                vec![
+                    RELEASE,
+                    ("proc/modules", "tun 61440 0 - Live 0x0\n"),
+                    ("sys/module/tun/", ""),
+                ],
+                vec![("tun", Ok, "loaded")],
+            ),
+            (
+                "missing, proven by the module tree or the configuration",
+                vec![
+                    RELEASE,
+                    ("proc/modules", "bridge 311296 0 - Live 0x0\n"),
+                    (BUILTIN, "kernel/net/bridge/bridge.ko\n"),
+                    (DEP, "kernel/drivers/net/tun.ko:\n"),
+                    (
+                        "boot/config-6.1.0-test",
+                        "CONFIG_MACVTAP=m\n# CONFIG_NFT_MASQ is not set\n",
+                    ),
+                ],
+                vec![
+                    (
+                        "macvtap",
+                        Fail,
+                        "built as a module, but /lib/modules/6.1.0-test has no macvtap.ko",
+                    ),
+                    (
+                        "nft_masq",
+                        Fail,
+                        "not in this kernel (CONFIG_NFT_MASQ is not set)",
+                    ),
+                    (
+                        "veth",
+                        Fail,
+                        "not loaded, not built in, and not in /lib/modules/6.1.0-test",
+                    ),
+                    ("tun", Ok, "loads it when it is first used"),
+                ],
+            ),
+        ];
+        for (what, files, want) in cases {
+            let root = tree(&files);
+            let kernel = KernelFiles::read(root.path());
+            for (module, status, words) in want {
+                let symbol = MODULES
+                    .iter()
+                    .find(|(m, _)| *m == module)
+                    .map(|(_, s)| *s)
+                    .expect("a needed module");
+                let (got, detail, fix) = module_verdict(module, symbol, &kernel);
+                assert_eq!(got, status, "{what}: {module}: {detail}");
+                assert!(detail.contains(words), "{what}: {module}: {detail}");
+                assert_eq!(
+                    fix.is_empty(),
+                    status == Ok,
+                    "{what}: {module}: fix {fix:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn only_failures_fail() {
+        let warn = with_status("x", Status::Warn, "cannot tell".into(), "look");
+        assert!(warn.ok && warn.fix.is_some());
+        let fail = finding("x", false, "missing".into(), "install");
+        assert!(!fail.ok && fail.status == Status::Fail);
+        let ok = finding("x", true, "fine".into(), "");
+        assert_eq!((ok.status, ok.fix), (Status::Ok, None));
     }
 }

@@ -3,6 +3,7 @@
 use color_eyre::eyre::Result;
 use serde_json::{json, Value};
 
+use super::table::Table;
 use crate::backend::{Backend, NetworkStatus, Observation};
 
 pub async fn run(backend: &Backend, all: bool, json: bool) -> Result<()> {
@@ -14,9 +15,9 @@ pub async fn run(backend: &Backend, all: bool, json: bool) -> Result<()> {
         .collect();
     if json {
         let rows: Vec<Value> = statuses.iter().map(to_json).collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
     } else {
-        print!("{}", table(&statuses));
+        out!("{}", table(&statuses))?;
     }
     Ok(())
 }
@@ -49,31 +50,79 @@ pub fn to_json(s: &NetworkStatus) -> Value {
     })
 }
 
-fn table(statuses: &[NetworkStatus]) -> String {
-    let mut out = format!(
-        "{:<16} {:<9} {:<9} {:<9} {:<15} {:<18} {}\n",
-        "Name", "State", "Autostart", "Mode", "Bridge", "IPv4", "Drift"
+/// The text table: what `list --json` says, one network a line (several subnets or DHCP
+/// ranges of a network separated by commas).
+pub fn table(statuses: &[NetworkStatus]) -> String {
+    let cell = |s: &str| (s.to_owned(), false);
+    let mut table = Table::new(
+        [
+            "Name",
+            "State",
+            "Autostart",
+            "Mode",
+            "Bridge",
+            "IPv4",
+            "DHCP",
+            "IPv6",
+            "Drift",
+        ]
+        .map(cell)
+        .to_vec(),
     );
-    out.push_str(&"-".repeat(86));
-    out.push('\n');
     for s in statuses {
         let def = s.def.as_ref().ok();
-        let state = if s.active { "active" } else { "inactive" };
-        let auto = if s.autostart { "yes" } else { "no" };
-        let mode = def.map_or("?", |d| d.mode_name());
-        let bridge = def.and_then(|d| d.bridge_name()).unwrap_or("-");
-        let ipv4 = def
-            .and_then(|d| d.ipv4())
-            .map_or("-".to_owned(), |n| n.to_string());
-        let drift = match (&s.def, s.drift.is_empty()) {
-            (Err(e), _) => format!("definition unreadable: {e}"),
-            (Ok(_), true) => String::new(),
-            (Ok(_), false) => s.drift.join("; "),
+        let subnets = |v4: bool| -> String {
+            let nets: Vec<String> = def
+                .iter()
+                .flat_map(|d| d.ips.iter())
+                .filter(|ip| ip.address.is_ipv4() == v4)
+                .filter_map(|ip| ip.net())
+                .map(|n| n.to_string())
+                .collect();
+            or_dash(nets.join(","))
         };
-        out.push_str(&format!(
-            "{:<16} {:<9} {:<9} {:<9} {:<15} {:<18} {}\n",
-            s.name, state, auto, mode, bridge, ipv4, drift
-        ));
+        let ranges: Vec<String> = def
+            .map(|d| {
+                d.dhcp_ranges()
+                    .into_iter()
+                    .map(|(_, r)| format!("{}-{}", r.start, r.end))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut notes = s.drift.clone();
+        if let Some(e) = s
+            .record_error
+            .as_ref()
+            .filter(|e| !notes.iter().any(|d| d.contains(*e)))
+        {
+            notes.push(format!("runtime record unreadable: {e}"));
+        }
+        let drift = match &s.def {
+            Err(e) => format!("definition unreadable: {e}"),
+            Ok(_) => notes.join("; "),
+        };
+        table.push(vec![
+            cell(&s.name),
+            cell(if s.active { "active" } else { "inactive" }),
+            cell(if s.autostart { "yes" } else { "no" }),
+            cell(def.map_or("?", |d| d.mode_name())),
+            cell(def.and_then(|d| d.bridge_name()).unwrap_or("-")),
+            (subnets(true), false),
+            (or_dash(ranges.join(",")), false),
+            (subnets(false), false),
+            (drift, false),
+        ]);
     }
-    out
+    let text = table.render();
+    // A rule under the header, as `virsh net-list` draws one.
+    let (header, rows) = text.split_once('\n').unwrap_or((&text, ""));
+    format!("{header}\n{}\n{rows}", "-".repeat(header.chars().count()))
+}
+
+fn or_dash(text: String) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        text
+    }
 }

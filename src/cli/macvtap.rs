@@ -13,20 +13,23 @@ pub async fn attach(
 ) -> Result<()> {
     let att = backend.attach(network, name, mac).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&att)?);
+        outln!("{}", serde_json::to_string_pretty(&att)?)?;
     } else {
-        println!(
+        outln!(
             "{} created on {} ({} mode), mac {}",
-            att.ifname, att.parent, att.mode, att.mac
-        );
-        println!("{}", att.tap_device);
-        println!("qemu: {}", att.qemu_args());
+            att.ifname,
+            att.parent,
+            att.mode,
+            att.mac
+        )?;
+        outln!("{}", att.tap_device)?;
+        outln!("qemu: {}", att.qemu_args())?;
     }
     Ok(())
 }
 
 pub async fn detach(backend: &Backend, ifname: &str) -> Result<()> {
     let att = backend.detach(ifname).await?;
-    println!("{} removed from {}", att.ifname, att.parent);
+    outln!("{} removed from {}", att.ifname, att.parent)?;
     Ok(())
 }

@@ -1,11 +1,30 @@
 //! CLI verbs: thin wrappers over [`crate::backend`], printing text or `--json`.
 
+/// `println!` to stdout that returns the write's error instead of panicking: a reader that
+/// went away (`| head`) ends the verb with an `EPIPE` error, which `main` turns into a quiet
+/// exit ([`is_broken_pipe`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` to stdout, as [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 pub mod args;
 mod doctor;
 mod leases;
 mod list;
 mod macvtap;
 pub mod ports;
+mod table;
 
 use std::io::Read;
 use std::path::Path;
@@ -60,18 +79,18 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         Command::Define { file } => define(&backend, &file).await,
         Command::Dumpxml { name } => {
             let def = backend.load_def(&name)?;
-            print!("{}", model::format_network_xml(&def));
+            out!("{}", model::format_network_xml(&def))?;
             Ok(())
         }
         Command::Undefine { name } => {
             backend.undefine(&name)?;
-            println!("Network {name} has been undefined");
+            outln!("Network {name} has been undefined")?;
             Ok(())
         }
         Command::Autostart { name, disable } => {
             backend.set_autostart(&name, !disable)?;
             let state = if disable { "unmarked" } else { "marked" };
-            println!("Network {name} {state} as autostarted");
+            outln!("Network {name} {state} as autostarted")?;
             Ok(())
         }
         Command::AutostartAll {
@@ -86,13 +105,15 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         }
         Command::Edit { name, file } => {
             let xml = read_input(&file)?;
-            println!("{}", backend.edit_network(&name, &xml, |_, _| {}).await?);
+            let said = backend.edit_network(&name, &xml, |_, _| {}).await?;
+            outln!("{said}")?;
             Ok(())
         }
         Command::Pin(args) => pin(&backend, args).await,
         Command::Unpin { network, host } => {
             let key: model::PinKey = host.parse().map_err(|e| eyre!("unpin {host}: {e}"))?;
-            println!("{}", backend.unpin_host(&network, key).await?);
+            let said = backend.unpin_host(&network, key).await?;
+            outln!("{said}")?;
             Ok(())
         }
         Command::Update(args) => update(&backend, args).await,
@@ -107,7 +128,7 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             for note in &plan.notes {
                 eprintln!("note: {note}");
             }
-            println!("Network {name} stopped");
+            outln!("Network {name} stopped")?;
             Ok(())
         }
         Command::Leases { name, json } => leases::run(&backend, &name, json),
@@ -155,7 +176,7 @@ async fn pin(backend: &Backend, args: PinArgs) -> Result<()> {
             args.replace,
         )
         .await?;
-    println!("{said}");
+    outln!("{said}")?;
     Ok(())
 }
 
@@ -174,10 +195,8 @@ async fn update(backend: &Backend, args: args::UpdateArgs) -> Result<()> {
         live: args.live,
         config: args.config,
     });
-    println!(
-        "{}",
-        backend.update_network(&args.network, &req, target).await?
-    );
+    let said = backend.update_network(&args.network, &req, target).await?;
+    outln!("{said}")?;
     Ok(())
 }
 
@@ -315,7 +334,7 @@ async fn define(backend: &Backend, file: &Path) -> Result<()> {
     for problem in model::dubious(&def) {
         eprintln!("warning: {problem}");
     }
-    println!("Network {} defined from {}", def.name, file.display());
+    outln!("Network {} defined from {}", def.name, file.display())?;
     for warning in backend.start_warnings(&def, &host) {
         eprintln!("warning: {warning}");
     }
@@ -344,11 +363,11 @@ async fn create(backend: &Backend, a: CreateArgs) -> Result<()> {
         .bridge_name()
         .map(|b| format!(" on {b}"))
         .unwrap_or_default();
-    println!(
+    outln!(
         "Network {} defined ({}{net}{bridge})",
         def.name,
         def.mode_name()
-    );
+    )?;
     if a.start {
         start(backend, &def.name, false, false).await?;
     }
@@ -359,21 +378,24 @@ async fn start(backend: &Backend, name: &str, dry_run: bool, json: bool) -> Resu
     if dry_run {
         let (_, plan) = backend.plan_start(name).await?;
         if json {
-            println!("{}", serde_json::to_string_pretty(&plan)?);
+            outln!("{}", serde_json::to_string_pretty(&plan)?)?;
         } else if plan.steps.is_empty() {
-            println!("Network {name} is running as defined: nothing to do");
+            outln!("Network {name} is running as defined: nothing to do")?;
         } else {
-            print!("{plan}");
+            out!("{plan}")?;
         }
         return Ok(());
     }
     let plan = backend.start(name, |_, _| {}).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&plan)?);
+        outln!("{}", serde_json::to_string_pretty(&plan)?)?;
     } else if plan.steps.is_empty() {
-        println!("Network {name} is already running as defined");
+        outln!("Network {name} is already running as defined")?;
     } else {
-        println!("Network {name} started ({} steps)", plan.steps.len());
+        outln!(
+            "Network {name} started ({})",
+            counted(plan.steps.len(), "step")
+        )?;
     }
     Ok(())
 }
@@ -409,7 +431,7 @@ async fn autostart_all(backend: &Backend) -> Result<()> {
             continue;
         }
         match backend.start(&name, |_, _| {}).await {
-            Ok(_) => println!("Network {name} started"),
+            Ok(_) => outln!("Network {name} started")?,
             Err(e) => {
                 eprintln!("Network {name}: {e}");
                 failed.push(name);
@@ -420,5 +442,79 @@ async fn autostart_all(backend: &Backend) -> Result<()> {
         Ok(())
     } else {
         Err(eyre!("could not start: {}", failed.join(", ")))
+    }
+}
+
+/// "1 step", "2 steps": a count with its noun in the right number.
+pub fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Whether an error is a write to a reader that went away (`EPIPE`: `… | head`, `… | true`).
+pub fn is_broken_pipe(report: &color_eyre::eyre::Report) -> bool {
+    report.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// What the operator reads for an error: the message, then each cause the message does not
+/// already say (an error that quotes its source would otherwise say it twice).
+pub fn error_text(report: &color_eyre::eyre::Report) -> String {
+    let mut text = format!("switchyard: {report}");
+    for cause in report.chain().skip(1) {
+        let said = cause.to_string();
+        if !text.contains(&said) {
+            text.push_str(&format!("\n  caused by: {said}"));
+        }
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_say_their_noun_in_the_right_number() {
+        assert_eq!(counted(0, "step"), "0 steps");
+        assert_eq!(counted(1, "step"), "1 step");
+        assert_eq!(counted(12, "step"), "12 steps");
+    }
+
+    #[test]
+    fn a_cause_the_message_already_says_is_not_repeated() {
+        let io = std::io::Error::from_raw_os_error(libc::ENOTDIR);
+        let quoted = crate::store::StoreError::Io {
+            path: "/etc/passwd/networks".into(),
+            source: io,
+        };
+        let text = error_text(&color_eyre::eyre::Report::new(quoted));
+        assert_eq!(
+            text,
+            "switchyard: /etc/passwd/networks: Not a directory (os error 20)"
+        );
+        let wrapped = Err::<(), _>(std::io::Error::from_raw_os_error(libc::ENOENT))
+            .wrap_err("cannot read /x")
+            .expect_err("an error");
+        assert_eq!(
+            error_text(&wrapped),
+            "switchyard: cannot read /x\n  caused by: No such file or directory (os error 2)"
+        );
+    }
+
+    #[test]
+    fn a_closed_reader_is_told_from_other_errors() {
+        let pipe =
+            color_eyre::eyre::Report::new(std::io::Error::from(std::io::ErrorKind::BrokenPipe));
+        assert!(is_broken_pipe(&pipe));
+        assert!(is_broken_pipe(&pipe.wrap_err("printing the list")));
+        let other = color_eyre::eyre::Report::new(std::io::Error::from_raw_os_error(libc::EIO));
+        assert!(!is_broken_pipe(&other));
     }
 }

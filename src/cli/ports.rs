@@ -13,6 +13,7 @@ use color_eyre::eyre::{Result, WrapErr};
 use serde_json::{json, Value};
 use tokio::sync::watch;
 
+use super::table::Table;
 use crate::backend::Backend;
 use crate::telemetry::units::{bits_per_second, bytes, si, utc_timestamp};
 use crate::telemetry::{
@@ -129,16 +130,10 @@ pub async fn watch(
         let lines = if json {
             watch_json(&prev, &snap, network, &rates)
         } else {
-            watch_text(&snap, network, &rates, &mut widths)
+            watch_text(&snap, network, &rates, &mut widths, printed == 0)
         };
-        if let Err(e) = io::stdout().lock().write_all(lines.as_bytes()) {
-            // A reader that went away (`| head`) ends the stream quietly.
-            return if e.kind() == io::ErrorKind::BrokenPipe {
-                Ok(())
-            } else {
-                Err(e.into())
-            };
-        }
+        // A reader that went away (`| head`) ends the stream: `main` exits quietly on EPIPE.
+        io::stdout().lock().write_all(lines.as_bytes())?;
         prev = snap;
         printed += 1;
     }
@@ -164,20 +159,36 @@ fn watch_json(
     format!("{line}\n")
 }
 
+/// One interval as text: a line per port, each starting with the time (the first interval
+/// under a header line), or one line saying there are no ports.
 fn watch_text(
     snap: &PortsSnapshot,
     network: Option<&str>,
     rates: &HashMap<PortKey, Rates>,
     widths: &mut Vec<usize>,
+    with_header: bool,
 ) -> String {
     let time = utc_timestamp(SystemTime::now());
-    let mut table = Table::new(Vec::new());
-    for (p, c) in shown(snap, network) {
+    let header = if with_header {
+        let mut h = vec![("TIME".to_owned(), false)];
+        h.extend(header(true));
+        h
+    } else {
+        Vec::new()
+    };
+    let mut table = Table::new(header);
+    let ports = shown(snap, network);
+    for &(p, c) in &ports {
         let mut cells = vec![(time.clone(), false)];
         cells.extend(row(p, c, Some(rate_of(Some(rates), p))));
         table.push(cells);
     }
-    table.render_with(widths)
+    let mut text = table.render_with(widths);
+    if ports.is_empty() {
+        let place = network.map_or(String::new(), |n| format!(" on network {n}"));
+        text.push_str(&format!("{time}  no ports{place}\n"));
+    }
+    text
 }
 
 /// The JSON object of one port; counter and rate keys are `null` without a value.
@@ -276,78 +287,4 @@ fn row(
         (None, None) => cells.extend((0..6).map(|_| (dash(), true))),
     }
     cells
-}
-
-/// Rows of cells, each cell right-aligned or not, rendered with columns two spaces apart.
-struct Table {
-    rows: Vec<Vec<(String, bool)>>,
-}
-
-impl Table {
-    fn new(header: Vec<(String, bool)>) -> Self {
-        let rows = if header.is_empty() {
-            Vec::new()
-        } else {
-            vec![header]
-        };
-        Table { rows }
-    }
-
-    fn push(&mut self, row: Vec<(String, bool)>) {
-        self.rows.push(row);
-    }
-
-    fn render(&self) -> String {
-        self.render_with(&mut Vec::new())
-    }
-
-    /// Render, widening `widths` (kept across calls, so a stream stays aligned) as needed.
-    fn render_with(&self, widths: &mut Vec<usize>) -> String {
-        for row in &self.rows {
-            for (i, (cell, _)) in row.iter().enumerate() {
-                let w = cell.chars().count();
-                match widths.get_mut(i) {
-                    Some(old) => *old = (*old).max(w),
-                    None => widths.push(w),
-                }
-            }
-        }
-        let mut out = String::new();
-        for row in &self.rows {
-            let mut line = String::new();
-            for (i, (cell, right)) in row.iter().enumerate() {
-                let w = widths[i];
-                if *right {
-                    line.push_str(&format!("{cell:>w$}  "));
-                } else {
-                    line.push_str(&format!("{cell:<w$}  "));
-                }
-            }
-            out.push_str(line.trim_end());
-            out.push('\n');
-        }
-        out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn table_aligns_and_keeps_widths_across_renders() {
-        let cell = |s: &str, r| (s.to_owned(), r);
-        let mut t = Table::new(vec![cell("NAME", false), cell("RX", true)]);
-        t.push(vec![cell("vnet0", false), cell("1.00 kbit/s", true)]);
-        t.push(vec![cell("ve-a", false), cell("0 bit/s", true)]);
-        assert_eq!(
-            t.render(),
-            "NAME            RX\nvnet0  1.00 kbit/s\nve-a       0 bit/s\n"
-        );
-        let mut widths = vec![8, 3];
-        let mut t = Table::new(Vec::new());
-        t.push(vec![cell("a", false), cell("1", true)]);
-        assert_eq!(t.render_with(&mut widths), "a           1\n");
-        assert_eq!(widths, [8, 3]);
-    }
 }

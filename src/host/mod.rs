@@ -9,6 +9,7 @@ mod debug_hooks;
 pub mod dnsmasq;
 pub mod error;
 pub mod fake;
+pub mod kernel;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
@@ -35,4 +36,15 @@ pub fn find_program(program: &str) -> Option<std::path::PathBuf> {
         .chain(["/usr/sbin".into(), "/sbin".into()])
         .map(|d| d.join(program))
         .find(|p| p.is_file())
+}
+
+/// Ends the process as a program killed by `SIGPIPE` ends (as `ip` and `virsh` do when their
+/// reader goes away): no message, and the shell sees status 141. Rust ignores `SIGPIPE` so a
+/// write fails with `EPIPE` instead; this restores the default action and raises it.
+pub fn die_of_sigpipe() -> ! {
+    use nix::sys::signal::{raise, signal, SigHandler, Signal};
+    // SAFETY: SIG_DFL installs no handler of ours.
+    let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
+    let _ = raise(Signal::SIGPIPE);
+    std::process::exit(128 + libc::SIGPIPE)
 }
