@@ -10,10 +10,15 @@
 //!     anchor, measured on this machine);
 //! (a) one collector cycle with the topology unchanged (counter dump, snapshot, rate update;
 //!     guest maps reused) against `ip -s -j link show` run in the same namespace, medians and
-//!     ratio; the stats dump and a full link dump alone for context.
+//!     ratio; the stats dump and a full link dump alone for context;
+//! (d) the `switchyard ports --json` process (release binary, empty home) against
+//!     `ip -s -j link show`, both run in the namespace with output to a pipe that is read and
+//!     thrown away: median wall time of each and their ratio, and the median peak RSS of each
+//!     (`ru_maxrss` of the waited-for child).
 //!
 //! `cargo bench --bench collector` runs the full world for 60 s; `SWITCHYARD_BENCH_SECS`,
-//! `SWITCHYARD_BENCH_PAIRS` and `SWITCHYARD_BENCH_TAP=0` change it. Without `--bench` (as
+//! `SWITCHYARD_BENCH_PAIRS` and `SWITCHYARD_BENCH_TAP=0` change it; `SWITCHYARD_BENCH_PARTS`
+//! picks the measurements by letter (default `abcd`). Without `--bench` (as
 //! `cargo test --benches` runs it) it is a quick smoke run: 20 pairs, 2 s. Needs root; the
 //! namespace is deleted on exit and on panic.
 
@@ -40,6 +45,7 @@ struct Config {
     steady: Duration,
     runs: usize,
     tap: bool,
+    parts: String,
 }
 
 impl Config {
@@ -56,6 +62,7 @@ impl Config {
             steady: Duration::from_secs(num("SWITCHYARD_BENCH_SECS", if full { 60 } else { 2 })),
             runs: if full { 101 } else { 11 },
             tap: std::env::var("SWITCHYARD_BENCH_TAP").as_deref() != Ok("0"),
+            parts: std::env::var("SWITCHYARD_BENCH_PARTS").unwrap_or_else(|_| "abcd".into()),
         }
     }
 }
@@ -85,10 +92,20 @@ fn main() {
         cfg.pairs,
         if tap.is_some() { " + 1 tap" } else { "" }
     );
-    ns.run(|| steady(&cfg, Consumer::Latest)).expect("enter ns");
-    ns.run(|| steady(&cfg, Consumer::Rates)).expect("enter ns");
-    ns.run(|| ip_every_second(&cfg)).expect("enter ns");
-    ns.run(|| one_cycle(&cfg)).expect("enter ns");
+    let part = |c: char| cfg.parts.contains(c);
+    if part('b') {
+        ns.run(|| steady(&cfg, Consumer::Latest)).expect("enter ns");
+        ns.run(|| steady(&cfg, Consumer::Rates)).expect("enter ns");
+    }
+    if part('c') {
+        ns.run(|| ip_every_second(&cfg)).expect("enter ns");
+    }
+    if part('a') {
+        ns.run(|| one_cycle(&cfg)).expect("enter ns");
+    }
+    if part('d') {
+        ns.run(|| ports_cli(&cfg)).expect("enter ns");
+    }
     drop(tap);
 }
 
@@ -375,4 +392,71 @@ fn parts(runs: usize) -> (Duration, Duration) {
         median(times)
     });
     (stats, dump)
+}
+
+/// Runs `cmd` with stdout read (and dropped) through a pipe; its wall time (spawn to reaped)
+/// and peak RSS in kB.
+fn run_child(cmd: &mut Command) -> (Duration, u64) {
+    use std::io::Read;
+    let t0 = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut sink = Vec::with_capacity(1 << 20);
+    child
+        .stdout
+        .take()
+        .expect("piped")
+        .read_to_end(&mut sink)
+        .expect("read output");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: as in `cpu_time`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with valid pointers to owned status and rusage.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = t0.elapsed();
+    assert_eq!(rc, pid, "wait4");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed: {status}"
+    );
+    assert!(!sink.is_empty(), "{cmd:?} printed nothing");
+    (wall, usage.ru_maxrss as u64)
+}
+
+/// (d): `switchyard ports --json` against `ip -s -j link show`, alternating.
+fn ports_cli(cfg: &Config) {
+    let home = tempfile::tempdir().expect("home");
+    let runs = cfg.runs.min(41);
+    let (mut ours, mut ip, mut ours_rss, mut ip_rss) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let (t, rss) = run_child(
+            Command::new(env!("CARGO_BIN_EXE_switchyard"))
+                .arg("--home")
+                .arg(home.path())
+                .args(["ports", "--json"]),
+        );
+        ours.push(t);
+        ours_rss.push(rss);
+        let (t, rss) = run_child(Command::new("ip").args(["-s", "-j", "link", "show"]));
+        ip.push(t);
+        ip_rss.push(rss);
+    }
+    let mid = |mut v: Vec<u64>| {
+        v.sort_unstable();
+        v[v.len() / 2]
+    };
+    let (ours, ip) = (median(ours), median(ip));
+    println!(
+        "(d) `switchyard ports --json` (whole process), median of {runs}: {}, peak RSS {} kB; \
+         `ip -s -j link show`: {}, peak RSS {} kB; time ratio {:.3}",
+        ms(ours),
+        mid(ours_rss),
+        ms(ip),
+        mid(ip_rss),
+        ours.as_secs_f64() / ip.as_secs_f64()
+    );
 }

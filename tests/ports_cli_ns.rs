@@ -298,8 +298,14 @@ fn watch_streams_one_line_per_interval() {
 
     let out = world.sy_ok(&["watch", "lab", "--interval-ms", "100", "--count", "2"]);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 2, "one port, two intervals: {out}");
-    for line in &lines {
+    assert_eq!(
+        lines.len(),
+        3,
+        "a header, then one port, two intervals: {out}"
+    );
+    assert!(lines[0].starts_with("TIME "), "{out}");
+    let lines = &lines[1..];
+    for line in lines {
         assert!(
             line.starts_with("20") && line.contains("Z  lab  "),
             "{line}"

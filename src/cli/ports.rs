@@ -10,7 +10,8 @@ use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
 use color_eyre::eyre::{Result, WrapErr};
-use serde_json::{json, Value};
+use serde::ser::{SerializeSeq, Serializer};
+use serde::Serialize;
 use tokio::sync::watch;
 
 use super::table::Table;
@@ -21,18 +22,26 @@ use crate::telemetry::{
     Rates, SnapshotCause,
 };
 
+/// A collector of `backend`'s host; `follow` subscribes it to the host's events (for a stream
+/// of snapshots), else every snapshot looks at the links afresh (one or two snapshots are
+/// cheaper without a subscription).
 async fn open_collector(
     backend: &Backend,
     interval: Duration,
+    follow: bool,
 ) -> Result<Collector<crate::host::RealHost>> {
     let (_, networks) = watch::channel(backend.network_ports());
     let options = CollectorOptions {
         interval,
         ..CollectorOptions::default()
     };
-    Collector::open(backend.host_arc(), networks, options)
-        .await
-        .wrap_err("cannot start the collector")
+    let host = backend.host_arc();
+    let collector = if follow {
+        Collector::open(host, networks, options).await
+    } else {
+        Collector::open_unsubscribed(host, networks, options)
+    };
+    collector.wrap_err("cannot start the collector")
 }
 
 /// Checks that a network named on the command line is defined.
@@ -64,7 +73,7 @@ pub async fn ports(
 ) -> Result<()> {
     check_network(backend, network)?;
     let window = Duration::from_millis(sample_ms.unwrap_or(1000));
-    let mut collector = open_collector(backend, window).await?;
+    let mut collector = open_collector(backend, window, false).await?;
     let first = collector.cycle(SnapshotCause::Start).await?;
     let (snap, rates) = match sample_ms {
         Some(_) => {
@@ -77,13 +86,16 @@ pub async fn ports(
     };
     report_errors(&snap);
     let ports = shown(&snap, network);
-    let mut out = io::stdout().lock();
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     if json {
-        let rows: Vec<Value> = ports
-            .iter()
-            .map(|&(p, c)| port_json(p, c, rate_of(rates.as_ref(), p)))
-            .collect();
-        writeln!(out, "{}", serde_json::to_string_pretty(&rows)?)?;
+        // Streamed row by row: no document of every port is built first.
+        let mut ser = serde_json::Serializer::pretty(&mut out);
+        let mut seq = ser.serialize_seq(Some(ports.len()))?;
+        for &(p, c) in &ports {
+            seq.serialize_element(&PortJson::new(p, c, rate_of(rates.as_ref(), p)))?;
+        }
+        seq.end()?;
+        writeln!(out)?;
     } else {
         let mut table = Table::new(header(rates.is_some()));
         for &(p, c) in &ports {
@@ -91,6 +103,7 @@ pub async fn ports(
         }
         write!(out, "{}", table.render())?;
     }
+    out.flush()?;
     Ok(())
 }
 
@@ -114,7 +127,10 @@ pub async fn watch(
 ) -> Result<()> {
     check_network(backend, network)?;
     let interval = Duration::from_millis(interval_ms);
-    let handle = open_collector(backend, interval).await?.start().await?;
+    let handle = open_collector(backend, interval, true)
+        .await?
+        .start()
+        .await?;
     let mut snaps = handle.subscribe();
     let mut prev = handle.latest();
     let mut widths = Vec::new();
@@ -140,23 +156,41 @@ pub async fn watch(
     Ok(())
 }
 
+/// One line of `watch --json`: `{"interval_ms":…,"ports":[…],"time":"…"}`.
+#[derive(Serialize)]
+struct WatchLine<'a> {
+    interval_ms: f64,
+    #[serde(serialize_with = "serialize_ports")]
+    ports: (Shown<'a>, &'a HashMap<PortKey, Rates>),
+    time: String,
+}
+
+fn serialize_ports<S: Serializer>(
+    (ports, rates): &(Shown<'_>, &HashMap<PortKey, Rates>),
+    ser: S,
+) -> Result<S::Ok, S::Error> {
+    ser.collect_seq(
+        ports
+            .iter()
+            .map(|&(p, c)| PortJson::new(p, c, rate_of(Some(rates), p))),
+    )
+}
+
 fn watch_json(
     prev: &PortsSnapshot,
     snap: &PortsSnapshot,
     network: Option<&str>,
     rates: &HashMap<PortKey, Rates>,
 ) -> String {
-    let ports: Vec<Value> = shown(snap, network)
-        .iter()
-        .map(|&(p, c)| port_json(p, c, rate_of(Some(rates), p)))
-        .collect();
     let window = snap.at.saturating_sub(prev.at);
-    let line = json!({
-        "time": utc_timestamp(SystemTime::now()),
-        "interval_ms": window.as_secs_f64() * 1000.0,
-        "ports": ports,
-    });
-    format!("{line}\n")
+    let line = WatchLine {
+        interval_ms: window.as_secs_f64() * 1000.0,
+        ports: (shown(snap, network), rates),
+        time: utc_timestamp(SystemTime::now()),
+    };
+    let mut text = serde_json::to_string(&line).expect("a watch line serializes");
+    text.push('\n');
+    text
 }
 
 /// One interval as text: a line per port, each starting with the time (the first interval
@@ -191,22 +225,72 @@ fn watch_text(
     text
 }
 
-/// The JSON object of one port; counter and rate keys are `null` without a value.
-pub fn port_json(p: &PortInfo, c: Option<LinkCounters>, rate: Option<Rates>) -> Value {
-    let counter = |f: fn(&LinkCounters) -> u64| c.as_ref().map(f);
-    json!({
-        "ifname": p.ifname, "ifindex": p.ifindex, "network": p.network, "bridge": p.bridge,
-        "parent": p.parent, "kind": p.kind, "mac": p.mac, "guest_mac": p.guest_mac,
-        "guest": p.guest, "ip": p.ip, "ip_source": p.ip_source, "mtu": p.mtu, "up": p.up,
-        "oper_state": p.oper_state,
-        "rx_bytes": counter(|c| c.rx_bytes), "tx_bytes": counter(|c| c.tx_bytes),
-        "rx_packets": counter(|c| c.rx_packets), "tx_packets": counter(|c| c.tx_packets),
-        "rx_dropped": counter(|c| c.rx_dropped), "tx_dropped": counter(|c| c.tx_dropped),
-        "rx_errors": counter(|c| c.rx_errors), "tx_errors": counter(|c| c.tx_errors),
-        "multicast": counter(|c| c.multicast),
-        "rx_bps": rate.map(|r| r.rx_bps), "tx_bps": rate.map(|r| r.tx_bps),
-        "rx_pps": rate.map(|r| r.rx_pps), "tx_pps": rate.map(|r| r.tx_pps),
-    })
+/// The JSON object of one port; counter and rate keys are `null` without a value. Keys are
+/// in alphabetical order (as the earlier `serde_json::Value` printed them).
+#[derive(Debug, Serialize)]
+pub struct PortJson<'a> {
+    bridge: &'a Option<String>,
+    guest: &'a Option<String>,
+    guest_mac: &'a Option<String>,
+    ifindex: u32,
+    ifname: &'a str,
+    ip: &'a Option<String>,
+    ip_source: Option<crate::telemetry::IpSource>,
+    kind: &'a str,
+    mac: &'a Option<String>,
+    mtu: u32,
+    multicast: Option<u64>,
+    network: &'a Option<String>,
+    oper_state: &'a str,
+    parent: &'a Option<String>,
+    rx_bps: Option<f64>,
+    rx_bytes: Option<u64>,
+    rx_dropped: Option<u64>,
+    rx_errors: Option<u64>,
+    rx_packets: Option<u64>,
+    rx_pps: Option<f64>,
+    tx_bps: Option<f64>,
+    tx_bytes: Option<u64>,
+    tx_dropped: Option<u64>,
+    tx_errors: Option<u64>,
+    tx_packets: Option<u64>,
+    tx_pps: Option<f64>,
+    up: bool,
+}
+
+impl<'a> PortJson<'a> {
+    pub fn new(p: &'a PortInfo, c: Option<LinkCounters>, rate: Option<Rates>) -> PortJson<'a> {
+        let counter = |f: fn(&LinkCounters) -> u64| c.as_ref().map(f);
+        PortJson {
+            bridge: &p.bridge,
+            guest: &p.guest,
+            guest_mac: &p.guest_mac,
+            ifindex: p.ifindex,
+            ifname: &p.ifname,
+            ip: &p.ip,
+            ip_source: p.ip_source,
+            kind: &p.kind,
+            mac: &p.mac,
+            mtu: p.mtu,
+            multicast: counter(|c| c.multicast),
+            network: &p.network,
+            oper_state: &p.oper_state,
+            parent: &p.parent,
+            rx_bps: rate.map(|r| r.rx_bps),
+            rx_bytes: counter(|c| c.rx_bytes),
+            rx_dropped: counter(|c| c.rx_dropped),
+            rx_errors: counter(|c| c.rx_errors),
+            rx_packets: counter(|c| c.rx_packets),
+            rx_pps: rate.map(|r| r.rx_pps),
+            tx_bps: rate.map(|r| r.tx_bps),
+            tx_bytes: counter(|c| c.tx_bytes),
+            tx_dropped: counter(|c| c.tx_dropped),
+            tx_errors: counter(|c| c.tx_errors),
+            tx_packets: counter(|c| c.tx_packets),
+            tx_pps: rate.map(|r| r.tx_pps),
+            up: p.up,
+        }
+    }
 }
 
 fn header(with_rates: bool) -> Vec<(String, bool)> {
@@ -287,4 +371,45 @@ fn row(
         (None, None) => cells.extend((0..6).map(|_| (dash(), true))),
     }
     cells
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_json_keys_come_sorted_as_a_value_prints_them() {
+        let p = PortInfo {
+            ifindex: 7,
+            ifname: "vnet0".into(),
+            kind: "tap".into(),
+            bridge: Some("sybr0".into()),
+            parent: None,
+            network: Some("default".into()),
+            mac: Some("fe:54:00:00:00:01".into()),
+            guest_mac: Some("52:54:00:00:00:01".into()),
+            mtu: 1500,
+            up: true,
+            oper_state: "up".into(),
+            guest: Some("vm1".into()),
+            ip: Some("10.0.0.7".into()),
+            ip_source: Some(crate::telemetry::IpSource::Lease),
+        };
+        let c = LinkCounters {
+            rx_bytes: 1,
+            tx_bytes: 2,
+            rx_packets: 3,
+            tx_packets: 4,
+            rx_errors: 5,
+            tx_errors: 6,
+            rx_dropped: 7,
+            tx_dropped: 8,
+            multicast: 9,
+        };
+        for (c, rate) in [(Some(c), None), (None, None)] {
+            let row = PortJson::new(&p, c, rate);
+            let text = serde_json::to_string(&row).expect("serializes");
+            let value = serde_json::to_value(&row).expect("to value");
+            assert_eq!(text, value.to_string(), "same keys, same order");
+        }
+    }
 }

@@ -17,6 +17,7 @@ use rtnetlink::MulticastGroup;
 
 use super::apply::Outcome;
 use super::error::HostError;
+use super::netlink::dump::{Counters, Dumper};
 use super::netlink::{neigh, BridgeSpec, MacvtapMode, Netlink};
 use super::seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent};
 use super::steps::{self, Kernel};
@@ -43,6 +44,8 @@ pub struct RealHost {
     netns: Mutex<NetnsResolver>,
     #[cfg(debug_assertions)]
     hooks: super::debug_hooks::Hooks,
+    /// Link and neighbour dumps, decoded lean (the connection's decoder costs ~30× more).
+    dumper: Mutex<Dumper>,
 }
 
 /// Receive buffer asked for the event socket, so a burst of link changes (hundreds of links
@@ -70,6 +73,28 @@ impl RealHost {
             netns: Mutex::new(NetnsResolver::open().map_err(io_error("open namespace-id socket"))?),
             #[cfg(debug_assertions)]
             hooks: super::debug_hooks::Hooks::from_env(),
+            dumper: Mutex::new(Dumper::open().map_err(io_error("open link dump socket"))?),
+        })
+    }
+
+    /// Every link (without counters), by the lean dump.
+    fn links(&self) -> Result<Vec<LinkInfo>, HostError> {
+        let mut dumper = self.dumper.lock().unwrap_or_else(|e| e.into_inner());
+        dumper
+            .links(Counters::Without)
+            .map_err(io_error("dump links"))
+    }
+
+    /// Links (lean dump), addresses, main-table routes and the forwarding sysctls.
+    async fn observe_host(&self) -> Result<HostState, HostError> {
+        let links = self.links()?;
+        let addrs = self.nl.dump_addrs().await?;
+        let routes = self.nl.dump_routes().await?;
+        Ok(HostState {
+            links,
+            addrs,
+            routes,
+            sysctls: self.nl.forwarding_sysctls(),
         })
     }
 
@@ -81,13 +106,13 @@ impl RealHost {
 
 impl Host for RealHost {
     async fn observe(&self) -> Result<HostState, HostError> {
-        self.nl.observe().await
+        self.observe_host().await
     }
 
     async fn look(&self) -> Result<super::seam::Look, HostError> {
         // nft runs as a process: start it first so it works while netlink answers.
         let pending = nft::PendingObserve::start();
-        let host = self.nl.observe().await?;
+        let host = self.observe_host().await?;
         let firewall = pending.and_then(|p| p.finish()).map_err(|e| e.to_string());
         Ok(super::seam::Look {
             host,
@@ -184,7 +209,7 @@ impl Host for RealHost {
     }
 
     async fn dump_links(&self) -> Result<Vec<LinkInfo>, HostError> {
-        self.nl.dump_links().await
+        self.links()
     }
 
     fn dump_counters(&self) -> Result<Vec<(u32, LinkCounters)>, HostError> {
@@ -193,7 +218,8 @@ impl Host for RealHost {
     }
 
     async fn dump_neighbours(&self) -> Result<Vec<Neighbour>, HostError> {
-        self.nl.dump_neighbours().await
+        let mut dumper = self.dumper.lock().unwrap_or_else(|e| e.into_inner());
+        dumper.neighbours().map_err(io_error("dump neighbours"))
     }
 
     fn events(&self) -> Result<Events, HostError> {

@@ -128,17 +128,39 @@ impl<H: Host> Collector<H> {
     /// stop.
     pub async fn open(
         host: Arc<H>,
-        mut networks: watch::Receiver<Vec<NetworkPorts>>,
+        networks: watch::Receiver<Vec<NetworkPorts>>,
         options: CollectorOptions,
     ) -> Result<Collector<H>, CollectorError> {
         let events = host.events()?;
+        let mut collector = Collector::with_events(host, networks, options, events);
+        collector.events_open = true;
+        Ok(collector)
+    }
+
+    /// A collector that follows no events: every cycle dumps the links again. For one or two
+    /// snapshots (`switchyard ports`), where a subscription would only cost.
+    pub fn open_unsubscribed(
+        host: Arc<H>,
+        networks: watch::Receiver<Vec<NetworkPorts>>,
+        options: CollectorOptions,
+    ) -> Result<Collector<H>, CollectorError> {
+        let events = futures::stream::empty().boxed();
+        Ok(Collector::with_events(host, networks, options, events))
+    }
+
+    fn with_events(
+        host: Arc<H>,
+        mut networks: watch::Receiver<Vec<NetworkPorts>>,
+        options: CollectorOptions,
+        events: Events,
+    ) -> Collector<H> {
         let mut lease_files = LeaseWatcher::new();
         lease_files.set_networks(&networks.borrow_and_update());
-        Ok(Collector {
+        Collector {
             options,
             host_io: host,
             events,
-            events_open: true,
+            events_open: false,
             networks,
             host: Arc::default(),
             guests: GuestMaps::default(),
@@ -154,7 +176,7 @@ impl<H: Host> Collector<H> {
             topology: 0,
             last_topology: None,
             errors: Vec::new(),
-        })
+        }
     }
 
     /// The options it runs with.

@@ -17,7 +17,7 @@ pub mod lease_watch;
 pub mod leases;
 pub mod neigh;
 pub mod netns;
-mod nlroute;
+pub(crate) mod nlroute;
 pub mod ports;
 pub mod procscan;
 pub mod rates;

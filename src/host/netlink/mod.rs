@@ -3,8 +3,10 @@
 
 mod addrs;
 pub mod decode;
+pub mod dump;
 mod links;
 pub mod neigh;
+pub mod wire;
 
 use futures::TryStreamExt;
 use rtnetlink::packet_route::route::RouteMessage;
@@ -104,7 +106,8 @@ impl Netlink {
         })
     }
 
-    fn forwarding_sysctls(&self) -> ForwardingSysctls {
+    /// The forwarding sysctls, when the caller is in this connection's namespace.
+    pub fn forwarding_sysctls(&self) -> ForwardingSysctls {
         match (self.netns, current_netns_id().ok()) {
             (Some(mine), Some(here)) if mine == here => sysctl::read_forwarding(),
             _ => ForwardingSysctls::default(),
