@@ -30,8 +30,9 @@ use std::time::{Duration, Instant};
 
 use switchyard::host::{Netlink, NetnsGuard, RealHost};
 
+use switchyard::host::netlink::stats::StatsSocket;
 use switchyard::telemetry::{
-    Collector, CollectorOptions, NetworkPorts, RateTracker, SnapshotCause, StatsSocket,
+    Collector, CollectorOptions, NetworkPorts, RateTracker, SnapshotCause,
 };
 use tokio::sync::watch;
 

@@ -4,8 +4,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use switchyard::host::procscan::scan_processes;
 use switchyard::telemetry::leases::parse_leases;
-use switchyard::telemetry::procscan::scan_processes;
 use switchyard::telemetry::{LinkCounters, PortKey, RateTracker};
 
 const PORTS: u32 = 300;

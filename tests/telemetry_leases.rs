@@ -2,7 +2,8 @@
 
 use std::net::IpAddr;
 
-use switchyard::telemetry::leases::{parse_leases, read_leases, Lease, LeaseFile};
+use switchyard::host::dnsmasq::read_leases;
+use switchyard::telemetry::leases::{parse_leases, Lease, LeaseFile};
 
 fn ip(s: &str) -> IpAddr {
     s.parse().expect("test address")

@@ -5,7 +5,7 @@ mod telemetry_support;
 use std::os::unix::fs::symlink;
 
 use serde_json::Value;
-use switchyard::telemetry::netns::NetnsResolver;
+use switchyard::host::netlink::nsid::NetnsResolver;
 use telemetry_support::{cmd, preflight, Netns};
 
 /// The `link_netnsid` iproute2 shows for a veth whose peer is in another namespace.

@@ -8,7 +8,7 @@ use std::os::fd::AsRawFd;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use switchyard::telemetry::procscan::{scan_libvirt_runtime, scan_proc, scan_processes};
+use switchyard::host::procscan::{scan_libvirt_runtime, scan_proc, scan_processes};
 use telemetry_support::{cmd, preflight, Netns};
 
 /// A process directory in a fake procfs: `fds` are (fd number, link target, fdinfo text).

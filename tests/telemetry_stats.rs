@@ -5,7 +5,7 @@ mod telemetry_support;
 use std::collections::BTreeMap;
 
 use serde_json::Value;
-use switchyard::telemetry::stats::StatsSocket;
+use switchyard::host::netlink::stats::StatsSocket;
 use switchyard::telemetry::LinkCounters;
 use telemetry_support::{cmd, preflight, Netns};
 

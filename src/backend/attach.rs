@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{random_u64, Backend, BackendError};
+use super::{Backend, BackendError};
 use crate::host::netlink::MacvtapMode;
+use crate::host::random_u64;
 use crate::model::{ForwardMode, MacAddr, NetworkDef};
 use crate::state::{HostState, LinkKind};
 use crate::store::{remove_durable, write_atomic};
@@ -173,12 +174,8 @@ impl<H: crate::host::Host> Backend<H> {
 
     /// Every recorded attachment.
     pub fn attachments(&self) -> Vec<Attachment> {
-        let Ok(entries) = std::fs::read_dir(attachments_dir(&self.paths().run)) else {
-            return Vec::new();
-        };
-        entries
-            .filter_map(|e| e.ok())
-            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        crate::store::texts_in(&attachments_dir(&self.paths().run))
+            .into_iter()
             .filter_map(|t| serde_json::from_str(&t).ok())
             .collect()
     }

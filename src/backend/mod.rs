@@ -159,21 +159,6 @@ fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-pub(crate) fn random_u64() -> u64 {
-    let mut buf = [0u8; 8];
-    if std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
-        .is_err()
-    {
-        let t = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        return (t as u64) ^ u64::from(std::process::id()).rotate_left(32);
-    }
-    u64::from_le_bytes(buf)
-}
-
 impl<H: Host> Backend<H> {
     pub fn new(paths: Paths, host: H) -> Backend<H> {
         Backend {
@@ -312,7 +297,7 @@ impl<H: Host> Backend<H> {
             }
             others.push(old);
         }
-        let mut rand = random_u64;
+        let mut rand = crate::host::random_u64;
         model::fill_defaults(&mut def, &others, &host.ifnames, &mut rand);
         let problems = model::validate(&def, &others);
         if !problems.is_empty() {
@@ -336,7 +321,7 @@ impl<H: Host> Backend<H> {
                 message: format!("a network named {} is already defined", req.name),
             }]));
         }
-        let mut rand = random_u64;
+        let mut rand = crate::host::random_u64;
         let def = model::build_definition(req, &others, host, &mut rand)
             .map_err(BackendError::Invalid)?;
         let def = self.define_locked(&lock, def, host)?;
@@ -538,7 +523,7 @@ impl<H: Host> Backend<H> {
                     None => record::remove(&self.paths().run, name)?,
                 }
                 // An empty folder is all the failed start may have left.
-                let _ = std::fs::remove_dir(&dnsmasq_dir);
+                crate::store::remove_empty_dir(&dnsmasq_dir);
                 return Err(BackendError::Apply(Box::new(e), name.to_owned()));
             }
         };
@@ -611,7 +596,7 @@ impl<H: Host> Backend<H> {
         }
         record::remove(&self.paths().run, name)?;
         // The folder goes with the last network's files (remove_dir refuses a full one).
-        let _ = std::fs::remove_dir(self.host.dnsmasq_setup(&self.paths().run).dir);
+        crate::store::remove_empty_dir(&self.host.dnsmasq_setup(&self.paths().run).dir);
         Ok(plan)
     }
 

@@ -107,7 +107,7 @@ mod tests {
         )
         .expect("parses");
         let ifaces: Vec<GuestInterface> =
-            crate::telemetry::procscan::scan_libvirt_interfaces(dir.path())
+            crate::host::procscan::scan_libvirt_interfaces(dir.path())
                 .into_iter()
                 .map(|(domain, i)| GuestInterface {
                     domain,

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::table::Table;
 use crate::backend::Backend;
-use crate::telemetry::leases::read_leases;
+use crate::host::dnsmasq::read_leases;
 
 pub fn run(backend: &Backend, name: &str, json: bool) -> Result<()> {
     backend.load_def(name)?;

@@ -270,3 +270,12 @@ mod tests {
         assert_eq!(read_pid(Path::new("/nonexistent/pid")), None);
     }
 }
+
+/// Read and parse a lease file; a file that does not exist (yet) reads as empty.
+pub fn read_leases(path: &Path) -> std::io::Result<crate::telemetry::LeaseFile> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(crate::telemetry::leases::parse_leases(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(e),
+    }
+}

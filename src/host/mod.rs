@@ -13,6 +13,7 @@ pub mod kernel;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
+pub mod procscan;
 pub mod real;
 pub mod seam;
 pub mod steps;
@@ -47,4 +48,21 @@ pub fn die_of_sigpipe() -> ! {
     let _ = unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) };
     let _ = raise(Signal::SIGPIPE);
     std::process::exit(128 + libc::SIGPIPE)
+}
+
+/// Eight random bytes from the kernel (`/dev/urandom`); time and pid mixed when it cannot be
+/// read. For generated MACs, UUIDs and temporary file names, not for secrets.
+pub fn random_u64() -> u64 {
+    let mut buf = [0u8; 8];
+    if std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut buf))
+        .is_err()
+    {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        return (t as u64) ^ u64::from(std::process::id()).rotate_left(32);
+    }
+    u64::from_le_bytes(buf)
 }

@@ -18,19 +18,19 @@ use rtnetlink::MulticastGroup;
 use super::apply::Outcome;
 use super::error::HostError;
 use super::netlink::dump::{Counters, Dumper};
+use super::netlink::nsid::NetnsResolver;
+use super::netlink::stats::StatsSocket;
 use super::netlink::{neigh, BridgeSpec, MacvtapMode, Netlink};
 use super::seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent};
 use super::steps::{self, Kernel};
 use super::{dnsmasq, nft, sysctl};
+use crate::host::procscan::{
+    scan_libvirt_interfaces, scan_libvirt_runtime, scan_processes, GuestIndex, LIBVIRT_QEMU_RUN_DIR,
+};
 use crate::plan::bandwidth::Shaping;
 use crate::plan::firewall::ObservedTable;
 use crate::plan::Step;
 use crate::state::{ForwardingSysctls, HostState, HostSummary, LinkCounters, LinkInfo, Neighbour};
-use crate::telemetry::netns::NetnsResolver;
-use crate::telemetry::procscan::{
-    scan_libvirt_interfaces, scan_libvirt_runtime, scan_processes, GuestIndex, LIBVIRT_QEMU_RUN_DIR,
-};
-use crate::telemetry::stats::StatsSocket;
 
 /// The real host: one rtnetlink connection, the sockets the live views read counters and
 /// namespace ids from, and the dnsmasq processes its steps stopped. Every socket belongs to

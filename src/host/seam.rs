@@ -13,11 +13,11 @@ use futures::stream::BoxStream;
 
 use super::error::HostError;
 use super::netlink::MacvtapMode;
+use crate::host::procscan::GuestIndex;
 use crate::plan::firewall::ObservedTable;
 use crate::plan::steps::Outcome;
 use crate::plan::Step;
 use crate::state::{ForwardingSysctls, HostState, HostSummary, LinkCounters, LinkInfo, Neighbour};
-use crate::telemetry::procscan::GuestIndex;
 
 /// Who a network's dnsmasq runs as, and where its files go.
 #[derive(Debug, Clone, PartialEq, Eq)]

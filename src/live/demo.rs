@@ -266,7 +266,7 @@ pub struct Demo {
     backend: Backend<FakeHost>,
     collector: Collector<FakeHost>,
     nets: watch::Sender<Vec<crate::telemetry::ports::NetworkPorts>>,
-    _home: tempfile::TempDir,
+    _home: crate::store::TempHome,
 }
 
 impl Default for Demo {
@@ -278,7 +278,8 @@ impl Default for Demo {
 impl Demo {
     /// The world at [`FAKE_EPOCH_UNIX`].
     pub fn new() -> Demo {
-        let home = tempfile::tempdir().expect("a temporary folder for the simulated host");
+        let home = crate::store::temp_home("switchyard-demo-")
+            .expect("a temporary folder for the simulated host");
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

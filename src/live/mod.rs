@@ -125,7 +125,7 @@ struct NetworkView {
 struct DirStamp(Option<SystemTime>, Option<SystemTime>);
 
 fn stamp<H: Host>(backend: &Backend<H>) -> DirStamp {
-    let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let m = |p: &Path| crate::store::modified(p);
     DirStamp(m(&backend.paths().defs), m(&backend.paths().run))
 }
 

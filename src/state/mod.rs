@@ -3,8 +3,10 @@
 //! the telemetry and the screens read it. Nothing here touches the system.
 
 mod counters;
+mod guests;
 
 pub use counters::LinkCounters;
+pub use guests::{GuestIndex, GuestProcess};
 
 use std::net::IpAddr;
 

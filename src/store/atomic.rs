@@ -49,7 +49,7 @@ pub fn write_atomic_as(path: &Path, bytes: &[u8], access: Access) -> Result<(), 
     let tmp = dir.join(format!(
         ".{file_name}.tmp.{}.{:08x}",
         std::process::id(),
-        crate::backend::random_u64() as u32
+        crate::host::random_u64() as u32
     ));
     let result = write_temp(&tmp, bytes, access).and_then(|()| {
         fs::rename(&tmp, path)?;

@@ -135,6 +135,35 @@ pub fn remove_name_files(dir: &Path, name: &str, suffix: &str) -> Result<bool, S
 
 /// The network names of every `*.SUFFIX` file in `dir`, sorted: decoded file names, plus the
 /// raw names of files the previous release wrote.
+/// A private home that is removed when dropped (the simulated host's, a test's).
+pub type TempHome = tempfile::TempDir;
+
+/// A new private home under the system's temporary folder, named `prefix…`.
+pub fn temp_home(prefix: &str) -> io::Result<TempHome> {
+    tempfile::Builder::new().prefix(prefix).tempdir()
+}
+
+/// Removes `dir` if it is empty; anything else (missing, not empty) leaves it as it is.
+pub fn remove_empty_dir(dir: &Path) {
+    let _ = std::fs::remove_dir(dir);
+}
+
+/// The text of every readable file in `dir` (none when it does not exist).
+pub fn texts_in(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .collect()
+}
+
+/// When `path` was last modified, if it exists.
+pub fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 pub fn names_in(dir: &Path, suffix: &str) -> Result<Vec<String>, StoreError> {
     let mut names: Vec<String> = stems(dir, suffix)?
         .into_iter()

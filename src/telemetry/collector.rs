@@ -30,10 +30,10 @@ use super::lease_watch::LeaseWatcher;
 use super::leases::Lease;
 use super::neigh::NeighbourCache;
 use super::ports::{assemble_ports, NetworkPorts, PortInfo, PortInputs};
-use super::procscan::GuestIndex;
 use super::snapshot::{PortsSnapshot, SnapshotCause};
 use crate::host::error::HostError;
 use crate::host::{Events, Host, HostEvent};
+use crate::state::GuestIndex;
 use crate::state::LinkCounters;
 use crate::state::{HostState, LinkKind};
 

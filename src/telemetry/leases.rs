@@ -9,9 +9,7 @@
 //! `00-`, which means none.
 
 use std::fmt;
-use std::io;
 use std::net::IpAddr;
-use std::path::Path;
 
 use serde::Serialize;
 
@@ -74,15 +72,6 @@ pub fn parse_leases(text: &str) -> LeaseFile {
         }
     }
     file
-}
-
-/// Read and parse a lease file; a file that does not exist (yet) reads as empty.
-pub fn read_leases(path: &Path) -> io::Result<LeaseFile> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(parse_leases(&text)),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(LeaseFile::default()),
-        Err(e) => Err(e),
-    }
 }
 
 fn parse_lease_fields(fields: &[&str]) -> Result<Lease, &'static str> {

@@ -18,9 +18,9 @@ use serde::Serialize;
 
 use super::leases::Lease;
 use super::neigh::{Mac, NeighbourCache};
-use super::procscan::GuestIndex;
 use super::rates::PortKey;
 use crate::model::{MacAddr, NetworkDef};
+use crate::state::GuestIndex;
 use crate::state::LinkCounters;
 use crate::state::{HostState, LinkInfo, LinkKind};
 

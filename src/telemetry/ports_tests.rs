@@ -3,8 +3,8 @@ use std::os::unix::fs::symlink;
 use std::path::Path;
 
 use super::*;
+use crate::host::procscan::scan_proc;
 use crate::telemetry::leases::parse_leases;
-use crate::telemetry::procscan::scan_proc;
 
 const GUEST_A: Mac = [0x52, 0x54, 0, 0xaa, 0, 1];
 const GUEST_B: Mac = [0x52, 0x54, 0, 0xbb, 0, 2];

@@ -35,13 +35,13 @@ use super::error::HostError;
 use super::netlink::{BridgeSpec, MacvtapMode};
 use super::seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent};
 use super::steps::{self, Kernel};
+use crate::host::procscan::{GuestIndex, GuestProcess};
 use crate::plan::bandwidth::Shaping;
 use crate::plan::firewall::ObservedTable;
 use crate::plan::Step;
 use crate::state::{
     ForwardingSysctls, HostState, HostSummary, LinkCounters, LinkInfo, LinkKind, Neighbour,
 };
-use crate::telemetry::procscan::{GuestIndex, GuestProcess};
 
 /// The fake clock's epoch for tests: 2026-01-01T00:00:00Z.
 pub const FAKE_EPOCH_UNIX: u64 = 1_767_225_600;

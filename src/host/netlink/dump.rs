@@ -13,9 +13,9 @@ use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
+use super::socket::RouteSocket;
 use super::wire;
 use crate::state::{LinkInfo, Neighbour};
-use crate::telemetry::nlroute::RouteSocket;
 
 /// `RTM_NEWLINK` (include/uapi/linux/rtnetlink.h).
 const RTM_NEWLINK: u16 = 16;

@@ -6,6 +6,9 @@ pub mod decode;
 pub mod dump;
 mod links;
 pub mod neigh;
+pub mod nsid;
+pub(crate) mod socket;
+pub mod stats;
 pub mod wire;
 
 use futures::TryStreamExt;

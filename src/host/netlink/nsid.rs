@@ -16,7 +16,7 @@ use netlink_packet_core::{Parseable, NLM_F_REQUEST};
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::RouteNetlinkMessage;
 
-use super::nlroute::RouteSocket;
+use super::socket::RouteSocket;
 
 /// Where iproute2 keeps named network namespaces.
 pub const NETNS_RUN_DIR: &str = "/run/netns";

@@ -9,7 +9,7 @@ use netlink_packet_route::link::Stats64;
 use netlink_packet_route::stats::{StatsFilterMask, StatsHeader, StatsMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
-use super::nlroute::RouteSocket;
+use super::socket::RouteSocket;
 use crate::state::LinkCounters;
 
 /// `RTM_NEWSTATS` (include/uapi/linux/rtnetlink.h): the type of each dump reply.
@@ -71,10 +71,7 @@ pub fn parse_stats_reply(payload: &[u8]) -> io::Result<Option<(u32, LinkCounters
         let attr: NlaBuffer<&[u8]> = attr.map_err(bad)?;
         if attr.kind() == IFLA_STATS_LINK_64 {
             let stats = Stats64::parse(attr.value()).map_err(bad)?;
-            return Ok(Some((
-                header.ifindex,
-                crate::host::netlink::decode::counters(&stats),
-            )));
+            return Ok(Some((header.ifindex, super::decode::counters(&stats))));
         }
     }
     Ok(None)

@@ -10,94 +10,14 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
-use super::guests::{
+pub use crate::state::{GuestIndex, GuestProcess};
+use crate::telemetry::guests::{
     guest_name_from_cmdline, parse_fdinfo_iff, parse_libvirt_interfaces, parse_libvirt_runtime_xml,
     parse_tap_dev_path, qemu_guest_name, LibvirtIface, TUN_DEVICE,
 };
 
 /// Where libvirt's QEMU driver keeps runtime domain XML.
 pub const LIBVIRT_QEMU_RUN_DIR: &str = "/run/libvirt/qemu";
-
-/// The process behind a port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct GuestProcess {
-    /// Process id.
-    pub pid: u32,
-    /// QEMU's guest name, else `comm (pid N)`.
-    pub name: String,
-    /// Whether `name` came from QEMU's `-name` option.
-    pub qemu_named: bool,
-}
-
-impl GuestProcess {
-    /// Whether this one names a port better than `other`: a QEMU guest beats any other
-    /// process (a helper that still holds a passed descriptor), then the lower pid wins, so
-    /// the result does not depend on `/proc` order.
-    fn better_than(&self, other: &GuestProcess) -> bool {
-        (self.qemu_named, std::cmp::Reverse(self.pid))
-            > (other.qemu_named, std::cmp::Reverse(other.pid))
-    }
-}
-
-/// Ports mapped to processes, from one scan of `/proc`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct GuestIndex {
-    by_ifname: HashMap<String, GuestProcess>,
-    by_tap_index: HashMap<u32, GuestProcess>,
-}
-
-fn insert_best<K: std::hash::Hash + Eq>(
-    map: &mut HashMap<K, GuestProcess>,
-    key: K,
-    g: GuestProcess,
-) {
-    match map.get(&key) {
-        Some(old) if !g.better_than(old) => {}
-        _ => {
-            map.insert(key, g);
-        }
-    }
-}
-
-impl GuestIndex {
-    /// The process holding the tun/tap interface with this name.
-    pub fn by_ifname(&self, ifname: &str) -> Option<&GuestProcess> {
-        self.by_ifname.get(ifname)
-    }
-
-    /// The process holding `/dev/tapN` for the macvtap with this ifindex.
-    pub fn by_tap_index(&self, ifindex: u32) -> Option<&GuestProcess> {
-        self.by_tap_index.get(&ifindex)
-    }
-
-    /// The process behind a port, whichever kind it is.
-    pub fn guest_of(&self, ifname: &str, ifindex: u32) -> Option<&GuestProcess> {
-        self.by_ifname(ifname)
-            .or_else(|| self.by_tap_index(ifindex))
-    }
-
-    /// Records that `guest` holds the tun/tap interface `ifname`.
-    pub fn add_tun(&mut self, ifname: &str, guest: GuestProcess) {
-        insert_best(&mut self.by_ifname, ifname.to_owned(), guest);
-    }
-
-    /// Records that `guest` holds `/dev/tapN` of the macvtap with index `ifindex`.
-    pub fn add_tap(&mut self, ifindex: u32, guest: GuestProcess) {
-        insert_best(&mut self.by_tap_index, ifindex, guest);
-    }
-
-    /// Number of ports mapped.
-    pub fn len(&self) -> usize {
-        self.by_ifname.len() + self.by_tap_index.len()
-    }
-
-    /// Whether no port is mapped.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
 
 /// What one descriptor says about a port.
 enum PortFd {
@@ -131,8 +51,8 @@ pub fn scan_proc(root: &Path) -> GuestIndex {
         let guest = describe_process(&entry.path(), pid);
         for port in ports {
             match port {
-                PortFd::Tun(name) => insert_best(&mut index.by_ifname, name, guest.clone()),
-                PortFd::Tap(idx) => insert_best(&mut index.by_tap_index, idx, guest.clone()),
+                PortFd::Tun(name) => index.add_tun(&name, guest.clone()),
+                PortFd::Tap(idx) => index.add_tap(idx, guest.clone()),
             }
         }
     }
