@@ -397,6 +397,7 @@ fn parts(runs: usize) -> (Duration, Duration) {
 
 /// Runs `cmd` with stdout read (and dropped) through a pipe; its wall time (spawn to reaped)
 /// and peak RSS in kB.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
 fn run_child(cmd: &mut Command) -> (Duration, u64) {
     use std::io::Read;
     let t0 = Instant::now();

@@ -248,6 +248,15 @@ pub fn alive(pid: i32) -> bool {
     }
 }
 
+/// Read and parse a lease file; a file that does not exist (yet) reads as empty.
+pub fn read_leases(path: &Path) -> std::io::Result<crate::telemetry::LeaseFile> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(crate::telemetry::leases::parse_leases(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,14 +277,5 @@ mod tests {
     fn own_process_is_alive_and_missing_pid_file_is_none() {
         assert!(alive(std::process::id() as i32));
         assert_eq!(read_pid(Path::new("/nonexistent/pid")), None);
-    }
-}
-
-/// Read and parse a lease file; a file that does not exist (yet) reads as empty.
-pub fn read_leases(path: &Path) -> std::io::Result<crate::telemetry::LeaseFile> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(crate::telemetry::leases::parse_leases(&text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Default::default()),
-        Err(e) => Err(e),
     }
 }

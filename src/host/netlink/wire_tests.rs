@@ -61,7 +61,7 @@ fn sample_links() -> Vec<LinkMessage> {
                 LinkAttribute::IfName("lo".into()),
                 LinkAttribute::Mtu(65536),
                 LinkAttribute::OperState(State::Unknown),
-                LinkAttribute::Stats64(stats.clone()),
+                LinkAttribute::Stats64(stats),
             ],
         ),
         link(
