@@ -158,6 +158,8 @@ fn errors_use_the_error_style() {
         id,
         ok: false,
         message: "permission denied".into(),
+        errno: Some(1),
+        fix: Some("run switchyard as root (sudo), or give it CAP_NET_ADMIN".into()),
     }));
     let t = render(&app, 80, 24);
     let (x, y) = find(&t, "start isolated failed");

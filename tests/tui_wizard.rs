@@ -25,6 +25,7 @@ fn done(id: u64, ok: bool, message: &str) -> Event {
         id,
         ok,
         message: message.into(),
+        ..Default::default()
     })
 }
 

@@ -31,6 +31,7 @@ fn step(app: &mut App, ev: Event) -> Option<(u64, Command)> {
             id,
             ok: true,
             message: plan,
+            ..Default::default()
         }));
     }
     Some((id, cmd))

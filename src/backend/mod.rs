@@ -65,6 +65,37 @@ pub enum BackendError {
     BadName { name: String, reason: String },
 }
 
+impl BackendError {
+    /// The kernel's errno behind the failure, when a system call failed.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Self::Host(e) => e.errno(),
+            Self::Apply(e, _) => e.error.errno(),
+            Self::EditFailed { error, .. } => error.errno(),
+            Self::Firewall(NftError::Spawn(e)) => e.raw_os_error(),
+            _ => None,
+        }
+    }
+
+    /// What the operator can do about it, when it is one of the common failures.
+    pub fn fix(&self) -> Option<String> {
+        match self {
+            Self::Host(e) => e.fix(),
+            Self::Apply(e, _) => e.error.fix(),
+            Self::EditFailed { error, .. } => error.fix(),
+            Self::Firewall(NftError::Spawn(_)) => {
+                Some("install nftables: apt-get install nftables".into())
+            }
+            Self::Active(name) => Some(format!("stop it first: switchyard stop {name}")),
+            Self::Plan(PlanError::HostConflict { .. }) => Some(
+                "choose another subnet or bridge name (edit), or remove what holds it on the host"
+                    .into(),
+            ),
+            _ => None,
+        }
+    }
+}
+
 fn problems_text(problems: &[Problem]) -> String {
     problems
         .iter()

@@ -473,7 +473,23 @@ pub fn error_text(report: &color_eyre::eyre::Report) -> String {
             text.push_str(&format!("\n  caused by: {said}"));
         }
     }
+    if let Some(fix) = fix_of(report) {
+        text.push_str(&format!("\n  fix: {fix}"));
+    }
     text
+}
+
+/// The fix-it line of the first backend or host error in the chain.
+fn fix_of(report: &color_eyre::eyre::Report) -> Option<String> {
+    report.chain().find_map(|cause| {
+        if let Some(e) = cause.downcast_ref::<crate::backend::BackendError>() {
+            e.fix()
+        } else {
+            cause
+                .downcast_ref::<crate::host::HostError>()
+                .and_then(|e| e.fix())
+        }
+    })
 }
 
 #[cfg(test)]
@@ -485,6 +501,19 @@ mod tests {
         assert_eq!(counted(0, "step"), "0 steps");
         assert_eq!(counted(1, "step"), "1 step");
         assert_eq!(counted(12, "step"), "12 steps");
+    }
+
+    #[test]
+    fn a_kernel_refusal_ends_with_what_to_do() {
+        let e = crate::backend::BackendError::Host(crate::host::HostError::from_errno(
+            "create bridge virbr9",
+            libc::EPERM,
+        ));
+        let text = error_text(&color_eyre::eyre::Report::new(e));
+        assert!(
+            text.ends_with("\n  fix: run switchyard as root (sudo), or give it CAP_NET_ADMIN"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -97,6 +97,51 @@ impl HostError {
         }
     }
 
+    /// A line that tells the operator what to do about it, for the common failures.
+    pub fn fix(&self) -> Option<String> {
+        let op = self.op();
+        let fix = match self.errno()? {
+            libc::EPERM | libc::EACCES => {
+                "run switchyard as root (sudo), or give it CAP_NET_ADMIN".to_owned()
+            }
+            libc::EEXIST if op.contains("bridge") || op.contains("link") => {
+                "an interface of that name exists and is not switchyard's: give the network \
+                 another bridge name (edit), or delete that interface if nothing uses it"
+                    .to_owned()
+            }
+            libc::EEXIST => "it is already there: another program or an earlier run made it; \
+                 `switchyard doctor` shows what is switchyard's"
+                .to_owned(),
+            libc::ENODEV | libc::ENXIO => {
+                "the interface is gone or was never there: check `ip link show` and the \
+                 network's forward device"
+                    .to_owned()
+            }
+            libc::EBUSY => "the device is in use (enslaved to another bridge or bond, or held \
+                 by a macvtap): free it first"
+                .to_owned(),
+            libc::EADDRINUSE => "another program listens there (often a DNS server on port \
+                 53): find it with `ss -lntup`"
+                .to_owned(),
+            libc::EMFILE | libc::ENFILE => "out of file descriptors or inotify instances: \
+                 raise fs.inotify.max_user_instances (sysctl) or ulimit -n"
+                .to_owned(),
+            libc::EOPNOTSUPP | libc::ENOENT if op.contains("qdisc") || op.contains("filter") => {
+                "this kernel lacks the traffic-control module it needs (sch_htb, cls_u32, \
+                 act_police): load it, or drop <bandwidth> from the definition"
+                    .to_owned()
+            }
+            libc::ENOENT if op.contains("nft") => {
+                "install nftables: apt-get install nftables".to_owned()
+            }
+            libc::ENOENT if op.contains("dnsmasq") => {
+                "install dnsmasq: apt-get install dnsmasq-base".to_owned()
+            }
+            _ => return None,
+        };
+        Some(fix)
+    }
+
     /// The errno behind the error, when there was one.
     pub fn errno(&self) -> Option<i32> {
         match self {
@@ -113,6 +158,37 @@ impl HostError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_failures_come_with_a_fix() {
+        let cases = [
+            ("create bridge virbr0", libc::EPERM, Some("root")),
+            (
+                "create bridge virbr0",
+                libc::EEXIST,
+                Some("another bridge name"),
+            ),
+            ("enslave eth1 to br0", libc::EBUSY, Some("in use")),
+            ("start dnsmasq for lab", libc::EADDRINUSE, Some("port")),
+            ("add qdisc on virbr0", libc::ENOENT, Some("sch_htb")),
+            ("add route 10.0.0.0/24", libc::ENETUNREACH, None),
+        ];
+        for (op, errno, want) in cases {
+            let fix = HostError::from_errno(op, errno).fix();
+            match want {
+                Some(words) => assert!(
+                    fix.as_deref().is_some_and(|f| f.contains(words)),
+                    "{op} errno {errno}: {fix:?}"
+                ),
+                None => assert_eq!(fix, None, "{op}"),
+            }
+        }
+        assert_eq!(
+            HostError::invalid("x", "y").fix(),
+            None,
+            "no errno, no guess"
+        );
+    }
 
     #[test]
     fn errno_maps_to_variants_with_readable_text() {

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 
 use crate::backend::Backend;
 use crate::host::Host;
-use crate::tui::data::{Command, CommandResult, ProgressSender};
+use crate::tui::data::{Command, CommandResult, Failure, ProgressSender};
 
 /// One command for the actor, and where its result goes.
 struct Request {
@@ -81,11 +81,7 @@ impl Actor {
 }
 
 fn failed(id: u64, message: String) -> CommandResult {
-    CommandResult {
-        id,
-        ok: false,
-        message,
-    }
+    CommandResult::failed(id, message.into())
 }
 
 async fn serve<H: Host>(backend: &Backend<H>, req: Request, busy: &super::Busy) {
@@ -97,15 +93,7 @@ async fn serve<H: Host>(backend: &Backend<H>, req: Request, busy: &super::Busy) 
     if let (Some(n), Ok(mut set)) = (&network, busy.lock()) {
         set.remove(n);
     }
-    let result = match result {
-        Ok(message) => CommandResult {
-            id: req.id,
-            ok: true,
-            message,
-        },
-        Err(message) => failed(req.id, message),
-    };
-    let _ = req.reply.send(result);
+    let _ = req.reply.send(CommandResult::from_outcome(req.id, result));
 }
 
 /// One command against the backend; the message is what the operator reads. Each plan step
@@ -114,8 +102,8 @@ pub async fn execute<H: Host>(
     backend: &Backend<H>,
     cmd: Command,
     progress: &ProgressSender,
-) -> Result<String, String> {
-    let s = |e: crate::backend::BackendError| e.to_string();
+) -> Result<String, Failure> {
+    let s = Failure::from;
     let report = |_: usize, step: &crate::plan::Step| progress.step(step.to_string());
     match cmd {
         Command::StartNetwork(name) | Command::RepairNetwork(name) => {
@@ -178,10 +166,12 @@ pub async fn execute<H: Host>(
             ip,
             hostname,
         } => {
-            let mac = mac.parse().map_err(|e| format!("mac: {e}"))?;
+            let mac = mac
+                .parse()
+                .map_err(|e| Failure::from(format!("mac: {e}")))?;
             let ip = ip
                 .parse()
-                .map_err(|_| format!("ip: '{ip}' is not an IP address"))?;
+                .map_err(|_| Failure::from(format!("ip: '{ip}' is not an IP address")))?;
             backend
                 .pin_host(&network, Some(mac), hostname.as_deref(), ip, false)
                 .await

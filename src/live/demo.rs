@@ -366,18 +366,7 @@ impl Demo {
         while let Ok(p) = rx.try_recv() {
             steps.push(p.step);
         }
-        let result = match result {
-            Ok(message) => CommandResult {
-                id,
-                ok: true,
-                message,
-            },
-            Err(message) => CommandResult {
-                id,
-                ok: false,
-                message,
-            },
-        };
+        let result = CommandResult::from_outcome(id, result);
         (steps, result)
     }
 

@@ -320,7 +320,7 @@ impl Command {
 }
 
 /// The outcome of one [`Command`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CommandResult {
     /// The request id the command was sent with.
     pub id: u64,
@@ -328,6 +328,71 @@ pub struct CommandResult {
     pub ok: bool,
     /// What happened, or why it failed.
     pub message: String,
+    /// The kernel's errno, when a system call failed.
+    pub errno: Option<i32>,
+    /// What the operator can do about a failure, for the common ones.
+    pub fix: Option<String>,
+}
+
+/// Why a command failed: the message, and the errno and fix-it when there are some.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Failure {
+    /// What failed and why, in plain words.
+    pub message: String,
+    /// The kernel's errno, when a system call failed.
+    pub errno: Option<i32>,
+    /// What to do about it.
+    pub fix: Option<String>,
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure {
+            message,
+            ..Failure::default()
+        }
+    }
+}
+
+impl From<crate::backend::BackendError> for Failure {
+    fn from(e: crate::backend::BackendError) -> Self {
+        Failure {
+            message: e.to_string(),
+            errno: e.errno(),
+            fix: e.fix(),
+        }
+    }
+}
+
+impl CommandResult {
+    /// A command that did what it was asked.
+    pub fn done(id: u64, message: String) -> Self {
+        CommandResult {
+            id,
+            ok: true,
+            message,
+            ..CommandResult::default()
+        }
+    }
+
+    /// A command that failed.
+    pub fn failed(id: u64, failure: Failure) -> Self {
+        CommandResult {
+            id,
+            ok: false,
+            message: failure.message,
+            errno: failure.errno,
+            fix: failure.fix,
+        }
+    }
+
+    /// Done or failed, from what the backend answered.
+    pub fn from_outcome(id: u64, outcome: Result<String, Failure>) -> Self {
+        match outcome {
+            Ok(message) => Self::done(id, message),
+            Err(failure) => Self::failed(id, failure),
+        }
+    }
 }
 
 /// Where snapshots come from and where commands go.

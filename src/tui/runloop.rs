@@ -72,11 +72,7 @@ fn spawn_command<S: DataSource>(source: &S, id: u64, cmd: super::data::Command, 
     tokio::spawn(async move {
         let result = match work.await {
             Ok(r) => CommandResult { id, ..r },
-            Err(e) => CommandResult {
-                id,
-                ok: false,
-                message: format!("the backend task failed: {e}"),
-            },
+            Err(e) => CommandResult::failed(id, format!("the backend task failed: {e}").into()),
         };
         // The loop may have ended meanwhile; then nobody needs the result.
         let _ = tx.send(result);

@@ -79,6 +79,9 @@ impl App {
                 self.report(Level::Ok, format!("{what}: {message}"));
             } else {
                 self.report(Level::Error, format!("{what} failed: {message}"));
+                if let Some(fix) = &result.fix {
+                    self.log(Level::Info, format!("  fix: {fix}"));
+                }
             }
         }
         self.forms_on_result(&result)
@@ -101,11 +104,7 @@ impl App {
             if let Some(p) = self.pending.remove(&id) {
                 let secs = COMMAND_TIMEOUT_TICKS / TICKS_PER_SEC;
                 let message = format!("no answer after {secs} s, gave up");
-                let gave_up = CommandResult {
-                    id,
-                    ok: false,
-                    message: message.clone(),
-                };
+                let gave_up = CommandResult::failed(id, message.clone().into());
                 effects.extend(self.forms_on_result(&gave_up));
                 self.report(Level::Error, format!("{}: {message}", p.cmd.describe()));
             }

@@ -158,6 +158,7 @@ impl FakeHost {
             id,
             ok: outcome.is_ok(),
             message: outcome.unwrap_or_else(|e| e),
+            ..CommandResult::default()
         }
     }
 
