@@ -31,13 +31,24 @@ fn stable(demo: &Demo, text: &str) -> String {
     text.replace(&home.display().to_string(), "$HOME")
 }
 
+/// The simulated host, built on first use (that takes a moment, and most screens never ask).
+#[derive(Default)]
+struct Sim(Option<Demo>);
+
+impl Sim {
+    fn demo(&mut self) -> &mut Demo {
+        self.0.get_or_insert_with(Demo::new)
+    }
+}
+
 /// Send `ev`; if it asked for a plan, answer with the backend's.
-fn step(app: &mut App, demo: &mut Demo, ev: Event) -> Option<(u64, Command)> {
+fn step(app: &mut App, sim: &mut Sim, ev: Event) -> Option<(u64, Command)> {
     let fx = app.update(ev);
     let Some(Effect::Execute(id, cmd)) = fx.first().cloned() else {
         return None;
     };
     if let Command::PreviewStart { xml } = &cmd {
+        let demo = sim.demo();
         let (ok, plan) = match demo.preview(xml) {
             Ok(plan) => (true, plan),
             Err(e) => (false, e),
@@ -51,17 +62,18 @@ fn step(app: &mut App, demo: &mut Demo, ev: Event) -> Option<(u64, Command)> {
     Some((id, cmd))
 }
 
-fn keys(app: &mut App, demo: &mut Demo, evs: Vec<Event>) -> Option<(u64, Command)> {
+fn keys(app: &mut App, sim: &mut Sim, evs: Vec<Event>) -> Option<(u64, Command)> {
     let mut last = None;
     for ev in evs {
-        last = step(app, demo, ev).or(last);
+        last = step(app, sim, ev).or(last);
     }
     last
 }
 
 /// Runs `cmd` on the simulated host; the App hears of its first `shown` steps (all of them
 /// if `None`) and, if all were shown, its result.
-fn run(app: &mut App, demo: &mut Demo, (id, cmd): (u64, Command), shown: Option<usize>) {
+fn run(app: &mut App, sim: &mut Sim, (id, cmd): (u64, Command), shown: Option<usize>) {
+    let demo = sim.demo();
     let (steps, result) = demo.execute(id, cmd);
     let n = shown.unwrap_or(steps.len());
     for s in steps.iter().take(n) {
@@ -91,7 +103,8 @@ fn new_to(steps: usize, name: &str) -> Vec<Event> {
 
 /// The simulated host with a macvtap network `direct` (defined once), as the App sees it on
 /// the refresh after its history.
-fn with_macvtap(app: &mut App, demo: &mut Demo) {
+fn with_macvtap(app: &mut App, sim: &mut Sim) {
+    let demo = sim.demo();
     if demo.backend().load_def("direct").is_err() {
         let xml = "<network><name>direct</name><forward mode='vepa'><interface dev='eth0'/><interface dev='eth1.100'/></forward></network>";
         let cmd = Command::CreateNetwork {
@@ -106,7 +119,7 @@ fn with_macvtap(app: &mut App, demo: &mut Demo) {
     app.update(Event::Snapshot(Box::new(demo.snapshot())));
 }
 
-type Setup = fn(&mut App, &mut Demo);
+type Setup = fn(&mut App, &mut Sim);
 
 fn screens() -> Vec<(&'static str, Setup)> {
     vec![
@@ -167,7 +180,7 @@ fn screens() -> Vec<(&'static str, Setup)> {
             let mut evs = new_to(3, "lab");
             evs.push(ch('y'));
             let apply = keys(a, d, evs).expect("apply sent");
-            d.host().fail_step("add-address", EEXIST);
+            d.demo().host().fail_step("add-address", EEXIST);
             run(a, d, apply, None);
         }),
         ("edit_restart_notice", |a, d| {
@@ -196,7 +209,7 @@ fn screens() -> Vec<(&'static str, Setup)> {
 fn every_wizard_screen_at_80x24() {
     for (name, setup) in screens() {
         let mut app = app(80, 24);
-        setup(&mut app, &mut Demo::new());
+        setup(&mut app, &mut Sim::default());
         insta::assert_snapshot!(name, render(&app, 80, 24).backend());
     }
 }
@@ -216,14 +229,14 @@ fn tiny_sizes_do_not_panic() {
     ];
     for (_, setup) in screens() {
         // One simulated host per screen: the setups can be repeated on it.
-        let mut demo = Demo::new();
+        let mut sim = Sim::default();
         for (w, h) in sizes {
             let mut app = app(w, h);
-            setup(&mut app, &mut demo);
+            setup(&mut app, &mut sim);
             let _ = render(&app, w, h);
         }
         let mut app = app(80, 24);
-        setup(&mut app, &mut demo);
+        setup(&mut app, &mut sim);
         app.update(Event::Resize(20, 5));
         let _ = render(&app, 20, 5);
     }
@@ -233,7 +246,7 @@ fn tiny_sizes_do_not_panic() {
 fn errors_and_focus_have_their_styles() {
     let theme = Theme::default();
     let mut app = app(80, 24);
-    keys(&mut app, &mut Demo::new(), vec![ch('n'), enter()]);
+    keys(&mut app, &mut Sim::default(), vec![ch('n'), enter()]);
     let t = render(&app, 80, 24);
     let screen = lines(&t);
     let (y, line) = screen
