@@ -7,13 +7,15 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use switchyard::live::demo::Demo;
 use switchyard::telemetry::LinkCounters;
 use switchyard::tui::app::{App, Settings};
-use switchyard::tui::{Event, FakeSource, PortRow, Snapshot};
+use switchyard::tui::{Event, PortRow, Snapshot};
 
 const PORTS: u32 = 1_000;
 
-/// The fake host's snapshot at `step`, with 1,000 synthetic guest ports whose counters grow.
+/// The simulated host's snapshot at `step`, with 1,000 synthetic guest ports whose counters
+/// grow.
 fn big_snapshot(base: &Snapshot, step: u64) -> Snapshot {
     let ports = (0..PORTS)
         .map(|i| {
@@ -54,7 +56,7 @@ fn big_snapshot(base: &Snapshot, step: u64) -> Snapshot {
 }
 
 fn app_with_history(width: u16, height: u16) -> App {
-    let base = FakeSource::new().snapshot();
+    let base = Demo::new().snapshot();
     let mut app = App::new(Settings::default(), (width, height));
     for step in 0..=60 {
         app.update(Event::Snapshot(Box::new(big_snapshot(&base, step))));
@@ -78,7 +80,7 @@ fn render_ports(c: &mut Criterion) {
 }
 
 fn take_snapshot(c: &mut Criterion) {
-    let base = FakeSource::new().snapshot();
+    let base = Demo::new().snapshot();
     let mut app = app_with_history(200, 50);
     let mut step = 61;
     c.bench_function("update_snapshot_1000_ports", |b| {

@@ -1,6 +1,7 @@
-//! The real event loop on a TestBackend with scripted input, the fake source and paused time:
-//! quitting, command round trips, a backend that hangs or panics, signals, end of input.
-//! (Real time, kept short: tokio's paused clock needs a feature the crate does not enable.)
+//! The real event loop on a TestBackend with scripted input and the real live source over the
+//! simulated host (`live::demo::source`: the real backend on `FakeHost`, wall clock): quitting,
+//! command round trips, a backend that hangs or panics, signals, end of input. (Real time, kept
+//! short: tokio's paused clock needs a feature the crate does not enable.)
 
 mod tui_support;
 
@@ -15,9 +16,11 @@ use futures::stream::{self, BoxStream, StreamExt};
 use futures::FutureExt;
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use switchyard::live::demo;
+use switchyard::live::LiveSource;
 use switchyard::tui::app::{App, Settings, View};
 use switchyard::tui::runloop::{run_loop, Exit};
-use switchyard::tui::{Command, CommandResult, DataSource, FakeSource, Snapshot};
+use switchyard::tui::{Command, CommandResult, DataSource, Snapshot};
 use tokio::sync::{mpsc, watch};
 use tokio::time::sleep;
 
@@ -66,11 +69,26 @@ async fn drive<S: DataSource>(
     (exit, app, terminal)
 }
 
-/// A fake host refreshing every 50 ms whose commands take 100 ms.
-fn quick_fake() -> FakeSource {
-    let source = FakeSource::new().with_delay(Duration::from_millis(100));
-    source.refresh_interval(50);
-    source
+/// The simulated host under the live source, refreshing every 50 ms, each plan step taking
+/// `step_delay`; returned once it has published its first snapshot. Keep the folder until the
+/// source is dropped. (The step delay also slows the live source's own supervision.)
+async fn simulated(step_delay: Duration) -> (LiveSource, tempfile::TempDir) {
+    let home = tempfile::tempdir().expect("a folder for the simulated host");
+    let source = demo::source(home.path(), 50, step_delay).expect("the simulated host starts");
+    let mut rx = source.snapshots();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        rx.wait_for(|s| !s.networks.is_empty()),
+    )
+    .await
+    .expect("a first snapshot within 10 s")
+    .expect("the source runs");
+    (source, home)
+}
+
+/// A simulated host whose plan steps take 10 ms.
+async fn quick() -> (LiveSource, tempfile::TempDir) {
+    simulated(Duration::from_millis(10)).await
 }
 
 fn screen(t: &Terminal<TestBackend>) -> String {
@@ -79,21 +97,22 @@ fn screen(t: &Terminal<TestBackend>) -> String {
 
 #[tokio::test]
 async fn draws_live_data_and_quits_on_q() {
-    let source = quick_fake();
+    let (source, _home) = quick().await;
     let steps = vec![Step::Key('2'), Step::Wait(500), Step::Key('q')];
     let (exit, app, terminal) = drive(&source, steps, pending()).await;
     assert_eq!(exit, Exit::Quit);
     assert_eq!(app.view(), View::Ports);
     let text = screen(&terminal);
-    assert!(text.contains("Ports (6)"), "{text}");
+    assert!(text.contains("Ports (7)"), "{text}");
+    assert!(text.contains("(simulated)"), "{text}");
     assert!(text.contains("Mb/s"), "rates after a few refreshes: {text}");
 }
 
 #[tokio::test]
 async fn a_command_round_trip_updates_log_and_data() {
-    let source = quick_fake();
+    let (source, _home) = quick().await;
+    // default, isolated, routed: one down is isolated, which is not running.
     let steps = vec![
-        Step::Key('j'),
         Step::Key('j'),
         Step::Key('s'),
         Step::Wait(1_500),
@@ -103,7 +122,7 @@ async fn a_command_round_trip_updates_log_and_data() {
     let log: Vec<&str> = app.log_entries().iter().map(|e| e.text.as_str()).collect();
     assert!(
         log.iter()
-            .any(|l| l.contains("start isolated: network 'isolated' started")),
+            .any(|l| l.contains("start isolated: isolated started")),
         "{log:?}"
     );
     assert!(app.pending().is_empty());
@@ -118,17 +137,18 @@ async fn a_command_round_trip_updates_log_and_data() {
 
 #[tokio::test]
 async fn a_hanging_backend_never_blocks_input() {
-    let source = FakeSource::new().with_delay(Duration::from_secs(3_600));
+    let (live, _home) = quick().await;
+    let source = Hanging(live);
     let steps = vec![
-        Step::Key('j'),
         Step::Key('j'),
         Step::Key('s'),
         Step::Wait(200),
         Step::Key('3'),
+        Step::Wait(300),
+        Step::Key('q'),
     ];
-    let stop = sleep(Duration::from_millis(800)).map(|_| "SIGTERM");
-    let (exit, app, terminal) = drive(&source, steps, stop).await;
-    assert_eq!(exit, Exit::Signal("SIGTERM"));
+    let (exit, app, terminal) = drive(&source, steps, pending()).await;
+    assert_eq!(exit, Exit::Quit, "q quits with the command still hanging");
     assert_eq!(
         app.view(),
         View::Leases,
@@ -142,11 +162,42 @@ async fn a_hanging_backend_never_blocks_input() {
     );
 }
 
+/// A stop signal ends the loop. (With a command under way it would also tell every
+/// transaction in this process to roll back — a process-wide flag that would break the other
+/// tests here, which run real transactions; `tests/apply_interrupt.rs` covers what it does to a
+/// transaction.)
+#[tokio::test]
+async fn a_stop_signal_ends_the_loop() {
+    let (source, _home) = quick().await;
+    let steps = vec![Step::Key('3')];
+    let stop = sleep(Duration::from_millis(300)).map(|_| "SIGTERM");
+    let (exit, app, _) = drive(&source, steps, stop).await;
+    assert_eq!(exit, Exit::Signal("SIGTERM"));
+    assert_eq!(app.view(), View::Leases);
+}
+
 #[tokio::test]
 async fn end_of_input_ends_the_loop() {
-    let source = quick_fake();
+    let (source, _home) = quick().await;
     let (exit, _, _) = drive(&source, vec![Step::Wait(200), Step::End], pending()).await;
     assert_eq!(exit, Exit::InputClosed);
+}
+
+/// The live source with a backend that never answers a command.
+struct Hanging(LiveSource);
+
+impl DataSource for Hanging {
+    fn snapshots(&self) -> watch::Receiver<Snapshot> {
+        self.0.snapshots()
+    }
+
+    fn execute(&self, _id: u64, _cmd: Command) -> BoxFuture<'static, CommandResult> {
+        pending().boxed()
+    }
+
+    fn refresh_interval(&self, ms: u64) {
+        self.0.refresh_interval(ms);
+    }
 }
 
 /// A source whose commands panic and whose snapshot channel can be closed.
@@ -157,7 +208,11 @@ struct BrokenSource {
 
 impl BrokenSource {
     fn new() -> Self {
-        let (tx, rx) = watch::channel(FakeSource::new().snapshot());
+        // The simulated host's snapshot, taken on a thread of its own (it runs a runtime).
+        let snap = std::thread::spawn(|| demo::Demo::new().snapshot())
+            .join()
+            .expect("the simulated host's snapshot");
+        let (tx, rx) = watch::channel(snap);
         Self {
             tx: Mutex::new(Some(tx)),
             rx,

@@ -5,9 +5,10 @@ mod tui_support;
 use std::collections::BTreeMap;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use switchyard::live::demo::Demo;
 use switchyard::tui::app::{Popup, PortSort, Settings, View, COMMAND_TIMEOUT_TICKS};
 use switchyard::tui::keymap::Keymap;
-use switchyard::tui::{App, Command, CommandResult, Effect, Event, FakeSource};
+use switchyard::tui::{App, Command, CommandResult, Effect, Event};
 use tui_support::*;
 
 fn names(app: &App) -> Vec<String> {
@@ -182,7 +183,7 @@ fn ports_sort_cycles_and_reverses() {
     let mut app = app(80, 24);
     app.update(ch('2'));
     assert_eq!(app.ports_state().sort, PortSort::Name);
-    assert_eq!(names(&app)[..2], ["macvtap0", "veth-ci0"]);
+    assert_eq!(names(&app)[..2], ["bond0", "macvtap0"]);
     app.update(ch('O'));
     assert_eq!(names(&app)[0], "vnet2", "reversed name order");
     app.update(ch('o'));
@@ -198,14 +199,14 @@ fn ports_sort_cycles_and_reverses() {
     );
     assert_eq!(
         order.last().map(String::as_str),
-        Some("veth3f9a2c1"),
+        Some("bond0"),
         "no guest goes last"
     );
     app.update(ch('o'));
     app.update(ch('o'));
     app.update(ch('o'));
     assert_eq!(app.ports_state().sort, PortSort::Rx);
-    assert_eq!(names(&app)[0], "macvtap0", "busiest first");
+    assert_eq!(names(&app)[0], "bond0", "busiest first: br0's uplink");
     app.update(ch('O'));
     assert_eq!(
         names(&app)[0],
@@ -223,9 +224,12 @@ fn selection_stays_on_the_same_port_across_sorting_and_data() {
     let chosen = app.selected_port().expect("selected").ifname.clone();
     app.update(ch('O'));
     assert_eq!(app.selected_port().expect("still").ifname, chosen);
-    let src = FakeSource::new();
-    src.step(std::time::Duration::from_secs(1));
-    app.update(Event::Snapshot(Box::new(src.snapshot())));
+    // The next snapshot, with its ports listed in another order.
+    let mut next = history()[HISTORY_SECS].clone();
+    next.at += std::time::Duration::from_secs(1);
+    next.now_unix += 1;
+    next.ports.reverse();
+    app.update(Event::Snapshot(Box::new(next)));
     assert_eq!(app.selected_port().expect("still").ifname, chosen);
 }
 
@@ -250,7 +254,7 @@ fn filter_narrows_keeps_and_clears() {
     );
     assert!(names(&app).is_empty());
     app.update(key(KeyCode::Esc));
-    assert_eq!(names(&app).len(), 6, "Esc clears");
+    assert_eq!(names(&app).len(), 7, "Esc clears");
     app.update(ch('/'));
     type_str(&mut app, "db01");
     app.update(key(KeyCode::Enter));
@@ -259,20 +263,21 @@ fn filter_narrows_keeps_and_clears() {
 
 #[test]
 fn freeze_holds_the_display_and_thaw_catches_up() {
-    let src = FakeSource::new();
+    let mut demo = Demo::new();
     let mut app = App::new(Settings::default(), (80, 24));
-    app.update(Event::Snapshot(Box::new(src.snapshot())));
+    app.update(Event::Snapshot(Box::new(demo.snapshot())));
     app.update(ch('f'));
     assert!(app.is_frozen());
     let shown = app.snapshot().clone();
-    src.step(std::time::Duration::from_secs(1));
+    demo.advance(std::time::Duration::from_secs(1));
+    let newest = demo.snapshot();
     app.take_dirty();
-    app.update(Event::Snapshot(Box::new(src.snapshot())));
+    app.update(Event::Snapshot(Box::new(newest.clone())));
     assert_eq!(app.snapshot(), &shown, "frozen");
     assert!(!app.take_dirty(), "nothing to redraw while frozen");
     app.update(ch('f'));
     assert!(!app.is_frozen());
-    assert_eq!(app.snapshot(), &src.snapshot(), "thaw shows the newest");
+    assert_eq!(app.snapshot(), &newest, "thaw shows the newest");
     assert!(
         app.rate_of(&app.snapshot().ports[0].key()).is_some(),
         "rates from the held snapshot"
@@ -356,7 +361,7 @@ fn port_detail_opens_on_the_selected_port() {
     app.update(ch('j'));
     app.update(key(KeyCode::Enter));
     match app.popup() {
-        Some(Popup::PortDetail { key }) => assert_eq!(key.name, "veth-ci0"),
+        Some(Popup::PortDetail { key }) => assert_eq!(key.name, "macvtap0"),
         other => panic!("expected the detail, got {other:?}"),
     }
     app.update(key(KeyCode::Esc));
@@ -365,7 +370,7 @@ fn port_detail_opens_on_the_selected_port() {
 
 #[test]
 fn traffic_is_summed_per_network_and_missing_until_two_samples() {
-    let series = FakeSource::series(2);
+    let series = &history()[..3];
     let mut app = App::new(Settings::default(), (80, 24));
     app.update(Event::Snapshot(Box::new(series[0].clone())));
     assert_eq!(app.total_traffic().rx_bps, None, "one sample has no rate");
@@ -445,7 +450,11 @@ fn keymap_overrides_change_what_keys_do() {
 
 #[test]
 fn problems_are_logged_once_and_when_they_clear() {
-    let mut app = app(80, 24);
+    let mut demo = Demo::new();
+    let mut app = App::new(Settings::default(), (80, 24));
+    for snap in demo.series(3) {
+        app.update(Event::Snapshot(Box::new(snap)));
+    }
     let warnings = |app: &App| {
         app.log_entries()
             .iter()
@@ -453,14 +462,12 @@ fn problems_are_logged_once_and_when_they_clear() {
             .count()
     };
     assert_eq!(warnings(&app), 1, "once, not per snapshot");
-    let mut snap = app.snapshot().clone();
-    snap.networks[1].drift.clear();
-    snap.networks[1].dnsmasq_pid = Some(77);
-    app.update(Event::Snapshot(Box::new(snap)));
-    assert!(app
-        .log_entries()
-        .last()
-        .expect("entry")
-        .text
-        .contains("routed: back in sync"));
+    // The backend repairs routed (its dnsmasq comes back): the next snapshot is in sync.
+    let (_, r) = demo.execute(1, Command::RepairNetwork("routed".into()));
+    assert!(r.ok, "{}", r.message);
+    demo.advance(std::time::Duration::from_secs(1));
+    app.update(Event::Snapshot(Box::new(demo.snapshot())));
+    let last = &app.log_entries().last().expect("entry").text;
+    assert!(last.contains("routed: back in sync"), "{last}");
+    assert_eq!(warnings(&app), 1, "the repair does not warn again");
 }

@@ -1,24 +1,35 @@
-//! Screenshots of every view from the fake host (insta, TestBackend) at 80×24 and 160×48, tiny
+//! Screenshots of every view from the simulated host (insta, TestBackend) at 80×24 and 160×48, tiny
 //! sizes that must not panic, and cell-style checks (snapshots carry no colour).
 
 mod tui_support;
 
 use crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
+use switchyard::live::demo::Demo;
 use switchyard::tui::app::{App, Settings};
-use switchyard::tui::{CommandResult, Event, FakeSource, Theme};
+use switchyard::tui::{Command, Event, Snapshot, Theme};
+
+/// `EPERM`: what the kernel answers an unprivileged caller.
+const EPERM: i32 = 1;
 use tui_support::*;
 
 /// Every screen worth a screenshot: a name and the keys that lead there from the start.
 fn screens() -> Vec<(&'static str, Vec<Event>)> {
     vec![
         ("networks", vec![]),
-        ("networks_xml", vec![ch('j'), ch('x')]),
-        ("undefine_confirm", vec![ch('j'), ch('d')]),
+        ("networks_xml", vec![ch('j'), ch('j'), ch('x')]),
+        ("undefine_confirm", vec![ch('j'), ch('j'), ch('d')]),
         ("ports", vec![ch('2')]),
         (
             "port_detail",
-            vec![ch('2'), ch('j'), ch('j'), ch('j'), key(KeyCode::Enter)],
+            vec![
+                ch('2'),
+                ch('j'),
+                ch('j'),
+                ch('j'),
+                ch('j'),
+                key(KeyCode::Enter),
+            ],
         ),
         ("leases", vec![ch('3')]),
         ("host", vec![ch('4')]),
@@ -87,6 +98,14 @@ fn before_any_data_the_screen_says_so() {
     assert!(text.contains("waiting for data"), "{text}");
 }
 
+/// The row of network `name` in `snap`.
+fn network<'a>(snap: &'a mut Snapshot, name: &str) -> &'a mut switchyard::tui::NetworkRow {
+    snap.networks
+        .iter_mut()
+        .find(|n| n.name == name)
+        .unwrap_or_else(|| panic!("{name} is not in the simulated host"))
+}
+
 /// Find the first cell whose row text contains `needle`, at the needle's first column.
 fn find(terminal: &ratatui::Terminal<ratatui::backend::TestBackend>, needle: &str) -> (u16, u16) {
     for (y, line) in lines(terminal).iter().enumerate() {
@@ -103,7 +122,7 @@ fn selected_row_uses_the_selected_style() {
     let mut app = app(80, 24);
     app.update(ch('j'));
     let t = render(&app, 80, 24);
-    let (x, y) = find(&t, "routed ");
+    let (x, y) = find(&t, "isolated ");
     let cell = &t.backend().buffer()[(x, y)];
     assert_eq!(
         cell.style().bg,
@@ -136,8 +155,8 @@ fn drift_and_badge_use_the_warning_style() {
 fn errors_use_the_error_style() {
     let theme = Theme::default();
     let mut broken = App::new(Settings::default(), (80, 24));
-    let mut snap = FakeSource::new().snapshot();
-    snap.networks[2].error = Some("bridge virbr2 vanished".into());
+    let mut snap = history()[0].clone();
+    network(&mut snap, "isolated").error = Some("bridge virbr2 vanished".into());
     broken.update(Event::Snapshot(Box::new(snap)));
     let t = render(&broken, 80, 24);
     let (x, y) = find(&t, "✖ err");
@@ -147,20 +166,18 @@ fn errors_use_the_error_style() {
 
     // A failed command's toast in the footer.
     let mut app = app(80, 24);
-    app.update(ch('j'));
-    app.update(ch('j'));
+    assert!(app.select_network("isolated"));
     let effects = app.update(ch('s'));
     let id = match effects.as_slice() {
         [switchyard::tui::Effect::Execute(id, _)] => *id,
         other => panic!("expected one Execute, got {other:?}"),
     };
-    app.update(Event::CommandDone(CommandResult {
-        id,
-        ok: false,
-        message: "permission denied".into(),
-        errno: Some(1),
-        fix: Some("run switchyard as root (sudo), or give it CAP_NET_ADMIN".into()),
-    }));
+    // The real backend refuses it: the kernel says no to the bridge.
+    let mut demo = Demo::new();
+    demo.host().fail_step("create-bridge", EPERM);
+    let (_, result) = demo.execute(id, Command::StartNetwork("isolated".into()));
+    assert!(!result.ok, "{result:?}");
+    app.update(Event::CommandDone(result));
     let t = render(&app, 80, 24);
     let (x, y) = find(&t, "start isolated failed");
     assert_eq!(
@@ -175,7 +192,7 @@ fn no_color_shows_selection_without_colour() {
     app.update(ch('j'));
     let t = render(&app, 80, 24);
     let buf = t.backend().buffer();
-    let (x, y) = find(&t, "routed ");
+    let (x, y) = find(&t, "isolated ");
     assert!(buf[(x, y)]
         .style()
         .add_modifier
@@ -209,8 +226,8 @@ fn footer_hints_follow_key_overrides() {
 #[test]
 fn the_detail_names_what_is_dubious_and_what_is_tainted() {
     let mut app = app(120, 30);
-    let mut snap = FakeSource::new().snapshot();
-    let net = &mut snap.networks[0];
+    let mut snap = history()[0].clone();
+    let net = network(&mut snap, "default");
     net.warnings =
         vec!["ip[0].address: 192.168.100.0 is the network address of 192.168.100.0/24".into()];
     net.taints = vec!["custom-dnsmasq-options".into()];
@@ -221,4 +238,21 @@ fn the_detail_names_what_is_dubious_and_what_is_tainted() {
         "{text}"
     );
     assert!(text.contains("tainted: custom-dnsmasq-options"), "{text}");
+}
+
+#[test]
+fn the_header_says_when_the_host_is_simulated() {
+    let app = app(80, 24);
+    let header = lines(&render(&app, 80, 24))[0].clone();
+    assert!(header.contains("kvm-lab01 (simulated)"), "{header}");
+
+    let mut real = App::new(Settings::default(), (80, 24));
+    let mut snap = history()[0].clone();
+    snap.host.simulated = false;
+    real.update(Event::Snapshot(Box::new(snap)));
+    let header = lines(&render(&real, 80, 24))[0].clone();
+    assert!(
+        header.contains("kvm-lab01") && !header.contains("simulated"),
+        "{header}"
+    );
 }

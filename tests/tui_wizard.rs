@@ -1,14 +1,17 @@
 //! `App::update` sequences through the wizards: the commands they emit (parsed back), going
 //! back, progress, failures that keep the wizard open, edits, macvtap attach and lease pins.
+//! Plans, steps and results come from the real backend on the simulated host (`live::demo`).
 
 mod tui_support;
 
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use switchyard::host::fake::Traffic;
+use switchyard::live::demo::Demo;
 use switchyard::model::{parse_network_xml, ForwardMode};
+use switchyard::state::LinkKind;
 use switchyard::tui::app::Popup;
-use switchyard::tui::fake::{preview_text, FakeHost};
 use switchyard::tui::wizard::{ApplyState, AttachState, FieldId, Preview, Step};
 use switchyard::tui::{App, Command, CommandResult, Effect, Event};
 use tui_support::*;
@@ -29,6 +32,9 @@ fn done(id: u64, ok: bool, message: &str) -> Event {
     })
 }
 
+/// `EEXIST`: the kernel's answer to an address that is already there.
+const EEXIST: i32 = 17;
+
 fn enter() -> Event {
     key(KeyCode::Enter)
 }
@@ -48,24 +54,50 @@ fn screen(app: &App) -> String {
     lines(&render(app, 80, 24)).join("\n")
 }
 
+/// Answers a preview request with the backend's plan.
+fn answer_preview(app: &mut App, demo: &mut Demo, (id, cmd): (u64, Command)) {
+    let Command::PreviewStart { xml } = cmd else {
+        panic!("the review asks for the plan, not {cmd:?}")
+    };
+    let plan = demo.preview(&xml).expect("the backend plans it");
+    app.update(done(id, true, &plan));
+}
+
 /// From the networks view: `n`, a name, Enter to the review, the backend's plan answered.
-fn at_review(app: &mut App, name: &str) {
+fn at_review(app: &mut App, demo: &mut Demo, name: &str) {
     app.update(ch('n'));
     type_str(app, name);
     app.update(enter());
     app.update(enter());
-    let (id, cmd) = executed(&app.update(enter()));
-    let Command::PreviewStart { xml } = cmd else {
-        panic!("the review asks for the plan, not {cmd:?}")
-    };
-    let plan = preview_text(&xml).expect("the fake plans it");
-    app.update(done(id, true, &plan));
+    let request = executed(&app.update(enter()));
+    answer_preview(app, demo, request);
+}
+
+/// Runs `cmd` on the simulated host: each step it reports goes to the App as progress, then
+/// its result. Returns the steps and the result.
+fn run(app: &mut App, demo: &mut Demo, id: u64, cmd: Command) -> (Vec<String>, CommandResult) {
+    let (steps, result) = demo.execute(id, cmd);
+    for step in &steps {
+        app.update(Event::Progress {
+            id,
+            step: step.clone(),
+        });
+    }
+    app.update(Event::CommandDone(result.clone()));
+    (steps, result)
+}
+
+/// The simulated host's snapshot just after the App's history, as the next refresh shows it.
+fn next_snapshot(demo: &mut Demo) -> Event {
+    demo.advance(Duration::from_secs(HISTORY_SECS as u64 + 1));
+    Event::Snapshot(Box::new(demo.snapshot()))
 }
 
 #[test]
 fn n_a_name_and_enters_create_and_start_a_nat_network() {
+    let mut demo = Demo::new();
     let mut app = app(80, 24);
-    at_review(&mut app, "lab");
+    at_review(&mut app, &mut demo, "lab");
     assert_eq!(wizard(&app).step(), Step::Review);
     assert!(
         matches!(wizard(&app).preview(), Preview::Ready(p) if p.contains("create bridge sybr0"))
@@ -93,7 +125,7 @@ fn n_a_name_and_enters_create_and_start_a_nat_network() {
     );
     assert_eq!(
         def.ipv4().map(|n| n.to_string()).as_deref(),
-        Some("192.168.101.1/24")
+        Some("192.168.100.1/24")
     );
     assert_eq!(def.dhcp_ranges().len(), 1);
     assert!(
@@ -101,31 +133,29 @@ fn n_a_name_and_enters_create_and_start_a_nat_network() {
         "no second apply while one runs"
     );
 
+    let (steps, result) = demo.execute(id, cmd);
+    assert!(result.ok, "{result:?}");
+    let first = steps.first().expect("a start reports its steps").clone();
+    assert!(first.starts_with("create bridge sybr0"), "{steps:?}");
     app.update(Event::Progress {
         id,
-        step: "create bridge sybr0".into(),
+        step: first.clone(),
     });
-    assert_eq!(
-        app.pending()[&id].step.as_deref(),
-        Some("create bridge sybr0")
-    );
+    assert_eq!(app.pending()[&id].step.as_deref(), Some(first.as_str()));
     assert!(screen(&app).contains("creating lab…: create bridge sybr0"));
 
-    app.update(done(id, true, "network 'lab' defined and started"));
+    app.update(Event::CommandDone(result.clone()));
     assert!(app.popup().is_none(), "success closes the wizard");
     let toast = app.toast().expect("toast").text.clone();
     assert!(
-        toast.contains("create and start lab: network 'lab' defined and started"),
+        toast.contains(&format!("create and start lab: {}", result.message)),
         "{toast}"
     );
 
-    let mut host = FakeHost::new();
-    for _ in 0..=HISTORY_SECS {
-        host.step(Duration::from_secs(1));
-    }
-    host.apply(id, &cmd);
-    app.update(Event::Snapshot(Box::new(host.snapshot())));
+    app.update(next_snapshot(&mut demo));
     assert_eq!(app.selected_network().map(|n| n.name.as_str()), Some("lab"));
+    let lab = app.selected_network().expect("selected");
+    assert!(lab.active && lab.drift.is_empty(), "{lab:?}");
 }
 
 #[test]
@@ -161,61 +191,71 @@ fn keys_typed_in_the_wizard_do_not_reach_the_views() {
 
 #[test]
 fn a_failed_create_keeps_the_wizard_with_the_error() {
+    let mut demo = Demo::new();
     let mut app = app(80, 24);
-    at_review(&mut app, "lab");
-    let (id, _) = executed(&app.update(ch('y')));
-    app.update(Event::Progress {
-        id,
-        step: "create bridge sybr0".into(),
-    });
-    app.update(Event::Progress {
-        id,
-        step: "add address 192.168.101.1/24 to sybr0".into(),
-    });
-    let message = "step 2 failed: add address 192.168.101.1/24 to sybr0\nkernel: RTNETLINK answers: File exists (EEXIST)\nrolled back: deleted bridge sybr0; nothing is left on the host";
-    app.update(done(id, false, message));
+    at_review(&mut app, &mut demo, "lab");
+    let (id, cmd) = executed(&app.update(ch('y')));
+    // The kernel refuses the bridge's address: the backend stops there and rolls back.
+    demo.host().fail_step("add-address", EEXIST);
+    let (steps, result) = run(&mut app, &mut demo, id, cmd);
+    assert!(!result.ok, "{result:?}");
+    let failed_at = steps.len();
+    assert!(
+        steps[failed_at - 1].starts_with("add address 192.168.100.1/24 to sybr0"),
+        "{steps:?}"
+    );
     let w = wizard(&app);
     assert_eq!(w.step(), Step::Review);
-    assert!(matches!(w.apply_state(), ApplyState::Failed { steps, .. } if steps.len() == 2));
+    assert!(
+        matches!(w.apply_state(), ApplyState::Failed { steps, .. } if steps.len() == failed_at)
+    );
     let text = screen(&app);
-    for want in [
-        "apply failed",
-        "✓ create bridge sybr0",
-        "File exists (EEXIST)",
-        "rolled back",
-    ] {
+    for want in ["apply failed", "✓ create bridge sybr0", "File exists"] {
         assert!(text.contains(want), "{want:?} missing:\n{text}");
     }
-    assert!(app.log_entries().iter().any(|e| e
-        .text
-        .contains("create and start lab failed: step 2 failed")));
+    assert!(result.message.contains("rolled back"), "{}", result.message);
+    assert!(
+        app.log_entries()
+            .iter()
+            .any(|e| e.text.contains("create and start lab failed: ")
+                && e.text.contains("add address 192.168.100.1/24 to sybr0")),
+        "{:?}",
+        app.log_entries()
+    );
 
     // Fix and retry: back to the options, forward to a new plan, apply again.
     app.update(key(KeyCode::Esc));
     assert_eq!(wizard(&app).step(), Step::Options);
-    let (pid, _) = executed(&app.update(enter()));
-    app.update(done(pid, true, "1. create bridge sybr0"));
-    let (_, cmd) = executed(&app.update(enter()));
+    let request = executed(&app.update(enter()));
+    answer_preview(&mut app, &mut demo, request);
+    let (id, cmd) = executed(&app.update(enter()));
     assert!(
         matches!(cmd, Command::CreateNetwork { .. }),
         "Enter applies too"
     );
+    // The rollback left nothing behind: the same definition now goes through.
+    let (_, result) = run(&mut app, &mut demo, id, cmd);
+    assert!(result.ok, "{result:?}");
+    assert!(app.popup().is_none(), "success closes the wizard");
 }
 
 #[test]
 fn no_apply_without_a_plan() {
+    let mut demo = Demo::new();
+    // Since the last snapshot, something else took the bridge name the wizard picks.
+    demo.host()
+        .add_link("sybr0", LinkKind::Veth, None, Traffic::Idle)
+        .expect("a link on the simulated host");
     let mut app = app(80, 24);
     app.update(ch('n'));
     type_str(&mut app, "lab");
     app.update(enter());
     app.update(enter());
-    let (id, _) = executed(&app.update(enter()));
+    let (id, cmd) = executed(&app.update(enter()));
     assert!(app.update(ch('y')).is_empty(), "the plan is not there yet");
-    app.update(done(
-        id,
-        false,
-        "interface sybr0 exists and is not a bridge",
-    ));
+    let (_, result) = demo.execute(id, cmd);
+    assert!(!result.ok, "the backend cannot plan it: {result:?}");
+    app.update(Event::CommandDone(result));
     assert!(app.update(ch('y')).is_empty());
     assert!(app.toast().is_some_and(|t| t.text.contains("no plan")));
     assert!(screen(&app).contains("exists and is not a bridge"));
@@ -241,8 +281,9 @@ fn a_step_with_errors_does_not_advance() {
     assert!(screen(&app).contains("overlaps 172.16.5.0/24 of network 'isolated'"));
 }
 
-/// Edit `default`: change its subnet, and `toggle_autostart` if asked; returns the review.
-fn edit_default(app: &mut App, toggle_autostart: bool) -> u64 {
+/// Edit `default`: change its subnet, and `toggle_autostart` if asked; returns the preview
+/// request.
+fn edit_default(app: &mut App, toggle_autostart: bool) -> (u64, Command) {
     assert!(app.select_network("default"));
     app.update(ch('e'));
     app.update(enter());
@@ -255,15 +296,15 @@ fn edit_default(app: &mut App, toggle_autostart: bool) -> u64 {
         }
         app.update(ch(' '));
     }
-    let (id, _) = executed(&app.update(enter()));
-    id
+    executed(&app.update(enter()))
 }
 
 #[test]
 fn edit_says_it_restarts_and_sends_edit_then_autostart() {
+    let mut demo = Demo::new();
     let mut app = app(80, 24);
     let preview = edit_default(&mut app, true);
-    app.update(done(preview, true, "1. create bridge virbr0"));
+    answer_preview(&mut app, &mut demo, preview);
     let text = screen(&app);
     assert!(
         text.contains("Applying restarts the bridge of 'default'"),
@@ -275,21 +316,36 @@ fn edit_says_it_restarts_and_sends_edit_then_autostart() {
     );
     assert!(text.contains("autostart: on → off  (live)"), "{text}");
     let (id, cmd) = executed(&app.update(ch('y')));
-    let Command::EditNetwork { name, xml } = cmd else {
+    let Command::EditNetwork { name, xml } = cmd.clone() else {
         panic!("{cmd:?}")
     };
     assert_eq!(name, "default");
     assert!(xml.contains("192.168.123.1"));
-    let (id2, cmd) =
-        executed(&app.update(done(id, true, "network 'default' redefined and restarted")));
+    let (_, result) = demo.execute(id, cmd);
+    assert!(result.ok, "{result:?}");
+    let (id2, cmd) = executed(&app.update(Event::CommandDone(result)));
     assert_eq!(cmd, Command::SetAutostart("default".into(), false));
     assert!(app.popup().is_some(), "open until the last command is done");
-    app.update(done(id2, true, "autostart off"));
+    let (_, result) = demo.execute(id2, cmd);
+    assert!(result.ok, "{result:?}");
+    app.update(Event::CommandDone(result));
     assert!(app.popup().is_none());
+    app.update(next_snapshot(&mut demo));
+    let default = app.selected_network().expect("default still selected");
+    assert_eq!(
+        (
+            default.name.as_str(),
+            default.ipv4.as_deref(),
+            default.autostart
+        ),
+        ("default", Some("192.168.123.1/24"), false),
+        "the host runs the new definition"
+    );
 }
 
 #[test]
 fn an_edit_refused_while_the_network_is_busy_says_so() {
+    let mut demo = Demo::new();
     let mut app = app(80, 24);
     assert!(app.select_network("routed"));
     executed(&app.update(ch('r')));
@@ -298,58 +354,62 @@ fn an_edit_refused_while_the_network_is_busy_says_so() {
     app.update(enter());
     app.update(key(KeyCode::Tab));
     type_str(&mut app, "lab.example");
-    let (id, _) = executed(&app.update(enter()));
-    app.update(done(id, true, "plan"));
+    let request = executed(&app.update(enter()));
+    answer_preview(&mut app, &mut demo, request);
     assert!(app.update(ch('y')).is_empty());
     assert!(
         matches!(wizard(&app).apply_state(), ApplyState::Failed { message, .. } if message.contains("still running"))
     );
 }
 
-/// The fake host with a macvtap network `direct` (VEPA on eth0), as the App sees it.
-fn with_macvtap(app: &mut App) {
+/// The simulated host with a macvtap network `direct` (VEPA on eth0), as the App sees it.
+fn with_macvtap(app: &mut App, demo: &mut Demo) {
     let xml = "<network><name>direct</name><forward mode='vepa'><interface dev='eth0'/></forward></network>";
-    let mut host = FakeHost::new();
-    for _ in 0..=HISTORY_SECS {
-        host.step(Duration::from_secs(1));
-    }
     let cmd = Command::CreateNetwork {
         xml: xml.into(),
         autostart: false,
         start: true,
     };
-    assert!(host.apply(99, &cmd).ok);
-    app.update(Event::Snapshot(Box::new(host.snapshot())));
+    let (_, result) = demo.execute(99, cmd);
+    assert!(result.ok, "{result:?}");
+    app.update(next_snapshot(demo));
 }
 
 #[test]
 fn macvtap_attach_shows_the_device_and_qemu_line() {
+    let mut demo = Demo::new();
     let mut app = app(80, 24);
     app.update(ch('m'));
     assert!(app.popup().is_none());
     assert!(app
         .toast()
         .is_some_and(|t| t.text.contains("no macvtap network")));
-    with_macvtap(&mut app);
+    with_macvtap(&mut app, &mut demo);
     app.update(ch('m'));
     assert!(matches!(app.popup(), Some(Popup::Attach(_))));
     let (id, cmd) = executed(&app.update(enter()));
-    let Command::Attach { network, name, mac } = cmd else {
+    let Command::Attach { network, name, mac } = cmd.clone() else {
         panic!("{cmd:?}")
     };
     assert_eq!((network.as_str(), name), ("direct", None));
     assert!(mac.expect("a generated MAC").starts_with("52:54:00:"));
-    let answer =
-        "macvtap7 on eth0 (mode vepa)\ndevice /dev/tap7\n-netdev tap,id=net0,fd=3 3<>/dev/tap7";
-    app.update(done(id, true, answer));
+    let (_, result) = demo.execute(id, cmd);
+    assert!(result.ok, "{result:?}");
+    let device = result
+        .message
+        .split_whitespace()
+        .find(|w| w.starts_with("/dev/tap"))
+        .unwrap_or_else(|| panic!("the answer names the tap device: {}", result.message))
+        .to_string();
+    app.update(Event::CommandDone(result));
     let Some(Popup::Attach(form)) = app.popup() else {
         panic!("the form stays to copy from")
     };
     assert!(matches!(form.state(), AttachState::Done(_)));
     let text = screen(&app);
     assert!(
-        text.contains("/dev/tap7") && text.contains("-netdev tap,id=net0,fd=3"),
-        "{text}"
+        text.contains(&device) && text.contains("-netdev tap,id=net0,fd=3"),
+        "{device}: {text}"
     );
     app.update(enter());
     assert!(app.popup().is_none());
@@ -357,8 +417,9 @@ fn macvtap_attach_shows_the_device_and_qemu_line() {
 
 #[test]
 fn macvtap_form_checks_name_and_mac() {
+    let mut demo = Demo::new();
     let mut app = app(80, 24);
-    with_macvtap(&mut app);
+    with_macvtap(&mut app, &mut demo);
     app.update(ch('m'));
     app.update(key(KeyCode::Tab));
     type_str(&mut app, "eth0");
@@ -385,25 +446,47 @@ fn macvtap_form_checks_name_and_mac() {
 
 #[test]
 fn p_pins_the_selected_lease_after_a_confirmation() {
+    let mut demo = Demo::new();
     let mut app = app(80, 24);
     app.update(ch('3'));
+    // web01's lease, the third (by address) of `default`.
+    app.update(ch('j'));
+    app.update(ch('j'));
     assert!(app.update(ch('p')).is_empty());
     let Some(Popup::Confirm(c)) = app.popup() else {
         panic!("a confirmation")
     };
-    assert!(c
-        .lines
-        .iter()
-        .any(|l| l.contains("<host mac='52:54:00:6b:3c:01' name='web01' ip='192.168.122.10'/>")));
-    let (_, cmd) = executed(&app.update(ch('y')));
+    assert!(
+        c.lines
+            .iter()
+            .any(|l| l.contains("<host mac='52:54:00:6b:3c:01' name='web01' ip='192.168.122.4'/>")),
+        "{:?}",
+        c.lines
+    );
+    let (id, cmd) = executed(&app.update(ch('y')));
     assert_eq!(
         cmd,
         Command::PinLease {
             network: "default".into(),
             mac: "52:54:00:6b:3c:01".into(),
-            ip: "192.168.122.10".into(),
+            ip: "192.168.122.4".into(),
             hostname: Some("web01".into()),
         }
+    );
+    let (_, result) = demo.execute(id, cmd);
+    assert!(result.ok, "{result:?}");
+    app.update(Event::CommandDone(result));
+    app.update(next_snapshot(&mut demo));
+    let default = app
+        .snapshot()
+        .networks
+        .iter()
+        .find(|n| n.name == "default")
+        .expect("default");
+    assert!(
+        default.xml.contains("mac='52:54:00:6b:3c:01'") && default.xml.contains("192.168.122.4"),
+        "the definition holds the reservation: {}",
+        default.xml
     );
 }
 
@@ -423,8 +506,9 @@ fn a_preview_timing_out_is_shown_in_the_review() {
 
 #[test]
 fn progress_keeps_a_long_apply_alive() {
+    let mut demo = Demo::new();
     let mut app = app(80, 24);
-    at_review(&mut app, "lab");
+    at_review(&mut app, &mut demo, "lab");
     let (id, _) = executed(&app.update(ch('y')));
     let limit = switchyard::tui::app::COMMAND_TIMEOUT_TICKS;
     for _ in 0..limit - 1 {

@@ -30,12 +30,13 @@ fn name_and_enter_through_every_step_makes_a_nat_network() {
     assert_eq!(def.mode(), Some(ForwardMode::Nat));
     assert_eq!(
         def.ipv4().map(|n| n.to_string()).as_deref(),
-        Some("192.168.101.1/24")
+        Some("192.168.100.1/24"),
+        "the first free candidate subnet"
     );
     let range = def.dhcp_ranges()[0].1;
     assert_eq!(
         (range.start.to_string(), range.end.to_string()),
-        ("192.168.101.2".into(), "192.168.101.254".into())
+        ("192.168.100.2".into(), "192.168.100.254".into())
     );
     assert_eq!(def.bridge_name(), Some("sybr0"));
     assert!(!def.stp() && def.uuid.is_some() && def.mac.is_some());
@@ -190,10 +191,10 @@ fn every_problem_reaches_its_field() {
         (Nat, Ipv4, "10.9.0.255/24", "broadcast address"),
         (Nat, Ipv4, "172.16.5.1/24", "of network 'isolated'"),
         (Route, Ipv4, "198.51.100.1/24", "in use on this host"),
-        (Isolated, Ipv4, "192.168.100.1/24", "in use on this host"),
+        (Isolated, Ipv4, "172.17.0.1/16", "in use on this host"),
         (Nat, Ipv4, "", "needs at least one <ip> address"),
         (Nat, DhcpRange, "10.0.0.2-10.0.0.9", "outside"),
-        (Nat, DhcpRange, "192.168.101.99-192.168.101.10", "after end"),
+        (Nat, DhcpRange, "192.168.100.99-192.168.100.10", "after end"),
         (Open, DhcpRange, "lots", "not a range"),
         (Nat, DhcpRange, "", "START-END"),
         (

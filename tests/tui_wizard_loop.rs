@@ -1,6 +1,7 @@
-//! The wizard through the real event loop against the fake host: `n`, a name, Enter through
-//! the steps and `y` create and start a NAT network; an overlapping subnet stops at its field
-//! and creates nothing; a source reports steps while applying.
+//! The wizard through the real event loop against the real live source over the simulated host
+//! (`live::demo::source`: the real backend on `FakeHost`): `n`, a name, Enter through the steps
+//! and `y` create and start a NAT network; an overlapping subnet stops at its field and creates
+//! nothing; the source reports the plan's steps while applying.
 
 mod tui_support;
 
@@ -12,9 +13,11 @@ use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent, KeyModifiers};
 use futures::stream::{self, BoxStream, StreamExt};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use switchyard::live::demo;
+use switchyard::live::LiveSource;
 use switchyard::tui::app::{App, Settings};
 use switchyard::tui::runloop::{run_loop, Exit};
-use switchyard::tui::{Command, DataSource, FakeSource, ProgressSender};
+use switchyard::tui::{Command, DataSource, NetworkRow, ProgressSender};
 use tokio::sync::mpsc;
 use tokio::time::sleep;
 
@@ -53,7 +56,7 @@ fn script(steps: Vec<In>) -> BoxStream<'static, io::Result<CtEvent>> {
     stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (e, rx)) }).boxed()
 }
 
-async fn drive(source: &FakeSource, steps: Vec<In>) -> (Exit, App, Terminal<TestBackend>) {
+async fn drive(source: &LiveSource, steps: Vec<In>) -> (Exit, App, Terminal<TestBackend>) {
     let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("test backend");
     let mut app = App::new(Settings::default(), (80, 24));
     let exit = run_loop(&mut terminal, &mut app, source, script(steps), pending())
@@ -62,15 +65,44 @@ async fn drive(source: &FakeSource, steps: Vec<In>) -> (Exit, App, Terminal<Test
     (exit, app, terminal)
 }
 
-fn quick_fake() -> FakeSource {
-    let source = FakeSource::new().with_delay(Duration::from_millis(200));
-    source.refresh_interval(50);
-    source
+/// The simulated host under the live source, refreshing every 50 ms, each plan step taking
+/// 10 ms; returned once it has published its first snapshot. Keep the folder until the source
+/// is dropped.
+async fn quick() -> (LiveSource, tempfile::TempDir) {
+    let home = tempfile::tempdir().expect("a folder for the simulated host");
+    let source = demo::source(home.path(), 50, Duration::from_millis(10))
+        .expect("the simulated host starts");
+    let mut rx = source.snapshots();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        rx.wait_for(|s| !s.networks.is_empty()),
+    )
+    .await
+    .expect("a first snapshot within 10 s")
+    .expect("the source runs");
+    (source, home)
+}
+
+/// Network `name` once the source's snapshots show it (waiting up to 5 s), or `None`.
+async fn network(source: &LiveSource, name: &str) -> Option<NetworkRow> {
+    let mut rx = source.snapshots();
+    let found = tokio::time::timeout(
+        Duration::from_secs(5),
+        rx.wait_for(|s| s.networks.iter().any(|n| n.name == name)),
+    )
+    .await
+    .ok()?
+    .ok()?
+    .networks
+    .iter()
+    .find(|n| n.name == name)
+    .cloned();
+    found
 }
 
 #[tokio::test]
 async fn n_name_enters_and_y_create_a_running_nat_network() {
-    let source = quick_fake();
+    let (source, _home) = quick().await;
     let steps = vec![
         In::Wait(100),
         In::Keys("nlab"),
@@ -84,20 +116,15 @@ async fn n_name_enters_and_y_create_a_running_nat_network() {
     ];
     let (exit, app, terminal) = drive(&source, steps).await;
     assert_eq!(exit, Exit::Quit);
-    let lab = source
-        .snapshot()
-        .networks
-        .into_iter()
-        .find(|n| n.name == "lab")
-        .expect("lab defined");
+    let lab = network(&source, "lab").await.expect("lab defined");
     assert!(lab.active && lab.dnsmasq_pid.is_some(), "{lab:?}");
-    assert_eq!(lab.ipv4.as_deref(), Some("192.168.101.1/24"));
+    assert_eq!(lab.ipv4.as_deref(), Some("192.168.100.1/24"));
     assert_eq!(lab.bridge.as_deref(), Some("sybr0"));
     assert!(app.popup().is_none(), "the wizard closed");
     let log: Vec<&str> = app.log_entries().iter().map(|e| e.text.as_str()).collect();
     assert!(
         log.iter()
-            .any(|l| l.contains("create and start lab: network 'lab' defined and started")),
+            .any(|l| l.contains("create and start lab: lab defined and started")),
         "{log:?}"
     );
     assert_eq!(app.selected_network().map(|n| n.name.as_str()), Some("lab"));
@@ -110,7 +137,7 @@ async fn n_name_enters_and_y_create_a_running_nat_network() {
 
 #[tokio::test]
 async fn an_overlapping_subnet_stops_at_its_field_and_creates_nothing() {
-    let source = quick_fake();
+    let (source, _home) = quick().await;
     let steps = vec![
         In::Wait(100),
         In::Keys("nlab2"),
@@ -131,12 +158,17 @@ async fn an_overlapping_subnet_stops_at_its_field_and_creates_nothing() {
         "{screen}"
     );
     assert!(screen.contains("'default'"), "{screen}");
-    assert!(!source.snapshot().networks.iter().any(|n| n.name == "lab2"));
+    assert!(!source
+        .snapshots()
+        .borrow()
+        .networks
+        .iter()
+        .any(|n| n.name == "lab2"));
 }
 
 #[tokio::test]
-async fn the_fake_reports_each_step_before_the_result() {
-    let source = FakeSource::new().with_delay(Duration::from_millis(50));
+async fn the_source_reports_each_step_before_the_result() {
+    let (source, _home) = quick().await;
     let xml = "<network><name>lab</name><forward mode='nat'/><bridge name='sybr0'/>\
         <ip address='192.168.101.1' prefix='24'/></network>";
     let cmd = Command::CreateNetwork {
@@ -154,17 +186,22 @@ async fn the_fake_reports_each_step_before_the_result() {
         assert_eq!(p.id, 7);
         steps.push(p.step);
     }
-    assert_eq!(
-        steps.first().map(String::as_str),
-        Some("write the definition")
-    );
     assert!(
-        steps.iter().any(|s| s.starts_with("create bridge sybr0")),
+        steps
+            .first()
+            .is_some_and(|s| s.starts_with("create bridge sybr0")),
         "{steps:?}"
     );
-    assert!(source
-        .snapshot()
-        .networks
-        .iter()
-        .any(|n| n.name == "lab" && n.autostart));
+    assert!(
+        steps.contains(&"add address 192.168.101.1/24 to sybr0".to_string()),
+        "{steps:?}"
+    );
+    assert!(
+        steps
+            .last()
+            .is_some_and(|s| s.starts_with("start dnsmasq for lab")),
+        "DNS for the guests comes last: {steps:?}"
+    );
+    let lab = network(&source, "lab").await.expect("lab defined");
+    assert!(lab.active && lab.autostart, "{lab:?}");
 }

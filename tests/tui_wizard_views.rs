@@ -1,13 +1,14 @@
 //! Screenshots (insta, TestBackend, 80×24) of every wizard step, the review with its plan,
 //! progress and failure, the edit's restart notice, the macvtap form and the pin confirmation;
-//! tiny sizes that must not panic; and cell styles for errors and focus.
+//! tiny sizes that must not panic; and cell styles for errors and focus. Plans, steps and
+//! results come from the real backend on the simulated host (`live::demo`).
 
 mod tui_support;
 
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use switchyard::tui::fake::{preview_text, FakeHost};
+use switchyard::live::demo::Demo;
 use switchyard::tui::{App, Command, CommandResult, Effect, Event, Theme};
 use tui_support::*;
 
@@ -19,30 +20,75 @@ fn ctrl(c: char) -> Event {
     Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
 
-/// Send `ev`; if it asked for a plan, answer with the fake planner's.
-fn step(app: &mut App, ev: Event) -> Option<(u64, Command)> {
+/// `EEXIST`: the kernel's answer to an address that is already there.
+const EEXIST: i32 = 17;
+
+/// The backend's text with the simulated host's temporary home (which differs from run to
+/// run) shown as `$HOME`, for stable screenshots.
+fn stable(demo: &Demo, text: &str) -> String {
+    let run = &demo.backend().paths().run;
+    let home = run.parent().expect("the run folder is under the home");
+    text.replace(&home.display().to_string(), "$HOME")
+}
+
+/// The simulated host, built on first use (that takes a moment, and most screens never ask).
+#[derive(Default)]
+struct Sim(Option<Demo>);
+
+impl Sim {
+    fn demo(&mut self) -> &mut Demo {
+        self.0.get_or_insert_with(Demo::new)
+    }
+}
+
+/// Send `ev`; if it asked for a plan, answer with the backend's.
+fn step(app: &mut App, sim: &mut Sim, ev: Event) -> Option<(u64, Command)> {
     let fx = app.update(ev);
     let Some(Effect::Execute(id, cmd)) = fx.first().cloned() else {
         return None;
     };
     if let Command::PreviewStart { xml } = &cmd {
-        let plan = preview_text(xml).unwrap_or_else(|e| e);
+        let demo = sim.demo();
+        let (ok, plan) = match demo.preview(xml) {
+            Ok(plan) => (true, plan),
+            Err(e) => (false, e),
+        };
         app.update(Event::CommandDone(CommandResult {
             id,
-            ok: true,
-            message: plan,
+            ok,
+            message: stable(demo, &plan),
             ..Default::default()
         }));
     }
     Some((id, cmd))
 }
 
-fn keys(app: &mut App, evs: Vec<Event>) -> Option<(u64, Command)> {
+fn keys(app: &mut App, sim: &mut Sim, evs: Vec<Event>) -> Option<(u64, Command)> {
     let mut last = None;
     for ev in evs {
-        last = step(app, ev).or(last);
+        last = step(app, sim, ev).or(last);
     }
     last
+}
+
+/// Runs `cmd` on the simulated host; the App hears of its first `shown` steps (all of them
+/// if `None`) and, if all were shown, its result.
+fn run(app: &mut App, sim: &mut Sim, (id, cmd): (u64, Command), shown: Option<usize>) {
+    let demo = sim.demo();
+    let (steps, result) = demo.execute(id, cmd);
+    let n = shown.unwrap_or(steps.len());
+    for s in steps.iter().take(n) {
+        app.update(Event::Progress {
+            id,
+            step: stable(demo, s),
+        });
+    }
+    if shown.is_none() {
+        app.update(Event::CommandDone(CommandResult {
+            message: stable(demo, &result.message),
+            ..result
+        }));
+    }
 }
 
 fn typed(text: &str) -> Vec<Event> {
@@ -56,43 +102,42 @@ fn new_to(steps: usize, name: &str) -> Vec<Event> {
     evs
 }
 
-/// The fake host with a macvtap network, as the App sees it.
-fn with_macvtap(app: &mut App) {
-    let xml = "<network><name>direct</name><forward mode='vepa'><interface dev='eth0'/><interface dev='eth1.100'/></forward></network>";
-    let mut host = FakeHost::new();
-    for _ in 0..=HISTORY_SECS {
-        host.step(Duration::from_secs(1));
+/// The simulated host with a macvtap network `direct` (defined once), as the App sees it on
+/// the refresh after its history.
+fn with_macvtap(app: &mut App, sim: &mut Sim) {
+    let demo = sim.demo();
+    if demo.backend().load_def("direct").is_err() {
+        let xml = "<network><name>direct</name><forward mode='vepa'><interface dev='eth0'/><interface dev='eth1.100'/></forward></network>";
+        let cmd = Command::CreateNetwork {
+            xml: xml.into(),
+            autostart: false,
+            start: true,
+        };
+        let (_, result) = demo.execute(99, cmd);
+        assert!(result.ok, "{result:?}");
     }
-    assert!(
-        host.apply(
-            99,
-            &Command::CreateNetwork {
-                xml: xml.into(),
-                autostart: false,
-                start: true
-            }
-        )
-        .ok
-    );
-    app.update(Event::Snapshot(Box::new(host.snapshot())));
+    demo.advance(Duration::from_secs(HISTORY_SECS as u64 + 1));
+    app.update(Event::Snapshot(Box::new(demo.snapshot())));
 }
 
-type Setup = fn(&mut App);
+type Setup = fn(&mut App, &mut Sim);
 
 fn screens() -> Vec<(&'static str, Setup)> {
     vec![
-        ("wizard_step1", |a| drop(keys(a, vec![ch('n')]))),
-        ("wizard_step1_name_error", |a| {
-            drop(keys(a, vec![ch('n'), enter()]))
+        ("wizard_step1", |a, d| drop(keys(a, d, vec![ch('n')]))),
+        ("wizard_step1_name_error", |a, d| {
+            drop(keys(a, d, vec![ch('n'), enter()]))
         }),
-        ("wizard_step1_macvtap", |a| {
+        ("wizard_step1_macvtap", |a, d| {
             let mut evs = new_to(0, "direct");
             evs.push(key(KeyCode::Tab));
             evs.extend((0..5).map(|_| key(KeyCode::Down)));
-            drop(keys(a, evs));
+            drop(keys(a, d, evs));
         }),
-        ("wizard_step2_nat", |a| drop(keys(a, new_to(1, "lab")))),
-        ("wizard_step2_overlap", |a| {
+        ("wizard_step2_nat", |a, d| {
+            drop(keys(a, d, new_to(1, "lab")))
+        }),
+        ("wizard_step2_overlap", |a, d| {
             let mut evs = new_to(1, "lab");
             evs.push(ctrl('u'));
             evs.extend(typed("172.16.5.1/24"));
@@ -100,82 +145,64 @@ fn screens() -> Vec<(&'static str, Setup)> {
             evs.push(key(KeyCode::Tab));
             evs.extend(typed("x"));
             evs.push(enter());
-            drop(keys(a, evs));
+            drop(keys(a, d, evs));
         }),
-        ("wizard_step2_bridged", |a| {
+        ("wizard_step2_bridged", |a, d| {
             let mut evs = new_to(0, "lan");
             evs.push(key(KeyCode::Tab));
             evs.extend((0..4).map(|_| key(KeyCode::Down)));
             evs.push(enter());
-            drop(keys(a, evs));
+            drop(keys(a, d, evs));
         }),
-        ("wizard_step2_macvtap", |a| {
+        ("wizard_step2_macvtap", |a, d| {
             let mut evs = new_to(0, "direct");
             evs.push(key(KeyCode::Tab));
             evs.extend((0..5).map(|_| key(KeyCode::Down)));
             evs.extend([enter(), ch(' '), key(KeyCode::Tab), key(KeyCode::Down)]);
-            drop(keys(a, evs));
+            drop(keys(a, d, evs));
         }),
-        ("wizard_step3_options", |a| drop(keys(a, new_to(2, "lab")))),
-        ("wizard_review", |a| drop(keys(a, new_to(3, "lab")))),
-        ("wizard_review_plan", |a| {
+        ("wizard_step3_options", |a, d| {
+            drop(keys(a, d, new_to(2, "lab")))
+        }),
+        ("wizard_review", |a, d| drop(keys(a, d, new_to(3, "lab")))),
+        ("wizard_review_plan", |a, d| {
             let mut evs = new_to(3, "lab");
             evs.push(key(KeyCode::PageDown));
             evs.push(key(KeyCode::PageDown));
-            drop(keys(a, evs));
+            drop(keys(a, d, evs));
         }),
-        ("wizard_applying", |a| {
-            let (id, cmd) = keys(a, {
-                let mut evs = new_to(3, "lab");
-                evs.push(ch('y'));
-                evs
-            })
-            .expect("apply sent");
-            let (id, cmd) = (id, cmd);
-            for s in switchyard::tui::fake::progress_steps(&cmd)
-                .into_iter()
-                .take(3)
-            {
-                a.update(Event::Progress { id, step: s });
-            }
-        }),
-        ("wizard_failed", |a| {
-            let mut evs = new_to(3, "fail");
+        ("wizard_applying", |a, d| {
+            let mut evs = new_to(3, "lab");
             evs.push(ch('y'));
-            let (id, cmd) = keys(a, evs).expect("apply sent");
-            for s in switchyard::tui::fake::progress_steps(&cmd) {
-                a.update(Event::Progress { id, step: s });
-            }
-            let result = FakeHost::new().apply(id, &cmd);
-            a.update(Event::CommandDone(result));
+            let apply = keys(a, d, evs).expect("apply sent");
+            run(a, d, apply, Some(3));
         }),
-        ("edit_restart_notice", |a| {
+        ("wizard_failed", |a, d| {
+            let mut evs = new_to(3, "lab");
+            evs.push(ch('y'));
+            let apply = keys(a, d, evs).expect("apply sent");
+            d.demo().host().fail_step("add-address", EEXIST);
+            run(a, d, apply, None);
+        }),
+        ("edit_restart_notice", |a, d| {
             a.select_network("default");
             let mut evs = vec![ch('e'), enter(), ctrl('u')];
             evs.extend(typed("192.168.123.1/24"));
             evs.extend([enter(), enter()]);
-            drop(keys(a, evs));
+            drop(keys(a, d, evs));
         }),
-        ("attach_form", |a| {
-            with_macvtap(a);
-            drop(keys(a, vec![ch('m')]));
+        ("attach_form", |a, d| {
+            with_macvtap(a, d);
+            drop(keys(a, d, vec![ch('m')]));
         }),
-        ("attach_done", |a| {
-            with_macvtap(a);
-            let (id, cmd) = keys(a, vec![ch('m'), enter()]).expect("attach sent");
-            let mut host = FakeHost::new();
-            let xml = "<network><name>direct</name><forward mode='vepa'><interface dev='eth0'/></forward></network>";
-            host.apply(
-                98,
-                &Command::CreateNetwork {
-                    xml: xml.into(),
-                    autostart: false,
-                    start: true,
-                },
-            );
-            a.update(Event::CommandDone(host.apply(id, &cmd)));
+        ("attach_done", |a, d| {
+            with_macvtap(a, d);
+            let attach = keys(a, d, vec![ch('m'), enter()]).expect("attach sent");
+            run(a, d, attach, None);
         }),
-        ("pin_confirm", |a| drop(keys(a, vec![ch('3'), ch('p')]))),
+        ("pin_confirm", |a, d| {
+            drop(keys(a, d, vec![ch('3'), ch('j'), ch('j'), ch('p')]))
+        }),
     ]
 }
 
@@ -183,7 +210,7 @@ fn screens() -> Vec<(&'static str, Setup)> {
 fn every_wizard_screen_at_80x24() {
     for (name, setup) in screens() {
         let mut app = app(80, 24);
-        setup(&mut app);
+        setup(&mut app, &mut Sim::default());
         insta::assert_snapshot!(name, render(&app, 80, 24).backend());
     }
 }
@@ -202,13 +229,15 @@ fn tiny_sizes_do_not_panic() {
         (79, 23),
     ];
     for (_, setup) in screens() {
+        // One simulated host per screen: the setups can be repeated on it.
+        let mut sim = Sim::default();
         for (w, h) in sizes {
             let mut app = app(w, h);
-            setup(&mut app);
+            setup(&mut app, &mut sim);
             let _ = render(&app, w, h);
         }
         let mut app = app(80, 24);
-        setup(&mut app);
+        setup(&mut app, &mut sim);
         app.update(Event::Resize(20, 5));
         let _ = render(&app, 20, 5);
     }
@@ -218,7 +247,7 @@ fn tiny_sizes_do_not_panic() {
 fn errors_and_focus_have_their_styles() {
     let theme = Theme::default();
     let mut app = app(80, 24);
-    keys(&mut app, vec![ch('n'), enter()]);
+    keys(&mut app, &mut Sim::default(), vec![ch('n'), enter()]);
     let t = render(&app, 80, 24);
     let screen = lines(&t);
     let (y, line) = screen

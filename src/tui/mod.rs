@@ -9,7 +9,6 @@ pub mod app;
 pub mod config;
 pub mod data;
 pub mod event;
-pub mod fake;
 pub mod format;
 pub mod keymap;
 pub mod keys;
@@ -34,7 +33,6 @@ pub use data::{
     Progress, ProgressSender, Snapshot,
 };
 pub use event::{Effect, Event};
-pub use fake::FakeSource;
 pub use format::Units;
 pub use theme::Theme;
 

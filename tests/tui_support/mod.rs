@@ -1,17 +1,26 @@
-//! Shared helpers for the TUI tests: an App fed from the fake host, rendering to a TestBackend,
-//! and key/mouse event builders.
+//! Shared helpers for the TUI tests: an App fed from the simulated host (`live::demo`: the real
+//! backend over `FakeHost`), rendering to a TestBackend, and key/mouse event builders.
 #![allow(dead_code)]
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use std::sync::OnceLock;
 use switchyard::tui::app::{App, Settings};
-use switchyard::tui::{Event, FakeSource, Theme};
 
-/// Seconds of fake history fed before a screenshot: two full minutes in the coarse ring.
+use switchyard::tui::{Event, Snapshot, Theme};
+
+/// Seconds of simulated history fed before a screenshot: two full minutes in the coarse ring.
 pub const HISTORY_SECS: usize = 150;
 
-/// An App of the given size with `HISTORY_SECS` snapshots from the fake host.
+/// The simulated host's first `HISTORY_SECS + 1` snapshots, one fake second apart; taken once
+/// per test binary (they are the same on every run).
+pub fn history() -> &'static [Snapshot] {
+    static HISTORY: OnceLock<Vec<Snapshot>> = OnceLock::new();
+    HISTORY.get_or_init(|| switchyard::live::demo::series(HISTORY_SECS))
+}
+
+/// An App of the given size with `HISTORY_SECS` snapshots from the simulated host.
 pub fn app(width: u16, height: u16) -> App {
     app_with(Settings::default(), width, height)
 }
@@ -19,8 +28,8 @@ pub fn app(width: u16, height: u16) -> App {
 /// Same, with explicit settings.
 pub fn app_with(settings: Settings, width: u16, height: u16) -> App {
     let mut app = App::new(settings, (width, height));
-    for snap in FakeSource::series(HISTORY_SECS) {
-        app.update(Event::Snapshot(Box::new(snap)));
+    for snap in history() {
+        app.update(Event::Snapshot(Box::new(snap.clone())));
     }
     app
 }

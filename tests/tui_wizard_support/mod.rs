@@ -8,11 +8,15 @@ use switchyard::tui::wizard::{
     AttachForm, AttachOutcome, FieldId, NetMode, NetworkWizard, Outcome, Seed, Step, TapMode,
     WizardContext,
 };
-use switchyard::tui::{Command, FakeSource, NetworkRow, Snapshot};
+use switchyard::tui::{Command, NetworkRow, Snapshot};
 
-/// The fake host's snapshot.
+/// The simulated host's snapshot (`live::demo`: the real backend over `FakeHost`), taken once
+/// per test binary.
 pub fn snapshot() -> Snapshot {
-    FakeSource::new().snapshot()
+    static SNAPSHOT: std::sync::OnceLock<Snapshot> = std::sync::OnceLock::new();
+    SNAPSHOT
+        .get_or_init(|| switchyard::live::demo::Demo::new().snapshot())
+        .clone()
 }
 
 /// A key press without modifiers.
@@ -35,7 +39,7 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// A new-network wizard over the fake host.
+    /// A new-network wizard over the simulated host.
     pub fn new() -> Self {
         Self::over(WizardContext::from_snapshot(&snapshot(), None))
     }

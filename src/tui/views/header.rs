@@ -1,4 +1,5 @@
-//! The header line: host, kernel, uptime, load, networks, total traffic, and a warning badge.
+//! The header line: host (marked "(simulated)" on the demo's fake host), kernel, uptime, load,
+//! networks, total traffic, and a warning badge.
 
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -29,8 +30,13 @@ fn segments(app: &App) -> Vec<Segment> {
         style,
         priority,
     };
+    // Nothing on a simulated host is real: say so wherever the host is named.
+    let host = match h.simulated {
+        true => format!("{} (simulated)", h.hostname),
+        false => h.hostname.clone(),
+    };
     vec![
-        seg(h.hostname.clone(), t.header, 0),
+        seg(host, t.header, 0),
         seg(h.kernel.clone(), t.header, 5),
         seg(
             format!("up {}", format::duration(h.uptime_secs)),

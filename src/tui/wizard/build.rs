@@ -185,11 +185,14 @@ fn option_fields(d: &NetworkDraft) -> Vec<Field> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::fake::FakeHost;
+    use crate::live::demo::Demo;
 
     #[test]
     fn defaults_avoid_host_and_networks() {
-        let ctx = WizardContext::from_snapshot(&FakeHost::new().snapshot(), None);
+        let mut snap = Demo::new().snapshot();
+        // A host route (a VPN, say) to the first candidate subnet.
+        snap.taken_subnets.push("192.168.100.0/24".into());
+        let ctx = WizardContext::from_snapshot(&snap, None);
         let draft = new_draft(&ctx, Seed(1));
         assert_eq!(
             draft.ipv4, "192.168.101.1/24",

@@ -121,14 +121,14 @@ impl Seed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::fake::FakeHost;
+    use crate::live::demo::Demo;
 
     #[test]
-    fn fake_host_context() {
-        let snap = FakeHost::new().snapshot();
+    fn simulated_host_context() {
+        let snap = Demo::new().snapshot();
         let ctx = WizardContext::from_snapshot(&snap, None);
         assert_eq!(ctx.others.len(), 3);
-        assert_eq!(ctx.bridges, ["br0"]);
+        assert_eq!(ctx.bridges, ["br0", "docker0"]);
         assert_eq!(ctx.nics, ["eth0", "eth1.100"]);
         assert!(ctx.uplinks.contains(&"br0".to_string()));
         let taken: Vec<String> = ctx

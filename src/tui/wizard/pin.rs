@@ -74,20 +74,24 @@ fn usable_hostname(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::fake::FakeHost;
+    use crate::live::demo::Demo;
 
     #[test]
     fn pins_a_lease_and_refuses_twice() {
-        let snap = FakeHost::new().snapshot();
-        let lease = &snap.leases[0];
+        let snap = Demo::new().snapshot();
+        let lease = snap
+            .leases
+            .iter()
+            .find(|l| l.hostname.as_deref() == Some("web01"))
+            .expect("web01 has a lease");
         let net = snap.networks.iter().find(|n| n.name == lease.network);
         let confirm = pin_confirm(lease, net).expect("pinnable");
         assert!(confirm.lines[2]
-            .contains("<host mac='52:54:00:6b:3c:01' name='web01' ip='192.168.122.10'/>"));
+            .contains("<host mac='52:54:00:6b:3c:01' name='web01' ip='192.168.122.4'/>"));
         let mut pinned = net.expect("network").clone();
         pinned.xml = pinned.xml.replace(
             "<dhcp>",
-            "<dhcp><host mac='52:54:00:6b:3c:01' ip='192.168.122.10'/>",
+            "<dhcp><host mac='52:54:00:6b:3c:01' ip='192.168.122.4'/>",
         );
         assert!(pin_confirm(lease, Some(&pinned)).is_err());
         let no_mac = LeaseRow {
