@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use switchyard::live::demo::Demo;
-use switchyard::telemetry::LinkCounters;
+use switchyard::telemetry::{LinkCounters, Rates};
 use switchyard::tui::app::{App, Settings};
 use switchyard::tui::{Event, PortRow, Snapshot};
 
@@ -44,6 +44,17 @@ fn big_snapshot(base: &Snapshot, step: u64) -> Snapshot {
                     tx_packets: grow(1),
                     ..LinkCounters::default()
                 },
+                // As the collector measures it (step > 0: a second sample).
+                rate: (step > 0).then(|| {
+                    let r = |per_s: u64| (per_s * n) as f64;
+                    Rates {
+                        rx_bps: r(1_000) * 8.0,
+                        tx_bps: r(700) * 8.0,
+                        rx_pps: r(2),
+                        tx_pps: r(1),
+                        ..Rates::default()
+                    }
+                }),
             }
         })
         .collect();

@@ -116,6 +116,8 @@ fn with_macvtap(app: &mut App, sim: &mut Sim) {
         let (_, result) = demo.execute(99, cmd);
         assert!(result.ok, "{result:?}");
     }
+    // The collector measures rates from its second sample on.
+    let _ = demo.snapshot();
     demo.advance(Duration::from_secs(HISTORY_SECS as u64 + 1));
     app.update(Event::Snapshot(Box::new(demo.snapshot())));
 }

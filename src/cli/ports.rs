@@ -5,7 +5,6 @@
 //! interval, each starting with an RFC 3339 UTC timestamp; `--json` is one object per
 //! interval per line.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::time::{Duration, SystemTime};
 
@@ -18,8 +17,7 @@ use super::table::Table;
 use crate::backend::Backend;
 use crate::telemetry::units::{bits_per_second, bytes, si, utc_timestamp};
 use crate::telemetry::{
-    rates_between, Collector, CollectorOptions, LinkCounters, PortInfo, PortKey, PortsSnapshot,
-    Rates, SnapshotCause,
+    Collector, CollectorOptions, LinkCounters, PortInfo, PortsSnapshot, Rates, SnapshotCause,
 };
 
 /// A collector of `backend`'s host; `follow` subscribes it to the host's events (for a stream
@@ -75,14 +73,13 @@ pub async fn ports(
     let window = Duration::from_millis(sample_ms.unwrap_or(1000));
     let mut collector = open_collector(backend, window, false).await?;
     let first = collector.cycle(SnapshotCause::Start).await?;
+    // The collector measures rates from its second sample on.
     let (snap, rates) = match sample_ms {
         Some(_) => {
             tokio::time::sleep(window).await;
-            let second = collector.cycle(SnapshotCause::Tick).await?;
-            let rates = rates_between(&first, &second);
-            (second, Some(rates))
+            (collector.cycle(SnapshotCause::Tick).await?, true)
         }
-        None => (first, None),
+        None => (first, false),
     };
     report_errors(&snap);
     let ports = shown(&snap, network);
@@ -92,23 +89,23 @@ pub async fn ports(
         let mut ser = serde_json::Serializer::pretty(&mut out);
         let mut seq = ser.serialize_seq(Some(ports.len()))?;
         for &(p, c) in &ports {
-            seq.serialize_element(&PortJson::new(p, c, rate_of(rates.as_ref(), p)))?;
+            seq.serialize_element(&PortJson::new(
+                p,
+                c,
+                rates.then(|| snap.rate_of(p.ifindex)).flatten(),
+            ))?;
         }
         seq.end()?;
         writeln!(out)?;
     } else {
-        let mut table = Table::new(header(rates.is_some()));
+        let mut table = Table::new(header(rates));
         for &(p, c) in &ports {
-            table.push(row(p, c, rates.as_ref().map(|r| rate_of(Some(r), p))));
+            table.push(row(p, c, rates.then(|| snap.rate_of(p.ifindex))));
         }
         write!(out, "{}", table.render())?;
     }
     out.flush()?;
     Ok(())
-}
-
-fn rate_of(rates: Option<&HashMap<PortKey, Rates>>, p: &PortInfo) -> Option<Rates> {
-    rates?.get(&p.key()).copied()
 }
 
 fn report_errors(snap: &PortsSnapshot) {
@@ -142,11 +139,10 @@ pub async fn watch(
             continue; // a link change between ticks: the next tick covers it
         }
         report_errors(&snap);
-        let rates = rates_between(&prev, &snap);
         let lines = if json {
-            watch_json(&prev, &snap, network, &rates)
+            watch_json(&prev, &snap, network)
         } else {
-            watch_text(&snap, network, &rates, &mut widths, printed == 0)
+            watch_text(&snap, network, &mut widths, printed == 0)
         };
         // A reader that went away (`| head`) ends the stream: `main` exits quietly on EPIPE.
         io::stdout().lock().write_all(lines.as_bytes())?;
@@ -161,31 +157,26 @@ pub async fn watch(
 struct WatchLine<'a> {
     interval_ms: f64,
     #[serde(serialize_with = "serialize_ports")]
-    ports: (Shown<'a>, &'a HashMap<PortKey, Rates>),
+    ports: (Shown<'a>, &'a PortsSnapshot),
     time: String,
 }
 
 fn serialize_ports<S: Serializer>(
-    (ports, rates): &(Shown<'_>, &HashMap<PortKey, Rates>),
+    (ports, snap): &(Shown<'_>, &PortsSnapshot),
     ser: S,
 ) -> Result<S::Ok, S::Error> {
     ser.collect_seq(
         ports
             .iter()
-            .map(|&(p, c)| PortJson::new(p, c, rate_of(Some(rates), p))),
+            .map(|&(p, c)| PortJson::new(p, c, snap.rate_of(p.ifindex))),
     )
 }
 
-fn watch_json(
-    prev: &PortsSnapshot,
-    snap: &PortsSnapshot,
-    network: Option<&str>,
-    rates: &HashMap<PortKey, Rates>,
-) -> String {
+fn watch_json(prev: &PortsSnapshot, snap: &PortsSnapshot, network: Option<&str>) -> String {
     let window = snap.at.saturating_sub(prev.at);
     let line = WatchLine {
         interval_ms: window.as_secs_f64() * 1000.0,
-        ports: (shown(snap, network), rates),
+        ports: (shown(snap, network), snap),
         time: utc_timestamp(SystemTime::now()),
     };
     let mut text = serde_json::to_string(&line).expect("a watch line serializes");
@@ -198,7 +189,6 @@ fn watch_json(
 fn watch_text(
     snap: &PortsSnapshot,
     network: Option<&str>,
-    rates: &HashMap<PortKey, Rates>,
     widths: &mut Vec<usize>,
     with_header: bool,
 ) -> String {
@@ -214,7 +204,7 @@ fn watch_text(
     let ports = shown(snap, network);
     for &(p, c) in &ports {
         let mut cells = vec![(time.clone(), false)];
-        cells.extend(row(p, c, Some(rate_of(Some(rates), p))));
+        cells.extend(row(p, c, Some(snap.rate_of(p.ifindex))));
         table.push(cells);
     }
     let mut text = table.render_with(widths);

@@ -281,14 +281,14 @@ fn snapshot<H: Host>(
         ports: ports
             .ports
             .iter()
-            .map(|p| rows::port_row(p, &ports.counters))
+            .map(|p| rows::port_row(p, ports))
             .collect(),
         leases: ports
             .leases
             .iter()
             .map(|(n, l)| rows::lease_row(n, l))
             .collect(),
-        ifaces: rows::iface_rows(&ports.host, &view.addrs, &ports.counters),
+        ifaces: rows::iface_rows(&ports.host, &view.addrs, ports),
         taken_subnets: view.taken_subnets.clone(),
         now_unix,
         notices: notices.to_vec(),

@@ -4,8 +4,8 @@ use crate::backend::NetworkStatus;
 use crate::model;
 use crate::state::{AddrInfo, HostState, LinkKind};
 use crate::telemetry::leases::Lease;
-use crate::telemetry::ports::{counters_of, PortInfo};
-use crate::telemetry::LinkCounters;
+use crate::telemetry::ports::PortInfo;
+use crate::telemetry::PortsSnapshot;
 use crate::tui::data::{IfaceRow, LeaseRow, NetworkRow, PortRow};
 
 fn mac_text(mac: &[u8; 6]) -> String {
@@ -46,8 +46,8 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
     }
 }
 
-/// One port row; `counters` is the snapshot's flat dump, sorted by ifindex.
-pub fn port_row(p: &PortInfo, counters: &[(u32, LinkCounters)]) -> PortRow {
+/// One port row, with its counters and rate from the collector's snapshot.
+pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
     PortRow {
         ifindex: p.ifindex,
         ifname: p.ifname.clone(),
@@ -59,7 +59,8 @@ pub fn port_row(p: &PortInfo, counters: &[(u32, LinkCounters)]) -> PortRow {
         up: p.up,
         guest: p.guest.clone(),
         ip: p.ip.clone(),
-        counters: counters_of(counters, p.ifindex).unwrap_or_default(),
+        counters: snap.counters_of(p.ifindex).unwrap_or_default(),
+        rate: snap.rate_of(p.ifindex),
     }
 }
 
@@ -77,11 +78,7 @@ pub fn lease_row(network: &str, l: &Lease) -> LeaseRow {
 /// The host's own interfaces an operator picks from: NICs, bridges, bonds, VLANs (not the
 /// guests' ports, not loopback).
 /// `addrs` come from a fuller, less frequent look than the collector's link dump.
-pub fn iface_rows(
-    host: &HostState,
-    addrs: &[AddrInfo],
-    counters: &[(u32, LinkCounters)],
-) -> Vec<IfaceRow> {
+pub fn iface_rows(host: &HostState, addrs: &[AddrInfo], snap: &PortsSnapshot) -> Vec<IfaceRow> {
     let wanted = |k: &LinkKind| {
         matches!(
             k,
@@ -107,7 +104,8 @@ pub fn iface_rows(
                 .master
                 .and_then(|m| host.link_by_index(m))
                 .map(|m| m.name.clone()),
-            counters: counters_of(counters, l.ifindex).unwrap_or_default(),
+            counters: snap.counters_of(l.ifindex).unwrap_or_default(),
+            rate: snap.rate_of(l.ifindex),
         })
         .collect()
 }
@@ -160,20 +158,36 @@ mod tests {
             ifindex: 4,
             net: "192.0.2.5/24".parse().expect("net"),
         }];
-        let counters = vec![(
-            4,
-            crate::telemetry::LinkCounters {
-                rx_bytes: 7,
-                ..Default::default()
-            },
-        )];
-        let rows = iface_rows(&host, &addrs, &counters);
+        let snap = PortsSnapshot {
+            at: std::time::Duration::from_secs(2),
+            ports: Default::default(),
+            host: Default::default(),
+            counters: vec![(
+                4,
+                crate::telemetry::LinkCounters {
+                    rx_bytes: 7,
+                    ..Default::default()
+                },
+            )],
+            rates: vec![(4, crate::telemetry::Rates::from_array([16.0; 8]))],
+            leases: Default::default(),
+            topology: 1,
+            cause: crate::telemetry::SnapshotCause::Tick,
+            errors: Vec::new(),
+        };
+        let rows = iface_rows(&host, &addrs, &snap);
         let names: Vec<&str> = rows.iter().map(|r| r.ifname.as_str()).collect();
         assert_eq!(names, ["eth0", "br0"]);
         assert_eq!(rows[0].master.as_deref(), Some("br0"));
         assert_eq!(rows[0].mac.as_deref(), Some("52:54:00:00:00:02"));
         assert_eq!(rows[1].addrs, ["192.0.2.5/24"]);
         assert_eq!(rows[1].counters.rx_bytes, 7);
+        assert_eq!(
+            rows[1].rate.map(|r| r.rx_bps),
+            Some(16.0),
+            "the collector's rate"
+        );
+        assert_eq!(rows[0].rate, None);
         assert_eq!(rows[1].kind, "bridge");
     }
 

@@ -30,6 +30,7 @@ use super::lease_watch::LeaseWatcher;
 use super::leases::Lease;
 use super::neigh::NeighbourCache;
 use super::ports::{assemble_ports, NetworkPorts, PortInfo, PortInputs};
+use super::rates::RateMeter;
 use super::snapshot::{PortsSnapshot, SnapshotCause};
 use crate::host::error::HostError;
 use crate::host::{Events, Host, HostEvent};
@@ -120,6 +121,8 @@ pub struct Collector<H> {
     topology: u64,
     last_topology: Option<Instant>,
     errors: Vec<String>,
+    /// Rates of every link, measured once per cycle for every reader.
+    meter: RateMeter<u32>,
 }
 
 impl<H: Host> Collector<H> {
@@ -176,6 +179,7 @@ impl<H: Host> Collector<H> {
             topology: 0,
             last_topology: None,
             errors: Vec::new(),
+            meter: RateMeter::new(),
         }
     }
 
@@ -208,12 +212,18 @@ impl<H: Host> Collector<H> {
         }
         self.refresh_leases();
         let (at, counters) = self.sample_counters()?;
+        self.meter.update(at, counters.iter().copied());
+        let rates = counters
+            .iter()
+            .filter_map(|(ifindex, _)| Some((*ifindex, self.meter.rate(ifindex)?)))
+            .collect();
         self.update_ports();
         Ok(PortsSnapshot {
             at,
             ports: Arc::clone(&self.ports),
             host: Arc::clone(&self.host),
             counters,
+            rates,
             leases: Arc::clone(&self.leases),
             topology: self.topology,
             cause,

@@ -27,6 +27,6 @@ pub use collector::{Collector, CollectorError, CollectorOptions};
 pub use history::History;
 pub use leases::{Lease, LeaseFile};
 pub use ports::{assemble_ports, IpSource, NetworkPorts, PortInfo, PortInputs};
-pub use rates::{Metric, PortKey, RateTracker, Rates};
-pub use snapshot::{monotonic_now, rates_between, PortsSnapshot, SnapshotCause};
+pub use rates::{Metric, PortKey, RateMeter, RateTracker, Rates};
+pub use snapshot::{monotonic_now, PortsSnapshot, SnapshotCause};
 pub use task::CollectorHandle;

@@ -191,47 +191,113 @@ fn deltas(prev: LinkCounters, now: LinkCounters) -> Option<LinkCounters> {
     })
 }
 
-/// What the tracker remembers about one port.
-#[derive(Debug)]
-struct PortState {
-    /// Baseline: the last accepted counters and when they were taken.
+/// A link's last accepted sample, in a [`RateMeter`].
+#[derive(Debug, Clone, Copy)]
+struct Baseline {
     counters: LinkCounters,
     at: Duration,
     rate: Option<Rates>,
-    history: History,
-    /// Generation of the last batch that contained this port.
+    /// Generation of the last batch that contained this link.
     seen: u64,
 }
 
-impl PortState {
-    fn new(at: Duration, counters: LinkCounters, generation: u64) -> Self {
-        Self {
-            counters,
-            at,
-            rate: None,
-            history: History::new(),
-            seen: generation,
-        }
-    }
+/// Rates from successive counter samples: the one place rates are computed. The collector
+/// keeps one (keyed by ifindex) and publishes its rates in every snapshot; the CLI and the
+/// screens read those. Holds one baseline per link and nothing else.
+#[derive(Debug)]
+pub struct RateMeter<K> {
+    last: HashMap<K, Baseline>,
+    generation: u64,
+}
 
-    fn observe(&mut self, at: Duration, counters: LinkCounters, generation: u64) {
-        self.seen = generation;
-        let Some(elapsed) = at.checked_sub(self.at).filter(|d| !d.is_zero()) else {
-            return;
-        };
-        self.rate = deltas(self.counters, counters).map(|d| Rates::from_deltas(&d, elapsed));
-        if let Some(rate) = self.rate {
-            self.history.push(at, elapsed, rate);
+impl<K> Default for RateMeter<K> {
+    fn default() -> Self {
+        RateMeter {
+            last: HashMap::new(),
+            generation: 0,
         }
-        self.counters = counters;
-        self.at = at;
     }
 }
 
-/// Rates and bounded history for every port seen in the last batch.
+impl<K: std::hash::Hash + Eq + Clone> RateMeter<K> {
+    /// An empty meter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one batch taken at `at` (monotonic); afterwards [`Self::rate`] answers by the
+    /// module's rules (`None` before a second sample and on the tick of a reset; a sample not
+    /// after the previous one keeps the previous rate and baseline). Links missing from the
+    /// batch are forgotten.
+    pub fn update<I>(&mut self, at: Duration, samples: I)
+    where
+        I: IntoIterator<Item = (K, LinkCounters)>,
+    {
+        self.generation = self.generation.wrapping_add(1);
+        let generation = self.generation;
+        for (key, counters) in samples {
+            match self.last.entry(key) {
+                Entry::Occupied(e) => {
+                    let base = e.into_mut();
+                    base.seen = generation;
+                    if let Some(elapsed) = at.checked_sub(base.at).filter(|d| !d.is_zero()) {
+                        base.rate = deltas(base.counters, counters)
+                            .map(|d| Rates::from_deltas(&d, elapsed));
+                        base.counters = counters;
+                        base.at = at;
+                    }
+                }
+                Entry::Vacant(e) => {
+                    e.insert(Baseline {
+                        counters,
+                        at,
+                        rate: None,
+                        seen: generation,
+                    });
+                }
+            }
+        }
+        self.last.retain(|_, b| b.seen == generation);
+    }
+
+    /// The latest rate of a link.
+    pub fn rate(&self, key: &K) -> Option<Rates> {
+        self.last.get(key).and_then(|b| b.rate)
+    }
+
+    /// The counters of the link's baseline (its latest accepted sample).
+    pub fn counters(&self, key: &K) -> Option<LinkCounters> {
+        self.last.get(key).map(|b| b.counters)
+    }
+
+    /// How many links are measured.
+    pub fn len(&self) -> usize {
+        self.last.len()
+    }
+
+    /// Whether no link is measured.
+    pub fn is_empty(&self) -> bool {
+        self.last.is_empty()
+    }
+}
+
+/// What a tracker remembers about one port: its rate and its history.
+#[derive(Debug)]
+struct Tracked {
+    rate: Option<Rates>,
+    /// When the last rate was recorded.
+    at: Duration,
+    history: History,
+    seen: u64,
+}
+
+/// Rates and bounded histories of every port, for the screens: fed with the rates the
+/// collector's [`RateMeter`] computed ([`Self::record`]), or with counters
+/// ([`Self::update`], which runs a meter of its own).
 #[derive(Debug, Default)]
 pub struct RateTracker {
-    ports: HashMap<PortKey, PortState>,
+    meter: Option<RateMeter<PortKey>>,
+    ports: HashMap<PortKey, Tracked>,
     generation: u64,
 }
 
@@ -241,38 +307,75 @@ impl RateTracker {
         Self::default()
     }
 
-    /// Feed one tick: `at` is monotonic time since a fixed origin, `samples` every port now
-    /// present. Ports not in `samples` are dropped with their history.
+    /// Feed one tick of counters: `at` is monotonic time since a fixed origin, `samples` every
+    /// port now present. Ports not in `samples` are dropped with their history.
     pub fn update<I>(&mut self, at: Duration, samples: I)
     where
         I: IntoIterator<Item = (PortKey, LinkCounters)>,
     {
+        let samples: Vec<(PortKey, LinkCounters)> = samples.into_iter().collect();
+        let meter = self.meter.get_or_insert_with(RateMeter::new);
+        let keys: Vec<PortKey> = samples.iter().map(|(k, _)| k.clone()).collect();
+        meter.update(at, samples);
+        let batch: Vec<(PortKey, Option<Rates>)> = keys
+            .into_iter()
+            .map(|k| {
+                let r = meter.rate(&k);
+                (k, r)
+            })
+            .collect();
+        self.record(at, batch);
+    }
+
+    /// Feed one tick of rates already measured (the snapshot's): each port's rate (`None`:
+    /// not measurable this tick) at `at`. A rate is added to the history once per new `at`.
+    /// Ports not in the batch are dropped with their history.
+    pub fn record<I>(&mut self, at: Duration, batch: I)
+    where
+        I: IntoIterator<Item = (PortKey, Option<Rates>)>,
+    {
         self.generation = self.generation.wrapping_add(1);
         let generation = self.generation;
-        for (key, counters) in samples {
+        for (key, rate) in batch {
             match self.ports.entry(key) {
-                Entry::Occupied(mut e) => e.get_mut().observe(at, counters, generation),
+                Entry::Occupied(mut e) => {
+                    let t = e.get_mut();
+                    t.seen = generation;
+                    let Some(elapsed) = at.checked_sub(t.at).filter(|d| !d.is_zero()) else {
+                        continue;
+                    };
+                    t.rate = rate;
+                    t.at = at;
+                    if let Some(r) = rate {
+                        t.history.push(at, elapsed, r);
+                    }
+                }
                 Entry::Vacant(e) => {
-                    e.insert(PortState::new(at, counters, generation));
+                    e.insert(Tracked {
+                        rate,
+                        at,
+                        history: History::new(),
+                        seen: generation,
+                    });
                 }
             }
         }
-        self.ports.retain(|_, p| p.seen == generation);
+        self.ports.retain(|_, t| t.seen == generation);
     }
 
     /// The latest rate of a port; `None` before its second sample and on the tick of a reset.
     pub fn rate(&self, key: &PortKey) -> Option<Rates> {
-        self.ports.get(key).and_then(|p| p.rate)
+        self.ports.get(key).and_then(|t| t.rate)
     }
 
-    /// The counters of the port's current baseline (its latest accepted sample).
+    /// The counters of the port's current baseline, when this tracker was fed counters.
     pub fn counters(&self, key: &PortKey) -> Option<LinkCounters> {
-        self.ports.get(key).map(|p| p.counters)
+        self.meter.as_ref().and_then(|m| m.counters(key))
     }
 
     /// The rate history of a port, for sparklines.
     pub fn history(&self, key: &PortKey) -> Option<&History> {
-        self.ports.get(key).map(|p| &p.history)
+        self.ports.get(key).map(|t| &t.history)
     }
 
     /// The ports currently tracked, in no particular order.

@@ -1,12 +1,11 @@
 //! What the collector publishes: one owned, immutable snapshot per tick or change.
 
-use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::leases::Lease;
 use super::ports::{counters_of, PortInfo};
-use super::rates::{counter_delta, PortKey, Rates};
+use super::rates::{PortKey, Rates};
 use crate::state::HostState;
 use crate::state::LinkCounters;
 
@@ -36,6 +35,9 @@ pub struct PortsSnapshot {
     pub host: Arc<HostState>,
     /// Counters of every link (ports, bridges, uplinks), sorted by ifindex.
     pub counters: Vec<(u32, LinkCounters)>,
+    /// Rates of every link that has one (a second sample, no reset), sorted by ifindex: the
+    /// collector's [`RateMeter`](super::rates::RateMeter) measured them once, for every reader.
+    pub rates: Vec<(u32, Rates)>,
     /// DHCP leases of our networks, by network; shared until a lease file changes.
     pub leases: Arc<Vec<(String, Lease)>>,
     /// Increases each time the links were dumped again.
@@ -52,6 +54,14 @@ impl PortsSnapshot {
     /// not have it.
     pub fn counters_of(&self, ifindex: u32) -> Option<LinkCounters> {
         counters_of(&self.counters, ifindex)
+    }
+
+    /// The rate of any link by ifindex; `None` before its second sample or on a reset.
+    pub fn rate_of(&self, ifindex: u32) -> Option<Rates> {
+        self.rates
+            .binary_search_by_key(&ifindex, |(i, _)| *i)
+            .ok()
+            .map(|at| self.rates[at].1)
     }
 
     /// Every port with its counters.
@@ -77,49 +87,6 @@ impl PortsSnapshot {
 pub fn monotonic_now() -> Duration {
     static ORIGIN: OnceLock<Instant> = OnceLock::new();
     ORIGIN.get_or_init(Instant::now).elapsed()
-}
-
-/// Rates of every port present in both snapshots, over the time between them, by the rules of
-/// [`RateTracker`](super::rates::RateTracker) (same `(ifindex, name)` key, wraps and resets as
-/// [`counter_delta`] reads them) but without its histories, so a two-sample measurement costs
-/// no ring buffers. A port that is new, re-created or whose counters were reset has no entry;
-/// with no time between the snapshots, none has.
-pub fn rates_between(earlier: &PortsSnapshot, later: &PortsSnapshot) -> HashMap<PortKey, Rates> {
-    let Some(elapsed) = later.at.checked_sub(earlier.at).filter(|d| !d.is_zero()) else {
-        return HashMap::new();
-    };
-    let before: HashMap<(u32, &str), LinkCounters> = earlier
-        .ports_with_counters()
-        .filter_map(|(p, c)| Some(((p.ifindex, p.ifname.as_str()), c?)))
-        .collect();
-    later
-        .ports_with_counters()
-        .filter_map(|(p, now)| {
-            let prev = before.get(&(p.ifindex, p.ifname.as_str()))?;
-            Some((p.key(), rates_from(prev, &now?, elapsed)?))
-        })
-        .collect()
-}
-
-/// Rates from two counter samples `elapsed` apart; `None` if a counter was reset.
-fn rates_from(prev: &LinkCounters, now: &LinkCounters, elapsed: Duration) -> Option<Rates> {
-    let (p, n) = (prev.to_array(), now.to_array());
-    let mut d = [0f64; 9];
-    for (i, delta) in d.iter_mut().enumerate() {
-        *delta = counter_delta(p[i], n[i])? as f64 / elapsed.as_secs_f64();
-    }
-    // to_array order: rx/tx bytes, rx/tx packets, rx/tx errors, rx/tx dropped, multicast.
-    let [rx_b, tx_b, rx_p, tx_p, rx_err, tx_err, rx_drop, tx_drop, _] = d;
-    Some(Rates::from_array([
-        rx_b * 8.0,
-        tx_b * 8.0,
-        rx_p,
-        tx_p,
-        rx_drop,
-        tx_drop,
-        rx_err,
-        tx_err,
-    ]))
 }
 
 #[cfg(test)]
@@ -168,18 +135,13 @@ mod tests {
             topology: 0,
             cause: SnapshotCause::Tick,
             errors: Vec::new(),
+            rates: Vec::new(),
         }
     }
 
     #[test]
-    fn rates_over_the_window_between_two_snapshots() {
-        let a = snap(
-            1_000,
-            vec![port(3, "vnet0"), port(4, "vnet1")],
-            &[(3, 1_000, 10), (4, 500, 5), (1, 7, 7)],
-        );
-        // vnet1 was re-created (new ifindex 9); "new" is new; "gone" has no counters.
-        let b = snap(
+    fn counters_and_rates_are_found_by_ifindex() {
+        let mut b = snap(
             1_500,
             vec![
                 port(3, "vnet0"),
@@ -189,11 +151,9 @@ mod tests {
             ],
             &[(5, 1, 1), (3, 126_000, 110), (9, 0, 0), (1, 9, 9)],
         );
-        let r = rates_between(&a, &b);
-        let v = r[&PortKey::new(3, "vnet0")];
-        assert_eq!(v.rx_bps, 125_000.0 * 8.0 * 2.0);
-        assert_eq!(v.rx_pps, 200.0);
-        assert_eq!(r.len(), 1, "re-created and new ports have no rate yet");
+        b.rates = vec![(3, Rates::from_array([8.0; 8]))];
+        assert_eq!(b.rate_of(3).map(|r| r.rx_bps), Some(8.0));
+        assert_eq!(b.rate_of(9), None);
         assert_eq!(b.counters_of(3).map(|c| c.rx_packets), Some(110));
         assert_eq!(b.counters_of(1).map(|c| c.rx_bytes), Some(9), "any link");
         assert_eq!(b.counters_of(4), None);
@@ -203,48 +163,6 @@ mod tests {
             .collect();
         assert_eq!(with, [(3, true), (9, true), (5, true), (6, false)]);
         assert_eq!(b.samples().count(), 3);
-        assert!(
-            rates_between(&b, &b).is_empty(),
-            "zero elapsed time: no rate"
-        );
-    }
-
-    /// The same answer as a `RateTracker` fed with both snapshots, for every kind of change.
-    #[test]
-    fn rates_between_agrees_with_the_rate_tracker() {
-        use crate::telemetry::RateTracker;
-        let c = |v: u64| LinkCounters {
-            rx_bytes: v,
-            tx_bytes: v.wrapping_mul(3),
-            rx_packets: v / 7,
-            tx_packets: v / 5,
-            rx_errors: v / 1000,
-            tx_errors: v / 999,
-            rx_dropped: v / 100,
-            tx_dropped: v / 101,
-            multicast: v / 50,
-        };
-        let big = u64::MAX - 1_000;
-        let cases: &[(u64, u64, &str)] = &[
-            (0, 0, "idle"),
-            (1_000, 5_000_000, "traffic"),
-            (5_000_000, 1_000, "reset"),
-            (big, 2_000, "rx wrapped (and tx reset): no rate"),
-            (u64::MAX / 3 - 10, u64::MAX / 3 + 90_000, "large values"),
-        ];
-        for (i, &(a, b, why)) in cases.iter().enumerate() {
-            let ifindex = i as u32 + 1;
-            let mut before = snap(1_000, vec![port(ifindex, "p")], &[]);
-            before.counters = vec![(ifindex, c(a))];
-            let mut after = snap(1_250, vec![port(ifindex, "p")], &[]);
-            after.counters = vec![(ifindex, c(b))];
-            let mut tracker = RateTracker::new();
-            tracker.update(before.at, before.samples());
-            tracker.update(after.at, after.samples());
-            let key = PortKey::new(ifindex, "p");
-            let ours = rates_between(&before, &after).get(&key).copied();
-            assert_eq!(ours, tracker.rate(&key), "{why}");
-        }
     }
 
     #[test]

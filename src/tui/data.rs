@@ -12,7 +12,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::sync::{mpsc, watch};
 
-use crate::telemetry::{LinkCounters, PortKey};
+use crate::telemetry::{LinkCounters, PortKey, Rates};
 
 pub use crate::state::HostSummary;
 
@@ -88,6 +88,8 @@ pub struct PortRow {
     pub ip: Option<String>,
     /// Cumulative counters.
     pub counters: LinkCounters,
+    /// Rates as the collector measured them; `None` before a second sample or on a reset.
+    pub rate: Option<Rates>,
 }
 
 impl PortRow {
@@ -133,6 +135,8 @@ pub struct IfaceRow {
     pub master: Option<String>,
     /// Cumulative counters.
     pub counters: LinkCounters,
+    /// Rates as the collector measured them; `None` before a second sample or on a reset.
+    pub rate: Option<Rates>,
 }
 
 impl IfaceRow {

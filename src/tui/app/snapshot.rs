@@ -113,13 +113,14 @@ impl App {
     fn feed_rates(&mut self, snap: &Snapshot) {
         let mut seen: HashSet<PortKey> =
             HashSet::with_capacity(snap.ports.len() + snap.ifaces.len());
-        let ports = snap.ports.iter().map(|p| (p.key(), p.counters));
-        let ifaces = snap.ifaces.iter().map(|i| (i.key(), i.counters));
-        let samples: Vec<_> = ports
+        let ports = snap.ports.iter().map(|p| (p.key(), p.rate));
+        let ifaces = snap.ifaces.iter().map(|i| (i.key(), i.rate));
+        let measured: Vec<_> = ports
             .chain(ifaces)
             .filter(|(k, _)| seen.insert(k.clone()))
             .collect();
-        self.rates.update(snap.at, samples);
+        // The collector measured them; the screen keeps their history.
+        self.rates.record(snap.at, measured);
     }
 
     fn derive_traffic(&mut self) {
