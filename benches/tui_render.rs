@@ -2,12 +2,16 @@
 //! 1 ms per frame), and the cost of taking in one snapshot of that size.
 
 use std::hint::black_box;
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use switchyard::live::demo::Demo;
+use switchyard::model::MacAddr;
+use switchyard::state::LinkKind;
 use switchyard::telemetry::{LinkCounters, Rates};
 use switchyard::tui::app::{App, Settings};
 use switchyard::tui::{Event, PortRow, Snapshot};
@@ -24,26 +28,33 @@ fn big_snapshot(base: &Snapshot, step: u64) -> Snapshot {
             PortRow {
                 ifindex: 100 + i,
                 ifname: format!("vnet{i}"),
-                kind: "tap".into(),
+                kind: LinkKind::Tun,
                 bridge: Some(format!("virbr{}", i % 8)),
                 network: Some(format!("net{}", i % 8)),
-                mac: Some(format!(
-                    "52:54:00:{:02x}:{:02x}:{:02x}",
-                    i >> 16 & 0xff,
-                    i >> 8 & 0xff,
-                    i & 0xff
-                )),
+                mac: Some(MacAddr([
+                    0x52,
+                    0x54,
+                    0,
+                    (i >> 16 & 0xff) as u8,
+                    (i >> 8 & 0xff) as u8,
+                    (i & 0xff) as u8,
+                ])),
                 mtu: 1500,
                 up: true,
                 guest: Some(format!("guest-{i:04}")),
-                ip: Some(format!("10.{}.{}.{}", i / 65_536, i / 256 % 256, i % 256)),
-                counters: LinkCounters {
+                ip: Some(IpAddr::V4(Ipv4Addr::new(
+                    10,
+                    (i / 65_536) as u8,
+                    (i / 256 % 256) as u8,
+                    (i % 256) as u8,
+                ))),
+                counters: Some(LinkCounters {
                     rx_bytes: grow(1_000),
                     tx_bytes: grow(700),
                     rx_packets: grow(2),
                     tx_packets: grow(1),
                     ..LinkCounters::default()
-                },
+                }),
                 // As the collector measures it (step > 0: a second sample).
                 rate: (step > 0).then(|| {
                     let r = |per_s: u64| (per_s * n) as f64;
@@ -70,7 +81,7 @@ fn app_with_history(width: u16, height: u16) -> App {
     let base = Demo::new().snapshot();
     let mut app = App::new(Settings::default(), (width, height));
     for step in 0..=60 {
-        app.update(Event::Snapshot(Box::new(big_snapshot(&base, step))));
+        app.update(Event::Snapshot(Arc::new(big_snapshot(&base, step))));
     }
     app.update(Event::Key(crossterm::event::KeyEvent::from(
         crossterm::event::KeyCode::Char('2'),
@@ -100,7 +111,7 @@ fn take_snapshot(c: &mut Criterion) {
                 step += 1;
                 big_snapshot(&base, step)
             },
-            |snap| app.update(Event::Snapshot(Box::new(snap))),
+            |snap| app.update(Event::Snapshot(Arc::new(snap))),
             criterion::BatchSize::SmallInput,
         )
     });

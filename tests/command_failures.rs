@@ -1,6 +1,7 @@
 //! A failed command keeps what the kernel said (the errno) and carries a fix-it line for the
 //! common failures, from the backend through the live source's actor to the screen's log.
 
+use std::sync::Arc;
 use switchyard::live::demo::Demo;
 use switchyard::tui::data::Command;
 use switchyard::tui::{App, Effect, Event, Settings};
@@ -20,7 +21,7 @@ fn a_refused_step_reaches_the_operator_with_its_errno_and_a_fix() {
 
     // The screen logs the failure and, under it, what to do.
     let mut app = App::new(Settings::default(), (80, 24));
-    app.update(Event::Snapshot(Box::new(demo.snapshot())));
+    app.update(Event::Snapshot(Arc::new(demo.snapshot())));
     assert!(app.select_network("isolated"));
     let effects = app.update(Event::Key(crossterm::event::KeyEvent::from(
         crossterm::event::KeyCode::Char('s'),

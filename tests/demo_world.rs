@@ -1,7 +1,10 @@
 //! The simulated host (`--demo`, the TUI tests): what it shows comes from the real backend and
 //! the real live views over the fake kernel, and is the same on every run.
 
+use std::net::IpAddr;
+
 use switchyard::live::demo::series;
+use switchyard::tui::data::{Drift, PortRow};
 
 #[test]
 fn the_simulated_host_shows_networks_guests_leases_and_traffic() {
@@ -22,7 +25,10 @@ fn the_simulated_host_shows_networks_guests_leases_and_traffic() {
     );
     assert!(net("routed").active);
     assert!(
-        net("routed").drift.iter().any(|d| d.contains("dnsmasq")),
+        net("routed")
+            .drift
+            .iter()
+            .any(|d| matches!(d, Drift::DnsmasqDown)),
         "{:?}",
         net("routed").drift
     );
@@ -36,8 +42,13 @@ fn the_simulated_host_shows_networks_guests_leases_and_traffic() {
     };
     assert_eq!(port("vnet0").guest.as_deref(), Some("web01"));
     assert_eq!(port("vnet0").network.as_deref(), Some("default"));
-    assert_eq!(port("vnet0").ip.as_deref(), Some("192.168.122.4"));
-    assert_eq!(port("veth-ci0").ip.as_deref(), Some("10.10.0.120"));
+    let ip = |text: &str| Some(text.parse::<IpAddr>().expect("address"));
+    assert_eq!(port("vnet0").ip, ip("192.168.122.4"));
+    assert_eq!(port("veth-ci0").ip, ip("10.10.0.120"));
+    assert_eq!(
+        port("vnet0").mac.map(|m| m.to_string()).as_deref(),
+        Some("52:54:00:6b:3c:01")
+    );
     assert_eq!(
         port("vnet2").ip,
         None,
@@ -48,19 +59,29 @@ fn the_simulated_host_shows_networks_guests_leases_and_traffic() {
         .iter()
         .find(|p| p.ifname == "vnet0")
         .expect("vnet0");
-    assert!(port("vnet0").counters.tx_bytes > first.counters.tx_bytes);
+    let tx = |p: &PortRow| p.counters.expect("counted").tx_bytes;
+    assert!(tx(port("vnet0")) > tx(first));
     let br0 = last.ifaces.iter().find(|i| i.ifname == "br0").expect("br0");
     assert!(
-        br0.counters.rx_bytes > 0,
+        br0.counters.expect("counted").rx_bytes > 0,
         "a bridge carries its ports' traffic"
     );
 
-    let leases: Vec<(&str, &str)> = last
+    let leases: Vec<(&str, IpAddr)> = last
         .leases
         .iter()
-        .map(|l| (l.network.as_str(), l.ip.as_str()))
+        .map(|l| (l.network.as_str(), l.ip))
         .collect();
-    assert!(leases.contains(&("default", "192.168.122.4")), "{leases:?}");
+    assert!(
+        leases.contains(&("default", "192.168.122.4".parse().expect("address"))),
+        "{leases:?}"
+    );
+
+    // Each host subnet once, as typed values.
+    let mut taken = last.taken_subnets.clone();
+    taken.dedup();
+    assert_eq!(taken, last.taken_subnets, "sorted and listed once");
+    assert!(!taken.is_empty());
 
     // The same on every run.
     assert_eq!(

@@ -56,7 +56,7 @@ async fn drift(backend: &Backend<FakeHost>, name: &str) -> Vec<String> {
     let statuses = backend.statuses(&obs).expect("statuses");
     let s = statuses.iter().find(|s| s.name == name).expect("listed");
     assert!(s.active, "{name} is active");
-    s.drift.clone()
+    s.drift.iter().map(ToString::to_string).collect()
 }
 
 /// Everything a start may change, to compare before and after.

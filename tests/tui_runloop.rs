@@ -7,7 +7,7 @@ mod tui_support;
 
 use std::future::{pending, Future};
 use std::io;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crossterm::event::{Event as CtEvent, KeyCode, KeyEvent, KeyModifiers};
@@ -187,7 +187,7 @@ async fn end_of_input_ends_the_loop() {
 struct Hanging(LiveSource);
 
 impl DataSource for Hanging {
-    fn snapshots(&self) -> watch::Receiver<Snapshot> {
+    fn snapshots(&self) -> watch::Receiver<Arc<Snapshot>> {
         self.0.snapshots()
     }
 
@@ -202,8 +202,8 @@ impl DataSource for Hanging {
 
 /// A source whose commands panic and whose snapshot channel can be closed.
 struct BrokenSource {
-    tx: Mutex<Option<watch::Sender<Snapshot>>>,
-    rx: watch::Receiver<Snapshot>,
+    tx: Mutex<Option<watch::Sender<Arc<Snapshot>>>>,
+    rx: watch::Receiver<Arc<Snapshot>>,
 }
 
 impl BrokenSource {
@@ -212,7 +212,7 @@ impl BrokenSource {
         let snap = std::thread::spawn(|| demo::Demo::new().snapshot())
             .join()
             .expect("the simulated host's snapshot");
-        let (tx, rx) = watch::channel(snap);
+        let (tx, rx) = watch::channel(Arc::new(snap));
         Self {
             tx: Mutex::new(Some(tx)),
             rx,
@@ -221,7 +221,7 @@ impl BrokenSource {
 }
 
 impl DataSource for BrokenSource {
-    fn snapshots(&self) -> watch::Receiver<Snapshot> {
+    fn snapshots(&self) -> watch::Receiver<Arc<Snapshot>> {
         self.rx.clone()
     }
 

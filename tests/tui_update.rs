@@ -3,6 +3,7 @@
 mod tui_support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use switchyard::live::demo::Demo;
@@ -229,7 +230,7 @@ fn selection_stays_on_the_same_port_across_sorting_and_data() {
     next.at += std::time::Duration::from_secs(1);
     next.now_unix += 1;
     next.ports.reverse();
-    app.update(Event::Snapshot(Box::new(next)));
+    app.update(Event::Snapshot(Arc::new(next)));
     assert_eq!(app.selected_port().expect("still").ifname, chosen);
 }
 
@@ -265,14 +266,14 @@ fn filter_narrows_keeps_and_clears() {
 fn freeze_holds_the_display_and_thaw_catches_up() {
     let mut demo = Demo::new();
     let mut app = App::new(Settings::default(), (80, 24));
-    app.update(Event::Snapshot(Box::new(demo.snapshot())));
+    app.update(Event::Snapshot(Arc::new(demo.snapshot())));
     app.update(ch('f'));
     assert!(app.is_frozen());
     let shown = app.snapshot().clone();
     demo.advance(std::time::Duration::from_secs(1));
     let newest = demo.snapshot();
     app.take_dirty();
-    app.update(Event::Snapshot(Box::new(newest.clone())));
+    app.update(Event::Snapshot(Arc::new(newest.clone())));
     assert_eq!(app.snapshot(), &shown, "frozen");
     assert!(!app.take_dirty(), "nothing to redraw while frozen");
     app.update(ch('f'));
@@ -372,10 +373,10 @@ fn port_detail_opens_on_the_selected_port() {
 fn traffic_is_summed_per_network_and_missing_until_two_samples() {
     let series = &history()[..3];
     let mut app = App::new(Settings::default(), (80, 24));
-    app.update(Event::Snapshot(Box::new(series[0].clone())));
+    app.update(Event::Snapshot(Arc::new(series[0].clone())));
     assert_eq!(app.total_traffic().rx_bps, None, "one sample has no rate");
     assert_eq!(app.network_traffic("default").ports, 2);
-    app.update(Event::Snapshot(Box::new(series[1].clone())));
+    app.update(Event::Snapshot(Arc::new(series[1].clone())));
     let port_rx = |name: &str| {
         let p = app
             .snapshot()
@@ -453,7 +454,7 @@ fn problems_are_logged_once_and_when_they_clear() {
     let mut demo = Demo::new();
     let mut app = App::new(Settings::default(), (80, 24));
     for snap in demo.series(3) {
-        app.update(Event::Snapshot(Box::new(snap)));
+        app.update(Event::Snapshot(Arc::new(snap)));
     }
     let warnings = |app: &App| {
         app.log_entries()
@@ -466,7 +467,7 @@ fn problems_are_logged_once_and_when_they_clear() {
     let (_, r) = demo.execute(1, Command::RepairNetwork("routed".into()));
     assert!(r.ok, "{}", r.message);
     demo.advance(std::time::Duration::from_secs(1));
-    app.update(Event::Snapshot(Box::new(demo.snapshot())));
+    app.update(Event::Snapshot(Arc::new(demo.snapshot())));
     let last = &app.log_entries().last().expect("entry").text;
     assert!(last.contains("routed: back in sync"), "{last}");
     assert_eq!(warnings(&app), 1, "the repair does not warn again");

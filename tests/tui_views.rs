@@ -5,6 +5,7 @@ mod tui_support;
 
 use crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
+use std::sync::Arc;
 use switchyard::live::demo::Demo;
 use switchyard::tui::app::{App, Settings};
 use switchyard::tui::{Command, Event, Snapshot, Theme};
@@ -157,7 +158,7 @@ fn errors_use_the_error_style() {
     let mut broken = App::new(Settings::default(), (80, 24));
     let mut snap = history()[0].clone();
     network(&mut snap, "isolated").error = Some("bridge virbr2 vanished".into());
-    broken.update(Event::Snapshot(Box::new(snap)));
+    broken.update(Event::Snapshot(Arc::new(snap)));
     let t = render(&broken, 80, 24);
     let (x, y) = find(&t, "✖ err");
     assert_eq!(t.backend().buffer()[(x, y)].style().fg, theme.error.fg);
@@ -231,7 +232,7 @@ fn the_detail_names_what_is_dubious_and_what_is_tainted() {
     net.warnings =
         vec!["ip[0].address: 192.168.100.0 is the network address of 192.168.100.0/24".into()];
     net.taints = vec!["custom-dnsmasq-options".into()];
-    app.update(Event::Snapshot(Box::new(snap)));
+    app.update(Event::Snapshot(Arc::new(snap)));
     let text = render(&app, 120, 30).backend().to_string();
     assert!(
         text.contains("dubious") && text.contains("is the network address"),
@@ -249,7 +250,7 @@ fn the_header_says_when_the_host_is_simulated() {
     let mut real = App::new(Settings::default(), (80, 24));
     let mut snap = history()[0].clone();
     snap.host.simulated = false;
-    real.update(Event::Snapshot(Box::new(snap)));
+    real.update(Event::Snapshot(Arc::new(snap)));
     let header = lines(&render(&real, 80, 24))[0].clone();
     assert!(
         header.contains("kvm-lab01") && !header.contains("simulated"),

@@ -4,6 +4,7 @@
 
 mod tui_support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -90,7 +91,7 @@ fn run(app: &mut App, demo: &mut Demo, id: u64, cmd: Command) -> (Vec<String>, C
 /// The simulated host's snapshot just after the App's history, as the next refresh shows it.
 fn next_snapshot(demo: &mut Demo) -> Event {
     demo.advance(Duration::from_secs(HISTORY_SECS as u64 + 1));
-    Event::Snapshot(Box::new(demo.snapshot()))
+    Event::Snapshot(Arc::new(demo.snapshot()))
 }
 
 #[test]
@@ -335,10 +336,10 @@ fn edit_says_it_restarts_and_sends_edit_then_autostart() {
     assert_eq!(
         (
             default.name.as_str(),
-            default.ipv4.as_deref(),
+            default.ipv4.map(|n| n.to_string()),
             default.autostart
         ),
-        ("default", Some("192.168.123.1/24"), false),
+        ("default", Some("192.168.123.1/24".to_string()), false),
         "the host runs the new definition"
     );
 }
@@ -483,10 +484,10 @@ fn p_pins_the_selected_lease_after_a_confirmation() {
         .iter()
         .find(|n| n.name == "default")
         .expect("default");
+    let xml = default.xml();
     assert!(
-        default.xml.contains("mac='52:54:00:6b:3c:01'") && default.xml.contains("192.168.122.4"),
-        "the definition holds the reservation: {}",
-        default.xml
+        xml.contains("mac='52:54:00:6b:3c:01'") && xml.contains("192.168.122.4"),
+        "the definition holds the reservation: {xml}"
     );
 }
 

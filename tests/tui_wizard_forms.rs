@@ -264,9 +264,11 @@ fn missing_devices_reach_their_fields() {
     // A forward device that vanished from the host since the network was defined.
     let mut snap = snapshot();
     let row = &mut snap.networks[0];
-    row.xml = row
-        .xml
+    let xml = row
+        .xml()
         .replace("<forward mode='nat'/>", "<forward mode='nat' dev='eth9'/>");
+    let def = switchyard::model::parse_network_xml(&xml).expect("parses");
+    row.def = Some(std::sync::Arc::new(def));
     let row = row.clone();
     let mut d = Driver::edit(&snap, &row);
     d.enter();

@@ -118,7 +118,10 @@ async fn n_name_enters_and_y_create_a_running_nat_network() {
     assert_eq!(exit, Exit::Quit);
     let lab = network(&source, "lab").await.expect("lab defined");
     assert!(lab.active && lab.dnsmasq_pid.is_some(), "{lab:?}");
-    assert_eq!(lab.ipv4.as_deref(), Some("192.168.100.1/24"));
+    assert_eq!(
+        lab.ipv4.map(|n| n.to_string()).as_deref(),
+        Some("192.168.100.1/24")
+    );
     assert_eq!(lab.bridge.as_deref(), Some("sybr0"));
     assert!(app.popup().is_none(), "the wizard closed");
     let log: Vec<&str> = app.log_entries().iter().map(|e| e.text.as_str()).collect();

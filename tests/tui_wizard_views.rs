@@ -5,6 +5,7 @@
 
 mod tui_support;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -119,7 +120,7 @@ fn with_macvtap(app: &mut App, sim: &mut Sim) {
     // The collector measures rates from its second sample on.
     let _ = demo.snapshot();
     demo.advance(Duration::from_secs(HISTORY_SECS as u64 + 1));
-    app.update(Event::Snapshot(Box::new(demo.snapshot())));
+    app.update(Event::Snapshot(Arc::new(demo.snapshot())));
 }
 
 type Setup = fn(&mut App, &mut Sim);

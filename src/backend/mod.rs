@@ -161,7 +161,7 @@ pub struct NetworkStatus {
     /// network may hold a bridge, rules and a dnsmasq) and is reported in `record_error`.
     pub active: bool,
     pub autostart: bool,
-    pub drift: Vec<String>,
+    pub drift: Vec<plan::Drift>,
     pub dnsmasq_pid: Option<i32>,
     /// Why the runtime record could not be read, if it could not.
     pub record_error: Option<String>,
@@ -446,11 +446,11 @@ impl<H: Host> Backend<H> {
             let pid = self.dnsmasq_pid(&name);
             let mut drift = Vec::new();
             if let Some(e) = &record_error {
-                drift.push(format!("{e}; `stop` cleans up from the definition"));
+                drift.push(plan::Drift::RecordUnreadable(e.clone()));
             }
             if let Some(rec) = &rec {
                 if rec.status == RecordStatus::Starting {
-                    drift.push("start was interrupted".to_owned());
+                    drift.push(plan::Drift::StartInterrupted);
                 }
                 if let Some(running) = &running {
                     let others: Vec<FirewallNet> = firewall

@@ -73,7 +73,10 @@ impl Backoff {
 /// need of one, and none found.
 pub fn dnsmasq_died(s: &NetworkStatus) -> bool {
     let needs = s.def.as_ref().is_ok_and(needs_dnsmasq);
-    let started = !s.drift.iter().any(|d| d == "start was interrupted");
+    let started = !s
+        .drift
+        .iter()
+        .any(|d| matches!(d, crate::plan::Drift::StartInterrupted));
     s.active && started && s.record_error.is_none() && needs && s.dnsmasq_pid.is_none()
 }
 

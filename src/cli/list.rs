@@ -89,7 +89,7 @@ pub fn table(statuses: &[NetworkStatus]) -> String {
                     .collect()
             })
             .unwrap_or_default();
-        let mut notes = s.drift.clone();
+        let mut notes: Vec<String> = s.drift.iter().map(ToString::to_string).collect();
         if let Some(e) = s
             .record_error
             .as_ref()

@@ -1,6 +1,7 @@
 //! The real host as the TUI's data source: the telemetry collector for ports, counters and
 //! leases, the backend for networks and drift, sysinfo for the header. It runs on a thread of
-//! its own with its own runtime and hands owned snapshots to the UI over a `watch` channel.
+//! its own with its own runtime and hands shared snapshots (`Arc<Snapshot>`) to the UI over a
+//! `watch` channel.
 
 mod commands;
 pub mod demo;
@@ -29,7 +30,7 @@ pub type Busy = Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>;
 
 /// The live source. Dropping it ends its threads.
 pub struct LiveSource {
-    snapshots: watch::Receiver<Snapshot>,
+    snapshots: watch::Receiver<Arc<Snapshot>>,
     interval_ms: watch::Sender<u64>,
     actor: commands::Actor,
 }
@@ -45,7 +46,7 @@ impl LiveSource {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<Backend<H>>>,
     {
-        let (tx, snapshots) = watch::channel(Snapshot::default());
+        let (tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
         let (interval_tx, interval_rx) = watch::channel(interval_ms.max(50));
         let refresh = Arc::new(Notify::new());
         let busy = Busy::default();
@@ -84,7 +85,7 @@ impl LiveSource {
 }
 
 impl DataSource for LiveSource {
-    fn snapshots(&self) -> watch::Receiver<Snapshot> {
+    fn snapshots(&self) -> watch::Receiver<Arc<Snapshot>> {
         self.snapshots.clone()
     }
 
@@ -113,8 +114,8 @@ struct NetworkView {
     statuses: Vec<NetworkStatus>,
     /// Interface addresses (the collector dumps links only).
     addrs: Vec<crate::state::AddrInfo>,
-    /// Host addresses and route destinations, for the wizard's free-subnet checks.
-    taken_subnets: Vec<String>,
+    /// Host addresses and route destinations, each once, for the wizard's free-subnet checks.
+    taken_subnets: Vec<ipnet::IpNet>,
     stamp: DirStamp,
     at: Option<Instant>,
 }
@@ -141,15 +142,20 @@ async fn refresh_networks<H: Host>(backend: &Backend<H>) -> NetworkView {
             .map(|s| rows::network_row(s, rules(&s.name)))
             .collect(),
         statuses,
-        taken_subnets: crate::backend::host_facts(&obs.host)
-            .taken_subnets
-            .iter()
-            .map(|n| n.to_string())
-            .collect(),
+        taken_subnets: taken_subnets(&obs.host),
         addrs: obs.host.addrs,
         stamp: stamp(backend),
         at: Some(Instant::now()),
     }
+}
+
+/// The host's subnets, each once: an address's subnet and the route the kernel adds for it
+/// are the same claim.
+fn taken_subnets(host: &crate::state::HostState) -> Vec<ipnet::IpNet> {
+    let mut taken = crate::backend::host_facts(host).taken_subnets;
+    taken.sort_unstable();
+    taken.dedup();
+    taken
 }
 
 /// The supervisor's state in the live source: pauses between tries, and its notices.
@@ -196,7 +202,7 @@ impl Supervision {
 
 async fn run<H: Host>(
     backend: Backend<H>,
-    tx: watch::Sender<Snapshot>,
+    tx: watch::Sender<Arc<Snapshot>>,
     mut interval_rx: watch::Receiver<u64>,
     refresh: Arc<Notify>,
     busy: Busy,
@@ -254,12 +260,12 @@ async fn run<H: Host>(
             });
         }
         topology = ports.topology;
-        tx.send_replace(snapshot(
+        tx.send_replace(Arc::new(snapshot(
             backend.host(),
             &ports,
             &view,
             &supervision.notices,
-        ));
+        )));
     }
 }
 

@@ -1,41 +1,37 @@
 //! Pure conversions from what the backend and the collector observed into the TUI's rows.
 
+use std::sync::Arc;
+
 use crate::backend::NetworkStatus;
-use crate::model;
+use crate::model::{self, MacAddr};
 use crate::state::{AddrInfo, HostState, LinkKind};
 use crate::telemetry::leases::Lease;
 use crate::telemetry::ports::PortInfo;
 use crate::telemetry::PortsSnapshot;
-use crate::tui::data::{IfaceRow, LeaseRow, NetworkRow, PortRow};
-
-fn mac_text(mac: &[u8; 6]) -> String {
-    mac.iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(":")
-}
+use crate::tui::data::{DhcpSpan, IfaceRow, LeaseRow, NetMode, NetworkRow, PortRow};
 
 /// One network row; `rules` is the number of firewall rules carrying its name.
 pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
     let def = s.def.as_ref().ok();
     let dhcp = def.and_then(|d| {
-        d.dhcp_ranges()
-            .first()
-            .map(|(_, r)| format!("{}–{}", r.start, r.end))
+        d.dhcp_ranges().first().map(|(_, r)| DhcpSpan {
+            start: r.start,
+            end: r.end,
+        })
     });
     NetworkRow {
         name: s.name.clone(),
         active: s.active,
         autostart: s.autostart,
-        mode: def.map_or("?", |d| d.mode_name()).to_owned(),
+        mode: def.map_or(NetMode::Unknown, NetMode::of),
         bridge: def.and_then(|d| d.bridge_name()).map(str::to_owned),
-        ipv4: def.and_then(|d| d.ipv4()).map(|n| n.to_string()),
-        ipv6: def.and_then(|d| d.ipv6()).map(|n| n.to_string()),
+        ipv4: def.and_then(|d| d.ipv4()),
+        ipv6: def.and_then(|d| d.ipv6()),
         dhcp,
         drift: s.drift.clone(),
         dnsmasq_pid: s.dnsmasq_pid,
         firewall_rules: rules,
-        xml: def.map(model::format_network_xml).unwrap_or_default(),
+        def: def.map(|d| Arc::new(d.clone())),
         error: s.def.as_ref().err().or(s.record_error.as_ref()).cloned(),
         taints: def
             .map(|d| d.taints().into_iter().map(str::to_owned).collect())
@@ -46,20 +42,38 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
     }
 }
 
-/// One port row, with its counters and rate from the collector's snapshot.
+/// The link kind the collector names in words (the inverse of its `kind_name`).
+fn link_kind(name: &str) -> LinkKind {
+    match name {
+        "bridge" => LinkKind::Bridge,
+        "veth" => LinkKind::Veth,
+        "tap" | "tun" => LinkKind::Tun,
+        "macvtap" => LinkKind::Macvtap,
+        "macvlan" => LinkKind::Macvlan,
+        "bond" => LinkKind::Bond,
+        "vlan" => LinkKind::Vlan,
+        "loopback" => LinkKind::Loopback,
+        "physical" => LinkKind::Physical,
+        other => LinkKind::Other(other.to_owned()),
+    }
+}
+
+/// One port row, with its counters and rate from the collector's snapshot. The collector
+/// words its values; they are read back here, once, so the screens get types.
 pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
+    let mac = |m: &Option<String>| m.as_deref().and_then(|m| m.parse::<MacAddr>().ok());
     PortRow {
         ifindex: p.ifindex,
         ifname: p.ifname.clone(),
-        kind: p.kind.clone(),
+        kind: link_kind(&p.kind),
         bridge: p.bridge.clone().or_else(|| p.parent.clone()),
         network: p.network.clone(),
-        mac: p.guest_mac.clone().or_else(|| p.mac.clone()),
+        mac: mac(&p.guest_mac).or_else(|| mac(&p.mac)),
         mtu: p.mtu,
         up: p.up,
         guest: p.guest.clone(),
-        ip: p.ip.clone(),
-        counters: snap.counters_of(p.ifindex).unwrap_or_default(),
+        ip: p.ip.as_deref().and_then(|ip| ip.parse().ok()),
+        counters: snap.counters_of(p.ifindex),
         rate: snap.rate_of(p.ifindex),
     }
 }
@@ -68,8 +82,8 @@ pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
 pub fn lease_row(network: &str, l: &Lease) -> LeaseRow {
     LeaseRow {
         network: network.to_owned(),
-        mac: l.mac.clone(),
-        ip: l.ip.to_string(),
+        mac: l.mac.as_deref().and_then(|m| m.parse().ok()),
+        ip: l.ip,
         hostname: l.hostname.clone(),
         expiry: l.expiry,
     }
@@ -91,33 +105,23 @@ pub fn iface_rows(host: &HostState, addrs: &[AddrInfo], snap: &PortsSnapshot) ->
         .map(|l| IfaceRow {
             ifindex: l.ifindex,
             ifname: l.name.clone(),
-            kind: kind_text(&l.kind),
-            mac: l.mac.as_ref().map(mac_text),
+            kind: l.kind.clone(),
+            mac: l.mac.map(MacAddr),
             mtu: l.mtu,
             up: l.admin_up,
             addrs: addrs
                 .iter()
                 .filter(|a| a.ifindex == l.ifindex)
-                .map(|a| a.net.to_string())
+                .map(|a| a.net)
                 .collect(),
             master: l
                 .master
                 .and_then(|m| host.link_by_index(m))
                 .map(|m| m.name.clone()),
-            counters: snap.counters_of(l.ifindex).unwrap_or_default(),
+            counters: snap.counters_of(l.ifindex),
             rate: snap.rate_of(l.ifindex),
         })
         .collect()
-}
-
-fn kind_text(kind: &LinkKind) -> String {
-    match kind {
-        LinkKind::Physical => "physical".into(),
-        LinkKind::Bridge => "bridge".into(),
-        LinkKind::Bond => "bond".into(),
-        LinkKind::Vlan => "vlan".into(),
-        other => format!("{other:?}").to_lowercase(),
-    }
 }
 
 #[cfg(test)]
@@ -179,16 +183,23 @@ mod tests {
         let names: Vec<&str> = rows.iter().map(|r| r.ifname.as_str()).collect();
         assert_eq!(names, ["eth0", "br0"]);
         assert_eq!(rows[0].master.as_deref(), Some("br0"));
-        assert_eq!(rows[0].mac.as_deref(), Some("52:54:00:00:00:02"));
-        assert_eq!(rows[1].addrs, ["192.0.2.5/24"]);
-        assert_eq!(rows[1].counters.rx_bytes, 7);
+        assert_eq!(
+            rows[0].mac.map(|m| m.to_string()).as_deref(),
+            Some("52:54:00:00:00:02")
+        );
+        assert_eq!(
+            rows[1].addrs,
+            ["192.0.2.5/24".parse::<ipnet::IpNet>().expect("net")]
+        );
+        assert_eq!(rows[1].counters.map(|c| c.rx_bytes), Some(7));
+        assert_eq!(rows[0].counters, None, "unknown, not zero");
         assert_eq!(
             rows[1].rate.map(|r| r.rx_bps),
             Some(16.0),
             "the collector's rate"
         );
         assert_eq!(rows[0].rate, None);
-        assert_eq!(rows[1].kind, "bridge");
+        assert_eq!(rows[1].kind, LinkKind::Bridge);
     }
 
     #[test]
@@ -203,17 +214,27 @@ mod tests {
             def: Ok(def),
             active: true,
             autostart: false,
-            drift: vec!["dnsmasq is not running".into()],
+            drift: vec![crate::plan::Drift::DnsmasqDown],
             dnsmasq_pid: None,
             record_error: None,
         };
         let row = network_row(&status, 12);
-        assert_eq!(row.mode, "nat");
+        assert_eq!(row.mode.to_string(), "nat");
         assert_eq!(row.bridge.as_deref(), Some("sybr0"));
-        assert_eq!(row.ipv4.as_deref(), Some("10.0.0.1/24"));
-        assert_eq!(row.dhcp.as_deref(), Some("10.0.0.2–10.0.0.9"));
+        assert_eq!(
+            row.ipv4.map(|n| n.to_string()).as_deref(),
+            Some("10.0.0.1/24")
+        );
+        assert_eq!(
+            row.dhcp.map(|d| d.to_string()).as_deref(),
+            Some("10.0.0.2–10.0.0.9")
+        );
         assert_eq!(row.firewall_rules, 12);
-        assert!(row.xml.contains("<name>lab</name>"));
+        assert!(row.xml().contains("<name>lab</name>"));
+        assert!(row
+            .drift
+            .iter()
+            .any(|d| matches!(d, crate::plan::Drift::DnsmasqDown)));
         let broken = NetworkStatus {
             def: Err("line 3: bad".into()),
             ..status

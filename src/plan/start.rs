@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use ipnet::IpNet;
 
 use super::dnsmasq::{self, DnsmasqPaths};
+use super::drift::Drift;
 use super::firewall::{
     legacy_networks, network_drift, table_drift, FirewallMode, FirewallNet, ObservedTable,
 };
@@ -484,13 +485,13 @@ fn last_firewall(obs: &Observed, network: &str) -> bool {
 }
 
 /// What differs between a network recorded active and the host (pure): one line per problem.
-pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
+pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<Drift> {
     let mut drift = Vec::new();
     if !def.uses_own_bridge() {
         if def.is_host_bridge() {
             let name = def.bridge_name().unwrap_or_default();
             if obs.host.link_by_name(name).is_none() {
-                drift.push(format!("host bridge {name} is missing"));
+                drift.push(Drift::HostBridgeMissing(name.to_owned()));
             }
         }
         return drift;
@@ -499,33 +500,41 @@ pub fn detect_drift(def: &NetworkDef, obs: &Observed) -> Vec<String> {
         return drift;
     };
     match obs.host.link_by_name(bridge) {
-        None => drift.push(format!("bridge {bridge} is missing")),
+        None => drift.push(Drift::BridgeMissing(bridge.to_owned())),
         Some(link) => {
             if !link.admin_up {
-                drift.push(format!("bridge {bridge} is down"));
+                drift.push(Drift::BridgeDown(bridge.to_owned()));
             }
             if let Some(mtu) = def.mtu.filter(|m| *m != link.mtu) {
-                drift.push(format!(
-                    "bridge {bridge} has MTU {}; the definition says {mtu}",
-                    link.mtu
-                ));
+                drift.push(Drift::BridgeMtu {
+                    bridge: bridge.to_owned(),
+                    actual: link.mtu,
+                    wanted: mtu,
+                });
             }
             let present: Vec<&IpNet> = obs.host.addrs_of(link.ifindex).collect();
             for net in def.ips.iter().filter_map(|ip| ip.net()) {
                 if !present.contains(&&net) {
-                    drift.push(format!("address {net} is missing on {bridge}"));
+                    drift.push(Drift::AddressMissing {
+                        net,
+                        bridge: bridge.to_owned(),
+                    });
                 }
             }
         }
     }
-    drift.extend(firewall_drift(def, bridge, obs));
+    drift.extend(
+        firewall_drift(def, bridge, obs)
+            .into_iter()
+            .map(Drift::Firewall),
+    );
     if dnsmasq::needs_dnsmasq(def) && !obs.dnsmasq_running {
-        drift.push("dnsmasq is not running".to_owned());
+        drift.push(Drift::DnsmasqDown);
     }
     for key in forwarding_keys(def) {
         let on = obs.forwarding(key);
         if on == Some(false) {
-            drift.push(format!("{key} is off"));
+            drift.push(Drift::ForwardingOff(key));
         }
     }
     drift

@@ -1,22 +1,84 @@
 //! The data contract between the TUI and whatever observes and changes the host.
 //!
-//! Pure data: a [`Snapshot`] per refresh flows in through a `watch` channel (latest value wins),
-//! a [`Command`] flows out tagged with a request id, and a [`CommandResult`] comes back carrying
-//! the same id. The UI never calls the system itself.
+//! Pure data: a shared [`Snapshot`] per refresh flows in through a `watch` channel (latest
+//! value wins), a [`Command`] flows out tagged with a request id, and a [`CommandResult`] comes
+//! back carrying the same id. The UI never calls the system itself. Values are typed (a parsed
+//! definition, addresses, MACs, kinds, drift): views format them, nothing parses them back.
 //!
 //! While a command runs, the source may report the step it is on through a
 //! [`ProgressSender`]; each report reaches the UI as `Event::Progress { id, step }`.
 
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use ipnet::IpNet;
 use tokio::sync::{mpsc, watch};
 
+use crate::model::{ForwardMode, MacAddr, NetworkDef};
+use crate::state::LinkKind;
 use crate::telemetry::{LinkCounters, PortKey, Rates};
+
+pub use crate::plan::Drift;
 
 pub use crate::state::HostSummary;
 
-/// One virtual network: its definition summary and what was observed of it.
+/// How a network forwards, as the screens name it: the forward mode, `isolated` without
+/// one, and a macvtap network with its macvtap mode (`macvtap (vepa)`), so it is not taken
+/// for a host bridge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NetMode {
+    /// No `<forward>`: guests talk to each other and the host only.
+    Isolated,
+    /// A forward mode switchyard runs on a bridge: nat, route, open; or a host bridge.
+    Forward(ForwardMode),
+    /// Guests on macvtaps of the network's pool devices, in this macvtap mode.
+    Macvtap(ForwardMode),
+    /// The definition could not be read.
+    #[default]
+    Unknown,
+}
+
+impl NetMode {
+    /// The mode of `def`.
+    pub fn of(def: &NetworkDef) -> Self {
+        match def.mode() {
+            None => NetMode::Isolated,
+            Some(m) if def.is_macvtap() => NetMode::Macvtap(m),
+            Some(m) => NetMode::Forward(m),
+        }
+    }
+}
+
+impl fmt::Display for NetMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NetMode::Isolated => f.write_str("isolated"),
+            NetMode::Forward(m) => f.write_str(m.as_str()),
+            NetMode::Macvtap(m) => write!(f, "macvtap ({})", m.as_str()),
+            NetMode::Unknown => f.write_str("?"),
+        }
+    }
+}
+
+/// A DHCP range: first and last address handed out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DhcpSpan {
+    /// First address.
+    pub start: IpAddr,
+    /// Last address.
+    pub end: IpAddr,
+}
+
+impl fmt::Display for DhcpSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}–{}", self.start, self.end)
+    }
+}
+
+/// One virtual network: its definition and what was observed of it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NetworkRow {
     /// Network name.
@@ -25,24 +87,25 @@ pub struct NetworkRow {
     pub active: bool,
     /// Whether it starts at boot.
     pub autostart: bool,
-    /// Forward mode: nat, route, open, isolated, bridge, ...
-    pub mode: String,
+    /// The parsed definition; `None` when it cannot be read (see `error`). Shared with the
+    /// source: a snapshot does not copy it. Formatted as XML only where it is shown.
+    pub def: Option<Arc<NetworkDef>>,
+    /// Forward mode, from the definition.
+    pub mode: NetMode,
     /// Bridge device name.
     pub bridge: Option<String>,
     /// IPv4 address with prefix, e.g. `192.168.122.1/24`.
-    pub ipv4: Option<String>,
+    pub ipv4: Option<IpNet>,
     /// IPv6 address with prefix.
-    pub ipv6: Option<String>,
-    /// DHCP range, e.g. `192.168.122.2–192.168.122.254`.
-    pub dhcp: Option<String>,
-    /// Differences between the definition and the host, one line each; empty when in sync.
-    pub drift: Vec<String>,
+    pub ipv6: Option<IpNet>,
+    /// The first DHCP range.
+    pub dhcp: Option<DhcpSpan>,
+    /// Differences between the definition and the host; empty when in sync.
+    pub drift: Vec<Drift>,
     /// Pid of the network's dnsmasq, if one runs.
     pub dnsmasq_pid: Option<i32>,
     /// Number of firewall rules present for this network.
     pub firewall_rules: usize,
-    /// The definition as libvirt network XML.
-    pub xml: String,
     /// An error observing or loading this network.
     pub error: Option<String>,
     /// libvirt-style taints: settings passed on unchecked (`custom-dnsmasq-options`).
@@ -61,23 +124,32 @@ impl NetworkRow {
     pub fn needs_attention(&self) -> bool {
         !self.drift.is_empty() || self.dnsmasq_dead() || self.error.is_some()
     }
+
+    /// The definition as libvirt network XML, for the XML pane and exports; empty when the
+    /// definition could not be read.
+    pub fn xml(&self) -> String {
+        self.def
+            .as_deref()
+            .map(crate::model::format_network_xml)
+            .unwrap_or_default()
+    }
 }
 
 /// One port: a guest interface or another link attached to a network's bridge.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PortRow {
     /// Kernel interface index.
     pub ifindex: u32,
     /// Interface name.
     pub ifname: String,
-    /// `tap`, `veth`, `macvtap`, `physical`, ...
-    pub kind: String,
+    /// tap, veth, macvtap, physical, ... (shown by [`kind_name`]).
+    pub kind: LinkKind,
     /// Bridge it is attached to.
     pub bridge: Option<String>,
     /// Network that bridge belongs to.
     pub network: Option<String>,
     /// Guest-side MAC address.
-    pub mac: Option<String>,
+    pub mac: Option<MacAddr>,
     /// MTU in bytes.
     pub mtu: u32,
     /// Whether the link is up.
@@ -85,11 +157,30 @@ pub struct PortRow {
     /// Guest (VM or container) that owns the port.
     pub guest: Option<String>,
     /// Guest address, from the leases.
-    pub ip: Option<String>,
-    /// Cumulative counters.
-    pub counters: LinkCounters,
+    pub ip: Option<IpAddr>,
+    /// Cumulative counters; `None` when the collector has none for it.
+    pub counters: Option<LinkCounters>,
     /// Rates as the collector measured them; `None` before a second sample or on a reset.
     pub rate: Option<Rates>,
+}
+
+impl Default for PortRow {
+    fn default() -> Self {
+        PortRow {
+            ifindex: 0,
+            ifname: String::new(),
+            kind: LinkKind::Tun,
+            bridge: None,
+            network: None,
+            mac: None,
+            mtu: 0,
+            up: false,
+            guest: None,
+            ip: None,
+            counters: None,
+            rate: None,
+        }
+    }
 }
 
 impl PortRow {
@@ -97,17 +188,38 @@ impl PortRow {
     pub fn key(&self) -> PortKey {
         PortKey::new(self.ifindex, self.ifname.clone())
     }
+
+    /// Whether `key` is this port's key (without building one).
+    pub fn is(&self, key: &PortKey) -> bool {
+        self.ifindex == key.ifindex && self.ifname == key.name
+    }
+}
+
+/// A link kind in words, as the screens show it (a tun on a bridge is a tap).
+pub fn kind_name(kind: &LinkKind) -> &str {
+    match kind {
+        LinkKind::Bridge => "bridge",
+        LinkKind::Veth => "veth",
+        LinkKind::Tun => "tap",
+        LinkKind::Macvtap => "macvtap",
+        LinkKind::Macvlan => "macvlan",
+        LinkKind::Bond => "bond",
+        LinkKind::Vlan => "vlan",
+        LinkKind::Loopback => "loopback",
+        LinkKind::Physical => "physical",
+        LinkKind::Other(name) => name,
+    }
 }
 
 /// One DHCP lease.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LeaseRow {
     /// Network whose dnsmasq handed it out.
     pub network: String,
     /// Client MAC address (absent for some IPv6 leases).
-    pub mac: Option<String>,
+    pub mac: Option<MacAddr>,
     /// Leased address.
-    pub ip: String,
+    pub ip: IpAddr,
     /// Client host name.
     pub hostname: Option<String>,
     /// Expiry in unix seconds; `None` means infinite.
@@ -115,26 +227,26 @@ pub struct LeaseRow {
 }
 
 /// One host interface: NIC, bridge, bond, VLAN, ...
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct IfaceRow {
     /// Kernel interface index.
     pub ifindex: u32,
     /// Interface name.
     pub ifname: String,
-    /// `physical`, `bridge`, `bond`, `vlan`, ...
-    pub kind: String,
+    /// physical, bridge, bond, vlan, ... (shown by [`kind_name`]).
+    pub kind: LinkKind,
     /// MAC address.
-    pub mac: Option<String>,
+    pub mac: Option<MacAddr>,
     /// MTU in bytes.
     pub mtu: u32,
     /// Whether the link is up.
     pub up: bool,
     /// Addresses with prefix.
-    pub addrs: Vec<String>,
+    pub addrs: Vec<IpNet>,
     /// Bridge or bond this interface is enslaved to.
     pub master: Option<String>,
-    /// Cumulative counters.
-    pub counters: LinkCounters,
+    /// Cumulative counters; `None` when the collector has none for it.
+    pub counters: Option<LinkCounters>,
     /// Rates as the collector measured them; `None` before a second sample or on a reset.
     pub rate: Option<Rates>,
 }
@@ -146,7 +258,8 @@ impl IfaceRow {
     }
 }
 
-/// Everything observed in one refresh.
+/// Everything observed in one refresh. The source publishes it as an `Arc<Snapshot>`: the
+/// UI shares it, never copies it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     /// The host.
@@ -163,10 +276,10 @@ pub struct Snapshot {
     pub ifaces: Vec<IfaceRow>,
     /// Wall-clock time of the sample, unix seconds.
     pub now_unix: u64,
-    /// Subnets in use on the host, as `ADDR/PREFIX` text: its addresses (with their prefix)
-    /// and the destinations of its routes. Forms pick free subnets around these and flag
-    /// overlaps; default routes (prefix 0) claim nothing.
-    pub taken_subnets: Vec<String>,
+    /// Subnets in use on the host, each once: its addresses (with their prefix) and the
+    /// destinations of its routes. Forms pick free subnets around these and flag overlaps;
+    /// default routes (prefix 0) claim nothing.
+    pub taken_subnets: Vec<IpNet>,
     /// What the source did on its own (a dnsmasq started again by the supervisor), newest
     /// last, numbered so the App logs each once.
     pub notices: Vec<Notice>,
@@ -406,7 +519,7 @@ impl CommandResult {
 /// that takes seconds never stalls input.
 pub trait DataSource: Send + Sync + 'static {
     /// The channel carrying the latest snapshot.
-    fn snapshots(&self) -> watch::Receiver<Snapshot>;
+    fn snapshots(&self) -> watch::Receiver<Arc<Snapshot>>;
     /// Run a command; the future resolves to its result, tagged with `id`.
     fn execute(&self, id: u64, cmd: Command) -> BoxFuture<'static, CommandResult>;
     /// Run a command, reporting each step as it begins through `progress` (the UI shows the

@@ -1,5 +1,7 @@
 //! What flows into `App::update` and what comes out of it.
 
+use std::sync::Arc;
+
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::data::{Command, CommandResult, Snapshot};
@@ -13,8 +15,8 @@ pub enum Event {
     Mouse(MouseEvent),
     /// The terminal was resized to (columns, rows).
     Resize(u16, u16),
-    /// The data source published a new snapshot.
-    Snapshot(Box<Snapshot>),
+    /// The data source published a new snapshot (shared with the source, not copied).
+    Snapshot(Arc<Snapshot>),
     /// A quarter second passed (spinner, countdowns, toasts, timeouts).
     Tick,
     /// A running command began a step (see `DataSource::execute_with_progress`).

@@ -102,6 +102,11 @@ pub fn opt(value: Option<&str>) -> &str {
     value.unwrap_or(MISSING)
 }
 
+/// An optional value in words, "–" when absent.
+pub fn shown<T: std::fmt::Display>(value: Option<&T>) -> String {
+    value.map_or_else(|| MISSING.to_owned(), ToString::to_string)
+}
+
 /// Text cut to `width` display columns with "…" when it does not fit (char-based).
 pub fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {

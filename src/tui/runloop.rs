@@ -107,8 +107,8 @@ where
     let mut source_open = true;
     let mut running = 0usize;
     let first = snaps.borrow_and_update().clone();
-    if first != Snapshot::default() {
-        app.update(Event::Snapshot(Box::new(first)));
+    if *first != Snapshot::default() {
+        app.update(Event::Snapshot(first));
     }
     loop {
         if app.take_dirty() {
@@ -126,7 +126,7 @@ where
                 None => return Ok(Exit::InputClosed),
             },
             changed = snaps.changed(), if source_open => match changed {
-                Ok(()) => Event::Snapshot(Box::new(snaps.borrow_and_update().clone())),
+                Ok(()) => Event::Snapshot(snaps.borrow_and_update().clone()),
                 Err(_) => {
                     source_open = false;
                     Event::SourceClosed

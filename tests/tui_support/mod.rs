@@ -5,6 +5,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use std::sync::Arc;
 use std::sync::OnceLock;
 use switchyard::tui::app::{App, Settings};
 
@@ -29,7 +30,7 @@ pub fn app(width: u16, height: u16) -> App {
 pub fn app_with(settings: Settings, width: u16, height: u16) -> App {
     let mut app = App::new(settings, (width, height));
     for snap in history() {
-        app.update(Event::Snapshot(Box::new(snap.clone())));
+        app.update(Event::Snapshot(Arc::new(snap.clone())));
     }
     app
 }

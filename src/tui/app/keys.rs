@@ -125,7 +125,9 @@ impl App {
             && matches!(action, Action::PageUp | Action::PageDown)
         {
             let step: i32 = if action == Action::PageUp { -10 } else { 10 };
-            let lines = self.selected_network().map_or(0, |n| n.xml.lines().count()) as i32;
+            let lines = self
+                .selected_network()
+                .map_or(0, |n| n.xml().lines().count()) as i32;
             self.xml_scroll =
                 (i32::from(self.xml_scroll) + step).clamp(0, (lines - 1).max(0)) as u16;
             self.touch();

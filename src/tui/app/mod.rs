@@ -12,6 +12,7 @@ mod snapshot;
 mod wizards;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use ratatui::layout::Rect;
 
@@ -133,9 +134,9 @@ pub struct App {
     pub(crate) settings: Settings,
     pub(crate) interval_ms: u64,
     pub(crate) size: (u16, u16),
-    pub(crate) snap: Snapshot,
+    pub(crate) snap: Arc<Snapshot>,
     pub(crate) have_snapshot: bool,
-    held: Option<Snapshot>,
+    held: Option<Arc<Snapshot>>,
     pub(crate) frozen: bool,
     pub(crate) rates: RateTracker,
     pub(crate) net_traffic: BTreeMap<String, Traffic>,
@@ -162,6 +163,9 @@ pub struct App {
     notice_seq: u64,
     dirty: bool,
     forms_opened: u64,
+    /// The forms' view of the host, for the network being edited (if any): built from the
+    /// current snapshot on first use, dropped when a new snapshot arrives.
+    pub(crate) form_ctx: Option<(Option<String>, crate::tui::wizard::WizardContext)>,
     /// A network just created: selected once a snapshot shows it.
     select_after: Option<String>,
 }
@@ -173,7 +177,7 @@ impl App {
             interval_ms: settings.interval_ms,
             settings,
             size,
-            snap: Snapshot::default(),
+            snap: Arc::default(),
             have_snapshot: false,
             held: None,
             frozen: false,
@@ -201,6 +205,7 @@ impl App {
             notice_seq: 0,
             dirty: true,
             forms_opened: 0,
+            form_ctx: None,
             select_after: None,
         }
     }
@@ -217,7 +222,7 @@ impl App {
                 vec![]
             }
             Event::Snapshot(snap) => {
-                self.on_snapshot(*snap);
+                self.on_snapshot(snap);
                 vec![]
             }
             Event::Tick => self.on_tick(),

@@ -10,7 +10,7 @@ use super::list::ListState;
 use super::popup::Popup;
 use super::App;
 use crate::telemetry::PortKey;
-use crate::tui::data::PortRow;
+use crate::tui::data::{kind_name, PortRow};
 
 /// Column the ports are sorted by. Text columns sort A→Z, traffic columns busiest first;
 /// missing values always go last.
@@ -83,17 +83,17 @@ enum SortKey {
 fn matches(port: &PortRow, needle: &str) -> bool {
     let fields = [
         Some(port.ifname.as_str()),
-        Some(port.kind.as_str()),
+        Some(kind_name(&port.kind)),
         port.bridge.as_deref(),
         port.network.as_deref(),
-        port.mac.as_deref(),
         port.guest.as_deref(),
-        port.ip.as_deref(),
     ];
-    fields
-        .iter()
-        .flatten()
-        .any(|f| f.to_lowercase().contains(needle))
+    let typed = [
+        port.mac.map(|m| m.to_string()),
+        port.ip.map(|ip| ip.to_string()),
+    ];
+    let hit = |f: &str| f.to_lowercase().contains(needle);
+    fields.iter().flatten().any(|f| hit(f)) || typed.iter().flatten().any(|f| hit(f))
 }
 
 /// Compare with missing values last; `numeric_desc` puts big numbers first.
@@ -134,7 +134,7 @@ impl App {
             PortSort::Name => SortKey::Text(Some(port.ifname.clone())),
             PortSort::Guest => SortKey::Text(port.guest.clone()),
             PortSort::Network => SortKey::Text(port.network.clone()),
-            PortSort::Ip => SortKey::Ip(port.ip.as_deref().and_then(|ip| ip.parse().ok())),
+            PortSort::Ip => SortKey::Ip(port.ip),
             PortSort::Rx => num(|r| r.rx_bps),
             PortSort::Tx => num(|r| r.tx_bps),
             PortSort::Packets => num(|r| r.rx_pps + r.tx_pps),
@@ -156,7 +156,7 @@ impl App {
         });
         self.ports.order = keyed.into_iter().map(|(i, _)| i).collect();
         if let Some(key) = keep {
-            let found = self.ports.order.iter().position(|i| ports[*i].key() == key);
+            let found = self.ports.order.iter().position(|i| ports[*i].is(&key));
             if let Some(pos) = found {
                 self.ports.list.selected = pos;
             }

@@ -2,12 +2,13 @@
 //! selections on the same items, and log problems when they appear.
 
 use std::collections::{BTreeMap, HashSet};
-use std::net::IpAddr;
+use std::sync::Arc;
 
 use super::log::Level;
 use super::App;
+use crate::state::LinkKind;
 use crate::telemetry::{PortKey, Rates};
-use crate::tui::data::{IfaceRow, LeaseRow, Snapshot};
+use crate::tui::data::{Drift, IfaceRow, LeaseRow, Snapshot};
 
 /// Traffic summed over a set of ports. A sum is `None` only when no port had a rate yet.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -31,7 +32,7 @@ impl Traffic {
 }
 
 impl App {
-    pub(crate) fn on_snapshot(&mut self, snap: Snapshot) {
+    pub(crate) fn on_snapshot(&mut self, snap: Arc<Snapshot>) {
         if self.frozen {
             self.held = Some(snap);
             return;
@@ -52,7 +53,7 @@ impl App {
         self.frozen_tick = self.tick;
     }
 
-    fn apply_snapshot(&mut self, snap: Snapshot) {
+    fn apply_snapshot(&mut self, snap: Arc<Snapshot>) {
         let selected_net = self.selected_network().map(|n| n.name.clone());
         let selected_port = self.selected_port().map(|p| p.key());
         let first = !self.have_snapshot;
@@ -141,9 +142,9 @@ impl App {
     fn log_problems(&mut self) {
         let mut now: BTreeMap<String, String> = BTreeMap::new();
         for net in &self.snap.networks {
-            let mut parts: Vec<String> = net.drift.clone();
-            if net.dnsmasq_dead() && !parts.iter().any(|d| d.contains("dnsmasq")) {
-                parts.push("dnsmasq is not running".into());
+            let mut parts: Vec<String> = net.drift.iter().map(ToString::to_string).collect();
+            if net.dnsmasq_dead() && !net.drift.iter().any(|d| matches!(d, Drift::DnsmasqDown)) {
+                parts.push(Drift::DnsmasqDown.to_string());
             }
             parts.extend(net.error.iter().cloned());
             if !parts.is_empty() {
@@ -175,21 +176,23 @@ impl App {
     }
 }
 
-/// Leases by network, then address (numerically when it parses).
+/// Leases by network, then address.
 fn lease_order(leases: &[LeaseRow]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..leases.len()).collect();
-    let key = |l: &LeaseRow| (l.network.clone(), l.ip.parse::<IpAddr>().ok(), l.ip.clone());
-    order.sort_by_cached_key(|i| key(&leases[*i]));
+    order.sort_by(|a, b| {
+        let (x, y) = (&leases[*a], &leases[*b]);
+        (&x.network, x.ip).cmp(&(&y.network, y.ip))
+    });
     order
 }
 
 /// Host interfaces grouped: physical, bonds, VLANs, bridges, others; by name within a group.
 fn iface_order(ifaces: &[IfaceRow]) -> Vec<usize> {
-    let group = |kind: &str| match kind {
-        "physical" => 0,
-        "bond" => 1,
-        "vlan" => 2,
-        "bridge" => 3,
+    let group = |kind: &LinkKind| match kind {
+        LinkKind::Physical => 0,
+        LinkKind::Bond => 1,
+        LinkKind::Vlan => 2,
+        LinkKind::Bridge => 3,
         _ => 4,
     };
     let mut order: Vec<usize> = (0..ifaces.len()).collect();

@@ -15,9 +15,18 @@ use crate::tui::wizard::{
 };
 
 impl App {
-    /// What forms know of the host and the other networks, from the current snapshot.
-    pub(crate) fn wizard_context(&self, editing: Option<&str>) -> WizardContext {
-        WizardContext::from_snapshot(&self.snap, editing)
+    /// What forms know of the host and the other networks, from the current snapshot: built
+    /// when a form opens or a snapshot arrives, then kept (keys do not rebuild it).
+    pub(crate) fn wizard_context(&mut self, editing: Option<&str>) -> &WizardContext {
+        let fresh = self
+            .form_ctx
+            .as_ref()
+            .is_some_and(|(e, _)| e.as_deref() == editing);
+        if !fresh {
+            let ctx = WizardContext::from_snapshot(&self.snap, editing);
+            self.form_ctx = Some((editing.map(str::to_owned), ctx));
+        }
+        &self.form_ctx.get_or_insert_with(Default::default).1
     }
 
     /// A seed for a new form's generated values: different for every form, repeatable for
@@ -29,9 +38,8 @@ impl App {
     }
 
     pub(crate) fn open_new_network(&mut self) {
-        let ctx = self.wizard_context(None);
         let seed = self.next_seed();
-        let wizard = NetworkWizard::new(&ctx, seed);
+        let wizard = NetworkWizard::new(self.wizard_context(None), seed);
         self.push_popup(Popup::Wizard(Box::new(wizard)));
     }
 
@@ -40,20 +48,19 @@ impl App {
             self.notify(Level::Warn, "no network selected".into());
             return;
         };
-        let ctx = self.wizard_context(Some(&row.name));
         let seed = self.next_seed();
         let ports = self.port_names_of(&row.name);
-        match NetworkWizard::edit(&row, ports, &ctx, seed) {
+        let ctx = self.wizard_context(Some(&row.name));
+        match NetworkWizard::edit(&row, ports, ctx, seed) {
             Ok(wizard) => self.push_popup(Popup::Wizard(Box::new(wizard))),
             Err(why) => self.notify(Level::Warn, why),
         }
     }
 
     pub(crate) fn open_attach(&mut self) {
-        let ctx = self.wizard_context(None);
         let preferred = self.selected_network().map(|n| n.name.clone());
         let seed = self.next_seed();
-        match AttachForm::new(&ctx, preferred.as_deref(), seed) {
+        match AttachForm::new(self.wizard_context(None), preferred.as_deref(), seed) {
             Some(form) => self.push_popup(Popup::Attach(Box::new(form))),
             None => {
                 let key = self.settings.keymap.key_label(Action::NewNetwork);
@@ -87,10 +94,13 @@ impl App {
             Some(Popup::Wizard(w)) => w.editing().map(|e| e.def.name.clone()),
             _ => None,
         };
-        let ctx = self.wizard_context(editing.as_deref());
+        self.wizard_context(editing.as_deref());
+        let Some((_, ctx)) = &self.form_ctx else {
+            return vec![];
+        };
         let keymap = &self.settings.keymap;
         match self.popups.last_mut() {
-            Some(Popup::Wizard(w)) => match w.key(&key, keymap, &ctx) {
+            Some(Popup::Wizard(w)) => match w.key(&key, keymap, ctx) {
                 Outcome::Nothing => vec![],
                 Outcome::Close(message) => {
                     self.popups.pop();
@@ -105,7 +115,7 @@ impl App {
                 }
                 Outcome::Send(cmd) => self.send_for_form(cmd),
             },
-            Some(Popup::Attach(form)) => match form.key(&key, keymap, &ctx) {
+            Some(Popup::Attach(form)) => match form.key(&key, keymap, ctx) {
                 AttachOutcome::Nothing => vec![],
                 AttachOutcome::Close => {
                     self.popups.pop();
@@ -183,6 +193,7 @@ impl App {
 
     /// The host changed: check open forms against it again (not while one is applying).
     pub(crate) fn refresh_forms(&mut self) {
+        self.form_ctx = None;
         if !self
             .popups
             .iter()
@@ -195,9 +206,9 @@ impl App {
             match popup {
                 Popup::Wizard(w) if !matches!(w.apply_state(), ApplyState::Running { .. }) => {
                     let editing = w.editing().map(|e| e.def.name.clone());
-                    w.recheck(&self.wizard_context(editing.as_deref()));
+                    w.recheck(self.wizard_context(editing.as_deref()));
                 }
-                Popup::Attach(f) => f.recheck(&self.wizard_context(None)),
+                Popup::Attach(f) => f.recheck(self.wizard_context(None)),
                 _ => {}
             }
         }

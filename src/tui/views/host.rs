@@ -5,6 +5,7 @@ use ratatui::widgets::Cell;
 use ratatui::Frame;
 
 use crate::tui::app::App;
+use crate::tui::data::kind_name;
 use crate::tui::format::{self, MISSING};
 use crate::tui::widgets::table::{left, right};
 use crate::tui::widgets::{Column, DataTable};
@@ -43,14 +44,17 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let units = app.settings.units;
     match col {
         Col::Name => left(iface.ifname.clone(), t.base),
-        Col::Kind => left(iface.kind.clone(), t.base),
+        Col::Kind => left(kind_name(&iface.kind).to_owned(), t.base),
         Col::State if iface.up => left("up", t.ok),
         Col::State => left("down", t.inactive),
-        Col::Mac => left(format::opt(iface.mac.as_deref()).to_string(), t.base),
+        Col::Mac => left(format::shown(iface.mac.as_ref()), t.base),
         Col::Mtu => right(iface.mtu.to_string(), t.base),
         Col::Master => left(format::opt(iface.master.as_deref()).to_string(), t.base),
         Col::Addrs if iface.addrs.is_empty() => left(MISSING, t.muted),
-        Col::Addrs => left(format::fit(&iface.addrs.join(", "), width.into()), t.base),
+        Col::Addrs => {
+            let addrs: Vec<String> = iface.addrs.iter().map(ToString::to_string).collect();
+            left(format::fit(&addrs.join(", "), width.into()), t.base)
+        }
         Col::Rx => right(format::rate(rate.map(|r| r.rx_bps), units), t.rx),
         Col::Tx => right(format::rate(rate.map(|r| r.tx_bps), units), t.tx),
     }

@@ -36,8 +36,8 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let lease = &app.snapshot().leases[app.lease_order[row]];
     match col {
         Col::Network => left(lease.network.clone(), t.base),
-        Col::Mac => left(format::opt(lease.mac.as_deref()).to_string(), t.base),
-        Col::Ip => left(format::fit(&lease.ip, width.into()), t.base),
+        Col::Mac => left(format::shown(lease.mac.as_ref()), t.base),
+        Col::Ip => left(format::fit(&lease.ip.to_string(), width.into()), t.base),
         Col::Hostname => left(
             format::fit(format::opt(lease.hostname.as_deref()), width.into()),
             t.base,

@@ -6,7 +6,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 use ratatui::Frame;
 
 use crate::tui::app::App;
-use crate::tui::data::NetworkRow;
+use crate::tui::data::{NetMode, NetworkRow};
 use crate::tui::format;
 use crate::tui::theme::Theme;
 
@@ -27,11 +27,11 @@ fn definition<'a>(t: &Theme, net: &NetworkRow) -> Vec<Line<'a>> {
     vec![
         Line::styled("Definition", t.title),
         field(t, "name", net.name.clone(), t.base),
-        field(t, "mode", net.mode.clone(), t.base),
+        field(t, "mode", net.mode.to_string(), t.base),
         field(t, "bridge", opt(&net.bridge), t.base),
-        field(t, "IPv4", opt(&net.ipv4), t.base),
-        field(t, "IPv6", opt(&net.ipv6), t.base),
-        field(t, "DHCP", opt(&net.dhcp), t.base),
+        field(t, "IPv4", format::shown(net.ipv4.as_ref()), t.base),
+        field(t, "IPv6", format::shown(net.ipv6.as_ref()), t.base),
+        field(t, "DHCP", format::shown(net.dhcp.as_ref()), t.base),
         field(
             t,
             "autostart",
@@ -51,7 +51,7 @@ fn runtime<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
         (None, _, _) => (format::MISSING.to_string(), t.muted),
     };
     let (rules, rstyle) = match (net.firewall_rules, net.active) {
-        (0, true) if net.mode != "isolated" => ("none present".to_string(), t.warning),
+        (0, true) if net.mode != NetMode::Isolated => ("none present".to_string(), t.warning),
         (0, _) => ("none".to_string(), t.muted),
         (n, _) => (format!("{n} present"), t.ok),
     };
@@ -107,7 +107,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
             false,
         );
         let lines: Vec<Line> = net
-            .xml
+            .xml()
             .lines()
             .map(|l| Line::styled(l.to_string(), t.base))
             .collect();

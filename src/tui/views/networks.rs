@@ -51,16 +51,17 @@ fn cell<'a>(app: &App, i: usize, col: Col, width: u16) -> Cell<'a> {
     let units = app.settings.units;
     let opt =
         |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
+    let shown = |v: String| left(format::fit(&v, width.into()), t.base);
     match col {
         Col::Name => left(format::fit(&net.name, width.into()), t.base),
         Col::State if net.active => left("active", t.ok),
         Col::State => left("inactive", t.inactive),
         Col::Auto => left(if net.autostart { "yes" } else { "no" }, t.base),
-        Col::Mode => left(net.mode.clone(), t.base),
+        Col::Mode => left(net.mode.to_string(), t.base),
         Col::Bridge => opt(&net.bridge),
-        Col::Ipv4 => opt(&net.ipv4),
-        Col::Ipv6 => opt(&net.ipv6),
-        Col::Dhcp => opt(&net.dhcp),
+        Col::Ipv4 => shown(format::shown(net.ipv4.as_ref())),
+        Col::Ipv6 => shown(format::shown(net.ipv6.as_ref())),
+        Col::Dhcp => shown(format::shown(net.dhcp.as_ref())),
         Col::Ports => right(traffic.ports.to_string(), t.base),
         Col::Rx => right(
             if net.active {

@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use crate::telemetry::{History, Metric, PortKey};
 use crate::tui::app::App;
-use crate::tui::data::PortRow;
+use crate::tui::data::{kind_name, PortRow};
 use crate::tui::format::{self, Units};
 use crate::tui::layout;
 use crate::tui::theme::Theme;
@@ -21,7 +21,16 @@ fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
     let rate = app.rate_of(&port.key());
     let opt = |v: &Option<String>| format::opt(v.as_deref()).to_string();
     let r = |f: fn(&crate::telemetry::Rates) -> f64| rate.as_ref().map(f);
-    let c = &port.counters;
+    let c = port.counters.as_ref();
+    let count = |f: fn(&crate::telemetry::LinkCounters) -> u64| c.map(f);
+    let total = |f: fn(&crate::telemetry::LinkCounters) -> u64| {
+        count(f).map_or_else(|| format::MISSING.to_owned(), |b| format::total(b, units))
+    };
+    let pair = |a: fn(&crate::telemetry::LinkCounters) -> u64,
+                b: fn(&crate::telemetry::LinkCounters) -> u64| match c {
+        Some(c) => format!("{}/{}", format::count(a(c)), format::count(b(c))),
+        None => format::MISSING.to_owned(),
+    };
     let kv = |k: &str, v: String, s: Style| {
         vec![
             Span::styled(format!("{k} "), t.muted),
@@ -31,14 +40,14 @@ fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
     };
     let state = if port.up { "up" } else { "down" };
     let where_ = [
-        kv("kind", port.kind.clone(), t.base),
+        kv("kind", kind_name(&port.kind).to_owned(), t.base),
         kv("bridge", opt(&port.bridge), t.base),
         kv("network", opt(&port.network), t.base),
         kv("link", state.into(), t.state(port.up)),
     ];
     let addr = [
-        kv("MAC", opt(&port.mac), t.base),
-        kv("IP", opt(&port.ip), t.base),
+        kv("MAC", format::shown(port.mac.as_ref()), t.base),
+        kv("IP", format::shown(port.ip.as_ref()), t.base),
         kv("MTU", port.mtu.to_string(), t.base),
     ];
     let line2 = [
@@ -55,26 +64,18 @@ fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
             t.base,
         ),
     ];
-    let bad = c.rx_dropped + c.tx_dropped + c.rx_errors + c.tx_errors > 0;
+    let bad = c.is_some_and(|c| c.rx_dropped + c.tx_dropped + c.rx_errors + c.tx_errors > 0);
     let line3 = [
-        kv("total rx", format::total(c.rx_bytes, units), t.base),
-        kv("tx", format::total(c.tx_bytes, units), t.base),
+        kv("total rx", total(|c| c.rx_bytes), t.base),
+        kv("tx", total(|c| c.tx_bytes), t.base),
         kv(
             "drops",
-            format!(
-                "{}/{}",
-                format::count(c.rx_dropped),
-                format::count(c.tx_dropped)
-            ),
+            pair(|c| c.rx_dropped, |c| c.tx_dropped),
             if bad { t.warning } else { t.base },
         ),
         kv(
             "errors",
-            format!(
-                "{}/{}",
-                format::count(c.rx_errors),
-                format::count(c.tx_errors)
-            ),
+            pair(|c| c.rx_errors, |c| c.tx_errors),
             if bad { t.warning } else { t.base },
         ),
     ];
@@ -211,7 +212,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, key: &PortKey) {
     let t = &app.settings.theme;
     let area = layout::detail_popup(body);
     frame.render_widget(Clear, area);
-    let port = app.snapshot().ports.iter().find(|p| p.key() == *key);
+    let port = app.snapshot().ports.iter().find(|p| p.is(key));
     let title = match port.and_then(|p| p.guest.as_deref()) {
         Some(g) => format!("Port {} — {g} (Esc: close)", key.name),
         None => format!("Port {} (Esc: close)", key.name),

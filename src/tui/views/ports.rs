@@ -72,14 +72,15 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let units = app.settings.units;
     let opt =
         |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
+    let shown = |v: String| left(format::fit(&v, width.into()), t.base);
     let name = || format::fit(&port.ifname, width.into());
     match col {
         Col::Port if port.up => left(name(), t.base),
         Col::Port => left(name(), t.inactive),
         Col::Guest => opt(&port.guest),
         Col::Network => opt(&port.network),
-        Col::Mac => opt(&port.mac),
-        Col::Ip => opt(&port.ip),
+        Col::Mac => shown(format::shown(port.mac.as_ref())),
+        Col::Ip => shown(format::shown(port.ip.as_ref())),
         Col::Rx => right(format::rate(rate.map(|r| r.rx_bps), units), t.rx),
         Col::Tx => right(format::rate(rate.map(|r| r.tx_bps), units), t.tx),
         Col::Packets => {

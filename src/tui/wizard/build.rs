@@ -191,7 +191,8 @@ mod tests {
     fn defaults_avoid_host_and_networks() {
         let mut snap = Demo::new().snapshot();
         // A host route (a VPN, say) to the first candidate subnet.
-        snap.taken_subnets.push("192.168.100.0/24".into());
+        snap.taken_subnets
+            .push("192.168.100.0/24".parse().expect("net"));
         let ctx = WizardContext::from_snapshot(&snap, None);
         let draft = new_draft(&ctx, Seed(1));
         assert_eq!(

@@ -1,10 +1,12 @@
 //! What the forms need to know about the host and the other networks, read from the latest
-//! snapshot (the UI never asks the host itself), and a small seeded random source so a form's
+//! snapshot (the UI never asks the host itself) when a form opens and when a new snapshot
+//! arrives, not per key; and a small seeded random source so a form's
 //! generated values (UUID, MAC, ULA prefix) stay the same while the operator types.
 
 use ipnet::IpNet;
 
-use crate::model::{parse_network_xml, HostFacts, IpDef, NetworkDef};
+use crate::model::{HostFacts, IpDef, NetworkDef};
+use crate::state::LinkKind;
 use crate::tui::data::Snapshot;
 
 /// The host and the other networks, as forms see them.
@@ -28,28 +30,33 @@ impl WizardContext {
     /// The context from `snap`; `editing` names the network being edited, whose own bridge
     /// and subnets are then not counted as taken.
     pub fn from_snapshot(snap: &Snapshot, editing: Option<&str>) -> Self {
-        let defs: Vec<NetworkDef> = snap
+        let defs: Vec<&NetworkDef> = snap
             .networks
             .iter()
-            .filter_map(|n| parse_network_xml(&n.xml).ok())
+            .filter_map(|n| n.def.as_deref())
             .collect();
         let own_bridges: Vec<&str> = defs
             .iter()
             .filter(|d| d.uses_own_bridge())
-            .filter_map(NetworkDef::bridge_name)
+            .filter_map(|d| d.bridge_name())
             .collect();
-        let usable = |kinds: &[&str]| -> Vec<String> {
+        let usable = |kinds: &[LinkKind]| -> Vec<String> {
             snap.ifaces
                 .iter()
-                .filter(|i| i.master.is_none() && kinds.contains(&i.kind.as_str()))
+                .filter(|i| i.master.is_none() && kinds.contains(&i.kind))
                 .filter(|i| !own_bridges.contains(&i.ifname.as_str()))
                 .map(|i| i.ifname.clone())
                 .collect()
         };
         let ctx = WizardContext {
-            uplinks: usable(&["physical", "bond", "vlan", "bridge"]),
-            nics: usable(&["physical", "bond", "vlan"]),
-            bridges: usable(&["bridge"]),
+            uplinks: usable(&[
+                LinkKind::Physical,
+                LinkKind::Bond,
+                LinkKind::Vlan,
+                LinkKind::Bridge,
+            ]),
+            nics: usable(&[LinkKind::Physical, LinkKind::Bond, LinkKind::Vlan]),
+            bridges: usable(&[LinkKind::Bridge]),
             host: host_facts(snap, &defs, editing),
             others: Vec::new(),
         };
@@ -57,6 +64,7 @@ impl WizardContext {
             others: defs
                 .into_iter()
                 .filter(|d| Some(d.name.as_str()) != editing)
+                .cloned()
                 .collect(),
             ..ctx
         }
@@ -64,9 +72,9 @@ impl WizardContext {
 }
 
 /// Interface names and taken subnets; a network's own bridge and subnets are not "the host's".
-fn host_facts(snap: &Snapshot, defs: &[NetworkDef], editing: Option<&str>) -> HostFacts {
+fn host_facts(snap: &Snapshot, defs: &[&NetworkDef], editing: Option<&str>) -> HostFacts {
     let edited = defs.iter().find(|d| Some(d.name.as_str()) == editing);
-    let own_bridge = edited.and_then(NetworkDef::bridge_name);
+    let own_bridge = edited.and_then(|d| d.bridge_name());
     let mut ifnames: Vec<String> = snap.ifaces.iter().map(|i| i.ifname.clone()).collect();
     ifnames.extend(snap.ports.iter().map(|p| p.ifname.clone()));
     ifnames.extend(
@@ -88,8 +96,7 @@ fn host_facts(snap: &Snapshot, defs: &[NetworkDef], editing: Option<&str>) -> Ho
         .taken_subnets
         .iter()
         .chain(addrs)
-        .filter_map(|t| t.trim().parse::<IpNet>().ok())
-        .map(|n| n.trunc())
+        .map(IpNet::trunc)
         .filter(|n| !networks.contains(n))
         .collect();
     taken.sort();

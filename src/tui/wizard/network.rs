@@ -11,7 +11,7 @@ use super::draft::NetworkDraft;
 use super::edit::{changes, draft_from_def, Change};
 use super::field::{is_typing, Edit, FieldId, Form, Value};
 use super::steps::{fields, step_of, Step};
-use crate::model::{format_network_xml, parse_network_xml, NetworkDef};
+use crate::model::{format_network_xml, NetworkDef};
 use crate::tui::data::{Command, NetworkRow};
 use crate::tui::keymap::{Action, Keymap, Scope};
 
@@ -74,8 +74,10 @@ impl NetworkWizard {
         ctx: &WizardContext,
         seed: Seed,
     ) -> Result<Self, String> {
-        let def = parse_network_xml(&row.xml)
-            .map_err(|e| format!("{}: the stored XML does not parse: {e}", row.name))?;
+        let def = row.def.as_deref().cloned().ok_or_else(|| {
+            let why = row.error.as_deref().unwrap_or("unknown error");
+            format!("{}: the stored definition cannot be read: {why}", row.name)
+        })?;
         let draft =
             draft_from_def(&def, row.autostart).map_err(|e| format!("{}: {e}", row.name))?;
         let base = EditBase {

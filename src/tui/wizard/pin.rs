@@ -1,31 +1,26 @@
 //! Pinning a lease (`p` in the leases view): the confirmation says exactly which `<host>`
 //! entry goes into the network's DHCP, and that dnsmasq only re-reads its hosts.
 
-use std::net::IpAddr;
-
-use crate::model::{parse_network_xml, MacAddr};
 use crate::tui::app::Confirm;
 use crate::tui::data::{Command, LeaseRow, NetworkRow};
 
 /// The confirmation for pinning `lease`, or why it cannot be pinned.
 pub fn pin_confirm(lease: &LeaseRow, network: Option<&NetworkRow>) -> Result<Confirm, String> {
-    let Some(mac) = lease.mac.as_deref() else {
+    let Some(mac) = lease.mac else {
         return Err(format!(
             "{}: the lease has no MAC to reserve it for",
             lease.ip
         ));
     };
-    let mac: MacAddr = mac.parse().map_err(|e| format!("cannot pin: {e}"))?;
-    let ip: IpAddr = lease
-        .ip
-        .parse()
-        .map_err(|_| format!("cannot pin: '{}' is not an address", lease.ip))?;
+    let ip = lease.ip;
     if ip.is_ipv6() {
         return Err(format!("{ip}: only IPv4 leases can be pinned to a MAC"));
     }
     let net = network.ok_or_else(|| format!("network '{}' is not defined", lease.network))?;
-    let def = parse_network_xml(&net.xml)
-        .map_err(|e| format!("{}: the stored XML does not parse: {e}", net.name))?;
+    let def = net.def.as_deref().ok_or_else(|| {
+        let why = net.error.as_deref().unwrap_or("unknown error");
+        format!("{}: the stored definition cannot be read: {why}", net.name)
+    })?;
     let v4 = def.ips.iter().find(|i| i.address.is_ipv4());
     if let Some(h) = v4
         .into_iter()
@@ -89,10 +84,12 @@ mod tests {
         assert!(confirm.lines[2]
             .contains("<host mac='52:54:00:6b:3c:01' name='web01' ip='192.168.122.4'/>"));
         let mut pinned = net.expect("network").clone();
-        pinned.xml = pinned.xml.replace(
+        let xml = pinned.xml().replace(
             "<dhcp>",
             "<dhcp><host mac='52:54:00:6b:3c:01' ip='192.168.122.4'/>",
         );
+        let def = crate::model::parse_network_xml(&xml).expect("parses");
+        pinned.def = Some(std::sync::Arc::new(def));
         assert!(pin_confirm(lease, Some(&pinned)).is_err());
         let no_mac = LeaseRow {
             mac: None,
