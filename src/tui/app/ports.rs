@@ -128,8 +128,7 @@ impl App {
     }
 
     fn sort_key(&self, port: &PortRow) -> SortKey {
-        let rate = || self.rates.rate(&port.key());
-        let num = |f: fn(&crate::telemetry::Rates) -> f64| SortKey::Num(rate().map(|r| f(&r)));
+        let num = |f: fn(&crate::telemetry::Rates) -> f64| SortKey::Num(port.rate.map(|r| f(&r)));
         match self.ports.sort {
             PortSort::Name => SortKey::Text(Some(port.ifname.clone())),
             PortSort::Guest => SortKey::Text(port.guest.clone()),

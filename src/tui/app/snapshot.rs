@@ -128,10 +128,9 @@ impl App {
         let mut per_net: BTreeMap<String, Traffic> = BTreeMap::new();
         let mut total = Traffic::default();
         for port in &self.snap.ports {
-            let rate = self.rates.rate(&port.key());
-            total.add(rate);
+            total.add(port.rate);
             if let Some(net) = &port.network {
-                per_net.entry(net.clone()).or_default().add(rate);
+                per_net.entry(net.clone()).or_default().add(port.rate);
             }
         }
         self.net_traffic = per_net;

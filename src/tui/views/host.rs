@@ -40,7 +40,7 @@ fn columns() -> Vec<Column<Col>> {
 fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
     let iface = &app.snapshot().ifaces[app.iface_order[row]];
-    let rate = app.rate_of(&iface.key());
+    let rate = iface.rate;
     let units = app.settings.units;
     match col {
         Col::Name => left(iface.ifname.clone(), t.base),

@@ -18,7 +18,7 @@ use crate::tui::theme::Theme;
 fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
     let t = &app.settings.theme;
     let units = app.settings.units;
-    let rate = app.rate_of(&port.key());
+    let rate = port.rate;
     let opt = |v: &Option<String>| format::opt(v.as_deref()).to_string();
     let r = |f: fn(&crate::telemetry::Rates) -> f64| rate.as_ref().map(f);
     let c = port.counters.as_ref();

@@ -67,8 +67,7 @@ fn columns(app: &App) -> Vec<Column<Col>> {
 fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
     let port = &app.snapshot().ports[app.ports_state().order[row]];
-    let key = port.key();
-    let rate = app.rate_of(&key);
+    let rate = port.rate;
     let units = app.settings.units;
     let opt =
         |v: &Option<String>| left(format::fit(format::opt(v.as_deref()), width.into()), t.base);
@@ -97,7 +96,7 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
             let text = format!("{}/{}", format::per_sec(drops), format::per_sec(errs));
             right(text, if bad { t.warning } else { t.base })
         }
-        Col::Spark => match app.rates().history(&key) {
+        Col::Spark => match app.rates().history(&port.key()) {
             Some(h) => left(spark(h.fine(Metric::RxBps), usize::from(width)), t.rx),
             None => left(format::MISSING, t.muted),
         },
