@@ -2,6 +2,7 @@
 //! common failures, from the backend through the live source's actor to the screen's log.
 
 use std::sync::Arc;
+
 use switchyard::live::demo::Demo;
 use switchyard::tui::data::Command;
 use switchyard::tui::{App, Effect, Event, Settings};

@@ -3,9 +3,10 @@
 
 mod tui_support;
 
+use std::sync::Arc;
+
 use crossterm::event::KeyCode;
 use ratatui::style::{Color, Modifier};
-use std::sync::Arc;
 use switchyard::live::demo::Demo;
 use switchyard::tui::app::{App, Settings};
 use switchyard::tui::{Command, Event, Snapshot, Theme};
@@ -255,5 +256,41 @@ fn the_header_says_when_the_host_is_simulated() {
     assert!(
         header.contains("kvm-lab01") && !header.contains("simulated"),
         "{header}"
+    );
+}
+
+#[test]
+fn unknown_counters_show_a_dash_and_macvtap_networks_say_so() {
+    let mut app = App::new(Settings::default(), (160, 30));
+    let mut snap = history()[0].clone();
+    let first = snap.ports[0].ifname.clone();
+    snap.ports[0].counters = None;
+    let xml = "<network><name>mv</name><forward mode='vepa'><interface dev='eth1'/></forward>\
+               </network>";
+    let def = switchyard::model::parse_network_xml(xml).expect("parses");
+    let net = network(&mut snap, "isolated");
+    net.mode = switchyard::tui::data::NetMode::of(&def);
+    net.def = Some(Arc::new(def));
+    app.update(Event::Snapshot(Arc::new(snap)));
+    app.update(ch('j'));
+    let text = render(&app, 160, 30).backend().to_string();
+    let table = text.lines().find(|l| l.contains("isolated ")).expect("row");
+    assert!(table.contains(" macvtap "), "the table: {text}");
+    assert!(
+        text.contains("mode       macvtap (vepa)"),
+        "the detail: {text}"
+    );
+
+    app.update(ch('2'));
+    let row = app.ports_state().order.iter().position(|i| *i == 0);
+    for _ in 0..row.expect("the first port is listed") {
+        app.update(ch('j'));
+    }
+    app.update(key(KeyCode::Enter));
+    let text = render(&app, 160, 30).backend().to_string();
+    assert!(text.contains(&format!("Port {first}")), "{text}");
+    assert!(
+        text.contains("total rx –") && text.contains("drops –"),
+        "unknown, not zero: {text}"
     );
 }

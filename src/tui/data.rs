@@ -50,6 +50,14 @@ impl NetMode {
             Some(m) => NetMode::Forward(m),
         }
     }
+
+    /// The short form for a table column: `macvtap` without its mode.
+    pub fn short(&self) -> String {
+        match self {
+            NetMode::Macvtap(_) => "macvtap".to_owned(),
+            other => other.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for NetMode {
@@ -573,5 +581,47 @@ impl ProgressSender {
             id: self.id,
             step: step.into(),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_tell_macvtap_networks_from_host_bridges() {
+        let mode = |xml: &str| {
+            let def = crate::model::parse_network_xml(xml).expect("parses");
+            NetMode::of(&def).to_string()
+        };
+        let net = |inner: &str| format!("<network><name>n</name>{inner}</network>");
+        assert_eq!(mode(&net("")), "isolated");
+        assert_eq!(mode(&net("<forward mode='nat'/>")), "nat");
+        assert_eq!(
+            mode(&net("<forward mode='bridge'/><bridge name='br0'/>")),
+            "bridge"
+        );
+        assert_eq!(
+            mode(&net(
+                "<forward mode='bridge'><interface dev='eth1'/></forward>"
+            )),
+            "macvtap (bridge)"
+        );
+        assert_eq!(
+            mode(&net(
+                "<forward mode='vepa'><interface dev='eth1'/></forward>"
+            )),
+            "macvtap (vepa)"
+        );
+        assert_eq!(NetMode::Unknown.to_string(), "?");
+        assert_eq!(
+            NetMode::Macvtap(ForwardMode::Passthrough).short(),
+            "macvtap"
+        );
+        let span = DhcpSpan {
+            start: "10.0.0.2".parse().expect("ip"),
+            end: "10.0.0.9".parse().expect("ip"),
+        };
+        assert_eq!(span.to_string(), "10.0.0.2–10.0.0.9");
     }
 }

@@ -2,11 +2,11 @@
 //! backend over `FakeHost`), rendering to a TestBackend, and key/mouse event builders.
 #![allow(dead_code)]
 
+use std::sync::{Arc, OnceLock};
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
-use std::sync::Arc;
-use std::sync::OnceLock;
 use switchyard::tui::app::{App, Settings};
 
 use switchyard::tui::{Event, Snapshot, Theme};

@@ -215,3 +215,42 @@ impl App {
         self.popups = popups;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::live::demo::Demo;
+    use crate::tui::app::Settings;
+    use crate::tui::event::Event;
+
+    /// Where the cached context's list of other networks lives: a rebuilt context is a new one.
+    /// (Built before the old one is dropped, so it cannot reuse its allocation.)
+    fn ctx_id(app: &App) -> Option<*const crate::model::NetworkDef> {
+        app.form_ctx.as_ref().map(|(_, c)| c.others.as_ptr())
+    }
+
+    #[test]
+    fn the_context_is_built_when_a_form_opens_and_a_snapshot_arrives_not_per_key() {
+        let mut demo = Demo::new();
+        let mut app = App::new(Settings::default(), (120, 40));
+        app.update(Event::Snapshot(Arc::new(demo.snapshot())));
+        app.open_new_network();
+        let built = ctx_id(&app);
+        assert!(built.is_some(), "built when the wizard opened");
+        for c in "lab".chars() {
+            app.form_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        }
+        assert_eq!(ctx_id(&app), built, "keys reuse it");
+        app.update(Event::Snapshot(Arc::new(demo.snapshot())));
+        let now = WizardContext::from_snapshot(&app.snap, None);
+        assert_eq!(
+            app.form_ctx.as_ref().map(|(_, c)| c),
+            Some(&now),
+            "a new snapshot rebuilds it"
+        );
+    }
+}

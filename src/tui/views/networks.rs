@@ -57,7 +57,7 @@ fn cell<'a>(app: &App, i: usize, col: Col, width: u16) -> Cell<'a> {
         Col::State if net.active => left("active", t.ok),
         Col::State => left("inactive", t.inactive),
         Col::Auto => left(if net.autostart { "yes" } else { "no" }, t.base),
-        Col::Mode => left(net.mode.to_string(), t.base),
+        Col::Mode => left(net.mode.short(), t.base),
         Col::Bridge => opt(&net.bridge),
         Col::Ipv4 => shown(format::shown(net.ipv4.as_ref())),
         Col::Ipv6 => shown(format::shown(net.ipv6.as_ref())),
