@@ -1,5 +1,5 @@
 //! Rendering cost of the ports view with 1,000 ports at 200×50 on a TestBackend (goal: under
-//! 1 ms per frame), and the cost of taking in one snapshot of that size.
+//! 1 ms per frame), the cost of taking in one snapshot of that size, and of handing it over.
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
@@ -117,5 +117,17 @@ fn take_snapshot(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, render_ports, take_snapshot);
+/// What the run loop pays to hand a 1,000-port snapshot from the source to the App: an `Arc`
+/// clone now, against the deep copy it made before snapshots were shared.
+fn hand_over(c: &mut Criterion) {
+    let snap = Arc::new(big_snapshot(&Demo::new().snapshot(), 5));
+    c.bench_function("hand_over_1000_ports_shared", |b| {
+        b.iter(|| Arc::clone(black_box(&snap)))
+    });
+    c.bench_function("hand_over_1000_ports_deep_copy", |b| {
+        b.iter(|| Snapshot::clone(black_box(&snap)))
+    });
+}
+
+criterion_group!(benches, render_ports, take_snapshot, hand_over);
 criterion_main!(benches);
