@@ -8,7 +8,8 @@ use ipnet::IpNet;
 
 use super::dnsmasq::{self, DnsmasqPaths};
 use super::firewall::{
-    legacy_networks, network_drift, table_drift, FirewallMode, FirewallNet, ObservedTable,
+    legacy_networks, network_drift, shared_drift, table_drift, FirewallMode, FirewallNet,
+    ObservedTable,
 };
 use super::steps::{BridgeSpec, Plan, Step};
 use crate::model::{ForwardMode, NetworkDef};
@@ -20,7 +21,9 @@ pub struct Observed<'a> {
     pub host: &'a HostState,
     /// Our nftables table as listed now; `None` when it does not exist.
     pub firewall: Option<&'a ObservedTable>,
-    /// Firewall entries of the other active networks (whether the table is shared).
+    /// Firewall entries of other active networks. Planning a start or a stop only asks whether
+    /// there is any (whether the table is shared), so the backend passes at most one there;
+    /// drift of the whole table ([`detect_drift`]) needs them all.
     pub other_firewall: &'a [FirewallNet],
     /// Whether this network's dnsmasq is running.
     pub dnsmasq_running: bool,
@@ -375,12 +378,11 @@ fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Ve
             network: def.name.clone(),
         });
     }
+    // Only what [`add_network`](super::firewall::add_network) repairs is judged: this
+    // network's chains and elements, and the shared base chains and maps. Other networks' parts
+    // (and stray chains) are `status`'s concern, so planning reads no other network.
     let mut drift = network_drift(&entry, obs.firewall);
-    if let Some(table) = obs.firewall {
-        let mut active = obs.other_firewall.to_vec();
-        active.push(entry.clone());
-        drift.extend(table_drift(table, &active));
-    }
+    drift.extend(obs.firewall.map(shared_drift).unwrap_or_default());
     if drift.is_empty() && !legacy.contains(&def.name) {
         return;
     }
