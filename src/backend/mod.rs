@@ -421,6 +421,17 @@ impl<H: Host> Backend<H> {
         Ok((fw, needed))
     }
 
+    /// How many networks but `except` have a runtime record (are active, or were interrupted).
+    fn active_count(&self, except: &str) -> Result<u64, BackendError> {
+        let run = &self.paths().run;
+        let names = self.store.names()?;
+        let active = names
+            .iter()
+            .filter(|n| *n != except && record::record_path(run, n).exists())
+            .count();
+        Ok(active as u64)
+    }
+
     /// Status of every defined network, with drift for the active ones. Each record is read
     /// and parsed once; a network's drift is judged with every other active network's rules
     /// counted as wanted.
@@ -511,6 +522,19 @@ impl<H: Host> Backend<H> {
         let mut observed = obs.observed(&other_fw, self.dnsmasq_pid(name).is_some());
         observed.own_bridge = previous.as_ref().and_then(|r| own_bridge(&r.plan));
         let mut plan = plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?;
+        let dnsmasq_at = plan
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::StartDnsmasq { .. }));
+        if let Some(at) = dnsmasq_at {
+            // Every active network is counted as holding a dnsmasq: a safe overestimate that
+            // costs a look at each record's name, not a read of it.
+            let ours = 1 + self.active_count(name)?;
+            let limit = obs.forwarding.inotify_max_user_instances;
+            if let Some(step) = plan::start::inotify_step(limit, ours) {
+                plan.steps.insert(at, step);
+            }
+        }
         plan.steps.extend(self.reattach_steps(def, &obs.host));
         Ok(plan)
     }

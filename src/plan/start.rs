@@ -349,6 +349,31 @@ pub fn forwarding_keys(def: &NetworkDef) -> Vec<&'static str> {
     keys
 }
 
+/// The per-user limit of inotify instances, machine-wide: every dnsmasq holds one (the
+/// kernel's default, 128, stopped the 79th network of a host).
+pub const INOTIFY_INSTANCES: &str = "fs.inotify.max_user_instances";
+
+/// Instances left to the rest of the machine's processes of the same user (dnsmasq creates its
+/// instance before it drops root, so it counts against root, with systemd, udev, polkit and the
+/// like: ~50 on a host where the 79th network failed). The limit is raised once our dnsmasqs
+/// would leave fewer than this.
+pub const INOTIFY_RESERVE: u64 = 64;
+
+/// The step that raises [`INOTIFY_INSTANCES`] before a dnsmasq starts, when `ours` (switchyard's
+/// dnsmasqs once this one runs) plus [`INOTIFY_RESERVE`] exceeds `limit`: to twice that need, so
+/// that it is raised once per doubling, not at every start. Never lowered (a stop leaves it:
+/// other programs may use the room by then). `None` when it need not change, or `limit` is
+/// unknown (not ours to change: see [`crate::host::sysctl::read_inotify_limit`]).
+pub fn inotify_step(limit: Option<u64>, ours: u64) -> Option<Step> {
+    let limit = limit?;
+    let needed = ours.saturating_add(INOTIFY_RESERVE);
+    (limit < needed).then(|| Step::SetSysctl {
+        key: INOTIFY_INSTANCES.into(),
+        value: needed.saturating_mul(2).max(limit).to_string(),
+        previous: limit.to_string(),
+    })
+}
+
 pub const IPV4_FORWARD: &str = "net.ipv4.ip_forward";
 pub const IPV6_FORWARD: &str = "net.ipv6.conf.all.forwarding";
 
@@ -459,6 +484,8 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
                 continue
             }
             Step::SetSysctl { key, .. } if still_needed.contains(key.as_str()) => continue,
+            // A raised limit stays (see `inotify_step`).
+            Step::SetSysctl { key, .. } if key == INOTIFY_INSTANCES => continue,
             Step::AddFirewall { net, .. } => Some(Step::RemoveFirewall {
                 net: net.clone(),
                 delete_table: last_firewall(obs, &started.network),
