@@ -353,9 +353,10 @@ pub fn forwarding_keys(def: &NetworkDef) -> Vec<&'static str> {
 /// kernel's default, 128, stopped the 79th network of a host).
 pub const INOTIFY_INSTANCES: &str = "fs.inotify.max_user_instances";
 
-/// Instances left to the rest of the machine's processes of the same user (dnsmasq creates its
-/// instance before it drops root, so it counts against root, with systemd, udev, polkit and the
-/// like: ~50 on a host where the 79th network failed). The limit is raised once our dnsmasqs
+/// Instances left to the rest of the machine's processes of the user the dnsmasqs are charged
+/// to (possibly root, with systemd, udev and the like: on the host where the 79th network
+/// failed, about 50 were in other hands). Not measured at each start, which would mean looking
+/// into every process; `doctor` shows the real figures. The limit is raised once our dnsmasqs
 /// would leave fewer than this.
 pub const INOTIFY_RESERVE: u64 = 64;
 
