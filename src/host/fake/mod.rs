@@ -253,6 +253,19 @@ impl FakeHost {
         Ok(())
     }
 
+    /// A sysctl's value, as `sysctl` prints it; `None` when not set.
+    pub fn sysctl(&self, key: &str) -> Option<String> {
+        self.inner().links.sysctls.get(key).cloned()
+    }
+
+    /// Sets a sysctl as someone else would (any key).
+    pub fn set_sysctl(&self, key: &str, value: &str) {
+        self.inner()
+            .links
+            .sysctls
+            .insert(key.to_owned(), value.to_owned());
+    }
+
     /// Adds an address (and its prefix route).
     pub fn add_address(&self, name: &str, net: IpNet) -> Result<(), HostError> {
         self.inner().links.add_addr(name, net)
