@@ -246,3 +246,30 @@ fn start_raises_the_inotify_limit_when_our_dnsmasqs_approach_it_and_stop_leaves_
         assert_eq!(backend.host().sysctl(key), Some(raised.to_string()), "kept");
     });
 }
+
+/// The collector counts the host's ruleset-change notifications in its snapshots (the live
+/// source lists the table again only when that count moves): one when it subscribed, and one
+/// more for a change made behind switchyard's back.
+#[test]
+fn ruleset_changes_reach_the_snapshots_as_a_count() {
+    use switchyard::telemetry::{Collector, CollectorOptions, SnapshotCause};
+    let (_home, backend) = world();
+    runtime().block_on(async {
+        let (_nets, rx) = tokio::sync::watch::channel(backend.network_ports());
+        let mut c = Collector::open(backend.host_arc(), rx, CollectorOptions::default())
+            .await
+            .expect("collector");
+        let first = c.cycle(SnapshotCause::Start).await.expect("cycle");
+        assert_eq!(first.firewall, 1, "subscribed");
+        let again = c.cycle(SnapshotCause::Tick).await.expect("cycle");
+        assert_eq!(again.firewall, 1, "nothing changed");
+        backend
+            .host()
+            .nft_apply(&serde_json::json!({"nftables": [
+                {"add": {"table": {"family": "inet", "name": "someone_else"}}}
+            ]}))
+            .expect("a foreign table");
+        let after = c.cycle(SnapshotCause::Tick).await.expect("cycle");
+        assert_eq!(after.firewall, 2, "the change was noticed");
+    });
+}

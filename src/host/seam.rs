@@ -37,6 +37,9 @@ pub enum HostEvent {
     Links,
     /// A neighbour entry appeared or changed (`false`) or went (`true`).
     Neighbour(Neighbour, bool),
+    /// An nftables ruleset change was committed (ours or anyone's). A host that reports
+    /// these sends one as soon as it is subscribed, so a reader knows it may rely on them.
+    Firewall,
     /// Events were lost: what is known from events must be read again.
     Overrun,
 }

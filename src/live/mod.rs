@@ -117,6 +117,9 @@ struct NetworkView {
     taken_subnets: Vec<String>,
     stamp: DirStamp,
     at: Option<Instant>,
+    /// The table as last listed, and the host's ruleset-change count when it was: while the
+    /// count stays, the table is reused instead of running `nft list` again.
+    firewall: Option<(u64, Option<crate::plan::firewall::ObservedTable>)>,
 }
 
 /// Modification times of the definition and runtime folders: a change made from another
@@ -129,10 +132,33 @@ fn stamp<H: Host>(backend: &Backend<H>) -> DirStamp {
     DirStamp(m(&backend.paths().defs), m(&backend.paths().run))
 }
 
-async fn refresh_networks<H: Host>(backend: &Backend<H>) -> NetworkView {
-    let Ok(obs) = Observation::take(backend.host()).await else {
+/// Re-reads the networks. `firewall_seen` is the host's count of ruleset changes (0: the
+/// host reports none, so the table is listed every time); the previous view's table is reused
+/// while that count has not moved.
+async fn refresh_networks<H: Host>(
+    backend: &Backend<H>,
+    previous: Option<&NetworkView>,
+    firewall_seen: u64,
+) -> NetworkView {
+    let cached = previous
+        .and_then(|v| v.firewall.as_ref())
+        .filter(|(seen, _)| firewall_seen != 0 && *seen == firewall_seen);
+    let obs = match cached {
+        Some((_, table)) => Observation::take_without_firewall(backend.host())
+            .await
+            .map(|obs| Observation {
+                firewall: table.clone(),
+                ..obs
+            }),
+        None => Observation::take(backend.host()).await,
+    };
+    let Ok(obs) = obs else {
         return NetworkView::default();
     };
+    let firewall = obs
+        .firewall_error
+        .is_none()
+        .then(|| (firewall_seen, obs.firewall.clone()));
     let statuses: Vec<NetworkStatus> = backend.statuses(&obs).unwrap_or_default();
     let rules = |name: &str| obs.firewall.as_ref().map_or(0, |f| f.rules_of(name));
     NetworkView {
@@ -149,6 +175,7 @@ async fn refresh_networks<H: Host>(backend: &Backend<H>) -> NetworkView {
         addrs: obs.host.addrs,
         stamp: stamp(backend),
         at: Some(Instant::now()),
+        firewall,
     }
 }
 
@@ -222,9 +249,10 @@ async fn run<H: Host>(
         Err(e) => return drop(ready.send(Err(e))),
     };
     let mut ports_rx = collector.subscribe();
-    let mut view = refresh_networks(&backend).await;
+    let mut view = refresh_networks(&backend, None, 0).await;
     let mut supervision = Supervision::default();
     let mut topology = 0;
+    let mut firewall = 0;
     loop {
         let forced = tokio::select! {
             () = tx.closed() => return,
@@ -238,10 +266,19 @@ async fn run<H: Host>(
         };
         let ports = ports_rx.borrow_and_update().clone();
         let stale = view.at.is_none_or(|t| t.elapsed() >= NETWORK_REFRESH);
-        if forced || stale || ports.topology != topology || stamp(&backend) != view.stamp {
-            view = refresh_networks(&backend).await;
+        let rules_changed = ports.firewall != firewall;
+        if forced
+            || stale
+            || rules_changed
+            || ports.topology != topology
+            || stamp(&backend) != view.stamp
+        {
+            // After a command the table is listed again whatever the notifications said so
+            // far (they may still be on their way).
+            let previous = (!forced).then_some(&view);
+            view = refresh_networks(&backend, previous, ports.firewall).await;
             if supervision.round(&backend, &view, &busy).await {
-                view = refresh_networks(&backend).await;
+                view = refresh_networks(&backend, Some(&view), ports.firewall).await;
             }
             // Only a real change: the collector re-dumps its links for a new list.
             let nets = backend.network_ports();
@@ -254,6 +291,7 @@ async fn run<H: Host>(
             });
         }
         topology = ports.topology;
+        firewall = ports.firewall;
         tx.send_replace(snapshot(
             backend.host(),
             &ports,

@@ -393,12 +393,18 @@ impl FakeHost {
         chain: &str,
         edit: impl FnOnce(&mut Vec<Value>),
     ) -> Result<(), String> {
-        self.inner().nft.edit_rules(family, table, chain, edit)
+        let done = self.inner().nft.edit_rules(family, table, chain, edit);
+        self.emit(HostEvent::Firewall);
+        done
     }
 
     /// Loads an nft JSON document as someone else would.
     pub fn nft_apply(&self, doc: &Value) -> Result<(), String> {
-        self.inner().nft.apply(doc)
+        let done = self.inner().nft.apply(doc);
+        if done.is_ok() {
+            self.emit(HostEvent::Firewall);
+        }
+        done
     }
 
     /// Every nft table, as `family name`.
@@ -616,7 +622,11 @@ impl Kernel for FakeHost {
     }
 
     fn nft_load(&self, doc: &Value) -> Result<(), String> {
-        self.inner().nft.apply(doc)
+        let done = self.inner().nft.apply(doc);
+        if done.is_ok() {
+            self.emit(HostEvent::Firewall);
+        }
+        done
     }
 
     fn nft_load_script(&self, _script: &str) -> Result<(), String> {
@@ -792,6 +802,8 @@ impl Host for FakeHost {
 
     fn events(&self) -> Result<Events, HostError> {
         let (tx, rx) = mpsc::unbounded();
+        // Subscribed to ruleset changes too.
+        let _ = tx.unbounded_send(HostEvent::Firewall);
         lock(&self.subscribers).push(tx);
         Ok(rx.boxed())
     }
