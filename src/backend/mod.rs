@@ -141,6 +141,30 @@ impl Observation {
         })
     }
 
+    /// A look that takes its links from the caller (who follows link events) and `firewall`
+    /// as the table last listed (`None`: list it now).
+    pub async fn take_with<H: Host>(
+        h: &H,
+        links: Vec<crate::state::LinkInfo>,
+        firewall: Option<Option<ObservedTable>>,
+    ) -> Result<Observation, BackendError> {
+        let mut host = h.observe_without_links().await?;
+        host.links = links;
+        let (firewall, firewall_error) = match firewall {
+            Some(table) => (table, None),
+            None => match h.firewall().await {
+                Ok(table) => (table, None),
+                Err(e) => (None, Some(e.to_string())),
+            },
+        };
+        Ok(Observation {
+            host,
+            firewall,
+            firewall_error,
+            forwarding: h.forwarding(),
+        })
+    }
+
     /// The planner's view of this look, for one network.
     fn observed<'a>(
         &'a self,

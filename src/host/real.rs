@@ -121,6 +121,15 @@ impl Host for RealHost {
         })
     }
 
+    async fn observe_without_links(&self) -> Result<HostState, HostError> {
+        Ok(HostState {
+            links: Vec::new(),
+            addrs: self.nl.dump_addrs().await?,
+            routes: self.nl.dump_routes().await?,
+            sysctls: self.nl.forwarding_sysctls(),
+        })
+    }
+
     fn forwarding(&self) -> ForwardingSysctls {
         sysctl::read_forwarding()
     }

@@ -80,6 +80,17 @@ pub trait Host: Send + Sync + 'static {
     /// Links, addresses, main-table routes and forwarding sysctls, in one look.
     fn observe(&self) -> impl Future<Output = Result<HostState, HostError>> + Send;
 
+    /// Everything [`Host::observe`] sees except the links, which a caller that follows link
+    /// events already has (the live views take them from the collector): addresses, routes
+    /// and forwarding sysctls, with `links` left empty.
+    fn observe_without_links(&self) -> impl Future<Output = Result<HostState, HostError>> + Send {
+        async move {
+            let mut state = self.observe().await?;
+            state.links = Vec::new();
+            Ok(state)
+        }
+    }
+
     /// The forwarding sysctls alone.
     fn forwarding(&self) -> ForwardingSysctls;
 

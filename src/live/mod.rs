@@ -132,24 +132,22 @@ fn stamp<H: Host>(backend: &Backend<H>) -> DirStamp {
     DirStamp(m(&backend.paths().defs), m(&backend.paths().run))
 }
 
-/// Re-reads the networks. `firewall_seen` is the host's count of ruleset changes (0: the
-/// host reports none, so the table is listed every time); the previous view's table is reused
-/// while that count has not moved.
+/// Re-reads the networks. With the collector's `ports`, its links are used (it follows link
+/// events, so nothing dumps every link again), and the previous view's table is reused while
+/// the host's count of ruleset changes has not moved (0: the host reports none, so the table
+/// is listed every time).
 async fn refresh_networks<H: Host>(
     backend: &Backend<H>,
     previous: Option<&NetworkView>,
-    firewall_seen: u64,
+    ports: Option<&PortsSnapshot>,
 ) -> NetworkView {
+    let firewall_seen = ports.map_or(0, |p| p.firewall);
     let cached = previous
         .and_then(|v| v.firewall.as_ref())
-        .filter(|(seen, _)| firewall_seen != 0 && *seen == firewall_seen);
-    let obs = match cached {
-        Some((_, table)) => Observation::take_without_firewall(backend.host())
-            .await
-            .map(|obs| Observation {
-                firewall: table.clone(),
-                ..obs
-            }),
+        .filter(|(seen, _)| firewall_seen != 0 && *seen == firewall_seen)
+        .map(|(_, table)| table.clone());
+    let obs = match ports.filter(|p| !p.host.links.is_empty()) {
+        Some(p) => Observation::take_with(backend.host(), p.host.links.clone(), cached).await,
         None => Observation::take(backend.host()).await,
     };
     let Ok(obs) = obs else {
@@ -249,7 +247,7 @@ async fn run<H: Host>(
         Err(e) => return drop(ready.send(Err(e))),
     };
     let mut ports_rx = collector.subscribe();
-    let mut view = refresh_networks(&backend, None, 0).await;
+    let mut view = refresh_networks(&backend, None, None).await;
     let mut supervision = Supervision::default();
     let mut topology = 0;
     let mut firewall = 0;
@@ -273,12 +271,19 @@ async fn run<H: Host>(
             || ports.topology != topology
             || stamp(&backend) != view.stamp
         {
-            // After a command the table is listed again whatever the notifications said so
-            // far (they may still be on their way).
-            let previous = (!forced).then_some(&view);
-            view = refresh_networks(&backend, previous, ports.firewall).await;
+            // After a command, a change from another shell, or when links changed (the
+            // collector's dump may still be settling), everything is read afresh: the
+            // notifications may still be on their way. The timer and ruleset changes reuse
+            // the collector's links.
+            let fresh = forced || ports.topology != topology || stamp(&backend) != view.stamp;
+            let (previous, seen) = if fresh {
+                (None, None)
+            } else {
+                (Some(&view), Some(&*ports))
+            };
+            view = refresh_networks(&backend, previous, seen).await;
             if supervision.round(&backend, &view, &busy).await {
-                view = refresh_networks(&backend, Some(&view), ports.firewall).await;
+                view = refresh_networks(&backend, Some(&view), Some(&ports)).await;
             }
             // Only a real change: the collector re-dumps its links for a new list.
             let nets = backend.network_ports();
