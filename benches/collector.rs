@@ -276,33 +276,9 @@ fn steady(cfg: &Config, consumer: Consumer) {
     });
 }
 
-/// Process CPU time of waited-for children.
-fn children_cpu_time() -> Duration {
-    // SAFETY: as in `cpu_time`.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: RUSAGE_CHILDREN with a valid pointer to an owned rusage.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    assert_eq!(rc, 0, "getrusage");
-    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
-}
-
 /// (c): the issue's anchor on this machine: `ip -s -j link show` once a second.
 fn ip_every_second(cfg: &Config) {
-    let (cpu0, t0) = (children_cpu_time(), Instant::now());
-    let mut runs = 0;
-    while t0.elapsed() < cfg.steady {
-        let next = t0 + Duration::from_secs(runs + 1);
-        let status = Command::new("ip")
-            .args(["-s", "-j", "link", "show"])
-            .stdout(Stdio::null())
-            .status()
-            .expect("run ip");
-        assert!(status.success());
-        runs += 1;
-        std::thread::sleep(next.saturating_duration_since(Instant::now()));
-    }
-    let (cpu, wall) = (children_cpu_time() - cpu0, t0.elapsed());
+    let (runs, cpu, wall) = big_world::ip_every_second(cfg.steady);
     println!(
         "(c) `ip -s -j link show` once a second, {:.0} s: {runs} runs, CPU {:.3} s = {:.2} % \
          of one core",

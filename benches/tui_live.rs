@@ -107,11 +107,20 @@ fn main() {
     app.send("q");
     let _ = app.wait_exit(Duration::from_secs(5));
     let share = (c1 - c0) / elapsed * 100.0;
+    // The anchor in the same run: polling `ip -s -j link show` once a second as long.
+    let (_, ip_cpu, ip_wall) = ns
+        .run(|| big_world::ip_every_second(Duration::from_secs(secs)))
+        .expect("enter the namespace");
+    let ip_share = ip_cpu.as_secs_f64() / ip_wall.as_secs_f64() * 100.0;
     println!(
         "TUI on {pairs} veth pairs ({} links), ports view, 1 s refresh, {secs} s:",
         2 * pairs + 1
     );
     println!("  CPU     {share:.2} % of one core (bmon 10.1 %, bottom 13.6 %, nload 14.4 %)");
+    println!(
+        "  ip -s -j link show once a second: {ip_share:.2} % of one core; TUI/ip = {:.2}x",
+        share / ip_share
+    );
     println!(
         "  memory  {:.1} MiB resident, peak {:.1} MiB",
         rss as f64 / 1024.0,

@@ -198,3 +198,78 @@ fn the_fake_is_shared_like_the_real_host() {
     let arc: Arc<FakeHost> = backend.host_arc();
     assert!(arc.summary().simulated);
 }
+
+/// `NAT` as network number `i` (its own name, bridge, MAC and subnet).
+fn nat_number(i: u8) -> String {
+    NAT.replace("<name>lab", &format!("<name>lab{i}"))
+        .replace("<uuid>0b8a3f8e-8d6e-4a4a-9a38-2f6a7c1c0a01</uuid>", "")
+        .replace("sybr0", &format!("sybr{}", i + 1))
+        .replace("aa:00:01", &format!("aa:00:{:02x}", i + 2))
+        .replace("192.168.150.", &format!("192.168.{}.", 160 + i))
+}
+
+#[test]
+fn start_raises_the_inotify_limit_when_our_dnsmasqs_approach_it_and_stop_leaves_it() {
+    let (_home, backend) = world();
+    let key = "fs.inotify.max_user_instances";
+    // Room for two dnsmasqs besides the reserve for the rest of the machine.
+    let limit = switchyard::plan::start::INOTIFY_RESERVE + 2;
+    backend.host().set_sysctl(key, &limit.to_string());
+    runtime().block_on(async {
+        for i in 0..3 {
+            define(&backend, &nat_number(i)).await;
+        }
+        for i in 0..2 {
+            let plan = backend
+                .start(&format!("lab{i}"), |_, _| {})
+                .await
+                .expect("starts");
+            assert!(!plan.to_string().contains(key), "no raise yet: {plan}");
+        }
+        let plan = backend.start("lab2", |_, _| {}).await.expect("starts");
+        let raised = (limit + 1) * 2;
+        let line = format!("sysctl {key}={raised} (was {limit})");
+        assert!(plan.to_string().contains(&line), "{plan}");
+        let kinds: Vec<&str> = plan.steps.iter().map(|s| s.kind()).collect();
+        let at = kinds
+            .iter()
+            .position(|k| *k == "start-dnsmasq")
+            .expect("dnsmasq");
+        assert_eq!(
+            kinds[at - 1],
+            "set-sysctl",
+            "raised just before dnsmasq: {kinds:?}"
+        );
+        assert_eq!(backend.host().sysctl(key), Some(raised.to_string()));
+        let stopped = backend.stop("lab2", |_, _| {}).await.expect("stops");
+        assert!(!stopped.to_string().contains(key), "{stopped}");
+        assert_eq!(backend.host().sysctl(key), Some(raised.to_string()), "kept");
+    });
+}
+
+/// The collector counts the host's ruleset-change notifications in its snapshots (the live
+/// source lists the table again only when that count moves): one when it subscribed, and one
+/// more for a change made behind switchyard's back.
+#[test]
+fn ruleset_changes_reach_the_snapshots_as_a_count() {
+    use switchyard::telemetry::{Collector, CollectorOptions, SnapshotCause};
+    let (_home, backend) = world();
+    runtime().block_on(async {
+        let (_nets, rx) = tokio::sync::watch::channel(backend.network_ports());
+        let mut c = Collector::open(backend.host_arc(), rx, CollectorOptions::default())
+            .await
+            .expect("collector");
+        let first = c.cycle(SnapshotCause::Start).await.expect("cycle");
+        assert_eq!(first.firewall, 1, "subscribed");
+        let again = c.cycle(SnapshotCause::Tick).await.expect("cycle");
+        assert_eq!(again.firewall, 1, "nothing changed");
+        backend
+            .host()
+            .nft_apply(&serde_json::json!({"nftables": [
+                {"add": {"table": {"family": "inet", "name": "someone_else"}}}
+            ]}))
+            .expect("a foreign table");
+        let after = c.cycle(SnapshotCause::Tick).await.expect("cycle");
+        assert_eq!(after.firewall, 2, "the change was noticed");
+    });
+}

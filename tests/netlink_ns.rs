@@ -584,3 +584,41 @@ fn explicit_delete_removes_the_name() {
     guard.delete().expect("delete reports success");
     assert!(!ip_netns_list().contains(&name), "{name} left behind");
 }
+
+/// The live views learn of ruleset changes from nftables' notifications (as `nft monitor`
+/// does) instead of listing the table on a timer: a table added in the namespace is seen.
+#[test]
+fn nftables_changes_are_notified() {
+    let Some(ns) = TestNetns::new("nfev") else {
+        return;
+    };
+    if !require_tool("nft") {
+        return;
+    }
+    let mut rx = ns
+        .block_on(|| async { switchyard::host::netlink::nft_events::subscribe() })
+        .expect("subscribe to nftables notifications");
+    let before = *rx.borrow_and_update();
+    run_ok_nft(&ns, &["add", "table", "inet", "sy_events_probe"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while *rx.borrow() == before {
+        assert!(Instant::now() < deadline, "no notification within 5 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let seen = *rx.borrow_and_update();
+    run_ok_nft(&ns, &["delete", "table", "inet", "sy_events_probe"]);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while *rx.borrow() == seen {
+        assert!(
+            Instant::now() < deadline,
+            "no notification of the delete within 5 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn run_ok_nft(ns: &TestNetns, args: &[&str]) {
+    let mut full = vec!["netns", "exec", ns.name(), "nft"];
+    full.extend_from_slice(args);
+    support::run_ok("ip", &full);
+}

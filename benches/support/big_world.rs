@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use switchyard::host::NetnsGuard;
 
@@ -40,4 +40,34 @@ pub fn build_world(ns: &NetnsGuard, pairs: usize) {
         "built {pairs} veth pairs on br0 in {:.1} s",
         t0.elapsed().as_secs_f64()
     );
+}
+
+/// CPU time of the waited-for children of this process.
+pub fn children_cpu_time() -> Duration {
+    // SAFETY: rusage is plain data; zeroed is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_CHILDREN with a valid pointer to an owned rusage.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    assert_eq!(rc, 0, "getrusage");
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// `ip -s -j link show` once a second for `span`, in the calling thread's namespace: the
+/// issue's anchor for a live view. Returns the runs, their CPU time and the wall time.
+pub fn ip_every_second(span: Duration) -> (u64, Duration, Duration) {
+    let (cpu0, t0) = (children_cpu_time(), Instant::now());
+    let mut runs = 0;
+    while t0.elapsed() < span {
+        let next = t0 + Duration::from_secs(runs + 1);
+        let status = Command::new("ip")
+            .args(["-s", "-j", "link", "show"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run ip");
+        assert!(status.success());
+        runs += 1;
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
+    }
+    (runs, children_cpu_time() - cpu0, t0.elapsed())
 }

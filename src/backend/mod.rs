@@ -131,6 +131,40 @@ impl Observation {
         })
     }
 
+    /// A look at links, addresses, routes and forwarding, without listing the table.
+    pub async fn take_without_firewall<H: Host>(h: &H) -> Result<Observation, BackendError> {
+        Ok(Observation {
+            host: h.observe().await?,
+            firewall: None,
+            firewall_error: None,
+            forwarding: h.forwarding(),
+        })
+    }
+
+    /// A look that takes its links from the caller (who follows link events) and `firewall`
+    /// as the table last listed (`None`: list it now).
+    pub async fn take_with<H: Host>(
+        h: &H,
+        links: Vec<crate::state::LinkInfo>,
+        firewall: Option<Option<ObservedTable>>,
+    ) -> Result<Observation, BackendError> {
+        let mut host = h.observe_without_links().await?;
+        host.links = links;
+        let (firewall, firewall_error) = match firewall {
+            Some(table) => (table, None),
+            None => match h.firewall().await {
+                Ok(table) => (table, None),
+                Err(e) => (None, Some(e.to_string())),
+            },
+        };
+        Ok(Observation {
+            host,
+            firewall,
+            firewall_error,
+            forwarding: h.forwarding(),
+        })
+    }
+
     /// The planner's view of this look, for one network.
     fn observed<'a>(
         &'a self,
@@ -394,14 +428,22 @@ impl<H: Host> Backend<H> {
         self.host.dnsmasq_pid(&p.pid_file, &p.conf)
     }
 
-    /// Firewall entries and forwarding needs of every active network except `except`.
+    /// What a start or stop of `except` needs to know of the other active networks: one of
+    /// them that has rules (whether the table is shared), and which of `keys` (forwarding
+    /// sysctls) one of them needs. Records are read one by one only until both are answered,
+    /// so with other networks like this one the first record answers, and the cost does not
+    /// grow with their number.
     fn active_others(
         &self,
         except: &str,
-    ) -> Result<(Vec<FirewallNet>, BTreeSet<&'static str>), BackendError> {
-        let mut fw = Vec::new();
-        let mut keys = BTreeSet::new();
+        keys: &BTreeSet<&str>,
+    ) -> Result<(Option<FirewallNet>, BTreeSet<&'static str>), BackendError> {
+        let mut fw = None;
+        let mut needed = BTreeSet::new();
         for name in self.store.names()? {
+            if fw.is_some() && keys.iter().all(|k| needed.contains(k)) {
+                break;
+            }
             if name == except {
                 continue;
             }
@@ -411,12 +453,23 @@ impl<H: Host> Backend<H> {
             let Ok(def) = model::parse_network_xml(&rec.def_xml) else {
                 continue;
             };
-            if let Some(entry) = def.bridge_name().and_then(|b| plan::firewall_net(&def, b)) {
-                fw.push(entry);
+            if fw.is_none() {
+                fw = def.bridge_name().and_then(|b| plan::firewall_net(&def, b));
             }
-            keys.extend(plan::start::forwarding_keys(&def));
+            needed.extend(plan::start::forwarding_keys(&def));
         }
-        Ok((fw, keys))
+        Ok((fw, needed))
+    }
+
+    /// How many networks but `except` have a runtime record (are active, or were interrupted).
+    fn active_count(&self, except: &str) -> Result<u64, BackendError> {
+        let run = &self.paths().run;
+        let names = self.store.names()?;
+        let active = names
+            .iter()
+            .filter(|n| *n != except && record::record_path(run, n).exists())
+            .count();
+        Ok(active as u64)
     }
 
     /// Status of every defined network, with drift for the active ones. Each record is read
@@ -490,17 +543,38 @@ impl<H: Host> Backend<H> {
     /// Plans the start of `def` (stored or not) against the host as it is now.
     pub async fn plan_for(&self, def: &NetworkDef) -> Result<Plan, BackendError> {
         let name = def.name.as_str();
-        let obs = Observation::take(&*self.host).await?;
+        let previous = self.record(name)?;
+        // A network that is not running gets its rules loaded whatever the table holds (the
+        // transaction is idempotent and repairs this network's part and the shared chains), so
+        // the table, whose listing grows with every network, is not read. A running network's
+        // start is a repair: its part is compared with what it should be.
+        let obs = match previous {
+            Some(_) => Observation::take(&*self.host).await?,
+            None => Observation::take_without_firewall(&*self.host).await?,
+        };
         if let Some(e) = &obs.firewall_error {
             if plan::firewall_net(def, def.bridge_name().unwrap_or_default()).is_some() {
                 return Err(BackendError::Firewall(NftError::Output(e.clone())));
             }
         }
-        let previous = self.record(name)?;
-        let (other_fw, _) = self.active_others(name)?;
+        let (other_fw, _) = self.active_others(name, &BTreeSet::new())?;
+        let other_fw: Vec<FirewallNet> = other_fw.into_iter().collect();
         let mut observed = obs.observed(&other_fw, self.dnsmasq_pid(name).is_some());
         observed.own_bridge = previous.as_ref().and_then(|r| own_bridge(&r.plan));
         let mut plan = plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?;
+        let dnsmasq_at = plan
+            .steps
+            .iter()
+            .position(|s| matches!(s, Step::StartDnsmasq { .. }));
+        if let Some(at) = dnsmasq_at {
+            // Every active network is counted as holding a dnsmasq: a safe overestimate that
+            // costs a look at each record's name, not a read of it.
+            let ours = 1 + self.active_count(name)?;
+            let limit = obs.forwarding.inotify_max_user_instances;
+            if let Some(step) = plan::start::inotify_step(limit, ours) {
+                plan.steps.insert(at, step);
+            }
+        }
         plan.steps.extend(self.reattach_steps(def, &obs.host));
         Ok(plan)
     }
@@ -598,8 +672,25 @@ impl<H: Host> Backend<H> {
             Err(BackendError::Record(_)) => self.plan_from_definition(name)?,
             Err(e) => return Err(e),
         };
-        let obs = Observation::take(&*self.host).await?;
-        let (other_fw, needed) = self.active_others(name)?;
+        // Only the forwarding sysctls this network set need an answer from the others.
+        let set: BTreeSet<&str> = started
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::SetSysctl { key, .. } => Some(key.as_str()),
+                _ => None,
+            })
+            .filter(|k| [plan::start::IPV4_FORWARD, plan::start::IPV6_FORWARD].contains(k))
+            .collect();
+        let (other_fw, needed) = self.active_others(name, &set)?;
+        let other_fw: Vec<FirewallNet> = other_fw.into_iter().collect();
+        // The table is read only when no other network has rules: then it holds (besides
+        // the first release's rules, which decide whether it may go) only this one's.
+        let obs = if other_fw.is_empty() {
+            Observation::take(&*self.host).await?
+        } else {
+            Observation::take_without_firewall(&*self.host).await?
+        };
         let observed = obs.observed(&other_fw, true);
         let mut plan = plan::plan_stop(&started, &observed, &needed);
         plan.notes = started.notes.clone();

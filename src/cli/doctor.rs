@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::backend::Backend;
 use crate::host::kernel::KernelFiles;
-use crate::host::nft;
+use crate::host::{inotify, nft, Host};
+use crate::plan::start::INOTIFY_RESERVE;
 
 /// How a check came out: `Warn` is said but does not fail `doctor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -244,6 +245,51 @@ fn firewalls() -> Vec<Finding> {
     out
 }
 
+/// Pure: the inotify headroom. `ours`: instances held by switchyard's dnsmasqs; `all`: by every
+/// process (an upper bound of what counts against the user dnsmasq is charged to). Below
+/// [`INOTIFY_RESERVE`] free instances a warning: `start` raises the limit itself when its own
+/// dnsmasqs approach it, but not when other programs take the room.
+pub fn inotify_finding(limit: Option<u64>, ours: usize, all: usize) -> Finding {
+    let check = "inotify instances";
+    let Some(limit) = limit else {
+        return with_status(
+            check,
+            Status::Warn,
+            "fs.inotify.max_user_instances cannot be read".into(),
+            "check /proc/sys/fs/inotify/max_user_instances",
+        );
+    };
+    let free = limit.saturating_sub(all as u64);
+    let detail = format!(
+        "{ours} held by switchyard's dnsmasq, {all} by all processes, of {limit} per user          (fs.inotify.max_user_instances): room for at least {free} more"
+    );
+    let status = if free < INOTIFY_RESERVE {
+        Status::Warn
+    } else {
+        Status::Ok
+    };
+    let fix = format!(
+        "each network's dnsmasq needs one: sysctl -w fs.inotify.max_user_instances={}",
+        (limit.max(all as u64) + INOTIFY_RESERVE) * 2
+    );
+    with_status(check, status, detail, &fix)
+}
+
+/// Instances held by the dnsmasq of every active network, and by every process.
+fn inotify(backend: &Backend) -> Finding {
+    let names = backend.store.names().unwrap_or_default();
+    let ours = names
+        .iter()
+        .filter(|n| backend.record(n).ok().flatten().is_some())
+        .filter_map(|n| {
+            let p = backend.live_dnsmasq_paths(n);
+            backend.host().dnsmasq_pid(&p.pid_file, &p.conf)
+        })
+        .map(inotify::instances_of)
+        .sum();
+    inotify_finding(inotify::limit(), ours, inotify::instances_of_all())
+}
+
 pub async fn run(backend: &Backend, json: bool) -> Result<()> {
     let mut findings = vec![privilege()];
     findings.extend(programs());
@@ -255,6 +301,7 @@ pub async fn run(backend: &Backend, json: bool) -> Result<()> {
     ));
     findings.extend(modules(&KernelFiles::read(Path::new("/"))));
     findings.extend(firewalls());
+    findings.push(inotify(backend));
     let dirs = backend.paths();
     findings.push(finding(
         "definitions",
@@ -450,6 +497,39 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn inotify_headroom() {
+        let ok = inotify_finding(Some(128), 3, 40);
+        assert_eq!(ok.status, Status::Ok);
+        assert!(ok
+            .detail
+            .contains("3 held by switchyard's dnsmasq, 40 by all processes, of 128"));
+        assert!(
+            ok.detail.contains("room for at least 88 more"),
+            "{}",
+            ok.detail
+        );
+        let tight = inotify_finding(Some(128), 70, 100);
+        assert_eq!(tight.status, Status::Warn);
+        assert!(tight.ok, "a warning does not fail doctor");
+        assert!(
+            tight
+                .fix
+                .as_deref()
+                .unwrap_or_default()
+                .contains("max_user_instances=384"),
+            "{:?}",
+            tight.fix
+        );
+        let over = inotify_finding(Some(128), 0, 200);
+        assert!(
+            over.detail.contains("room for at least 0 more"),
+            "{}",
+            over.detail
+        );
+        assert_eq!(inotify_finding(None, 0, 0).status, Status::Warn);
     }
 
     #[test]

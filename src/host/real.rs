@@ -121,6 +121,15 @@ impl Host for RealHost {
         })
     }
 
+    async fn observe_without_links(&self) -> Result<HostState, HostError> {
+        Ok(HostState {
+            links: Vec::new(),
+            addrs: self.nl.dump_addrs().await?,
+            routes: self.nl.dump_routes().await?,
+            sysctls: self.nl.forwarding_sysctls(),
+        })
+    }
+
     fn forwarding(&self) -> ForwardingSysctls {
         sysctl::read_forwarding()
     }
@@ -232,9 +241,17 @@ impl Host for RealHost {
             .socket_mut()
             .set_rx_buf_sz(EVENT_RCVBUF_BYTES);
         tokio::spawn(conn);
-        Ok(messages
-            .filter_map(|(msg, _)| async move { event(msg) })
-            .boxed())
+        let links = messages.filter_map(|(msg, _)| async move { event(msg) });
+        // Best effort too: without nftables notifications the live views poll the table.
+        let Ok(firewall) = super::netlink::nft_events::subscribe() else {
+            return Ok(links.boxed());
+        };
+        let subscribed = futures::stream::once(async { HostEvent::Firewall });
+        let firewall = subscribed.chain(futures::stream::unfold(firewall, |mut rx| async move {
+            rx.changed().await.ok()?;
+            Some((HostEvent::Firewall, rx))
+        }));
+        Ok(futures::stream::select(links, firewall).boxed())
     }
 
     fn guest_processes(&self) -> GuestIndex {

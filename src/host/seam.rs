@@ -37,6 +37,9 @@ pub enum HostEvent {
     Links,
     /// A neighbour entry appeared or changed (`false`) or went (`true`).
     Neighbour(Neighbour, bool),
+    /// An nftables ruleset change was committed (ours or anyone's). A host that reports
+    /// these sends one as soon as it is subscribed, so a reader knows it may rely on them.
+    Firewall,
     /// Events were lost: what is known from events must be read again.
     Overrun,
 }
@@ -76,6 +79,17 @@ pub struct GuestInterface {
 pub trait Host: Send + Sync + 'static {
     /// Links, addresses, main-table routes and forwarding sysctls, in one look.
     fn observe(&self) -> impl Future<Output = Result<HostState, HostError>> + Send;
+
+    /// Everything [`Host::observe`] sees except the links, which a caller that follows link
+    /// events already has (the live views take them from the collector): addresses, routes
+    /// and forwarding sysctls, with `links` left empty.
+    fn observe_without_links(&self) -> impl Future<Output = Result<HostState, HostError>> + Send {
+        async move {
+            let mut state = self.observe().await?;
+            state.links = Vec::new();
+            Ok(state)
+        }
+    }
 
     /// The forwarding sysctls alone.
     fn forwarding(&self) -> ForwardingSysctls;

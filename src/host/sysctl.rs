@@ -1,4 +1,5 @@
-//! Network sysctls through /proc/sys/net.
+//! Network sysctls through /proc/sys/net, and the one machine-wide limit switchyard raises,
+//! `fs.inotify.max_user_instances` (every dnsmasq holds an inotify instance).
 //!
 //! /proc/sys/net shows the network namespace of the calling *thread* at the time the file is
 //! opened, so these functions act on whatever namespace the current thread is in (see
@@ -9,6 +10,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use super::error::HostError;
+use crate::plan::start::INOTIFY_INSTANCES;
 use crate::state::ForwardingSysctls;
 
 /// Maps "net.ipv4.ip_forward" to /proc/sys/net/ipv4/ip_forward.
@@ -17,8 +19,11 @@ use crate::state::ForwardingSysctls;
 /// segment cannot contain a dot, so interfaces with dots in their names are not addressable.
 pub fn sysctl_path(key: &str) -> Result<PathBuf, HostError> {
     let refuse = |reason: &str| Err(HostError::invalid(format!("sysctl key {key:?}"), reason));
+    if key == INOTIFY_INSTANCES {
+        return Ok(PathBuf::from("/proc/sys/fs/inotify/max_user_instances"));
+    }
     if !key.starts_with("net.") {
-        return refuse("only net.* keys are supported");
+        return refuse("only net.* keys (and fs.inotify.max_user_instances) are supported");
     }
     if key.contains('/') || key.contains('\0') || key.contains("..") {
         return refuse("must not contain '/', '..' or NUL");
@@ -58,12 +63,30 @@ pub fn read_bool_sysctl(key: &str) -> Option<bool> {
     }
 }
 
-/// The forwarding switches of the calling thread's namespace.
+/// The forwarding switches of the calling thread's namespace, and the inotify instance
+/// limit (see [`read_inotify_limit`]).
 pub fn read_forwarding() -> ForwardingSysctls {
     ForwardingSysctls {
         ipv4_forward: read_bool_sysctl("net.ipv4.ip_forward"),
         ipv6_forward: read_bool_sysctl("net.ipv6.conf.all.forwarding"),
+        inotify_max_user_instances: read_inotify_limit(),
     }
+}
+
+/// `fs.inotify.max_user_instances`, the machine-wide limit; `None` when it cannot be read, and
+/// when the calling thread is not in the machine's own network namespace (that of pid 1): the
+/// limit is not per namespace, and a switchyard confined to a namespace of its own (a test, a
+/// sandbox) does not plan to change the whole machine's settings.
+pub fn read_inotify_limit() -> Option<u64> {
+    let same = |p: &str| {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(p).map(|m| (m.dev(), m.ino())).ok()
+    };
+    let here = same("/proc/thread-self/ns/net")?;
+    if same("/proc/1/ns/net")? != here {
+        return None;
+    }
+    read_sysctl(INOTIFY_INSTANCES).ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -79,6 +102,15 @@ mod tests {
             p,
             PathBuf::from("/proc/sys/net/ipv6/conf/sybr0/disable_ipv6")
         );
+    }
+
+    #[test]
+    fn the_inotify_limit_is_the_one_key_outside_net() {
+        let p = sysctl_path(INOTIFY_INSTANCES).expect("allowed");
+        assert_eq!(p, PathBuf::from("/proc/sys/fs/inotify/max_user_instances"));
+        for key in ["fs.inotify.max_user_watches", "fs.file-max"] {
+            assert!(sysctl_path(key).is_err(), "{key}");
+        }
     }
 
     #[test]

@@ -335,7 +335,7 @@ impl Demo {
                 *current = now;
                 changed
             });
-            let view = refresh_networks(backend).await;
+            let view = refresh_networks(backend, None, None).await;
             let ports = collector
                 .cycle(SnapshotCause::Tick)
                 .await

@@ -118,6 +118,9 @@ struct NetworkView {
     taken_subnets: Vec<ipnet::IpNet>,
     stamp: DirStamp,
     at: Option<Instant>,
+    /// The table as last listed, and the host's ruleset-change count when it was: while the
+    /// count stays, the table is reused instead of running `nft list` again.
+    firewall: Option<(u64, Option<crate::plan::firewall::ObservedTable>)>,
 }
 
 /// Modification times of the definition and runtime folders: a change made from another
@@ -130,10 +133,31 @@ fn stamp<H: Host>(backend: &Backend<H>) -> DirStamp {
     DirStamp(m(&backend.paths().defs), m(&backend.paths().run))
 }
 
-async fn refresh_networks<H: Host>(backend: &Backend<H>) -> NetworkView {
-    let Ok(obs) = Observation::take(backend.host()).await else {
+/// Re-reads the networks. With the collector's `ports`, its links are used (it follows link
+/// events, so nothing dumps every link again), and the previous view's table is reused while
+/// the host's count of ruleset changes has not moved (0: the host reports none, so the table
+/// is listed every time).
+async fn refresh_networks<H: Host>(
+    backend: &Backend<H>,
+    previous: Option<&NetworkView>,
+    ports: Option<&PortsSnapshot>,
+) -> NetworkView {
+    let firewall_seen = ports.map_or(0, |p| p.firewall);
+    let cached = previous
+        .and_then(|v| v.firewall.as_ref())
+        .filter(|(seen, _)| firewall_seen != 0 && *seen == firewall_seen)
+        .map(|(_, table)| table.clone());
+    let obs = match ports.filter(|p| !p.host.links.is_empty()) {
+        Some(p) => Observation::take_with(backend.host(), p.host.links.clone(), cached).await,
+        None => Observation::take(backend.host()).await,
+    };
+    let Ok(obs) = obs else {
         return NetworkView::default();
     };
+    let firewall = obs
+        .firewall_error
+        .is_none()
+        .then(|| (firewall_seen, obs.firewall.clone()));
     let statuses: Vec<NetworkStatus> = backend.statuses(&obs).unwrap_or_default();
     let rules = |name: &str| obs.firewall.as_ref().map_or(0, |f| f.rules_of(name));
     NetworkView {
@@ -146,6 +170,7 @@ async fn refresh_networks<H: Host>(backend: &Backend<H>) -> NetworkView {
         addrs: obs.host.addrs,
         stamp: stamp(backend),
         at: Some(Instant::now()),
+        firewall,
     }
 }
 
@@ -228,9 +253,10 @@ async fn run<H: Host>(
         Err(e) => return drop(ready.send(Err(e))),
     };
     let mut ports_rx = collector.subscribe();
-    let mut view = refresh_networks(&backend).await;
+    let mut view = refresh_networks(&backend, None, None).await;
     let mut supervision = Supervision::default();
     let mut topology = 0;
+    let mut firewall = 0;
     loop {
         let forced = tokio::select! {
             () = tx.closed() => return,
@@ -244,10 +270,26 @@ async fn run<H: Host>(
         };
         let ports = ports_rx.borrow_and_update().clone();
         let stale = view.at.is_none_or(|t| t.elapsed() >= NETWORK_REFRESH);
-        if forced || stale || ports.topology != topology || stamp(&backend) != view.stamp {
-            view = refresh_networks(&backend).await;
+        let rules_changed = ports.firewall != firewall;
+        if forced
+            || stale
+            || rules_changed
+            || ports.topology != topology
+            || stamp(&backend) != view.stamp
+        {
+            // After a command, a change from another shell, or when links changed (the
+            // collector's dump may still be settling), everything is read afresh: the
+            // notifications may still be on their way. The timer and ruleset changes reuse
+            // the collector's links.
+            let fresh = forced || ports.topology != topology || stamp(&backend) != view.stamp;
+            let (previous, seen) = if fresh {
+                (None, None)
+            } else {
+                (Some(&view), Some(&*ports))
+            };
+            view = refresh_networks(&backend, previous, seen).await;
             if supervision.round(&backend, &view, &busy).await {
-                view = refresh_networks(&backend).await;
+                view = refresh_networks(&backend, Some(&view), Some(&ports)).await;
             }
             // Only a real change: the collector re-dumps its links for a new list.
             let nets = backend.network_ports();
@@ -260,6 +302,7 @@ async fn run<H: Host>(
             });
         }
         topology = ports.topology;
+        firewall = ports.firewall;
         tx.send_replace(Arc::new(snapshot(
             backend.host(),
             &ports,

@@ -174,6 +174,7 @@ mod tests {
                 },
             )],
             rates: vec![(4, crate::telemetry::Rates::from_array([16.0; 8]))],
+            firewall: 0,
             leases: Default::default(),
             topology: 1,
             cause: crate::telemetry::SnapshotCause::Tick,

@@ -9,7 +9,8 @@ use ipnet::IpNet;
 use super::dnsmasq::{self, DnsmasqPaths};
 use super::drift::Drift;
 use super::firewall::{
-    legacy_networks, network_drift, table_drift, FirewallMode, FirewallNet, ObservedTable,
+    legacy_networks, network_drift, shared_drift, table_drift, FirewallMode, FirewallNet,
+    ObservedTable,
 };
 use super::steps::{BridgeSpec, Plan, Step};
 use crate::model::{ForwardMode, NetworkDef};
@@ -21,7 +22,9 @@ pub struct Observed<'a> {
     pub host: &'a HostState,
     /// Our nftables table as listed now; `None` when it does not exist.
     pub firewall: Option<&'a ObservedTable>,
-    /// Firewall entries of the other active networks (whether the table is shared).
+    /// Firewall entries of other active networks. Planning a start or a stop only asks whether
+    /// there is any (whether the table is shared), so the backend passes at most one there;
+    /// drift of the whole table ([`detect_drift`]) needs them all.
     pub other_firewall: &'a [FirewallNet],
     /// Whether this network's dnsmasq is running.
     pub dnsmasq_running: bool,
@@ -347,6 +350,32 @@ pub fn forwarding_keys(def: &NetworkDef) -> Vec<&'static str> {
     keys
 }
 
+/// The per-user limit of inotify instances, machine-wide: every dnsmasq holds one (the
+/// kernel's default, 128, stopped the 79th network of a host).
+pub const INOTIFY_INSTANCES: &str = "fs.inotify.max_user_instances";
+
+/// Instances left to the rest of the machine's processes of the user the dnsmasqs are charged
+/// to (possibly root, with systemd, udev and the like: on the host where the 79th network
+/// failed, about 50 were in other hands). Not measured at each start, which would mean looking
+/// into every process; `doctor` shows the real figures. The limit is raised once our dnsmasqs
+/// would leave fewer than this.
+pub const INOTIFY_RESERVE: u64 = 64;
+
+/// The step that raises [`INOTIFY_INSTANCES`] before a dnsmasq starts, when `ours` (switchyard's
+/// dnsmasqs once this one runs) plus [`INOTIFY_RESERVE`] exceeds `limit`: to twice that need, so
+/// that it is raised once per doubling, not at every start. Never lowered (a stop leaves it:
+/// other programs may use the room by then). `None` when it need not change, or `limit` is
+/// unknown (not ours to change: see [`crate::host::sysctl::read_inotify_limit`]).
+pub fn inotify_step(limit: Option<u64>, ours: u64) -> Option<Step> {
+    let limit = limit?;
+    let needed = ours.saturating_add(INOTIFY_RESERVE);
+    (limit < needed).then(|| Step::SetSysctl {
+        key: INOTIFY_INSTANCES.into(),
+        value: needed.saturating_mul(2).max(limit).to_string(),
+        previous: limit.to_string(),
+    })
+}
+
 pub const IPV4_FORWARD: &str = "net.ipv4.ip_forward";
 pub const IPV6_FORWARD: &str = "net.ipv6.conf.all.forwarding";
 
@@ -376,12 +405,11 @@ fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Ve
             network: def.name.clone(),
         });
     }
+    // Only what [`add_network`](super::firewall::add_network) repairs is judged: this
+    // network's chains and elements, and the shared base chains and maps. Other networks' parts
+    // (and stray chains) are `status`'s concern, so planning reads no other network.
     let mut drift = network_drift(&entry, obs.firewall);
-    if let Some(table) = obs.firewall {
-        let mut active = obs.other_firewall.to_vec();
-        active.push(entry.clone());
-        drift.extend(table_drift(table, &active));
-    }
+    drift.extend(obs.firewall.map(shared_drift).unwrap_or_default());
     if drift.is_empty() && !legacy.contains(&def.name) {
         return;
     }
@@ -458,6 +486,8 @@ pub fn plan_stop(started: &Plan, obs: &Observed, still_needed: &BTreeSet<&str>) 
                 continue
             }
             Step::SetSysctl { key, .. } if still_needed.contains(key.as_str()) => continue,
+            // A raised limit stays (see `inotify_step`).
+            Step::SetSysctl { key, .. } if key == INOTIFY_INSTANCES => continue,
             Step::AddFirewall { net, .. } => Some(Step::RemoveFirewall {
                 net: net.clone(),
                 delete_table: last_firewall(obs, &started.network),

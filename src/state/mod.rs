@@ -164,6 +164,10 @@ pub struct RouteInfo {
 pub struct ForwardingSysctls {
     pub ipv4_forward: Option<bool>,
     pub ipv6_forward: Option<bool>,
+    /// `fs.inotify.max_user_instances` (machine-wide), read with them; `None` when unknown or
+    /// not ours to change (see [`crate::plan::start::inotify_step`]).
+    #[serde(skip)]
+    pub inotify_max_user_instances: Option<u64>,
 }
 
 #[cfg(test)]

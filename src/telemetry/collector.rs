@@ -85,6 +85,9 @@ pub enum EventEffect {
     Annotations,
     /// Links changed: dump them again soon, without waiting for the tick.
     Topology,
+    /// A ruleset changed: publish a snapshot soon (its `firewall` count moved on), so the
+    /// networks' drift is looked at without waiting for the tick.
+    Firewall,
 }
 
 /// Which inputs changed since the last assembly.
@@ -123,6 +126,8 @@ pub struct Collector<H> {
     errors: Vec<String>,
     /// Rates of every link, measured once per cycle for every reader.
     meter: RateMeter<u32>,
+    /// Counts nftables changes seen (0: none yet, or no notifications).
+    firewall: u64,
 }
 
 impl<H: Host> Collector<H> {
@@ -180,6 +185,7 @@ impl<H: Host> Collector<H> {
             last_topology: None,
             errors: Vec::new(),
             meter: RateMeter::new(),
+            firewall: 0,
         }
     }
 
@@ -224,6 +230,7 @@ impl<H: Host> Collector<H> {
             host: Arc::clone(&self.host),
             counters,
             rates,
+            firewall: self.firewall,
             leases: Arc::clone(&self.leases),
             topology: self.topology,
             cause,
@@ -239,6 +246,10 @@ impl<H: Host> Collector<H> {
                 EventEffect::Annotations
             }
             HostEvent::Neighbour(..) => EventEffect::None,
+            HostEvent::Firewall => {
+                self.firewall = self.firewall.wrapping_add(1);
+                EventEffect::Firewall
+            }
             // Events were lost: nothing known from events can be trusted any more.
             HostEvent::Overrun => {
                 self.dirty.neighbours = true;
@@ -248,7 +259,7 @@ impl<H: Host> Collector<H> {
         match effect {
             EventEffect::Topology => self.dirty.topology = true,
             EventEffect::Annotations => self.dirty.annotations = true,
-            EventEffect::None => {}
+            EventEffect::None | EventEffect::Firewall => {}
         }
         effect
     }

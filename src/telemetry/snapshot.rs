@@ -38,6 +38,9 @@ pub struct PortsSnapshot {
     /// Rates of every link that has one (a second sample, no reset), sorted by ifindex: the
     /// collector's [`RateMeter`](super::rates::RateMeter) measured them once, for every reader.
     pub rates: Vec<(u32, Rates)>,
+    /// How many nftables changes the host reported so far: a new value means a ruleset
+    /// changed (drift of our table is noticed from this, not by listing it on a timer).
+    pub firewall: u64,
     /// DHCP leases of our networks, by network; shared until a lease file changes.
     pub leases: Arc<Vec<(String, Lease)>>,
     /// Increases each time the links were dumped again.
@@ -136,6 +139,7 @@ mod tests {
             cause: SnapshotCause::Tick,
             errors: Vec::new(),
             rates: Vec::new(),
+            firewall: 0,
         }
     }
 

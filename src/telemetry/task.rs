@@ -107,7 +107,9 @@ async fn run<H: crate::host::Host>(
             event = c.events.next(), if c.events_open => {
                 match event {
                     Some(event) => {
-                        if c.apply_event(event) == EventEffect::Topology && topology_at.is_none() {
+                        let effect = c.apply_event(event);
+                        let soon = matches!(effect, EventEffect::Topology | EventEffect::Firewall);
+                        if soon && topology_at.is_none() {
                             topology_at = Some(Instant::from_std(c.topology_due()));
                         }
                     }
@@ -121,7 +123,7 @@ async fn run<H: crate::host::Host>(
             _ = tick.tick() => SnapshotCause::Tick,
         };
         let result = c.cycle(cause).await;
-        // A tick may have done the pending link dump already.
+        // This cycle published what was pending (a link dump, a firewall change).
         topology_at = topology_at.filter(|_| c.topology_pending());
         publish(&tx, result);
     }

@@ -140,6 +140,11 @@ impl TestNetns {
         })
     }
 
+    /// The namespace's name (for `ip netns exec`).
+    pub fn name(&self) -> &str {
+        self.guard.name()
+    }
+
     /// `ip -n NAME ARGS…`, panicking on failure.
     pub fn ip(&self, args: &[&str]) -> Output {
         let mut full = vec!["-n", self.guard.name()];

@@ -10,6 +10,7 @@ use ipnet::IpNet;
 use super::traffic::Traffic;
 use crate::host::error::HostError;
 use crate::host::netlink::BridgeSpec;
+use crate::plan::start::INOTIFY_INSTANCES;
 use crate::state::{
     AddrInfo, BridgeAttrs, ForwardingSysctls, HostState, LinkInfo, LinkKind, Neighbour, RouteInfo,
 };
@@ -46,6 +47,8 @@ impl Links {
         let mut sysctls = BTreeMap::new();
         sysctls.insert("net.ipv4.ip_forward".to_owned(), "0".to_owned());
         sysctls.insert("net.ipv6.conf.all.forwarding".to_owned(), "0".to_owned());
+        // The kernel's default; the fake stands for a machine's own namespace.
+        sysctls.insert(INOTIFY_INSTANCES.to_owned(), "128".to_owned());
         Links {
             next_ifindex: 1,
             sysctls,
@@ -259,6 +262,10 @@ impl Links {
         ForwardingSysctls {
             ipv4_forward: flag("net.ipv4.ip_forward"),
             ipv6_forward: flag("net.ipv6.conf.all.forwarding"),
+            inotify_max_user_instances: self
+                .sysctls
+                .get(INOTIFY_INSTANCES)
+                .and_then(|v| v.parse().ok()),
         }
     }
 

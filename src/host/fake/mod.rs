@@ -253,6 +253,19 @@ impl FakeHost {
         Ok(())
     }
 
+    /// A sysctl's value, as `sysctl` prints it; `None` when not set.
+    pub fn sysctl(&self, key: &str) -> Option<String> {
+        self.inner().links.sysctls.get(key).cloned()
+    }
+
+    /// Sets a sysctl as someone else would (any key).
+    pub fn set_sysctl(&self, key: &str, value: &str) {
+        self.inner()
+            .links
+            .sysctls
+            .insert(key.to_owned(), value.to_owned());
+    }
+
     /// Adds an address (and its prefix route).
     pub fn add_address(&self, name: &str, net: IpNet) -> Result<(), HostError> {
         self.inner().links.add_addr(name, net)
@@ -380,12 +393,18 @@ impl FakeHost {
         chain: &str,
         edit: impl FnOnce(&mut Vec<Value>),
     ) -> Result<(), String> {
-        self.inner().nft.edit_rules(family, table, chain, edit)
+        let done = self.inner().nft.edit_rules(family, table, chain, edit);
+        self.emit(HostEvent::Firewall);
+        done
     }
 
     /// Loads an nft JSON document as someone else would.
     pub fn nft_apply(&self, doc: &Value) -> Result<(), String> {
-        self.inner().nft.apply(doc)
+        let done = self.inner().nft.apply(doc);
+        if done.is_ok() {
+            self.emit(HostEvent::Firewall);
+        }
+        done
     }
 
     /// Every nft table, as `family name`.
@@ -603,7 +622,11 @@ impl Kernel for FakeHost {
     }
 
     fn nft_load(&self, doc: &Value) -> Result<(), String> {
-        self.inner().nft.apply(doc)
+        let done = self.inner().nft.apply(doc);
+        if done.is_ok() {
+            self.emit(HostEvent::Firewall);
+        }
+        done
     }
 
     fn nft_load_script(&self, _script: &str) -> Result<(), String> {
@@ -779,6 +802,8 @@ impl Host for FakeHost {
 
     fn events(&self) -> Result<Events, HostError> {
         let (tx, rx) = mpsc::unbounded();
+        // Subscribed to ruleset changes too.
+        let _ = tx.unbounded_send(HostEvent::Firewall);
         lock(&self.subscribers).push(tx);
         Ok(rx.boxed())
     }

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod dump;
 mod links;
 pub mod neigh;
+pub mod nft_events;
 pub mod nsid;
 pub(crate) mod socket;
 pub mod stats;

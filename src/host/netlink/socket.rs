@@ -145,7 +145,7 @@ fn status_code(payload: &[u8]) -> io::Result<()> {
     }
 }
 
-fn set_recv_timeout(sock: &Socket, timeout: Duration) -> io::Result<()> {
+pub(crate) fn set_recv_timeout(sock: &Socket, timeout: Duration) -> io::Result<()> {
     let tv = libc::timeval {
         tv_sec: timeout.as_secs() as libc::time_t,
         tv_usec: libc::suseconds_t::from(timeout.subsec_micros() as i32),

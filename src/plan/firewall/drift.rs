@@ -40,13 +40,7 @@ pub fn network_drift(net: &FirewallNet, table: Option<&ObservedTable>) -> Vec<St
 /// active network uses (the previous release's `input`, `forward` and `postrouting` aside), and
 /// map elements for keys no active network has.
 pub fn table_drift(table: &ObservedTable, active: &[FirewallNet]) -> Vec<String> {
-    let mut out = Vec::new();
-    for base in BASE_CHAINS {
-        out.extend(base_drift(base, table.base.get(base)));
-    }
-    for map in MAPS {
-        out.extend(map_drift(map, table));
-    }
+    let mut out = shared_drift(table);
     let wanted: Vec<_> = active.iter().map(desired).collect();
     let used = |chain: &str| {
         wanted
@@ -79,6 +73,21 @@ pub fn table_drift(table: &ObservedTable, active: &[FirewallNet]) -> Vec<String>
                 ));
             }
         }
+    }
+    out
+}
+
+/// What is wrong with the parts of the table every network shares: missing or altered base
+/// chains and maps, and foreign rules in the base chains. This (with [`network_drift`]) is all
+/// a start of one network repairs, and all it needs to judge: it takes no other network's
+/// definition, so it costs the same whatever the number of networks.
+pub fn shared_drift(table: &ObservedTable) -> Vec<String> {
+    let mut out = Vec::new();
+    for base in BASE_CHAINS {
+        out.extend(base_drift(base, table.base.get(base)));
+    }
+    for map in MAPS {
+        out.extend(map_drift(map, table));
     }
     out
 }

@@ -200,3 +200,47 @@ fn isolated_and_open_firewall_entries() {
     assert!(firewall_net(&open, "sybr4").is_none());
     assert_eq!(forwarding_keys(&open), [IPV4_FORWARD]);
 }
+
+#[test]
+fn the_inotify_limit_is_raised_only_when_our_dnsmasqs_approach_it() {
+    // (limit, our dnsmasqs once this one runs) → the new limit, if it changes.
+    let cases: [(Option<u64>, u64, Option<&str>); 8] = [
+        (Some(128), 1, None),
+        (Some(128), 64, None),
+        (Some(128), 65, Some("258")),
+        (Some(128), 79, Some("286")),
+        (Some(258), 194, None),
+        (Some(258), 195, Some("518")),
+        (Some(100_000), 5_000, None),
+        // Unknown, or not ours to change (a switchyard in a namespace of its own).
+        (None, 10_000, None),
+    ];
+    for (limit, ours, want) in cases {
+        let got = inotify_step(limit, ours);
+        let value = got.as_ref().map(|s| match s {
+            Step::SetSysctl {
+                key,
+                value,
+                previous,
+            } => {
+                assert_eq!(key, INOTIFY_INSTANCES);
+                assert_eq!(Some(previous.clone()), limit.map(|l| l.to_string()));
+                value.as_str()
+            }
+            other => panic!("{other:?}"),
+        });
+        assert_eq!(value, want, "limit {limit:?}, {ours} dnsmasqs");
+    }
+}
+
+#[test]
+fn stop_leaves_a_raised_inotify_limit() {
+    let started = Plan {
+        network: "lab".into(),
+        steps: vec![inotify_step(Some(128), 100).expect("raised")],
+        notes: vec![],
+    };
+    let host = HostState::default();
+    let plan = plan_stop(&started, &observed(&host, None, true), &BTreeSet::new());
+    assert!(plan.steps.is_empty(), "{plan}");
+}
