@@ -42,7 +42,16 @@ fn undefine_needs_confirmation() {
     assert!(app.update(ch('d')).is_empty(), "intent alone does nothing");
     assert!(matches!(app.popup(), Some(Popup::Confirm(_))));
     let (id, cmd) = executed(&app.update(ch('y'))).expect("y executes");
-    assert_eq!(cmd, Command::Undefine("default".into()));
+    // default is active: the question offers to stop it first, and the backend does both.
+    assert_eq!(cmd, Command::StopAndUndefine("default".into()));
+    let mut demo = Demo::new();
+    let (_, r) = demo.execute(id, cmd.clone());
+    assert!(r.ok, "{}", r.message);
+    assert!(demo.backend().load_def("default").is_err(), "undefined");
+    assert!(
+        !demo.snapshot().networks.iter().any(|n| n.name == "default"),
+        "gone from the list"
+    );
     assert!(app.popup().is_none());
     assert!(app.pending().contains_key(&id));
 
@@ -53,6 +62,13 @@ fn undefine_needs_confirmation() {
     app.update(ch('d'));
     assert!(app.update(key(KeyCode::Esc)).is_empty(), "Esc cancels too");
     assert!(app.popup().is_none());
+
+    // An inactive network is only undefined.
+    let mut app = tui_support::app(80, 24);
+    assert!(app.select_network("isolated"));
+    app.update(ch('d'));
+    let (_, cmd) = executed(&app.update(ch('y'))).expect("y executes");
+    assert_eq!(cmd, Command::Undefine("isolated".into()));
 }
 
 #[test]
@@ -471,4 +487,49 @@ fn problems_are_logged_once_and_when_they_clear() {
     let last = &app.log_entries().last().expect("entry").text;
     assert!(last.contains("routed: back in sync"), "{last}");
     assert_eq!(warnings(&app), 1, "the repair does not warn again");
+}
+
+/// A network in the middle of its own start is half-built on purpose: the Log says nothing
+/// of its missing bridge, and nothing of it being "back in sync" afterwards.
+#[test]
+fn no_drift_is_reported_for_a_network_with_a_command_under_way() {
+    use switchyard::plan::Drift;
+    let mut demo = Demo::new();
+    let mut app = App::new(Settings::default(), (80, 24));
+    app.update(Event::Snapshot(Arc::new(demo.snapshot())));
+    assert!(app.select_network("isolated"));
+    let (id, cmd) = executed(&app.update(ch('s'))).expect("s starts it");
+    assert_eq!(cmd, Command::StartNetwork("isolated".into()));
+    let logged = |app: &App| {
+        app.log_entries()
+            .iter()
+            .filter(|e| e.text.starts_with("isolated:"))
+            .map(|e| e.text.clone())
+            .collect::<Vec<_>>()
+    };
+    // A snapshot taken half-way: active, its bridge not there yet.
+    let mut half = demo.snapshot();
+    let row = half
+        .networks
+        .iter_mut()
+        .find(|n| n.name == "isolated")
+        .expect("listed");
+    row.active = true;
+    row.drift = vec![Drift::BridgeMissing("virbr2".into())];
+    app.update(Event::Snapshot(Arc::new(half.clone())));
+    assert_eq!(logged(&app), Vec::<String>::new(), "nothing while it runs");
+
+    let (_, r) = demo.execute(id, cmd);
+    assert!(r.ok, "{}", r.message);
+    app.update(Event::CommandDone(r));
+    app.update(Event::Snapshot(Arc::new(demo.snapshot())));
+    assert_eq!(
+        logged(&app),
+        Vec::<String>::new(),
+        "in sync after, no 'back in sync'"
+    );
+
+    // Without a command under way the same drift is reported.
+    app.update(Event::Snapshot(Arc::new(half)));
+    assert_eq!(logged(&app).len(), 1, "{:?}", logged(&app));
 }

@@ -110,6 +110,7 @@ pub async fn execute<H: Host>(
             let plan = backend.start(&name, report).await.map_err(s)?;
             Ok(match plan.steps.len() {
                 0 => format!("{name} is already running as defined"),
+                1 => format!("{name} started (1 step)"),
                 n => format!("{name} started ({n} steps)"),
             })
         }
@@ -127,6 +128,11 @@ pub async fn execute<H: Host>(
         Command::Undefine(name) => {
             backend.undefine(&name).map_err(s)?;
             Ok(format!("{name} undefined"))
+        }
+        Command::StopAndUndefine(name) => {
+            backend.stop(&name, report).await.map_err(s)?;
+            backend.undefine(&name).map_err(s)?;
+            Ok(format!("{name} stopped and undefined"))
         }
         Command::PreviewStart { xml } => backend.preview(&xml).await.map_err(s),
         Command::CreateNetwork {

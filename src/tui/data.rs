@@ -319,6 +319,8 @@ pub enum Command {
     SetAutostart(String, bool),
     /// Delete a network's definition.
     Undefine(String),
+    /// Stop an active network, then delete its definition (one confirmation for both).
+    StopAndUndefine(String),
     /// Bring a network back in line with its definition (the backend starts it again).
     RepairNetwork(String),
     /// Plan the start of this definition without changing anything: a new network, or for an
@@ -388,6 +390,7 @@ impl Command {
             | Command::StopNetwork(n)
             | Command::SetAutostart(n, _)
             | Command::Undefine(n)
+            | Command::StopAndUndefine(n)
             | Command::RepairNetwork(n)
             | Command::EditNetwork { name: n, .. }
             | Command::Attach { network: n, .. }
@@ -415,6 +418,7 @@ impl Command {
             Command::SetAutostart(_, true) => format!("enabling autostart of {n}"),
             Command::SetAutostart(_, false) => format!("disabling autostart of {n}"),
             Command::Undefine(_) => format!("undefining {n}"),
+            Command::StopAndUndefine(_) => format!("stopping and undefining {n}"),
             Command::RepairNetwork(_) => format!("repairing {n}"),
             Command::PreviewStart { .. } => format!("planning {n}"),
             Command::CreateNetwork { .. } => format!("creating {n}"),
@@ -433,6 +437,7 @@ impl Command {
             Command::SetAutostart(_, true) => format!("autostart {n} on"),
             Command::SetAutostart(_, false) => format!("autostart {n} off"),
             Command::Undefine(_) => format!("undefine {n}"),
+            Command::StopAndUndefine(_) => format!("stop and undefine {n}"),
             Command::RepairNetwork(_) => format!("repair {n}"),
             Command::PreviewStart { .. } => format!("plan {n}"),
             Command::CreateNetwork { start: true, .. } => format!("create and start {n}"),

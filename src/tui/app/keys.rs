@@ -173,7 +173,8 @@ impl App {
             Action::StartStop => self.ask_stop(&net),
             Action::Autostart => self.issue(Command::SetAutostart(name, !net.autostart)),
             Action::Undefine => {
-                self.push_popup(Popup::Confirm(undefine_question(&net)));
+                let ports = self.port_names_of(&net.name);
+                self.push_popup(Popup::Confirm(undefine_question(&net, &ports)));
                 vec![]
             }
             Action::Repair if net.drift.is_empty() && !net.dnsmasq_dead() => {
@@ -221,18 +222,36 @@ impl App {
     }
 }
 
-fn undefine_question(net: &NetworkRow) -> Confirm {
+/// Undefine asks first; an active network is offered "stop and undefine" (the backend
+/// refuses to undefine a running one), naming the guest ports that lose their link.
+fn undefine_question(net: &NetworkRow, ports: &[String]) -> Confirm {
+    if !net.active {
+        return Confirm {
+            title: "Undefine network".into(),
+            lines: vec![
+                format!("Undefine network '{}'?", net.name),
+                "Its definition is deleted; this cannot be undone.".into(),
+            ],
+            command: Command::Undefine(net.name.clone()),
+        };
+    }
     let mut lines = vec![
-        format!("Undefine network '{}'?", net.name),
-        "Its definition is deleted; this cannot be undone.".into(),
+        format!("Stop and undefine network '{}'?", net.name),
+        "It is active: it is stopped first, then its definition is deleted; this cannot be \
+         undone."
+            .into(),
     ];
-    if net.active {
-        lines.push("It is active: the backend may refuse until it is stopped.".into());
+    if !ports.is_empty() {
+        lines.push(format!(
+            "{} guest port(s) lose their link for good:",
+            ports.len()
+        ));
+        lines.extend(ports.iter().map(|p| format!("  {p}")));
     }
     Confirm {
-        title: "Undefine network".into(),
+        title: "Stop and undefine network".into(),
         lines,
-        command: Command::Undefine(net.name.clone()),
+        command: Command::StopAndUndefine(net.name.clone()),
     }
 }
 

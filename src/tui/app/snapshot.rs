@@ -139,8 +139,21 @@ impl App {
 
     /// Log each network problem once when it appears, and once when it clears.
     fn log_problems(&mut self) {
+        // A network with a command under way is half-built or half-torn-down on purpose: its
+        // state is judged again when the command is done, against what was known before.
+        let busy: std::collections::BTreeSet<String> = self
+            .pending
+            .values()
+            .filter_map(|p| p.cmd.network())
+            .collect();
         let mut now: BTreeMap<String, String> = BTreeMap::new();
         for net in &self.snap.networks {
+            if busy.contains(&net.name) {
+                if let Some(known) = self.problems.get(&net.name) {
+                    now.insert(net.name.clone(), known.clone());
+                }
+                continue;
+            }
             let mut parts: Vec<String> = net.drift.iter().map(ToString::to_string).collect();
             if net.dnsmasq_dead() && !net.drift.iter().any(|d| matches!(d, Drift::DnsmasqDown)) {
                 parts.push(Drift::DnsmasqDown.to_string());

@@ -26,10 +26,11 @@ pub fn confirm(frame: &mut Frame, body: Rect, app: &App, confirm: &Confirm) {
         Span::styled(" no", t.base),
     ]));
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
+    let width = widest.saturating_add(4).max(30).min(body.width);
     let area = layout::centered(
         body,
-        widest.saturating_add(4).max(30),
-        lines.len() as u16 + 2,
+        width,
+        wrapped_rows(&lines, width.saturating_sub(2)) + 2,
     );
     frame.render_widget(Clear, area);
     let block = t
@@ -42,4 +43,19 @@ pub fn confirm(frame: &mut Frame, body: Rect, app: &App, confirm: &Confirm) {
             .wrap(Wrap { trim: false }),
         area,
     );
+}
+
+/// Rows `lines` take when wrapped at word boundaries into `inner` columns: a line that wraps
+/// is given one row more than its characters need, for the room word breaks leave, so the
+/// keys on the last line are never cut off.
+fn wrapped_rows(lines: &[Line], inner: u16) -> u16 {
+    let inner = usize::from(inner.max(1));
+    let rows: usize = lines
+        .iter()
+        .map(|l| match l.width() {
+            w if w <= inner => 1,
+            w => w.div_ceil(inner) + 1,
+        })
+        .sum();
+    u16::try_from(rows).unwrap_or(u16::MAX)
 }
