@@ -119,8 +119,8 @@ actions! {
     StepNext "step_next" Form "next" "Next step, if this one is valid; or apply" [k(K::Enter)];
     StepBack "step_back" Form "back" "Previous step; on the first, close" [k(K::Esc)];
     FieldToggle "field_toggle" Form "toggle" "Toggle a checkbox, pick a list entry" [c(' ')];
-    ChoicePrev "choice_prev" Form "" "Previous choice" [k(K::Left)];
-    ChoiceNext "choice_next" Form "" "Next choice" [k(K::Right)];
+    ChoicePrev "choice_prev" Form "" "Previous choice (in a list ↑ works too)" [k(K::Left)];
+    ChoiceNext "choice_next" Form "choose" "Next choice (in a list ↓ works too)" [k(K::Right)];
     FieldClear "field_clear" Form "" "Clear the text field" [KeyBinding::ctrl('u')];
     FieldDeleteWord "field_delete_word" Form "" "Delete the word before the cursor" [KeyBinding::ctrl('w')];
     Apply "apply" Review "apply" "Define and start (or apply the edit)" [c('y'), k(K::Enter)];

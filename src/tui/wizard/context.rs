@@ -24,6 +24,9 @@ pub struct WizardContext {
     pub nics: Vec<String>,
     /// Host bridges a bridged network can attach to (not a network's own bridge).
     pub bridges: Vec<String>,
+    /// Interfaces on the host that are not bridges (NICs, bonds, VLANs, guest ports, …): a
+    /// bridge name among them is refused as "exists and is not a bridge".
+    pub not_bridges: Vec<String>,
 }
 
 impl WizardContext {
@@ -57,6 +60,7 @@ impl WizardContext {
             ]),
             nics: usable(&[LinkKind::Physical, LinkKind::Bond, LinkKind::Vlan]),
             bridges: usable(&[LinkKind::Bridge]),
+            not_bridges: not_bridges(snap),
             host: host_facts(snap, &defs, editing),
             others: Vec::new(),
         };
@@ -69,6 +73,20 @@ impl WizardContext {
             ..ctx
         }
     }
+}
+
+/// Names of the host's interfaces that are not bridges, guest ports included.
+fn not_bridges(snap: &Snapshot) -> Vec<String> {
+    let mut out: Vec<String> = snap
+        .ifaces
+        .iter()
+        .filter(|i| i.kind != LinkKind::Bridge)
+        .map(|i| i.ifname.clone())
+        .chain(snap.ports.iter().map(|p| p.ifname.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Interface names and taken subnets; a network's own bridge and subnets are not "the host's".
@@ -137,6 +155,8 @@ mod tests {
         assert_eq!(ctx.others.len(), 3);
         assert_eq!(ctx.bridges, ["br0", "docker0"]);
         assert_eq!(ctx.nics, ["eth0", "eth1.100"]);
+        assert!(ctx.not_bridges.contains(&"eth0".to_string()));
+        assert!(!ctx.not_bridges.contains(&"br0".to_string()));
         assert!(ctx.uplinks.contains(&"br0".to_string()));
         let taken: Vec<String> = ctx
             .host
