@@ -533,3 +533,44 @@ fn no_drift_is_reported_for_a_network_with_a_command_under_way() {
     app.update(Event::Snapshot(Arc::new(half)));
     assert_eq!(logged(&app).len(), 1, "{:?}", logged(&app));
 }
+
+/// Shrink the terminal, go to the last row, grow it back: every row shows again (the scroll
+/// is re-clamped on resize), not just the last ones.
+#[test]
+fn growing_the_terminal_back_shows_every_row_again() {
+    let mut app = app(80, 24);
+    app.update(ch('2'));
+    let len = app.ports_state().order.len();
+    assert!(len >= 5, "the demo has ports: {len}");
+    app.update(Event::Resize(80, 9));
+    app.update(ch('G'));
+    app.update(Event::Resize(80, 24));
+    let screen = lines(&render(&app, 80, 24)).join("\n");
+    for i in &app.ports_state().order {
+        let name = &app.snapshot().ports[*i].ifname;
+        assert!(screen.contains(name.as_str()), "{name} missing:\n{screen}");
+    }
+}
+
+/// Help scrolled to its end stops at its last line: no blank page below it.
+#[test]
+fn help_scrolled_to_the_end_ends_at_its_last_line() {
+    let mut app = app(80, 24);
+    app.update(ch('?'));
+    for _ in 0..3 {
+        app.update(ch('G'));
+        app.update(key(KeyCode::PageDown));
+    }
+    let screen = lines(&render(&app, 80, 24));
+    let bottom = screen
+        .iter()
+        .rposition(|l| l.contains('┗') || l.contains('└') && l.contains('┘'))
+        .expect("the popup's bottom border");
+    let above = &screen[bottom - 1];
+    let inner: String = above.chars().filter(|c| !"┃│".contains(*c)).collect();
+    assert!(
+        !inner.trim().is_empty(),
+        "a blank row above the border:\n{}",
+        screen.join("\n")
+    );
+}
