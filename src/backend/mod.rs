@@ -894,7 +894,12 @@ impl<H: Host> Backend<H> {
         names
             .iter()
             .filter_map(|name| {
-                let rec = record::load(&self.paths().run, name).ok()??;
+                let Some(rec) = record::load(&self.paths().run, name).ok().flatten() else {
+                    // A macvtap network's links are made by `attach` whether or not it was
+                    // started: they still belong to it.
+                    let def = self.load_def(name).ok().filter(NetworkDef::is_macvtap)?;
+                    return Some(crate::telemetry::ports::NetworkPorts::from_def(&def, None));
+                };
                 let def = model::parse_network_xml(&rec.def_xml).ok()?;
                 let lease_file = self.live_dnsmasq_paths(name).lease_file;
                 Some(crate::telemetry::ports::NetworkPorts::from_def(
