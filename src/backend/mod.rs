@@ -54,6 +54,8 @@ pub enum BackendError {
     Active(String),
     #[error("network {0} is not active")]
     NotActive(String),
+    #[error("network {network} still has macvtap attachments ({}); undefining it would orphan them", .links.join(", "))]
+    Attached { network: String, links: Vec<String> },
     #[error(transparent)]
     Record(#[from] record::RecordError),
     #[error("stopping {network} left errors: {}", .failures.join("; "))]
@@ -87,6 +89,14 @@ impl BackendError {
                 Some("install nftables: apt-get install nftables".into())
             }
             Self::Active(name) => Some(format!("stop it first: switchyard stop {name}")),
+            Self::Attached { links, .. } => Some(format!(
+                "detach them first: {}",
+                links
+                    .iter()
+                    .map(|l| format!("switchyard detach {l}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
             Self::Plan(PlanError::HostConflict { .. }) => Some(
                 "choose another subnet or bridge name (edit), or remove what holds it on the host"
                     .into(),
@@ -405,6 +415,19 @@ impl<H: Host> Backend<H> {
     fn undefine_locked(&self, lock: &StoreLock, name: &str) -> Result<(), BackendError> {
         if self.record(name)?.is_some() {
             return Err(BackendError::Active(name.to_owned()));
+        }
+        // A macvtap network's attachments would be orphaned: name them instead.
+        let attached: Vec<String> = self
+            .attachments()
+            .into_iter()
+            .filter(|a| a.network == name)
+            .map(|a| a.ifname)
+            .collect();
+        if !attached.is_empty() {
+            return Err(BackendError::Attached {
+                network: name.to_owned(),
+                links: attached,
+            });
         }
         self.store.remove(lock, name)?;
         Ok(())

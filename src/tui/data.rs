@@ -364,6 +364,8 @@ pub enum Command {
     Undefine(String),
     /// Stop an active network, then delete its definition (one confirmation for both).
     StopAndUndefine(String),
+    /// Remove a macvtap made by `attach` (by interface name).
+    Detach(String),
     /// Bring a network back in line with its definition (the backend starts it again).
     RepairNetwork(String),
     /// Plan the start of this definition without changing anything: a new network, or for an
@@ -439,7 +441,7 @@ impl Command {
             | Command::Attach { network: n, .. }
             | Command::PinLease { network: n, .. } => Some(n.clone()),
             Command::CreateNetwork { xml, .. } => xml_name(xml),
-            Command::PreviewStart { .. } => None,
+            Command::PreviewStart { .. } | Command::Detach(_) => None,
         }
     }
 
@@ -462,6 +464,7 @@ impl Command {
             Command::SetAutostart(_, false) => format!("disabling autostart of {n}"),
             Command::Undefine(_) => format!("undefining {n}"),
             Command::StopAndUndefine(_) => format!("stopping and undefining {n}"),
+            Command::Detach(i) => format!("detaching {i}"),
             Command::RepairNetwork(_) => format!("repairing {n}"),
             Command::PreviewStart { .. } => format!("planning {n}"),
             Command::CreateNetwork { .. } => format!("creating {n}"),
@@ -481,6 +484,7 @@ impl Command {
             Command::SetAutostart(_, false) => format!("autostart {n} off"),
             Command::Undefine(_) => format!("undefine {n}"),
             Command::StopAndUndefine(_) => format!("stop and undefine {n}"),
+            Command::Detach(i) => format!("detach {i}"),
             Command::RepairNetwork(_) => format!("repair {n}"),
             Command::PreviewStart { .. } => format!("plan {n}"),
             Command::CreateNetwork { start: true, .. } => format!("create and start {n}"),
