@@ -113,6 +113,7 @@ actions! {
     SortReverse "sort_reverse" Ports "" "Reverse the sort order" [c('O')];
     Filter "filter" Ports "filter" "Filter ports by text" [c('/')];
     OpenDetail "open_detail" Ports "detail" "Open the selected port's detail" [k(K::Enter)];
+    Detach "detach" Ports "" "Detach the selected macvtap (asks)" [c('D')];
     PinLease "pin_lease" Leases "pin" "Pin the lease's address to its MAC (asks)" [c('p')];
     FieldNext "field_next" Form "next field" "Next field" [k(K::Tab)];
     FieldPrev "field_prev" Form "" "Previous field" [k(K::BackTab)];
