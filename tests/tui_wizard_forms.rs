@@ -147,9 +147,48 @@ fn options_reach_the_definition() {
         &d.w.commands()[..],
         [Command::CreateNetwork {
             autostart: true,
+            start: true,
             ..
         }]
     ));
+}
+
+/// "Define only" defines the network without starting it; the demo host then lists it
+/// inactive. An edit does not offer the choice.
+#[test]
+fn define_only_defines_without_starting() {
+    let mut d = Driver::new();
+    d.type_str("later");
+    d.enter();
+    d.enter();
+    d.focus(FieldId::DefineOnly);
+    d.space();
+    d.go_to_review();
+    let cmds = d.w.commands();
+    assert!(
+        matches!(&cmds[..], [Command::CreateNetwork { start: false, .. }]),
+        "{cmds:?}"
+    );
+    let mut demo = switchyard::live::demo::Demo::new();
+    let (_, r) = demo.execute(1, cmds[0].clone());
+    assert!(r.ok, "{}", r.message);
+    let snap = demo.snapshot();
+    let row = snap
+        .networks
+        .iter()
+        .find(|n| n.name == "later")
+        .expect("defined");
+    assert!(!row.active, "defined, not started");
+
+    let mut edit = Driver::edit(&snap, row);
+    edit.enter();
+    edit.enter();
+    let shown = edit.w.visible();
+    assert!(
+        shown.contains(&FieldId::Autostart),
+        "on the options: {shown:?}"
+    );
+    assert!(!shown.contains(&FieldId::DefineOnly), "{shown:?}");
 }
 
 /// Build to step `step`, set `field` to `text`, press Enter: the step must not advance, the

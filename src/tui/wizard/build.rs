@@ -224,6 +224,12 @@ fn option_fields(d: &NetworkDraft) -> Vec<Field> {
             "start the network when the host boots",
         ),
         toggle(
+            F::DefineOnly,
+            "Define only",
+            d.define_only,
+            "define it without starting it now",
+        ),
+        toggle(
             F::Stp,
             "STP",
             d.stp,

@@ -137,7 +137,12 @@ impl NetworkWizard {
     /// The fields the current step shows.
     pub fn visible(&self) -> Vec<FieldId> {
         let d = self.draft();
-        fields(self.step, d.mode, d.dhcp && d.has_ipv4(), d.ipv6)
+        let mut shown = fields(self.step, d.mode, d.dhcp && d.has_ipv4(), d.ipv6);
+        if self.edit.is_some() {
+            // An edit applies to the network as it runs (or not): nothing to choose.
+            shown.retain(|f| *f != FieldId::DefineOnly);
+        }
+        shown
     }
 
     /// The complete definition, when the draft has no problem.
