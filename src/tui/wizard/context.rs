@@ -52,13 +52,21 @@ impl WizardContext {
                 .collect()
         };
         let ctx = WizardContext {
+            // A veth the host uses as a NIC (one not plugged into a bridge: a container
+            // host's or the sandbox's uplink) is one too.
             uplinks: usable(&[
                 LinkKind::Physical,
                 LinkKind::Bond,
                 LinkKind::Vlan,
+                LinkKind::Veth,
                 LinkKind::Bridge,
             ]),
-            nics: usable(&[LinkKind::Physical, LinkKind::Bond, LinkKind::Vlan]),
+            nics: usable(&[
+                LinkKind::Physical,
+                LinkKind::Bond,
+                LinkKind::Vlan,
+                LinkKind::Veth,
+            ]),
             bridges: usable(&[LinkKind::Bridge]),
             not_bridges: not_bridges(snap),
             host: host_facts(snap, &defs, editing),
@@ -173,6 +181,33 @@ mod tests {
         let edit = WizardContext::from_snapshot(&snap, Some("default"));
         assert_eq!(edit.others.len(), 2);
         assert!(!edit.host.ifnames.contains(&"virbr0".to_string()));
+    }
+
+    /// A veth the host uses as a NIC (the sandbox's lan0) is offered as a forward device and
+    /// a macvtap parent; a veth plugged into a bridge (a container's) is not.
+    #[test]
+    fn an_uplink_veth_is_a_nic() {
+        let mut snap = Demo::new().snapshot();
+        let eth0 = snap
+            .ifaces
+            .iter()
+            .find(|i| i.ifname == "eth0")
+            .expect("eth0");
+        let veth = |name: &str, master: Option<&str>| crate::tui::data::IfaceRow {
+            ifname: name.into(),
+            kind: LinkKind::Veth,
+            master: master.map(Into::into),
+            addrs: Vec::new(),
+            default_route: false,
+            ..eth0.clone()
+        };
+        let (lan0, vethc0) = (veth("lan0", None), veth("vethc0", Some("docker0")));
+        snap.ifaces.push(lan0);
+        snap.ifaces.push(vethc0);
+        let ctx = WizardContext::from_snapshot(&snap, None);
+        assert!(ctx.nics.contains(&"lan0".to_string()), "{:?}", ctx.nics);
+        assert!(ctx.uplinks.contains(&"lan0".to_string()));
+        assert!(!ctx.nics.contains(&"vethc0".to_string()));
     }
 
     #[test]
