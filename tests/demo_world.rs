@@ -164,4 +164,11 @@ fn an_attached_macvtap_shows_its_network() {
         .find(|p| p.ifname == "mvt-web")
         .unwrap_or_else(|| panic!("listed: {:?}", snap.ports));
     assert_eq!(port.network.as_deref(), Some("direct"), "{port:?}");
+    let row = snap
+        .networks
+        .iter()
+        .find(|n| n.name == "direct")
+        .expect("listed");
+    assert!(!row.active, "never started");
+    assert_eq!(row.attachments, 1, "but in use: the Networks view says so");
 }

@@ -163,10 +163,16 @@ async fn refresh_networks<H: Host>(
     let statuses: Vec<NetworkStatus> = backend.statuses(&obs).unwrap_or_default();
     let rules = |name: &str| obs.firewall.as_ref().map_or(0, |f| f.rules_of(name));
     NetworkView {
-        rows: statuses
-            .iter()
-            .map(|s| rows::network_row(s, rules(&s.name)))
-            .collect(),
+        rows: {
+            let attached = backend.attachments();
+            statuses
+                .iter()
+                .map(|s| NetworkRow {
+                    attachments: attached.iter().filter(|a| a.network == s.name).count(),
+                    ..rows::network_row(s, rules(&s.name))
+                })
+                .collect()
+        },
         statuses,
         taken_subnets: taken_subnets(&obs.host),
         default_via: obs

@@ -31,6 +31,7 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
         drift: s.drift.clone(),
         dnsmasq_pid: s.dnsmasq_pid,
         firewall_rules: rules,
+        attachments: 0,
         def: def.map(|d| Arc::new(d.clone())),
         error: s.def.as_ref().err().or(s.record_error.as_ref()).cloned(),
         taints: def

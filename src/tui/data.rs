@@ -114,6 +114,8 @@ pub struct NetworkRow {
     pub dnsmasq_pid: Option<i32>,
     /// Number of firewall rules present for this network.
     pub firewall_rules: usize,
+    /// Macvtaps made by `attach` on this (macvtap) network, started or not.
+    pub attachments: usize,
     /// An error observing or loading this network.
     pub error: Option<String>,
     /// libvirt-style taints: settings passed on unchecked (`custom-dnsmasq-options`).

@@ -55,6 +55,8 @@ fn cell<'a>(app: &App, i: usize, col: Col, width: u16) -> Cell<'a> {
     match col {
         Col::Name => left(format::fit(&net.name, width.into()), t.base),
         Col::State if net.active => left("active", t.ok),
+        // A macvtap network's links work whether or not it was started.
+        Col::State if net.attachments > 0 => left("in use", t.ok),
         Col::State => left("inactive", t.inactive),
         Col::Auto => left(if net.autostart { "yes" } else { "no" }, t.base),
         Col::Mode => left(net.mode.short(), t.base),
