@@ -46,6 +46,12 @@ fn attach_and_detach_in_each_mode() {
         let ifname = att["ifname"].as_str().expect("ifname").to_owned();
         let ifindex = att["ifindex"].as_u64().expect("ifindex");
         assert_eq!(att["tap_device"], format!("/dev/tap{ifindex}"));
+        let qemu = att["qemu"].as_str().expect("the QEMU line");
+        assert!(
+            qemu.starts_with("-netdev tap,id=net0,fd=3 ")
+                && qemu.ends_with(&format!("3<>/dev/tap{ifindex}")),
+            "{qemu}"
+        );
         assert_eq!(att["parent"], dev.as_str());
         let details = link_details(&world, &ifname);
         assert!(

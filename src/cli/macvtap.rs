@@ -13,7 +13,10 @@ pub async fn attach(
 ) -> Result<()> {
     let att = backend.attach(network, name, mac).await?;
     if json {
-        outln!("{}", serde_json::to_string_pretty(&att)?)?;
+        // The QEMU line too, unwrapped, for a script to paste.
+        let mut v = serde_json::to_value(&att)?;
+        v["qemu"] = serde_json::Value::String(att.qemu_args());
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
     } else {
         outln!(
             "{} created on {} ({} mode), mac {}",
