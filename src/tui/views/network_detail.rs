@@ -98,6 +98,70 @@ fn runtime<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
     lines
 }
 
+/// Columns a port or lease line of [`members`] takes.
+const MEMBER_LINE: u16 = 72;
+
+/// The network's ports (guest, address, rates) and leases (address, MAC, host name, time
+/// left), for a tall pane: what it carries, in one place.
+fn members<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
+    let t = &app.settings.theme;
+    let units = app.settings.units;
+    let snap = app.snapshot();
+    let ports: Vec<_> = snap
+        .ports
+        .iter()
+        .filter(|p| p.network.as_deref() == Some(net.name.as_str()))
+        .collect();
+    let leases: Vec<_> = snap
+        .leases
+        .iter()
+        .filter(|l| l.network == net.name)
+        .collect();
+    if ports.is_empty() && leases.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        Line::default(),
+        Line::styled(format!("Ports ({})", ports.len()), t.title),
+    ];
+    for p in ports {
+        let rate = p.rate;
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<12}", p.ifname), t.base),
+            Span::styled(format!("{:<16}", format::opt(p.guest.as_deref())), t.base),
+            Span::styled(format!("{:<16}", format::shown(p.ip.as_ref())), t.base),
+            Span::styled(
+                format!("{:>10}", format::rate(rate.map(|r| r.rx_bps), units)),
+                t.rx,
+            ),
+            Span::styled(
+                format!(" {:>10}", format::rate(rate.map(|r| r.tx_bps), units)),
+                t.tx,
+            ),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled(format!("Leases ({})", leases.len()), t.title));
+    let now = app.now_unix();
+    for l in leases {
+        let left = match l.expiry {
+            None => "never".to_string(),
+            Some(e) if e <= now => "expired".to_string(),
+            Some(e) => format::duration(e - now),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {:<16}", l.ip), t.base),
+            Span::styled(format!("{:<18}", format::shown(l.mac.as_ref())), t.base),
+            Span::styled(
+                format!("{:<16}", format::opt(l.hostname.as_deref())),
+                t.base,
+            ),
+            Span::styled(left, t.muted),
+        ]));
+    }
+    lines
+}
+
 /// Draw the pane for `net`.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
     let t = &app.settings.theme;
@@ -123,8 +187,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
     let block = t.block(format!("{} — detail (x: XML)", net.name), false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let (def, run) = (definition(t, net), runtime(app, net));
+    let (def, mut run) = (definition(t, net), runtime(app, net));
     let def_w = def.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
+    // Ports and leases where their rows fit on one line each (a wide terminal).
+    if inner.width.saturating_sub(def_w) >= MEMBER_LINE {
+        run.extend(members(app, net));
+    }
     if inner.width >= def_w + 30 {
         let [l, r] =
             Layout::horizontal([Constraint::Length(def_w), Constraint::Fill(1)]).areas(inner);
