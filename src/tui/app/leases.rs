@@ -125,3 +125,40 @@ impl App {
         self.scroll_table(View::Leases);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lease(mac: Option<&str>, ip: &str) -> LeaseRow {
+        LeaseRow {
+            network: "lab".into(),
+            mac: mac.map(|m| m.parse().expect("a MAC")),
+            ip: ip.parse().expect("an address"),
+            hostname: None,
+            expiry: None,
+        }
+    }
+
+    #[test]
+    fn pinned_means_this_address_for_this_client() {
+        let xml = "<network><name>lab</name><ip address='10.0.0.1' prefix='24'><dhcp>\
+                   <range start='10.0.0.100' end='10.0.0.200'/>\
+                   <host mac='52:54:00:00:00:01' ip='10.0.0.5'/>\
+                   <host mac='52:54:00:00:00:02' name='named-only'/>\
+                   </dhcp></ip><ip family='ipv6' address='fd00::1' prefix='64'><dhcp>\
+                   <host id='0:3:0:1:0:16:3e:11:22:33' ip='fd00::5'/></dhcp></ip></network>";
+        let def = crate::model::parse_network_xml(xml).expect("parses");
+        let cases = [
+            (lease(Some("52:54:00:00:00:01"), "10.0.0.5"), true),
+            (lease(Some("52:54:00:00:00:01"), "10.0.0.150"), false),
+            (lease(Some("52:54:00:00:00:09"), "10.0.0.5"), false),
+            (lease(Some("52:54:00:00:00:02"), "10.0.0.120"), false),
+            (lease(None, "fd00::5"), true),
+            (lease(None, "fd00::6"), false),
+        ];
+        for (l, want) in cases {
+            assert_eq!(is_pinned(&l, &def), want, "{l:?}");
+        }
+    }
+}
