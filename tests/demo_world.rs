@@ -129,3 +129,39 @@ fn commands_on_the_simulated_host_go_through_the_real_backend() {
         .expect("a plan");
     assert!(plan.contains("bridge"), "{plan}");
 }
+
+/// A macvtap made by `attach` on a macvtap network belongs to that network in Ports, whether
+/// or not the network was started.
+#[test]
+fn an_attached_macvtap_shows_its_network() {
+    use switchyard::live::demo::Demo;
+    use switchyard::tui::data::Command;
+
+    let mut demo = Demo::new();
+    let xml = "<network><name>direct</name><forward mode='vepa'><interface dev='eth1.100'/></forward></network>";
+    let (_, r) = demo.execute(
+        1,
+        Command::CreateNetwork {
+            xml: xml.into(),
+            autostart: false,
+            start: false,
+        },
+    );
+    assert!(r.ok, "{}", r.message);
+    let (_, r) = demo.execute(
+        2,
+        Command::Attach {
+            network: "direct".into(),
+            name: Some("mvt-web".into()),
+            mac: None,
+        },
+    );
+    assert!(r.ok, "{}", r.message);
+    let snap = demo.snapshot();
+    let port = snap
+        .ports
+        .iter()
+        .find(|p| p.ifname == "mvt-web")
+        .unwrap_or_else(|| panic!("listed: {:?}", snap.ports));
+    assert_eq!(port.network.as_deref(), Some("direct"), "{port:?}");
+}

@@ -162,6 +162,12 @@ fn sandbox_runs_and_leaves_nothing_after_quit() {
         return;
     };
     let pid = app.child.id();
+    // The Host view shows the sandbox's own interfaces: the uplink that carries the default
+    // route, the LAN NIC and the host bridge that bridged mode can use.
+    app.send("4");
+    app.wait_for("the host's interfaces", Duration::from_secs(10), |s| {
+        s.contains("default route: uplink") && s.contains("lan0") && s.contains("lanbr0")
+    });
     app.send("q");
     assert_eq!(app.wait_exit(Duration::from_secs(15)), Some(0));
     assert!(app.restored(), "terminal restored");

@@ -699,3 +699,101 @@ fn pinned_leases_are_marked_and_pin_acts_on_the_sorted_selection() {
     assert_eq!(pinned(&app), ["ci-runner", "web01"]);
     assert_eq!(selected_host(&app).as_deref(), Some("web01"));
 }
+
+/// Shrink the terminal, go to the last row, grow it back: every row shows again (the scroll
+/// is re-clamped on resize), not just the last ones.
+#[test]
+fn growing_the_terminal_back_shows_every_row_again() {
+    let mut app = app(80, 24);
+    app.update(ch('2'));
+    let len = app.ports_state().order.len();
+    assert!(len >= 5, "the demo has ports: {len}");
+    app.update(Event::Resize(80, 9));
+    app.update(ch('G'));
+    app.update(Event::Resize(80, 24));
+    let screen = lines(&render(&app, 80, 24)).join("\n");
+    for i in &app.ports_state().order {
+        let name = &app.snapshot().ports[*i].ifname;
+        assert!(screen.contains(name.as_str()), "{name} missing:\n{screen}");
+    }
+}
+
+/// Help scrolled to its end stops at its last line: no blank page below it.
+#[test]
+fn help_scrolled_to_the_end_ends_at_its_last_line() {
+    let mut app = app(80, 24);
+    app.update(ch('?'));
+    for _ in 0..3 {
+        app.update(ch('G'));
+        app.update(key(KeyCode::PageDown));
+    }
+    let screen = lines(&render(&app, 80, 24));
+    let bottom = screen
+        .iter()
+        .rposition(|l| l.contains('┗') || l.contains('└') && l.contains('┘'))
+        .expect("the popup's bottom border");
+    let above = &screen[bottom - 1];
+    let inner: String = above.chars().filter(|c| !"┃│".contains(*c)).collect();
+    assert!(
+        !inner.trim().is_empty(),
+        "a blank row above the border:\n{}",
+        screen.join("\n")
+    );
+}
+
+/// A macvtap made by attach is detached from the Ports view (D, asks first, names the guest);
+/// the backend deletes it; undefining its network before that is refused with the fix.
+#[test]
+fn a_macvtap_is_detached_from_the_ports_view() {
+    let mut demo = Demo::new();
+    let xml = "<network><name>direct</name><forward mode='vepa'><interface dev='eth1.100'/></forward></network>";
+    let create = Command::CreateNetwork {
+        xml: xml.into(),
+        autostart: false,
+        start: false,
+    };
+    assert!(demo.execute(1, create).1.ok);
+    let attach = Command::Attach {
+        network: "direct".into(),
+        name: Some("mvt-db".into()),
+        mac: None,
+    };
+    assert!(demo.execute(2, attach).1.ok);
+    let (_, r) = demo.execute(3, Command::Undefine("direct".into()));
+    assert!(!r.ok && r.message.contains("mvt-db"), "{}", r.message);
+    assert!(
+        r.fix
+            .as_deref()
+            .is_some_and(|f| f.contains("switchyard detach mvt-db")),
+        "{:?}",
+        r.fix
+    );
+
+    let mut app = App::new(Settings::default(), (80, 24));
+    app.update(Event::Snapshot(Arc::new(demo.snapshot())));
+    app.update(ch('2'));
+    while app.selected_port().is_some_and(|p| p.ifname != "mvt-db") {
+        let before = app.selected_port().map(|p| p.ifname.clone());
+        app.update(ch('j'));
+        assert_ne!(
+            before,
+            app.selected_port().map(|p| p.ifname.clone()),
+            "mvt-db listed"
+        );
+    }
+    assert!(app.update(ch('D')).is_empty(), "asks first");
+    let (id, cmd) = executed(&app.update(ch('y'))).expect("y detaches");
+    assert_eq!(cmd, Command::Detach("mvt-db".into()));
+    let (_, r) = demo.execute(id, cmd);
+    assert!(r.ok, "{}", r.message);
+    assert!(!demo.snapshot().ports.iter().any(|p| p.ifname == "mvt-db"));
+    assert!(
+        demo.execute(4, Command::Undefine("direct".into())).1.ok,
+        "nothing orphaned now"
+    );
+
+    // Not a macvtap: D says so and does nothing.
+    app.update(ch('g'));
+    assert!(app.update(ch('D')).is_empty());
+    assert!(app.popup().is_none());
+}

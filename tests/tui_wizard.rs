@@ -534,3 +534,31 @@ fn progress_keeps_a_long_apply_alive() {
         matches!(wizard(&app).apply_state(), ApplyState::Failed { message, .. } if message.contains("no answer"))
     );
 }
+
+/// A bridge made while the wizard is open shows in the bridged step with the next snapshot;
+/// the chosen bridge stays chosen.
+#[test]
+fn the_bridged_step_lists_bridges_made_while_it_is_open() {
+    let mut demo = Demo::new();
+    let mut app = app(80, 24);
+    app.update(next_snapshot(&mut demo));
+    app.update(ch('n'));
+    type_str(&mut app, "lan");
+    app.update(key(KeyCode::Tab));
+    for _ in 0..4 {
+        app.update(key(KeyCode::Down));
+    }
+    app.update(enter());
+    assert_eq!(wizard(&app).step(), Step::Addressing);
+    app.update(key(KeyCode::Down));
+    assert_eq!(wizard(&app).draft().host_bridge.as_deref(), Some("docker0"));
+    demo.host()
+        .add_link("br7", LinkKind::Bridge, None, Traffic::Idle)
+        .expect("br7");
+    app.update(next_snapshot(&mut demo));
+    let w = wizard(&app);
+    let bridges = w.choices(FieldId::HostBridge).expect("choices");
+    assert!(bridges.contains(&"br7".to_string()), "{bridges:?}");
+    assert_eq!(w.draft().host_bridge.as_deref(), Some("docker0"));
+    assert!(screen(&app).contains("br7"), "{}", screen(&app));
+}

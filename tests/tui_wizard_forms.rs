@@ -147,9 +147,48 @@ fn options_reach_the_definition() {
         &d.w.commands()[..],
         [Command::CreateNetwork {
             autostart: true,
+            start: true,
             ..
         }]
     ));
+}
+
+/// "Define only" defines the network without starting it; the demo host then lists it
+/// inactive. An edit does not offer the choice.
+#[test]
+fn define_only_defines_without_starting() {
+    let mut d = Driver::new();
+    d.type_str("later");
+    d.enter();
+    d.enter();
+    d.focus(FieldId::DefineOnly);
+    d.space();
+    d.go_to_review();
+    let cmds = d.w.commands();
+    assert!(
+        matches!(&cmds[..], [Command::CreateNetwork { start: false, .. }]),
+        "{cmds:?}"
+    );
+    let mut demo = switchyard::live::demo::Demo::new();
+    let (_, r) = demo.execute(1, cmds[0].clone());
+    assert!(r.ok, "{}", r.message);
+    let snap = demo.snapshot();
+    let row = snap
+        .networks
+        .iter()
+        .find(|n| n.name == "later")
+        .expect("defined");
+    assert!(!row.active, "defined, not started");
+
+    let mut edit = Driver::edit(&snap, row);
+    edit.enter();
+    edit.enter();
+    let shown = edit.w.visible();
+    assert!(
+        shown.contains(&FieldId::Autostart),
+        "on the options: {shown:?}"
+    );
+    assert!(!shown.contains(&FieldId::DefineOnly), "{shown:?}");
 }
 
 /// Build to step `step`, set `field` to `text`, press Enter: the step must not advance, the
@@ -178,6 +217,8 @@ fn every_problem_reaches_its_field() {
     use FieldId::*;
     use NetMode::*;
     let long = "n".repeat(65);
+    let long_label = format!("{}.example", "l".repeat(64));
+    let long_domain = vec!["d".repeat(50); 6].join(".");
     let cases: &[(NetMode, FieldId, &str, &str)] = &[
         (Nat, Name, "", "needs a name"),
         (Nat, Name, "a/b", "contains '/'"),
@@ -204,7 +245,33 @@ fn every_problem_reaches_its_field() {
             "not a valid interface name",
         ),
         (Nat, BridgeName, "br 0", "a space"),
-        (Nat, BridgeName, "eth0", "already exists"),
+        (Nat, BridgeName, "eth0", "eth0 exists and is not a bridge"),
+        (Nat, BridgeName, "bond0", "bond0 exists and is not a bridge"),
+        (Nat, BridgeName, "lo", "lo is the loopback interface"),
+        (Nat, BridgeName, "br0", "already exists"),
+        (
+            Nat,
+            DhcpRange,
+            "192.168.100.1-192.168.100.9",
+            "includes 192.168.100.1, the network's own (gateway) address",
+        ),
+        (
+            Nat,
+            DhcpRange,
+            "192.168.100.0-192.168.100.0",
+            "includes 192.168.100.0, the network address of 192.168.100.0/24",
+        ),
+        (
+            Route,
+            DhcpRange,
+            "192.168.100.200-192.168.100.255",
+            "includes 192.168.100.255, the broadcast address of 192.168.100.0/24",
+        ),
+        (Nat, Domain, "ex..com", "has an empty label"),
+        (Nat, Domain, "-dash", "starts or ends with '-'"),
+        (Nat, Domain, "dash-.example", "starts or ends with '-'"),
+        (Nat, Domain, &long_label, "label longer than 63"),
+        (Nat, Domain, &long_domain, "longer than 253"),
         (Nat, BridgeName, "virbr1", "already"),
         (Nat, Domain, "lab example", "letters, digits"),
         (Nat, Mtu, "big", "not a number"),
@@ -414,4 +481,101 @@ fn edit_prefills_and_sends_only_what_changed() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_good_range_and_domain_still_pass() {
+    let mut d = Driver::new();
+    d.type_str("t");
+    d.enter();
+    d.set(FieldId::DhcpRange, "192.168.100.2-192.168.100.254");
+    d.enter();
+    assert_eq!(d.w.step(), Step::Options, "{:?}", d.w.errors());
+    d.set(FieldId::Domain, "lab-1.example");
+    d.set(FieldId::BridgeName, "brlab");
+    d.go_to_review();
+    let def = d.previewed();
+    assert_eq!(def.domain.map(|x| x.name).as_deref(), Some("lab-1.example"));
+}
+
+/// The bridged step's choices follow the host: a new context (the App builds one from each
+/// snapshot) adds and removes bridges, and the current choice stays while it exists.
+#[test]
+fn the_bridged_step_follows_the_host() {
+    let mut d = Driver::new();
+    d.type_str("lan");
+    d.mode(NetMode::Bridged);
+    d.enter();
+    assert_eq!(d.w.focused(), Some(FieldId::HostBridge));
+    d.code(KeyCode::Down);
+    assert_eq!(d.w.draft().host_bridge.as_deref(), Some("docker0"));
+    let host_bridges = |d: &Driver| -> Vec<String> {
+        match d.w.choices(FieldId::HostBridge) {
+            Some(v) => v,
+            None => panic!("no host bridge field"),
+        }
+    };
+    // br7 appears, br0 goes: docker0 stays chosen.
+    let mut ctx = d.ctx.clone();
+    ctx.bridges = vec!["br7".into(), "docker0".into()];
+    d.w.recheck(&ctx);
+    d.ctx = ctx.clone();
+    assert_eq!(host_bridges(&d), ["br7", "docker0"]);
+    assert_eq!(d.w.draft().host_bridge.as_deref(), Some("docker0"));
+    d.code(KeyCode::Up);
+    assert_eq!(
+        d.w.draft().host_bridge.as_deref(),
+        Some("br7"),
+        "the new one is choosable"
+    );
+    // The chosen bridge vanishes: it stays, flagged, and the step refuses it.
+    ctx.bridges = vec!["docker0".into()];
+    ctx.host.ifnames.retain(|n| n != "br7");
+    d.w.recheck(&ctx);
+    d.ctx = ctx;
+    assert_eq!(host_bridges(&d), ["docker0", "br7"]);
+    assert_eq!(d.w.draft().host_bridge.as_deref(), Some("br7"));
+    d.enter();
+    assert_eq!(d.w.step(), Step::Addressing);
+    assert!(d.error(FieldId::HostBridge).contains("no interface 'br7'"));
+}
+
+/// Lists take ←/→ as well as ↑/↓ (as the help says); the one-line forward-device choice
+/// takes ←/→ and Space, ↑/↓ moving between fields there.
+#[test]
+fn choices_take_left_and_right_too() {
+    let mut d = Driver::new();
+    d.type_str("t");
+    d.focus(FieldId::Mode);
+    d.code(KeyCode::Right);
+    assert_eq!(d.w.draft().mode, NetMode::Route);
+    d.code(KeyCode::Down);
+    assert_eq!(d.w.draft().mode, NetMode::Isolated);
+    d.code(KeyCode::Left);
+    d.code(KeyCode::Up);
+    assert_eq!(d.w.draft().mode, NetMode::Nat);
+    d.enter();
+    d.focus(FieldId::ForwardDev);
+    d.code(KeyCode::Right);
+    assert!(d.w.draft().forward_dev.is_some());
+    d.code(KeyCode::Left);
+    assert_eq!(d.w.draft().forward_dev, None);
+    d.code(KeyCode::Up);
+    assert_ne!(
+        d.w.focused(),
+        Some(FieldId::ForwardDev),
+        "↑ leaves the field"
+    );
+}
+
+#[test]
+fn each_esc_goes_back_one_step() {
+    let mut d = Driver::new();
+    d.type_str("lab");
+    d.go_to_review();
+    for want in [Step::Options, Step::Addressing, Step::NameMode] {
+        assert_eq!(d.esc(), Outcome::Nothing);
+        assert_eq!(d.w.step(), want);
+    }
+    assert_eq!(d.esc(), Outcome::Close(None));
 }

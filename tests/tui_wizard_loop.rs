@@ -208,3 +208,26 @@ async fn the_source_reports_each_step_before_the_result() {
     let lab = network(&source, "lab").await.expect("lab defined");
     assert!(lab.active && lab.autostart, "{lab:?}");
 }
+
+/// Two Esc presses in a row, with nothing between them, are two steps back: neither the loop
+/// nor the App merges or debounces them. (Terminals that read "ESC ESC" in one go are asked
+/// for the kitty keyboard protocol at start-up, so they send two distinct Esc keys.)
+#[tokio::test]
+async fn two_quick_escs_go_back_two_steps() {
+    let (source, _home) = quick().await;
+    let steps = vec![
+        In::Wait(100),
+        In::Keys("nlab"),
+        In::Code(KeyCode::Enter),
+        In::Code(KeyCode::Enter),
+        In::Code(KeyCode::Esc),
+        In::Code(KeyCode::Esc),
+        In::Wait(200),
+        In::Ctrl('c'),
+    ];
+    let (exit, app, terminal) = drive(&source, steps).await;
+    assert_eq!(exit, Exit::Quit);
+    let screen = tui_support::lines(&terminal).join("\n");
+    assert!(screen.contains("step 1 of 4"), "{screen}");
+    assert!(app.popup().is_some(), "a third Esc would close it");
+}

@@ -131,6 +131,25 @@ fn screens() -> Vec<(&'static str, Setup)> {
         ("wizard_step1_name_error", |a, d| {
             drop(keys(a, d, vec![ch('n'), enter()]))
         }),
+        ("wizard_step1_long_error", |a, d| {
+            let long = "x".repeat(70);
+            drop(keys(a, d, new_to(1, &long)))
+        }),
+        ("wizard_step3_bridge_not_a_bridge", |a, d| {
+            let mut evs = new_to(2, "lab");
+            evs.extend(typed("eth0"));
+            evs.push(key(KeyCode::Tab));
+            evs.extend(typed("ex..com"));
+            evs.push(enter());
+            drop(keys(a, d, evs));
+        }),
+        ("wizard_step2_range_on_gateway", |a, d| {
+            let mut evs = new_to(1, "lab");
+            evs.extend([key(KeyCode::Tab), key(KeyCode::Tab), ctrl('u')]);
+            evs.extend(typed("192.168.100.1-192.168.100.50"));
+            evs.push(enter());
+            drop(keys(a, d, evs));
+        }),
         ("wizard_step1_macvtap", |a, d| {
             let mut evs = new_to(0, "direct");
             evs.push(key(KeyCode::Tab));
@@ -216,6 +235,17 @@ fn every_wizard_screen_at_80x24() {
         setup(&mut app, &mut Sim::default());
         insta::assert_snapshot!(name, render(&app, 80, 24).backend());
     }
+}
+
+/// A focused field's long error wraps, and a short form scrolls so all of it shows.
+#[test]
+fn a_long_error_shows_whole_in_a_short_form() {
+    let mut app = app(80, 10);
+    let long = "x".repeat(70);
+    keys(&mut app, &mut Sim::default(), new_to(1, &long));
+    insta::assert_snapshot!("wizard_long_error_80x10", render(&app, 80, 10).backend());
+    let text = lines(&render(&app, 80, 10)).join("\n");
+    assert!(text.contains("is 70 bytes long; the limit is 64"), "{text}");
 }
 
 #[test]

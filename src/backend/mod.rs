@@ -54,6 +54,8 @@ pub enum BackendError {
     Active(String),
     #[error("network {0} is not active")]
     NotActive(String),
+    #[error("network {network} still has macvtap attachments ({}); undefining it would orphan them", .links.join(", "))]
+    Attached { network: String, links: Vec<String> },
     #[error(transparent)]
     Record(#[from] record::RecordError),
     #[error("stopping {network} left errors: {}", .failures.join("; "))]
@@ -87,6 +89,14 @@ impl BackendError {
                 Some("install nftables: apt-get install nftables".into())
             }
             Self::Active(name) => Some(format!("stop it first: switchyard stop {name}")),
+            Self::Attached { links, .. } => Some(format!(
+                "detach them first: {}",
+                links
+                    .iter()
+                    .map(|l| format!("switchyard detach {l}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
             Self::Plan(PlanError::HostConflict { .. }) => Some(
                 "choose another subnet or bridge name (edit), or remove what holds it on the host"
                     .into(),
@@ -405,6 +415,19 @@ impl<H: Host> Backend<H> {
     fn undefine_locked(&self, lock: &StoreLock, name: &str) -> Result<(), BackendError> {
         if self.record(name)?.is_some() {
             return Err(BackendError::Active(name.to_owned()));
+        }
+        // A macvtap network's attachments would be orphaned: name them instead.
+        let attached: Vec<String> = self
+            .attachments()
+            .into_iter()
+            .filter(|a| a.network == name)
+            .map(|a| a.ifname)
+            .collect();
+        if !attached.is_empty() {
+            return Err(BackendError::Attached {
+                network: name.to_owned(),
+                links: attached,
+            });
         }
         self.store.remove(lock, name)?;
         Ok(())
@@ -894,7 +917,12 @@ impl<H: Host> Backend<H> {
         names
             .iter()
             .filter_map(|name| {
-                let rec = record::load(&self.paths().run, name).ok()??;
+                let Some(rec) = record::load(&self.paths().run, name).ok().flatten() else {
+                    // A macvtap network's links are made by `attach` whether or not it was
+                    // started: they still belong to it.
+                    let def = self.load_def(name).ok().filter(NetworkDef::is_macvtap)?;
+                    return Some(crate::telemetry::ports::NetworkPorts::from_def(&def, None));
+                };
                 let def = model::parse_network_xml(&rec.def_xml).ok()?;
                 let lease_file = self.live_dnsmasq_paths(name).lease_file;
                 Some(crate::telemetry::ports::NetworkPorts::from_def(

@@ -129,6 +129,10 @@ pub async fn execute<H: Host>(
             backend.undefine(&name).map_err(s)?;
             Ok(format!("{name} undefined"))
         }
+        Command::Detach(ifname) => {
+            let att = backend.detach(&ifname).await.map_err(s)?;
+            Ok(format!("{} detached from {}", att.ifname, att.network))
+        }
         Command::StopAndUndefine(name) => {
             backend.stop(&name, report).await.map_err(s)?;
             backend.undefine(&name).map_err(s)?;

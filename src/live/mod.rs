@@ -114,6 +114,8 @@ struct NetworkView {
     statuses: Vec<NetworkStatus>,
     /// Interface addresses (the collector dumps links only).
     addrs: Vec<crate::state::AddrInfo>,
+    /// Interfaces a default route (main table, IPv4 or IPv6) leaves through.
+    default_via: Vec<u32>,
     /// Host addresses and route destinations, each once, for the wizard's free-subnet checks.
     taken_subnets: Vec<ipnet::IpNet>,
     stamp: DirStamp,
@@ -167,6 +169,13 @@ async fn refresh_networks<H: Host>(
             .collect(),
         statuses,
         taken_subnets: taken_subnets(&obs.host),
+        default_via: obs
+            .host
+            .routes
+            .iter()
+            .filter(|r| r.dest.prefix_len() == 0)
+            .filter_map(|r| r.oif)
+            .collect(),
         addrs: obs.host.addrs,
         stamp: stamp(backend),
         at: Some(Instant::now()),
@@ -337,7 +346,7 @@ fn snapshot<H: Host>(
             .iter()
             .map(|(n, l)| rows::lease_row(n, l))
             .collect(),
-        ifaces: rows::iface_rows(&ports.host, &view.addrs, ports),
+        ifaces: rows::iface_rows(&ports.host, &view.addrs, &view.default_via, ports),
         taken_subnets: view.taken_subnets.clone(),
         now_unix,
         notices: notices.to_vec(),

@@ -8,7 +8,7 @@ use crate::state::{AddrInfo, HostState, LinkKind};
 use crate::telemetry::leases::Lease;
 use crate::telemetry::ports::PortInfo;
 use crate::telemetry::PortsSnapshot;
-use crate::tui::data::{DhcpSpan, IfaceRow, LeaseRow, NetMode, NetworkRow, PortRow};
+use crate::tui::data::{DhcpSpan, IfaceRow, LeaseRow, NetMode, NetworkRow, OperState, PortRow};
 
 /// One network row; `rules` is the number of firewall rules carrying its name.
 pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
@@ -89,19 +89,24 @@ pub fn lease_row(network: &str, l: &Lease) -> LeaseRow {
     }
 }
 
-/// The host's own interfaces an operator picks from: NICs, bridges, bonds, VLANs (not the
-/// guests' ports, not loopback).
-/// `addrs` come from a fuller, less frequent look than the collector's link dump.
-pub fn iface_rows(host: &HostState, addrs: &[AddrInfo], snap: &PortsSnapshot) -> Vec<IfaceRow> {
-    let wanted = |k: &LinkKind| {
-        matches!(
-            k,
-            LinkKind::Physical | LinkKind::Bridge | LinkKind::Bond | LinkKind::Vlan
-        )
+/// Every interface of the host itself: NICs, bridges, bonds, VLANs, an uplink veth, dummies,
+/// tunnels — not loopback, and not the guests' devices (taps, macvtaps, veths plugged into a
+/// bridge), which the Ports view lists. `addrs` and `default_via` (ifindexes a default route
+/// leaves through) come from a fuller, less frequent look than the collector's link dump.
+pub fn iface_rows(
+    host: &HostState,
+    addrs: &[AddrInfo],
+    default_via: &[u32],
+    snap: &PortsSnapshot,
+) -> Vec<IfaceRow> {
+    let wanted = |l: &crate::state::LinkInfo| match l.kind {
+        LinkKind::Loopback | LinkKind::Macvtap => false,
+        LinkKind::Veth | LinkKind::Tun => l.master.is_none(),
+        _ => true,
     };
     host.links
         .iter()
-        .filter(|l| wanted(&l.kind))
+        .filter(|l| wanted(l))
         .map(|l| IfaceRow {
             ifindex: l.ifindex,
             ifname: l.name.clone(),
@@ -109,6 +114,8 @@ pub fn iface_rows(host: &HostState, addrs: &[AddrInfo], snap: &PortsSnapshot) ->
             mac: l.mac.map(MacAddr),
             mtu: l.mtu,
             up: l.admin_up,
+            oper: OperState::from_kernel(&l.oper_state),
+            default_route: default_via.contains(&l.ifindex),
             addrs: addrs
                 .iter()
                 .filter(|a| a.ifindex == l.ifindex)
@@ -155,6 +162,14 @@ mod tests {
                 link(2, "eth0", LinkKind::Physical, Some(4)),
                 link(3, "vnet0", LinkKind::Tun, Some(4)),
                 link(4, "br0", LinkKind::Bridge, None),
+                link(5, "uplink", LinkKind::Veth, None),
+                link(6, "vethguest", LinkKind::Veth, Some(4)),
+                link(7, "macvtap0", LinkKind::Macvtap, None),
+                LinkInfo {
+                    oper_state: "DOWN".into(),
+                    ..link(8, "br9", LinkKind::Bridge, None)
+                },
+                link(9, "wg0", LinkKind::Other("wireguard".into()), None),
             ],
             ..HostState::default()
         };
@@ -180,9 +195,17 @@ mod tests {
             cause: crate::telemetry::SnapshotCause::Tick,
             errors: Vec::new(),
         };
-        let rows = iface_rows(&host, &addrs, &snap);
+        let rows = iface_rows(&host, &addrs, &[5], &snap);
         let names: Vec<&str> = rows.iter().map(|r| r.ifname.as_str()).collect();
-        assert_eq!(names, ["eth0", "br0"]);
+        assert_eq!(
+            names,
+            ["eth0", "br0", "uplink", "br9", "wg0"],
+            "the host's own interfaces; not lo, not the guests' tap, veth or macvtap"
+        );
+        let row = |name: &str| rows.iter().find(|r| r.ifname == name).expect("listed");
+        assert!(row("uplink").default_route && !row("eth0").default_route);
+        assert_eq!(row("br9").link_text(), "no link", "up without carrier");
+        assert_eq!(row("br0").link_text(), "up");
         assert_eq!(rows[0].master.as_deref(), Some("br0"));
         assert_eq!(
             rows[0].mac.map(|m| m.to_string()).as_deref(),

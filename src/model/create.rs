@@ -421,7 +421,8 @@ fn check_host_devices(def: &NetworkDef, kind: Kind, ifnames: &[String], out: &mu
     let missing = |name: &str| ifname_problem(name).is_none() && !exists(name);
     let own = matches!(kind, Kind::Own(_));
     match def.bridge_name() {
-        Some(br) if own && exists(br) => {
+        // `lo` has its own problem (the loopback interface, from validation).
+        Some(br) if own && exists(br) && br != "lo" => {
             out.add(
                 "bridge.name",
                 format!("an interface named '{br}' already exists on this host"),

@@ -155,6 +155,21 @@ impl World {
             nl.create_veth("lan0", "lan0-peer").await?;
             nl.move_to_netns("lan0-peer", &up_fd).await?;
             nl.set_up("lan0").await?;
+            // A host bridge on the LAN (as an admin's br0), so bridged mode can be tried.
+            nl.create_bridge(&crate::host::BridgeSpec {
+                ifindex: None,
+                name: "lanbr0".into(),
+                mac: None,
+                mtu: None,
+                stp: false,
+                forward_delay_cs: 0,
+            })
+            .await?;
+            nl.create_veth("lan1", "lan1-peer").await?;
+            nl.move_to_netns("lan1-peer", &up_fd).await?;
+            nl.set_master("lan1", "lanbr0").await?;
+            nl.set_up("lan1").await?;
+            nl.set_up("lanbr0").await?;
             Ok(())
         })?;
         in_ns(&self.upstream, || async {
@@ -164,6 +179,7 @@ impl World {
                 .await?;
             nl.set_up("wan0").await?;
             nl.set_up("lan0-peer").await?;
+            nl.set_up("lan1-peer").await?;
             // The routed network is reachable from upstream, as an operator's router would have it.
             nl.add_route("10.10.0.0/24".parse()?, Some(UPLINK_ADDR.parse()?), None)
                 .await?;

@@ -249,6 +249,10 @@ pub struct IfaceRow {
     pub mtu: u32,
     /// Whether the link is up.
     pub up: bool,
+    /// What the kernel says of the link's operation (carrier and lower layers).
+    pub oper: OperState,
+    /// Whether a default route (IPv4 or IPv6, main table) leaves through it.
+    pub default_route: bool,
     /// Addresses with prefix.
     pub addrs: Vec<IpNet>,
     /// Bridge or bond this interface is enslaved to.
@@ -259,7 +263,46 @@ pub struct IfaceRow {
     pub rate: Option<Rates>,
 }
 
+/// A link's operational state, as the kernel reports it (`IFLA_OPERSTATE`, RFC 2863).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OperState {
+    /// Carrier and lower layers up.
+    Up,
+    /// Down (no carrier when the link is administratively up).
+    Down,
+    /// A lower layer (the bond's or VLAN's device) is down.
+    LowerLayerDown,
+    /// Waiting for an external event (802.1X, …).
+    Dormant,
+    /// The driver does not say (many virtual links: tun, veth's peer side, dummy).
+    #[default]
+    Unknown,
+}
+
+impl OperState {
+    /// From the kernel's word (`ip link`'s `state`), any case.
+    pub fn from_kernel(word: &str) -> OperState {
+        match word.to_ascii_lowercase().as_str() {
+            "up" => OperState::Up,
+            "down" | "notpresent" => OperState::Down,
+            "lowerlayerdown" => OperState::LowerLayerDown,
+            "dormant" | "testing" => OperState::Dormant,
+            _ => OperState::Unknown,
+        }
+    }
+}
+
 impl IfaceRow {
+    /// What an operator reads in the Link column: `down` when administratively down,
+    /// `no link` when up without carrier (or its lower device down), else `up`.
+    pub fn link_text(&self) -> &'static str {
+        match (self.up, self.oper) {
+            (false, _) => "down",
+            (true, OperState::Down | OperState::LowerLayerDown) => "no link",
+            (true, OperState::Dormant) => "dormant",
+            (true, _) => "up",
+        }
+    }
     /// The key the rate tracker knows this interface by.
     pub fn key(&self) -> PortKey {
         PortKey::new(self.ifindex, self.ifname.clone())
@@ -321,6 +364,8 @@ pub enum Command {
     Undefine(String),
     /// Stop an active network, then delete its definition (one confirmation for both).
     StopAndUndefine(String),
+    /// Remove a macvtap made by `attach` (by interface name).
+    Detach(String),
     /// Bring a network back in line with its definition (the backend starts it again).
     RepairNetwork(String),
     /// Plan the start of this definition without changing anything: a new network, or for an
@@ -396,7 +441,7 @@ impl Command {
             | Command::Attach { network: n, .. }
             | Command::PinLease { network: n, .. } => Some(n.clone()),
             Command::CreateNetwork { xml, .. } => xml_name(xml),
-            Command::PreviewStart { .. } => None,
+            Command::PreviewStart { .. } | Command::Detach(_) => None,
         }
     }
 
@@ -419,6 +464,7 @@ impl Command {
             Command::SetAutostart(_, false) => format!("disabling autostart of {n}"),
             Command::Undefine(_) => format!("undefining {n}"),
             Command::StopAndUndefine(_) => format!("stopping and undefining {n}"),
+            Command::Detach(i) => format!("detaching {i}"),
             Command::RepairNetwork(_) => format!("repairing {n}"),
             Command::PreviewStart { .. } => format!("planning {n}"),
             Command::CreateNetwork { .. } => format!("creating {n}"),
@@ -438,6 +484,7 @@ impl Command {
             Command::SetAutostart(_, false) => format!("autostart {n} off"),
             Command::Undefine(_) => format!("undefine {n}"),
             Command::StopAndUndefine(_) => format!("stop and undefine {n}"),
+            Command::Detach(i) => format!("detach {i}"),
             Command::RepairNetwork(_) => format!("repair {n}"),
             Command::PreviewStart { .. } => format!("plan {n}"),
             Command::CreateNetwork { start: true, .. } => format!("create and start {n}"),

@@ -116,14 +116,15 @@ actions! {
     SortReverse "sort_reverse" Tables "" "Reverse the sort order" [c('O')];
     Filter "filter" Tables "filter" "Filter the rows by text" [c('/')];
     OpenDetail "open_detail" Ports "detail" "Open the selected port's detail" [k(K::Enter)];
+    Detach "detach" Ports "" "Detach the selected macvtap (asks)" [c('D')];
     PinLease "pin_lease" Leases "pin" "Pin the lease's address to its MAC (asks)" [c('p')];
     FieldNext "field_next" Form "next field" "Next field" [k(K::Tab)];
     FieldPrev "field_prev" Form "" "Previous field" [k(K::BackTab)];
     StepNext "step_next" Form "next" "Next step, if this one is valid; or apply" [k(K::Enter)];
     StepBack "step_back" Form "back" "Previous step; on the first, close" [k(K::Esc)];
     FieldToggle "field_toggle" Form "toggle" "Toggle a checkbox, pick a list entry" [c(' ')];
-    ChoicePrev "choice_prev" Form "" "Previous choice" [k(K::Left)];
-    ChoiceNext "choice_next" Form "" "Next choice" [k(K::Right)];
+    ChoicePrev "choice_prev" Form "" "Previous choice (in a list ↑ works too)" [k(K::Left)];
+    ChoiceNext "choice_next" Form "choose" "Next choice (in a list ↓ works too)" [k(K::Right)];
     FieldClear "field_clear" Form "" "Clear the text field" [KeyBinding::ctrl('u')];
     FieldDeleteWord "field_delete_word" Form "" "Delete the word before the cursor" [KeyBinding::ctrl('w')];
     Apply "apply" Review "apply" "Define and start (or apply the edit)" [c('y'), k(K::Enter)];

@@ -8,16 +8,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
 use crossterm::cursor::{Hide, Show};
-use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
+use crossterm::event::{
+    DisableMouseCapture, EnableMouseCapture, KeyboardEnhancementFlags, PopKeyboardEnhancementFlags,
+    PushKeyboardEnhancementFlags,
+};
 use crossterm::execute;
 use crossterm::terminal::{
-    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode, supports_keyboard_enhancement, EnterAlternateScreen,
+    LeaveAlternateScreen,
 };
 use ratatui::backend::CrosstermBackend;
 use ratatui::Terminal;
 
 /// Whether the terminal is currently in TUI mode (raw, alternate screen).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Whether keyboard enhancement flags were pushed (and must be popped on restore).
+static ENHANCED: AtomicBool = AtomicBool::new(false);
 
 /// Puts the terminal back as it was when dropped.
 #[derive(Debug)]
@@ -37,6 +44,14 @@ impl TerminalGuard {
         // From here on, an early return drops the guard, which restores.
         let guard = TerminalGuard { _private: () };
         execute!(stdout(), EnterAlternateScreen, EnableMouseCapture, Hide)?;
+        // Without it, two Esc presses read together ("\x1b\x1b") arrive as one Esc, so a
+        // quick double Esc in a wizard went back one step only; terminals with the kitty
+        // keyboard protocol then send each Esc as its own unambiguous sequence.
+        if matches!(supports_keyboard_enhancement(), Ok(true)) {
+            let flags = KeyboardEnhancementFlags::DISAMBIGUATE_ESCAPE_CODES;
+            execute!(stdout(), PushKeyboardEnhancementFlags(flags))?;
+            ENHANCED.store(true, Ordering::SeqCst);
+        }
         let terminal = Terminal::new(CrosstermBackend::new(stdout()))?;
         Ok((guard, terminal))
     }
@@ -51,6 +66,9 @@ impl Drop for TerminalGuard {
 /// Leave TUI mode if it is on; safe to call any number of times, from any path.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {
+        if ENHANCED.swap(false, Ordering::SeqCst) {
+            let _ = execute!(stdout(), PopKeyboardEnhancementFlags);
+        }
         let _ = execute!(stdout(), DisableMouseCapture, LeaveAlternateScreen, Show);
         let _ = disable_raw_mode();
     }

@@ -22,6 +22,7 @@ pub(super) fn check(def: &NetworkDef, out: &mut Problems) {
         };
         check_gateway(ip, net, &path, out);
         check_range_overlaps(ip.ranges(), &path, out);
+        check_range_reserved(ip, net, &path, out);
         check_hosts(ip, net, &path, out);
     }
     if def.uses_own_bridge() {
@@ -85,6 +86,54 @@ fn check_range_overlaps(ranges: &[DhcpRange], path: &str, out: &mut Problems) {
             format!("{path}.dhcp.range[{r}]"),
             format!("overlaps range[{q}]; the addresses in both are one pool, served once"),
         );
+    }
+}
+
+/// Addresses of the subnet no guest may be handed: the network's own (gateway) address, and
+/// for IPv4 the network and broadcast addresses (IPv6: the subnet-router anycast address).
+/// dnsmasq skips its own address, but a range written over them is a typo for another range.
+/// Ranges outside the subnet or backwards are reported by `validate`.
+fn check_range_reserved(ip: &IpDef, net: IpNet, path: &str, out: &mut Problems) {
+    let subnet = net.trunc();
+    let mut reserved = vec![(
+        ip.address,
+        "the network's own (gateway) address".to_string(),
+    )];
+    match subnet {
+        IpNet::V4(n) if n.prefix_len() <= 30 => {
+            reserved.push((
+                n.network().into(),
+                format!("the network address of {subnet}"),
+            ));
+            reserved.push((
+                n.broadcast().into(),
+                format!("the broadcast address of {subnet}"),
+            ));
+        }
+        IpNet::V6(n) if n.prefix_len() <= 126 => {
+            let which = format!("the subnet-router anycast address of {subnet}");
+            reserved.push((n.network().into(), which));
+        }
+        _ => {}
+    }
+    reserved.sort_by_key(|(a, _)| *a);
+    for (r, range) in ip.ranges().iter().enumerate() {
+        let inside = subnet.contains(&range.start) && subnet.contains(&range.end);
+        if !inside || range.start > range.end {
+            continue;
+        }
+        let hit = reserved
+            .iter()
+            .find(|(a, _)| range.start <= *a && *a <= range.end);
+        if let Some((addr, which)) = hit {
+            out.add(
+                format!("{path}.dhcp.range[{r}]"),
+                format!(
+                    "the range {}-{} includes {addr}, {which}; no guest may be handed it",
+                    range.start, range.end
+                ),
+            );
+        }
     }
 }
 
@@ -254,5 +303,71 @@ fn zero_rates(bw: &BandwidthDef, path: &str, out: &mut Problems) {
                 "0 means no limit at all; give a rate of at least 1, or leave the attribute out",
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{build_definition, CreateRequest, HostFacts};
+
+    /// What `create` (CLI and wizard alike) says about `dhcp` on 10.9.0.1/24, and a bridge `br`.
+    fn refused(dhcp: Option<&str>, bridge: Option<&str>) -> Vec<String> {
+        let req = CreateRequest {
+            name: "t".into(),
+            mode: "nat".into(),
+            ipv4: Some("10.9.0.1/24".into()),
+            dhcp: dhcp.map(Into::into),
+            bridge: bridge.map(Into::into),
+            ..CreateRequest::default()
+        };
+        let mut n = 1u64;
+        let mut rand = move || {
+            n = n.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            n
+        };
+        match build_definition(&req, &[], &HostFacts::default(), &mut rand) {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn ranges_over_reserved_addresses_are_refused_on_create() {
+        let cases = [
+            ("10.9.0.2-10.9.0.254", None),
+            (
+                "10.9.0.1-10.9.0.9",
+                Some("includes 10.9.0.1, the network's own (gateway) address"),
+            ),
+            (
+                "10.9.0.0-10.9.0.0",
+                Some("includes 10.9.0.0, the network address of 10.9.0.0/24"),
+            ),
+            (
+                "10.9.0.200-10.9.0.255",
+                Some("includes 10.9.0.255, the broadcast address of 10.9.0.0/24"),
+            ),
+        ];
+        for (range, want) in cases {
+            let got = refused(Some(range), None);
+            match want {
+                None => assert!(got.is_empty(), "{range}: {got:?}"),
+                Some(w) => assert!(
+                    got.len() == 1
+                        && got[0].starts_with("ip[0].dhcp.range[0]: ")
+                        && got[0].contains(w),
+                    "{range}: {got:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn lo_is_never_a_bridge() {
+        let got = refused(None, Some("lo"));
+        assert_eq!(
+            got,
+            ["bridge.name: lo is the loopback interface, not a bridge"]
+        );
     }
 }

@@ -25,9 +25,16 @@ pub(super) fn check(def: &NetworkDef, out: &mut Problems) {
 /// Every interface name in `def` (`bridge.name`, `forward.dev`, `forward.interface[i].dev`,
 /// `forward.pf.dev`) through [`super::ifname_problem`]: the one rule for kernel-, dnsmasq-
 /// and nft-safe names.
+/// The loopback interface: never a network's bridge (its own, or a host bridge to join).
+const LOOPBACK: &str = "lo";
+
 pub(crate) fn check_ifnames(def: &NetworkDef, out: &mut Problems) {
     if let Some(name) = def.bridge_name() {
-        check_ifname(out, "bridge.name", name);
+        if name == LOOPBACK {
+            out.add("bridge.name", "lo is the loopback interface, not a bridge");
+        } else {
+            check_ifname(out, "bridge.name", name);
+        }
     }
     let Some(f) = &def.forward else { return };
     for (i, dev) in f.interfaces.iter().enumerate() {

@@ -57,6 +57,7 @@ impl App {
             EditNetwork => self.open_edit_network(),
             AttachMacvtap => self.open_attach(),
             PinLease => self.ask_pin(),
+            Detach => return self.ask_detach(),
             SortNext | SortReverse => self.change_sort(action),
             Filter => self.push_popup(Popup::Filter),
             OpenDetail => {
@@ -188,6 +189,34 @@ impl App {
             .collect()
     }
 
+    /// Detach the selected port if it is a macvtap (the backend refuses one `attach` did not
+    /// make, and says so); asks first, naming the guest.
+    fn ask_detach(&mut self) -> Vec<Effect> {
+        let Some(port) = self.selected_port().cloned() else {
+            return vec![];
+        };
+        if port.kind != crate::state::LinkKind::Macvtap {
+            self.notify(
+                Level::Info,
+                format!(
+                    "{}: only a macvtap made by attach can be detached",
+                    port.ifname
+                ),
+            );
+            return vec![];
+        }
+        let guest = port.guest.as_deref().unwrap_or("no guest holds it");
+        self.push_popup(Popup::Confirm(Confirm {
+            title: "Detach macvtap".into(),
+            lines: vec![
+                format!("Detach {} ({guest})?", port.ifname),
+                "The link is deleted: a guest using it loses this interface.".into(),
+            ],
+            command: Command::Detach(port.ifname.clone()),
+        }));
+        vec![]
+    }
+
     /// Stopping a network with ports cuts its guests off until it starts again: ask first,
     /// naming them.
     fn ask_stop(&mut self, net: &NetworkRow) -> Vec<Effect> {
@@ -196,11 +225,18 @@ impl App {
             return self.issue(Command::StopNetwork(net.name.clone()));
         }
         let mut lines = vec![format!("Stop network '{}'?", net.name)];
-        lines.push(format!(
-            "{} guest port(s) lose their link until the network starts again; the next start \
-             puts them back:",
-            on_net.len()
-        ));
+        if matches!(net.mode, crate::tui::data::NetMode::Macvtap(_)) {
+            lines.push(format!(
+                "Its {} macvtap(s) stay up with their guests (detach one with D in Ports):",
+                on_net.len()
+            ));
+        } else {
+            lines.push(format!(
+                "{} guest port(s) lose their link until the network starts again; the next \
+                 start puts them back:",
+                on_net.len()
+            ));
+        }
         lines.extend(on_net.into_iter().map(|p| format!("  {p}")));
         self.push_popup(Popup::Confirm(Confirm {
             title: "Stop network".into(),

@@ -7,17 +7,21 @@ pub struct ListState {
     pub selected: usize,
     /// Index of the first visible row, as last scrolled.
     pub offset: usize,
+    /// Rows in the list when last told (by `clamp`, a move or `last`).
+    pub len: usize,
 }
 
 impl ListState {
     /// Keep the selection inside a list of `len` rows.
     pub fn clamp(&mut self, len: usize) {
+        self.len = len;
         self.selected = self.selected.min(len.saturating_sub(1));
         self.offset = self.offset.min(self.selected);
     }
 
     /// Move by `delta` rows, stopping at the ends.
     pub fn move_by(&mut self, delta: isize, len: usize) {
+        self.len = len;
         let last = len.saturating_sub(1);
         self.selected = self.selected.saturating_add_signed(delta).min(last);
     }
@@ -29,13 +33,19 @@ impl ListState {
 
     /// Select the last row.
     pub fn last(&mut self, len: usize) {
+        self.len = len;
         self.selected = len.saturating_sub(1);
     }
 
     /// The first row to show in a window of `height` rows so the selection is visible, moving
-    /// the window as little as possible from the last offset.
+    /// the window as little as possible from the last offset, and never leaving rows of the
+    /// list unshown below a window that could hold them (a window that grew, a list that
+    /// shrank: the scroll is re-clamped on every resize and data change).
     pub fn window(&self, height: usize) -> usize {
-        let mut start = self.offset.min(self.selected);
+        let mut start = self
+            .offset
+            .min(self.selected)
+            .min(self.len.saturating_sub(height));
         if height > 0 && self.selected >= start + height {
             start = self.selected + 1 - height;
         }
@@ -84,8 +94,26 @@ mod tests {
         let mut s = ListState {
             selected: 9,
             offset: 7,
+            len: 10,
         };
         s.clamp(3);
         assert_eq!((s.selected, s.offset), (2, 2));
+    }
+
+    /// Shrink the window (the list scrolls to keep the selection), grow it back: every row
+    /// fits again, so the window starts at the top instead of showing the last two rows.
+    #[test]
+    fn a_window_that_grows_back_shows_the_whole_list() {
+        let mut s = ListState::default();
+        s.last(8);
+        s.scroll_into_view(2);
+        assert_eq!(s.window(2), 6);
+        s.scroll_into_view(20);
+        assert_eq!(s.window(20), 0, "all 8 rows fit");
+        // A longer list in a middle-sized window: as few blank rows as possible.
+        s.clamp(30);
+        s.offset = 25;
+        s.selected = 29;
+        assert_eq!(s.window(10), 20);
     }
 }

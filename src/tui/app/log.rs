@@ -46,6 +46,7 @@ impl Log {
             self.list.selected = self.list.selected.saturating_sub(1);
         }
         self.entries.push(entry);
+        self.list.len = self.entries.len();
         if follow {
             self.list.selected = self.entries.len() - 1;
         }

@@ -129,7 +129,10 @@ impl App {
             Action::Last => u16::MAX,
             _ => scroll,
         };
-        let max = self.help_lines().saturating_sub(1) as u16;
+        // The popup's inner height (the body less its margin and borders): the last page
+        // ends at the last line.
+        let inner = self.size.1.saturating_sub(4 + 2).max(1);
+        let max = (self.help_lines() as u16).saturating_sub(inner);
         if let Some(Popup::Help { scroll }) = self.popups.last_mut() {
             *scroll = next.min(max);
         }

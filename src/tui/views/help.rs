@@ -37,8 +37,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, scroll: u16) {
     );
     frame.render_widget(Clear, popup);
     let block = t.block("Help (↑/↓ scroll, Esc close)", true).style(t.popup);
+    let lines = lines(app);
+    // The last page ends at the last line: no blank pages below it.
+    let inner = popup.height.saturating_sub(2);
+    let scroll = scroll.min((lines.len() as u16).saturating_sub(inner));
     frame.render_widget(
-        Paragraph::new(lines(app)).block(block).scroll((scroll, 0)),
+        Paragraph::new(lines).block(block).scroll((scroll, 0)),
         popup,
     );
 }

@@ -1,4 +1,5 @@
-//! The host view: physical NICs, bonds, VLANs and bridges with addresses and rates.
+//! The host view: every interface of the host itself (NICs, bonds, VLANs, bridges, uplinks,
+//! tunnels) with its operational state, which carries the default route, addresses and rates.
 
 use ratatui::layout::Rect;
 use ratatui::widgets::Cell;
@@ -15,6 +16,7 @@ enum Col {
     Name,
     Kind,
     State,
+    Route,
     Mac,
     Mtu,
     Master,
@@ -27,11 +29,12 @@ fn columns() -> Vec<Column<Col>> {
     vec![
         Column::new(Col::Name, "Name", 10, 0),
         Column::new(Col::Kind, "Kind", 8, 0),
-        Column::new(Col::State, "Link", 4, 0),
+        Column::new(Col::State, "Link", 7, 0),
+        Column::new(Col::Route, "Route", 7, 3),
         Column::new(Col::Mac, "MAC", 17, 4),
         Column::new(Col::Mtu, "MTU", 5, 2).right(),
         Column::new(Col::Master, "Master", 7, 1),
-        Column::new(Col::Addrs, "Addresses", 22, 1).grow(),
+        Column::new(Col::Addrs, "Addresses", 20, 1).grow(),
         Column::new(Col::Rx, "Rx", 9, 0).right(),
         Column::new(Col::Tx, "Tx", 9, 0).right(),
     ]
@@ -45,8 +48,17 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     match col {
         Col::Name => left(iface.ifname.clone(), t.base),
         Col::Kind => left(kind_name(&iface.kind).to_owned(), t.base),
-        Col::State if iface.up => left("up", t.ok),
-        Col::State => left("down", t.inactive),
+        Col::State => {
+            let text = iface.link_text();
+            let style = match text {
+                "up" => t.ok,
+                "down" => t.inactive,
+                _ => t.warning,
+            };
+            left(text, style)
+        }
+        Col::Route if iface.default_route => left("default", t.base),
+        Col::Route => left("", t.base),
         Col::Mac => left(format::shown(iface.mac.as_ref()), t.base),
         Col::Mtu => right(iface.mtu.to_string(), t.base),
         Col::Master => left(format::opt(iface.master.as_deref()).to_string(), t.base),
@@ -60,12 +72,30 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     }
 }
 
+/// "Host interfaces (8) · default route: eth0", so the uplink shows at any width.
+fn title(app: &App, len: usize) -> String {
+    let via: Vec<&str> = app
+        .snapshot()
+        .ifaces
+        .iter()
+        .filter(|i| i.default_route)
+        .map(|i| i.ifname.as_str())
+        .collect();
+    match via.as_slice() {
+        [] => format!("Host interfaces ({len}) · no default route"),
+        names => format!(
+            "Host interfaces ({len}) · default route: {}",
+            names.join(", ")
+        ),
+    }
+}
+
 /// Draw the view.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
     let cols = columns();
     let len = app.iface_order.len();
     let table = DataTable {
-        title: format!("Host interfaces ({len})"),
+        title: title(app, len),
         focused,
         columns: &cols,
         len,

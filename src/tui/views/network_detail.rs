@@ -111,9 +111,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
             .lines()
             .map(|l| Line::styled(l.to_string(), t.base))
             .collect();
-        let para = Paragraph::new(lines)
-            .block(block)
-            .scroll((app.xml_scroll, 0));
+        // The last page ends at the last line: no blank pages below it.
+        let inner = area.height.saturating_sub(2);
+        let scroll = app
+            .xml_scroll
+            .min((lines.len() as u16).saturating_sub(inner));
+        let para = Paragraph::new(lines).block(block).scroll((scroll, 0));
         frame.render_widget(para, area);
         return;
     }

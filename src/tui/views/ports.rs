@@ -52,7 +52,7 @@ fn columns(app: &App) -> Vec<Column<Col>> {
     let c = |col, name: &str, w, p| Column::new(col, title(col, name), w, p);
     vec![
         c(Col::Port, "Port", 11, 0),
-        c(Col::Guest, "Guest", 10, 0),
+        c(Col::Guest, "Guest", 10, 0).grow_to(28),
         c(Col::Network, "Network", 8, 1),
         c(Col::Mac, "MAC", 17, 5),
         c(Col::Ip, "IP", 15, 1),

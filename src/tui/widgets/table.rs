@@ -25,6 +25,8 @@ pub struct Column<C> {
     pub right: bool,
     /// Takes the width left over when the table is wider than its columns.
     pub grow: bool,
+    /// The widest a growing column becomes (`None`: it takes all the spare width left).
+    pub grow_cap: Option<u16>,
 }
 
 impl<C> Column<C> {
@@ -37,12 +39,21 @@ impl<C> Column<C> {
             priority,
             right: false,
             grow: false,
+            grow_cap: None,
         }
     }
 
     /// The same column, taking the spare width.
     pub fn grow(mut self) -> Self {
         self.grow = true;
+        self
+    }
+
+    /// The same column, taking spare width up to `max` columns in all (before the columns
+    /// after it that grow).
+    pub fn grow_to(mut self, max: u16) -> Self {
+        self.grow = true;
+        self.grow_cap = Some(max);
         self
     }
 
@@ -70,8 +81,8 @@ pub fn fit<C>(columns: &[Column<C>], width: u16) -> Vec<usize> {
     keep
 }
 
-/// The columns kept for `width` and their final widths, spare width going to the first
-/// growing column.
+/// The columns kept for `width` and their final widths, spare width going to the growing
+/// columns in display order, each up to its cap.
 pub fn layout<C>(columns: &[Column<C>], width: u16) -> Vec<(usize, u16)> {
     let keep = fit(columns, width);
     let used: u16 =
@@ -80,7 +91,12 @@ pub fn layout<C>(columns: &[Column<C>], width: u16) -> Vec<(usize, u16)> {
     keep.into_iter()
         .map(|i| {
             let extra = if columns[i].grow {
-                std::mem::take(&mut spare)
+                let room = columns[i]
+                    .grow_cap
+                    .map_or(u16::MAX, |cap| cap.saturating_sub(columns[i].width));
+                let e = spare.min(room);
+                spare -= e;
+                e
             } else {
                 0
             };
@@ -185,5 +201,18 @@ mod tests {
         ];
         assert_eq!(layout(&cols, 40), vec![(0, 10), (1, 18), (2, 10)]);
         assert_eq!(layout(&cols, 20), vec![(0, 10), (1, 9)]);
+    }
+
+    /// A capped column (the Ports view's Guest) takes room up to its cap; the next growing
+    /// column (the sparkline) the rest.
+    #[test]
+    fn a_capped_column_grows_to_its_cap_and_leaves_the_rest() {
+        let cols = vec![
+            Column::new(0, "port", 10, 0),
+            Column::new(1, "guest", 10, 0).grow_to(24),
+            Column::new(2, "spark", 10, 1).grow(),
+        ];
+        assert_eq!(layout(&cols, 100), vec![(0, 10), (1, 24), (2, 64)]);
+        assert_eq!(layout(&cols, 40), vec![(0, 10), (1, 18), (2, 10)]);
     }
 }

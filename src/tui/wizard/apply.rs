@@ -64,7 +64,7 @@ impl NetworkWizard {
             return vec![Command::CreateNetwork {
                 xml,
                 autostart,
-                start: true,
+                start: !self.draft().define_only,
             }];
         };
         let name = base.def.name.clone();

@@ -69,6 +69,58 @@ fn toggle(id: FieldId, label: &'static str, on: bool, hint: &str) -> Field {
     Field::with(id, label, Value::Toggle(on)).hint(hint)
 }
 
+/// Follow the host: the device choices (forward device, host bridge, NICs) become those of
+/// `ctx`, keeping what is chosen now; a chosen device that is gone stays, flagged.
+pub fn refresh_choices(form: &mut Form, ctx: &WizardContext) {
+    use FieldId as F;
+    if let Some(Value::Pick { choices, selected }) =
+        form.get_mut(F::ForwardDev).map(|f| &mut f.value)
+    {
+        let current = choices
+            .get(*selected)
+            .map(|c| c.value.clone())
+            .unwrap_or_default();
+        let mut fresh = vec![Choice::new("", "any", "wherever the host's routes lead")];
+        fresh.extend(with_missing(
+            &ctx.uplinks,
+            (!current.is_empty()).then_some(current.clone()),
+        ));
+        *selected = fresh.iter().position(|c| c.value == current).unwrap_or(0);
+        *choices = fresh;
+    }
+    if let Some(Value::List { choices, selected }) =
+        form.get_mut(F::HostBridge).map(|f| &mut f.value)
+    {
+        let current = choices.get(*selected).map(|c| c.value.clone());
+        let fresh = with_missing(&ctx.bridges, current.clone());
+        *selected = current
+            .and_then(|v| fresh.iter().position(|c| c.value == v))
+            .unwrap_or(0);
+        *choices = fresh;
+    }
+    if let Some(Value::Multi {
+        choices,
+        checked,
+        cursor,
+    }) = form.get_mut(F::Devices).map(|f| &mut f.value)
+    {
+        let ticked: Vec<String> = choices
+            .iter()
+            .zip(checked.iter())
+            .filter(|(_, on)| **on)
+            .map(|(c, _)| c.value.clone())
+            .collect();
+        let at = choices.get(*cursor).map(|c| c.value.clone());
+        let fresh = with_missing(&ctx.nics, ticked.clone());
+        *checked = fresh.iter().map(|c| ticked.contains(&c.value)).collect();
+        *cursor = at
+            .and_then(|v| fresh.iter().position(|c| c.value == v))
+            .unwrap_or(0)
+            .min(fresh.len().saturating_sub(1));
+        *choices = fresh;
+    }
+}
+
 /// The fields showing `draft`; `editing` makes the name read-only.
 pub fn form_for(draft: &NetworkDraft, ctx: &WizardContext, editing: bool) -> Form {
     let mut fields = name_mode_fields(draft, editing);
@@ -87,7 +139,7 @@ fn name_mode_fields(draft: &NetworkDraft, editing: bool) -> Vec<Field> {
         .map(|m| Choice::new(m.key(), m.label(), m.tagline()))
         .collect();
     let mode = Field::with(FieldId::Mode, "Mode", list(modes, draft.mode.key()))
-        .hint("↑/↓ choose the kind of network; what it means is shown below");
+        .hint("↑/↓ or ←/→ choose the kind of network; what it means is shown below");
     vec![name, mode]
 }
 
@@ -140,16 +192,16 @@ fn device_fields(d: &NetworkDraft, ctx: &WizardContext) -> Vec<Field> {
     let bridge = d.host_bridge.as_deref().unwrap_or("");
     vec![
         Field::with(F::ForwardDev, "Forward device", pick)
-            .hint("where guest traffic leaves the host; ←/→ to choose"),
+            .hint("where guest traffic leaves the host; ←/→ or Space to choose"),
         Field::with(F::HostBridge, "Host bridge", list(bridges, bridge))
-            .hint("guests join this existing bridge; it is not changed"),
+            .hint("↑/↓ or ←/→ choose the bridge guests join; it is not changed"),
         Field::with(F::Devices, "NICs", multi).hint("Space ticks the NICs guests may sit on"),
         Field::with(
             F::TapMode,
             "macvtap mode",
             list(taps, d.tap_mode.create_mode()),
         )
-        .hint("↑/↓ choose how guests on one NIC see each other"),
+        .hint("↑/↓ or ←/→ choose how guests on one NIC see each other"),
     ]
 }
 
@@ -170,6 +222,12 @@ fn option_fields(d: &NetworkDraft) -> Vec<Field> {
             "Autostart",
             d.autostart,
             "start the network when the host boots",
+        ),
+        toggle(
+            F::DefineOnly,
+            "Define only",
+            d.define_only,
+            "define it without starting it now",
         ),
         toggle(
             F::Stp,

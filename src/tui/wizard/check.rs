@@ -53,6 +53,9 @@ pub fn check(
         let msg = format!("a network named '{}' is already defined", draft.name);
         out.errors.entry(FieldId::Name).or_insert(msg);
     }
+    if let Some(msg) = bridge_name_taken(draft, ctx) {
+        out.errors.entry(FieldId::BridgeName).or_insert(msg);
+    }
     let (def, problems) = build(&req, ctx, seed, base);
     out.add_all(&problems, draft, def.as_ref());
     if def.is_none() {
@@ -62,6 +65,14 @@ pub fn check(
         out.def = def;
     }
     out
+}
+
+/// The model refuses an own bridge named like any existing interface ("already exists");
+/// the wizard knows the interface's kind and says what is wrong with using it as a bridge.
+fn bridge_name_taken(draft: &NetworkDraft, ctx: &WizardContext) -> Option<String> {
+    let name = draft.bridge_name.trim();
+    let taken = draft.mode.own_bridge() && ctx.not_bridges.iter().any(|n| n == name);
+    taken.then(|| format!("{name} exists and is not a bridge"))
 }
 
 /// Build (and for an edit, merge) the definition: it, or every problem found.

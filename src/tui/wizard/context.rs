@@ -24,6 +24,9 @@ pub struct WizardContext {
     pub nics: Vec<String>,
     /// Host bridges a bridged network can attach to (not a network's own bridge).
     pub bridges: Vec<String>,
+    /// Interfaces on the host that are not bridges (NICs, bonds, VLANs, guest ports, …): a
+    /// bridge name among them is refused as "exists and is not a bridge".
+    pub not_bridges: Vec<String>,
 }
 
 impl WizardContext {
@@ -49,14 +52,23 @@ impl WizardContext {
                 .collect()
         };
         let ctx = WizardContext {
+            // A veth the host uses as a NIC (one not plugged into a bridge: a container
+            // host's or the sandbox's uplink) is one too.
             uplinks: usable(&[
                 LinkKind::Physical,
                 LinkKind::Bond,
                 LinkKind::Vlan,
+                LinkKind::Veth,
                 LinkKind::Bridge,
             ]),
-            nics: usable(&[LinkKind::Physical, LinkKind::Bond, LinkKind::Vlan]),
+            nics: usable(&[
+                LinkKind::Physical,
+                LinkKind::Bond,
+                LinkKind::Vlan,
+                LinkKind::Veth,
+            ]),
             bridges: usable(&[LinkKind::Bridge]),
+            not_bridges: not_bridges(snap),
             host: host_facts(snap, &defs, editing),
             others: Vec::new(),
         };
@@ -69,6 +81,20 @@ impl WizardContext {
             ..ctx
         }
     }
+}
+
+/// Names of the host's interfaces that are not bridges, guest ports included.
+fn not_bridges(snap: &Snapshot) -> Vec<String> {
+    let mut out: Vec<String> = snap
+        .ifaces
+        .iter()
+        .filter(|i| i.kind != LinkKind::Bridge)
+        .map(|i| i.ifname.clone())
+        .chain(snap.ports.iter().map(|p| p.ifname.clone()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Interface names and taken subnets; a network's own bridge and subnets are not "the host's".
@@ -137,6 +163,8 @@ mod tests {
         assert_eq!(ctx.others.len(), 3);
         assert_eq!(ctx.bridges, ["br0", "docker0"]);
         assert_eq!(ctx.nics, ["eth0", "eth1.100"]);
+        assert!(ctx.not_bridges.contains(&"eth0".to_string()));
+        assert!(!ctx.not_bridges.contains(&"br0".to_string()));
         assert!(ctx.uplinks.contains(&"br0".to_string()));
         let taken: Vec<String> = ctx
             .host
@@ -153,6 +181,33 @@ mod tests {
         let edit = WizardContext::from_snapshot(&snap, Some("default"));
         assert_eq!(edit.others.len(), 2);
         assert!(!edit.host.ifnames.contains(&"virbr0".to_string()));
+    }
+
+    /// A veth the host uses as a NIC (the sandbox's lan0) is offered as a forward device and
+    /// a macvtap parent; a veth plugged into a bridge (a container's) is not.
+    #[test]
+    fn an_uplink_veth_is_a_nic() {
+        let mut snap = Demo::new().snapshot();
+        let eth0 = snap
+            .ifaces
+            .iter()
+            .find(|i| i.ifname == "eth0")
+            .expect("eth0");
+        let veth = |name: &str, master: Option<&str>| crate::tui::data::IfaceRow {
+            ifname: name.into(),
+            kind: LinkKind::Veth,
+            master: master.map(Into::into),
+            addrs: Vec::new(),
+            default_route: false,
+            ..eth0.clone()
+        };
+        let (lan0, vethc0) = (veth("lan0", None), veth("vethc0", Some("docker0")));
+        snap.ifaces.push(lan0);
+        snap.ifaces.push(vethc0);
+        let ctx = WizardContext::from_snapshot(&snap, None);
+        assert!(ctx.nics.contains(&"lan0".to_string()), "{:?}", ctx.nics);
+        assert!(ctx.uplinks.contains(&"lan0".to_string()));
+        assert!(!ctx.nics.contains(&"vethc0".to_string()));
     }
 
     #[test]

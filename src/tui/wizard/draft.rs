@@ -40,6 +40,8 @@ pub struct NetworkDraft {
     pub domain: String,
     /// Start at boot.
     pub autostart: bool,
+    /// Define without starting it now (a new network only).
+    pub define_only: bool,
     /// STP on the own bridge.
     pub stp: bool,
     /// MTU in bytes; empty for the default.
@@ -72,6 +74,7 @@ impl NetworkDraft {
             bridge_name: form.text(F::BridgeName),
             domain: form.text(F::Domain),
             autostart: form.on(F::Autostart),
+            define_only: form.on(F::DefineOnly),
             stp: form.on(F::Stp),
             mtu: form.text(F::Mtu),
         }

@@ -39,6 +39,8 @@ pub enum FieldId {
     Domain,
     /// Start at boot.
     Autostart,
+    /// Define the network without starting it now.
+    DefineOnly,
     /// Spanning tree on the own bridge.
     Stp,
     /// MTU in bytes.

@@ -4,7 +4,7 @@
 
 use crossterm::event::KeyEvent;
 
-use super::build::{form_for, new_draft, range_for};
+use super::build::{form_for, new_draft, range_for, refresh_choices};
 use super::check::{check, Checked};
 use super::context::{Seed, WizardContext};
 use super::draft::NetworkDraft;
@@ -137,7 +137,12 @@ impl NetworkWizard {
     /// The fields the current step shows.
     pub fn visible(&self) -> Vec<FieldId> {
         let d = self.draft();
-        fields(self.step, d.mode, d.dhcp && d.has_ipv4(), d.ipv6)
+        let mut shown = fields(self.step, d.mode, d.dhcp && d.has_ipv4(), d.ipv6);
+        if self.edit.is_some() {
+            // An edit applies to the network as it runs (or not): nothing to choose.
+            shown.retain(|f| *f != FieldId::DefineOnly);
+        }
+        shown
     }
 
     /// The complete definition, when the draft has no problem.
@@ -158,6 +163,18 @@ impl NetworkWizard {
     /// Problems no field owns.
     pub fn general_problems(&self) -> &[String] {
         &self.checked.general
+    }
+
+    /// The values a choice field `id` offers now (`None` for a field without choices).
+    pub fn choices(&self, id: FieldId) -> Option<Vec<String>> {
+        match &self.form.get(id)?.value {
+            Value::Pick { choices, .. }
+            | Value::List { choices, .. }
+            | Value::Multi { choices, .. } => {
+                Some(choices.iter().map(|c| c.value.clone()).collect())
+            }
+            _ => None,
+        }
     }
 
     /// The error drawn beside `id`, if any.
@@ -202,7 +219,10 @@ impl NetworkWizard {
     }
 
     /// Check the draft again (after a key, or when the host changed).
+    /// The device choices follow `ctx` too (the App rebuilds it from each new snapshot), the
+    /// current selections kept.
     pub fn recheck(&mut self, ctx: &WizardContext) {
+        refresh_choices(&mut self.form, ctx);
         let base = self.edit.as_ref().map(|e| &e.def);
         self.checked = check(&self.draft(), ctx, self.seed, base);
         let attempted = self.attempted;

@@ -229,8 +229,10 @@ pub fn fields(step: Step, mode: NetMode, dhcp: bool, ipv6: bool) -> Vec<FieldId>
                 out
             }
         },
-        Step::Options if mode.own_bridge() => vec![BridgeName, Domain, Autostart, Stp, Mtu],
-        Step::Options => vec![Autostart],
+        Step::Options if mode.own_bridge() => {
+            vec![BridgeName, Domain, Autostart, DefineOnly, Stp, Mtu]
+        }
+        Step::Options => vec![Autostart, DefineOnly],
         Step::Review => vec![],
     }
 }
@@ -242,7 +244,7 @@ pub fn step_of(id: FieldId) -> Step {
         Name | Mode => Step::NameMode,
         Ipv4 | Dhcp | DhcpRange | Ipv6 | Ipv6Prefix | ForwardDev | HostBridge | Devices
         | TapMode => Step::Addressing,
-        BridgeName | Domain | Autostart | Stp | Mtu => Step::Options,
+        BridgeName | Domain | Autostart | DefineOnly | Stp | Mtu => Step::Options,
         Network | IfName | Mac => Step::Review,
     }
 }

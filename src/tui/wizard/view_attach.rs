@@ -26,7 +26,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &AttachForm) {
     let mut body = FormLines::default();
     let ids = [FieldId::Network, FieldId::IfName, FieldId::Mac];
     fields(&mut body, &form.form, &ids, Some(form.focused()), width, t);
-    let keep = body.focus_row;
+    let keep = (body.focus_row, body.focus_end);
     body.push(Line::default());
     if let Some(net) = form.network() {
         let about = format!(

@@ -25,8 +25,10 @@ pub struct FormLines {
     pub lines: Vec<Line<'static>>,
     /// (row, column) of the text cursor, relative to the lines.
     pub cursor: Option<(usize, usize)>,
-    /// Row of the focused field.
+    /// Row of the focused field (of its chosen entry, in a list).
     pub focus_row: usize,
+    /// Last row of the focused field, its error included.
+    pub focus_end: usize,
 }
 
 impl FormLines {
@@ -52,6 +54,9 @@ pub fn fields(
             out.focus_row = out.lines.len();
         }
         field_lines(out, field, focused, width, t);
+        if focused {
+            out.focus_end = out.lines.len().saturating_sub(1);
+        }
     }
 }
 
@@ -233,15 +238,18 @@ pub fn frame_block(frame: &mut Frame, area: Rect, block: Block<'static>) -> Rect
     inner
 }
 
-/// Draw `body` in `inner`, scrolled so row `keep` is visible (with a line of context); the
-/// cursor goes where `body` says when that is visible.
-pub fn draw_scrolled(frame: &mut Frame, inner: Rect, body: FormLines, keep: usize) {
+/// Draw `body` in `inner`, scrolled so rows `keep.0..=keep.1` are visible (with a line of
+/// context below) as far as they fit, `keep.0` first: a focused field's whole error shows, not
+/// only its first line. The cursor goes where `body` says when that is visible.
+pub fn draw_scrolled(frame: &mut Frame, inner: Rect, body: FormLines, keep: (usize, usize)) {
     if inner.is_empty() {
         return;
     }
     let height = usize::from(inner.height);
-    let offset = (keep + 2)
+    let (first, last) = (keep.0, keep.1.max(keep.0));
+    let offset = (last + 2)
         .saturating_sub(height)
+        .min(first)
         .min(body.lines.len().saturating_sub(1));
     if let Some((row, col)) = body.cursor {
         let visible = row >= offset && row < offset + height && col < usize::from(inner.width);

@@ -62,7 +62,7 @@ fn draw_step(frame: &mut Frame, area: Rect, w: &NetworkWizard, t: &Theme) -> Str
     let mut body = header(w, t);
     fields(&mut body, &w.form, &w.visible(), w.focused(), width, t);
     explanations(&mut body, w, width, t);
-    let keep = body.focus_row;
+    let keep = (body.focus_row, body.focus_end);
     draw_scrolled(frame, area, body, keep);
     let focused = w.focused().and_then(|id| w.form.get(id));
     focused.map_or(String::new(), |f| f.hint.clone())
