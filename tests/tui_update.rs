@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use switchyard::live::demo::Demo;
-use switchyard::tui::app::{Popup, PortSort, Settings, View, COMMAND_TIMEOUT_TICKS};
+use switchyard::tui::app::{LeaseSort, Popup, PortSort, Settings, View, COMMAND_TIMEOUT_TICKS};
 use switchyard::tui::keymap::Keymap;
 use switchyard::tui::{App, Command, CommandResult, Effect, Event};
 use tui_support::*;
@@ -18,6 +18,23 @@ fn names(app: &App) -> Vec<String> {
         .iter()
         .map(|i| app.snapshot().ports[*i].ifname.clone())
         .collect()
+}
+
+/// The leases as listed (filtered, sorted): their host names, "-" for none.
+fn hosts(app: &App) -> Vec<String> {
+    let s = app.leases_state();
+    s.order
+        .iter()
+        .map(|i| {
+            let lease = &app.snapshot().leases[*i];
+            lease.hostname.clone().unwrap_or_else(|| "-".into())
+        })
+        .collect()
+}
+
+fn selected_host(app: &App) -> Option<String> {
+    app.selected_lease()
+        .map(|l| l.hostname.clone().unwrap_or_else(|| "-".into()))
 }
 
 fn executed(effects: &[Effect]) -> Option<(u64, Command)> {
@@ -532,6 +549,155 @@ fn no_drift_is_reported_for_a_network_with_a_command_under_way() {
     // Without a command under way the same drift is reported.
     app.update(Event::Snapshot(Arc::new(half)));
     assert_eq!(logged(&app).len(), 1, "{:?}", logged(&app));
+}
+
+#[test]
+fn leases_filter_narrows_keeps_and_clears() {
+    let mut app = app(80, 24);
+    app.update(ch('3'));
+    assert_eq!(hosts(&app), ["-", "db01", "web01", "ci-runner"]);
+    app.update(ch('/'));
+    assert!(matches!(app.popup(), Some(Popup::Filter)));
+    type_str(&mut app, "WEB");
+    assert_eq!(hosts(&app), ["web01"], "host name, case-insensitive");
+    app.update(key(KeyCode::Esc));
+    assert_eq!(hosts(&app).len(), 4, "Esc clears");
+    for (text, want) in [
+        ("routed", vec!["ci-runner"]),
+        ("52:54:00:6b:3c:0", vec!["db01", "web01"]),
+        ("192.168.122.2", vec!["-"]),
+        ("nothing-like-it", vec![]),
+    ] {
+        app.update(ch('/'));
+        type_str(&mut app, text);
+        app.update(key(KeyCode::Enter));
+        assert!(app.popup().is_none());
+        assert_eq!(hosts(&app), want, "filter {text:?}: network, MAC, IP");
+        app.update(ch('/'));
+        app.update(key(KeyCode::Esc));
+    }
+    app.update(ch('/'));
+    type_str(&mut app, "db");
+    app.update(key(KeyCode::Enter));
+    assert_eq!(hosts(&app), ["db01"], "Enter keeps the filter");
+    app.update(ch('2'));
+    assert_eq!(names(&app).len(), 7, "the ports keep their own filter");
+    app.update(ch('3'));
+    assert_eq!(hosts(&app), ["db01"]);
+}
+
+#[test]
+fn leases_sort_cycles_and_reverses() {
+    let mut app = app(80, 24);
+    app.update(ch('3'));
+    assert_eq!(app.leases_state().sort, LeaseSort::Network);
+    app.update(ch('o'));
+    assert_eq!(app.leases_state().sort, LeaseSort::Expiry);
+    assert_eq!(
+        hosts(&app),
+        ["-", "web01", "db01", "ci-runner"],
+        "expired first, never last"
+    );
+    app.update(ch('O'));
+    assert_eq!(hosts(&app), ["ci-runner", "db01", "web01", "-"]);
+    app.update(ch('o'));
+    assert_eq!(
+        (app.leases_state().sort, app.leases_state().reverse),
+        (LeaseSort::Hostname, false)
+    );
+    assert_eq!(
+        hosts(&app),
+        ["ci-runner", "db01", "web01", "-"],
+        "no host name goes last"
+    );
+    app.update(ch('O'));
+    assert_eq!(hosts(&app), ["web01", "db01", "ci-runner", "-"]);
+    app.update(ch('o'));
+    assert_eq!(app.leases_state().sort, LeaseSort::Mac);
+    assert_eq!(hosts(&app), ["ci-runner", "web01", "db01", "-"]);
+    app.update(ch('o'));
+    assert_eq!(app.leases_state().sort, LeaseSort::Network, "round");
+    assert_eq!(hosts(&app), ["-", "db01", "web01", "ci-runner"]);
+}
+
+#[test]
+fn selection_stays_on_the_same_lease_across_sorting_filtering_and_data() {
+    let mut app = app(80, 24);
+    app.update(ch('3'));
+    app.update(ch('j'));
+    assert_eq!(selected_host(&app).as_deref(), Some("db01"));
+    for _ in 0..4 {
+        app.update(ch('o'));
+        assert_eq!(selected_host(&app).as_deref(), Some("db01"));
+        app.update(ch('O'));
+        assert_eq!(selected_host(&app).as_deref(), Some("db01"));
+    }
+    // The next snapshot, with its leases listed in another order.
+    let mut next = history()[HISTORY_SECS].clone();
+    next.at += std::time::Duration::from_secs(1);
+    next.now_unix += 1;
+    next.leases.reverse();
+    app.update(Event::Snapshot(Arc::new(next)));
+    assert_eq!(selected_host(&app).as_deref(), Some("db01"));
+    // Clearing a filter keeps the lease selected.
+    app.update(ch('/'));
+    type_str(&mut app, "db");
+    assert_eq!(selected_host(&app).as_deref(), Some("db01"));
+    app.update(key(KeyCode::Esc));
+    assert_eq!(hosts(&app).len(), 4);
+    assert_eq!(selected_host(&app).as_deref(), Some("db01"));
+}
+
+#[test]
+fn pinned_leases_are_marked_and_pin_acts_on_the_sorted_selection() {
+    let mut app = app(80, 24);
+    app.update(ch('3'));
+    let pinned = |app: &App| -> Vec<String> {
+        let snap = app.snapshot();
+        let mut out: Vec<String> = snap
+            .leases
+            .iter()
+            .filter(|l| app.lease_pinned(l))
+            .map(|l| l.hostname.clone().unwrap_or_default())
+            .collect();
+        out.sort();
+        out
+    };
+    assert_eq!(pinned(&app), ["ci-runner"], "its <host> entry in routed");
+    let text = lines(&render(&app, 80, 24)).join("\n");
+    let row = text.lines().find(|l| l.contains("ci-runner")).expect("row");
+    assert!(row.contains(" pin "), "{row}");
+    let row = text.lines().find(|l| l.contains("web01")).expect("row");
+    assert!(!row.contains(" pin "), "{row}");
+
+    // By host name ci-runner comes first: already pinned, so `p` refuses.
+    app.update(ch('o'));
+    app.update(ch('o'));
+    app.update(ch('g'));
+    assert_eq!(selected_host(&app).as_deref(), Some("ci-runner"));
+    assert!(app.update(ch('p')).is_empty());
+    assert!(app.popup().is_none(), "nothing to confirm");
+    app.update(ch('j'));
+    app.update(ch('j'));
+    assert_eq!(selected_host(&app).as_deref(), Some("web01"));
+    app.update(ch('p'));
+    let Some(Popup::Confirm(confirm)) = app.popup() else {
+        panic!("p asks to pin web01: {:?}", app.popup());
+    };
+    assert!(confirm.lines[0].contains("192.168.122.4"), "{confirm:?}");
+    let (id, cmd) = executed(&app.update(ch('y'))).expect("y pins");
+
+    // The real backend pins it; the next snapshot marks it, and the selection stays.
+    let mut demo = Demo::new();
+    let mut series = demo.series(HISTORY_SECS);
+    let (_, r) = demo.execute(id, cmd);
+    assert!(r.ok, "{}", r.message);
+    app.update(done(id, true, &r.message));
+    demo.advance(std::time::Duration::from_secs(1));
+    series.push(demo.snapshot());
+    app.update(Event::Snapshot(Arc::new(series.pop().expect("one"))));
+    assert_eq!(pinned(&app), ["ci-runner", "web01"]);
+    assert_eq!(selected_host(&app).as_deref(), Some("web01"));
 }
 
 /// Shrink the terminal, go to the last row, grow it back: every row shows again (the scroll

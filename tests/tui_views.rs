@@ -34,6 +34,19 @@ fn screens() -> Vec<(&'static str, Vec<Event>)> {
             ],
         ),
         ("leases", vec![ch('3')]),
+        (
+            "leases_filtered",
+            vec![
+                ch('3'),
+                ch('/'),
+                ch('5'),
+                ch('2'),
+                ch(':'),
+                ch('5'),
+                ch('4'),
+                key(KeyCode::Enter),
+            ],
+        ),
         ("host", vec![ch('4')]),
         ("log", vec![ch('5')]),
         ("help", vec![ch('?')]),
@@ -66,6 +79,36 @@ fn filtered_ports_with_the_filter_bar() {
     app.update(ch('/'));
     type_str(&mut app, "vnet");
     insta::assert_snapshot!("ports_filter_editing_80x24", render(&app, 80, 24).backend());
+}
+
+/// The leases after web01's was pinned through the real backend, soonest expiry first: the
+/// Static column marks web01 and ci-runner (pinned in the simulated host's routed network).
+#[test]
+fn pinned_leases_are_marked() {
+    let mut demo = Demo::new();
+    demo.series(HISTORY_SECS);
+    let (_, r) = demo.execute(
+        1,
+        Command::PinLease {
+            network: "default".into(),
+            mac: "52:54:00:6b:3c:01".into(),
+            ip: "192.168.122.4".into(),
+            hostname: Some("web01".into()),
+        },
+    );
+    assert!(r.ok, "{}", r.message);
+    demo.advance(std::time::Duration::from_secs(1));
+    let pinned = Arc::new(demo.snapshot());
+    for (w, h) in [(80u16, 24u16), (160, 48)] {
+        let mut app = app(w, h);
+        app.update(Event::Snapshot(Arc::clone(&pinned)));
+        app.update(ch('3'));
+        app.update(ch('o'));
+        insta::assert_snapshot!(
+            format!("leases_pinned_{w}x{h}"),
+            render(&app, w, h).backend()
+        );
+    }
 }
 
 #[test]

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::table::Table;
 use crate::backend::Backend;
 use crate::host::dnsmasq::read_leases;
+use crate::tui::format::expires_in;
 
 pub fn run(backend: &Backend, name: &str, json: bool) -> Result<()> {
     backend.load_def(name)?;
@@ -56,35 +57,4 @@ pub fn run(backend: &Backend, name: &str, json: bool) -> Result<()> {
         outln!("no leases on network {name}")?;
     }
     Ok(())
-}
-
-/// Pure: how long a lease expiring at `expiry` (unix seconds; `None` for an infinite lease)
-/// has left at `now`: "59m 12s", "expired" or "never", as the TUI's Leases view says it.
-pub fn expires_in(expiry: Option<u64>, now: u64) -> String {
-    match expiry {
-        None => "never".to_owned(),
-        Some(at) if at <= now => "expired".to_owned(),
-        Some(at) => crate::tui::format::duration(at - now),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expiry_reads_as_time_left() {
-        let now = 1_700_000_000;
-        for (expiry, want) in [
-            (None, "never"),
-            (Some(now - 5), "expired"),
-            (Some(now), "expired"),
-            (Some(now + 1), "1s"),
-            (Some(now + 59 * 60 + 12), "59m 12s"),
-            (Some(now + 3 * 3600 + 4 * 60), "3h 04m"),
-            (Some(now + 2 * 86_400 + 3600), "2d 01h"),
-        ] {
-            assert_eq!(expires_in(expiry, now), want, "{expiry:?}");
-        }
-    }
 }

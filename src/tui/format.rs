@@ -91,6 +91,17 @@ pub fn duration(secs: u64) -> String {
     }
 }
 
+/// How long a lease expiring at `expiry` (unix seconds; `None` for an infinite lease) has
+/// left at `now`: "59m 12s", "expired" or "never". The CLI's `leases` and the TUI's Leases
+/// view both say it this way.
+pub fn expires_in(expiry: Option<u64>, now: u64) -> String {
+    match expiry {
+        None => "never".to_owned(),
+        Some(at) if at <= now => "expired".to_owned(),
+        Some(at) => duration(at - now),
+    }
+}
+
 /// Time of day of a unix timestamp, UTC: "22:13:20".
 pub fn clock_utc(unix: u64) -> String {
     let s = unix % 86_400;
@@ -196,6 +207,22 @@ mod tests {
         assert_eq!(duration(3 * 3600 + 4 * 60), "3h 04m");
         assert_eq!(duration(12 * 86_400 + 3 * 3600), "12d 03h");
         assert_eq!(clock_utc(1_700_000_000), "22:13:20");
+    }
+
+    #[test]
+    fn expiry_reads_as_time_left() {
+        let now = 1_700_000_000;
+        for (expiry, want) in [
+            (None, "never"),
+            (Some(now - 5), "expired"),
+            (Some(now), "expired"),
+            (Some(now + 1), "1s"),
+            (Some(now + 59 * 60 + 12), "59m 12s"),
+            (Some(now + 3 * 3600 + 4 * 60), "3h 04m"),
+            (Some(now + 2 * 86_400 + 3600), "2d 01h"),
+        ] {
+            assert_eq!(expires_in(expiry, now), want, "{expiry:?}");
+        }
     }
 
     #[test]

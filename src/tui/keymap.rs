@@ -17,6 +17,8 @@ pub enum Scope {
     List,
     /// The networks view.
     Networks,
+    /// The sortable, filterable tables: the ports and leases views.
+    Tables,
     /// The ports view.
     Ports,
     /// The leases view.
@@ -25,7 +27,7 @@ pub enum Scope {
     Form,
     /// The wizard's review step.
     Review,
-    /// Editing the ports filter.
+    /// Editing the filter of the ports or leases table.
     Filter,
     /// A confirmation popup.
     Confirm,
@@ -40,6 +42,7 @@ impl Scope {
             Scope::Global => "Global",
             Scope::List => "Lists",
             Scope::Networks => "Networks view",
+            Scope::Tables => "Ports and leases views",
             Scope::Ports => "Ports view",
             Scope::Leases => "Leases view",
             Scope::Form => "Forms (wizard steps, macvtap form)",
@@ -109,9 +112,9 @@ actions! {
     NewNetwork "new_network" Networks "new" "Create a network with the wizard" [c('n')];
     EditNetwork "edit_network" Networks "" "Edit the selected network with the wizard" [c('e')];
     AttachMacvtap "attach_macvtap" Networks "" "Attach a macvtap for a guest (form)" [c('m')];
-    SortNext "sort" Ports "sort" "Sort by the next column" [c('o')];
-    SortReverse "sort_reverse" Ports "" "Reverse the sort order" [c('O')];
-    Filter "filter" Ports "filter" "Filter ports by text" [c('/')];
+    SortNext "sort" Tables "sort" "Sort by the next column" [c('o')];
+    SortReverse "sort_reverse" Tables "" "Reverse the sort order" [c('O')];
+    Filter "filter" Tables "filter" "Filter the rows by text" [c('/')];
     OpenDetail "open_detail" Ports "detail" "Open the selected port's detail" [k(K::Enter)];
     Detach "detach" Ports "" "Detach the selected macvtap (asks)" [c('D')];
     PinLease "pin_lease" Leases "pin" "Pin the lease's address to its MAC (asks)" [c('p')];
@@ -170,8 +173,8 @@ fn known_actions() -> String {
 /// Scopes that are consulted together; a key may appear only once within each group.
 const CONTEXTS: &[&[Scope]] = &[
     &[Scope::Networks, Scope::List, Scope::Global],
-    &[Scope::Ports, Scope::List, Scope::Global],
-    &[Scope::Leases, Scope::List, Scope::Global],
+    &[Scope::Tables, Scope::Ports, Scope::List, Scope::Global],
+    &[Scope::Tables, Scope::Leases, Scope::List, Scope::Global],
     &[Scope::Form, Scope::List],
     &[Scope::Review, Scope::List],
     &[Scope::Popup, Scope::List],

@@ -69,8 +69,9 @@ pub fn networks(body: Rect, rows: usize) -> (Rect, Option<Rect>) {
     (table, Some(detail))
 }
 
-/// Ports view: the table, and a one-line filter bar under it when a filter is set or edited.
-pub fn ports(body: Rect, filter_bar: bool) -> (Rect, Option<Rect>) {
+/// A filterable table (ports, leases): the table, and a one-line filter bar under it when a
+/// filter is set or edited.
+pub fn filtered(body: Rect, filter_bar: bool) -> (Rect, Option<Rect>) {
     if !filter_bar || body.height < 4 {
         return (body, None);
     }

@@ -152,17 +152,6 @@ impl App {
         self.touch();
     }
 
-    fn change_sort(&mut self, action: Action) {
-        let keep = self.selected_port().map(|p| p.key());
-        if action == Action::SortNext {
-            self.ports.sort = self.ports.sort.next();
-            self.ports.reverse = false;
-        } else {
-            self.ports.reverse = !self.ports.reverse;
-        }
-        self.refresh_port_order(keep);
-    }
-
     fn network_action(&mut self, action: Action) -> Vec<Effect> {
         let Some(net) = self.selected_network().cloned() else {
             self.notify(Level::Warn, "no network selected".into());

@@ -3,12 +3,14 @@
 
 mod commands;
 mod keys;
+mod leases;
 mod list;
 mod log;
 mod mouse;
 mod popup;
 mod ports;
 mod snapshot;
+mod table;
 mod wizards;
 
 use std::collections::BTreeMap;
@@ -18,11 +20,13 @@ use ratatui::layout::Rect;
 
 pub use commands::{Pending, Toast, COMMAND_TIMEOUT_TICKS};
 pub use keys::{interval_text, INTERVAL_STEPS_MS};
+pub use leases::{is_pinned, LeaseKey, LeaseSort, LeasesState};
 pub use list::ListState;
 pub use log::{Level, LogEntry};
 pub use popup::{Confirm, Popup};
 pub use ports::{PortSort, PortsState};
 pub use snapshot::Traffic;
+pub use table::{SortColumn, TableState};
 
 use super::config::{Config, DEFAULT_INTERVAL_MS};
 use super::data::{NetworkRow, PortRow, Snapshot};
@@ -85,8 +89,8 @@ impl View {
     pub fn scopes(self) -> &'static [Scope] {
         match self {
             View::Networks => &[Scope::Networks, Scope::List, Scope::Global],
-            View::Ports => &[Scope::Ports, Scope::List, Scope::Global],
-            View::Leases => &[Scope::Leases, Scope::List, Scope::Global],
+            View::Ports => &[Scope::Tables, Scope::Ports, Scope::List, Scope::Global],
+            View::Leases => &[Scope::Tables, Scope::Leases, Scope::List, Scope::Global],
             _ => &[Scope::List, Scope::Global],
         }
     }
@@ -146,8 +150,7 @@ pub struct App {
     pub(crate) show_xml: bool,
     pub(crate) xml_scroll: u16,
     pub(crate) ports: PortsState,
-    pub(crate) leases: ListState,
-    pub(crate) lease_order: Vec<usize>,
+    pub(crate) leases: LeasesState,
     pub(crate) host: ListState,
     pub(crate) iface_order: Vec<usize>,
     pub(crate) log: log::Log,
@@ -189,8 +192,7 @@ impl App {
             show_xml: false,
             xml_scroll: 0,
             ports: PortsState::default(),
-            leases: ListState::default(),
-            lease_order: Vec::new(),
+            leases: LeasesState::default(),
             host: ListState::default(),
             iface_order: Vec::new(),
             log: log::Log::default(),
@@ -349,7 +351,7 @@ impl App {
         let body = self.screen().body;
         match self.view {
             View::Networks => layout::networks(body, self.snap.networks.len()).0,
-            View::Ports => layout::ports(body, self.ports_filter_bar()).0,
+            View::Ports | View::Leases => layout::filtered(body, self.filter_bar(self.view)).0,
             _ => body,
         }
     }
@@ -364,7 +366,7 @@ impl App {
         match self.view {
             View::Networks => (&mut self.nets, self.snap.networks.len()),
             View::Ports => (&mut self.ports.list, self.ports.order.len()),
-            View::Leases => (&mut self.leases, self.lease_order.len()),
+            View::Leases => (&mut self.leases.list, self.leases.order.len()),
             View::Host => (&mut self.host, self.iface_order.len()),
             View::Log => (&mut self.log.list, self.log.entries.len()),
         }

@@ -38,7 +38,7 @@ pub enum Popup {
         /// The port.
         key: PortKey,
     },
-    /// Typing the ports filter.
+    /// Typing the filter of the current view's table (ports, leases).
     Filter,
     /// The network wizard (new or edit).
     Wizard(Box<NetworkWizard>),
@@ -155,17 +155,19 @@ impl App {
                 self.pop_popup();
             }
             Some(Action::FilterClear) => {
-                self.ports.filter.reset();
+                if let Some(filter) = self.filter_input() {
+                    filter.reset();
+                }
                 self.pop_popup();
-                self.refresh_port_order(self.selected_port().map(|p| p.key()));
+                self.refresh_table(true);
             }
             _ => {
                 let changed = to_input_request(&CtEvent::Key(key))
-                    .and_then(|req| self.ports.filter.handle(req))
+                    .zip(self.filter_input())
+                    .and_then(|(req, filter)| filter.handle(req))
                     .is_some_and(|c| c.value);
                 if changed {
-                    self.ports.list.selected = 0;
-                    self.refresh_port_order(None);
+                    self.refresh_table(false);
                 }
                 self.touch();
             }

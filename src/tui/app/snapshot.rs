@@ -8,7 +8,7 @@ use super::log::Level;
 use super::App;
 use crate::state::LinkKind;
 use crate::telemetry::{PortKey, Rates};
-use crate::tui::data::{Drift, IfaceRow, LeaseRow, Snapshot};
+use crate::tui::data::{Drift, IfaceRow, Snapshot};
 
 /// Traffic summed over a set of ports. A sum is `None` only when no port had a rate yet.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -56,6 +56,7 @@ impl App {
     fn apply_snapshot(&mut self, snap: Arc<Snapshot>) {
         let selected_net = self.selected_network().map(|n| n.name.clone());
         let selected_port = self.selected_port().map(|p| p.key());
+        let selected_lease = self.selected_lease_key();
         let first = !self.have_snapshot;
         self.feed_rates(&snap);
         self.snap = snap;
@@ -68,11 +69,10 @@ impl App {
             }
         }
         self.nets.clamp(self.snap.networks.len());
-        self.lease_order = lease_order(&self.snap.leases);
         self.iface_order = iface_order(&self.snap.ifaces);
-        self.leases.clamp(self.lease_order.len());
         self.host.clamp(self.iface_order.len());
         self.refresh_port_order(selected_port);
+        self.refresh_lease_order(selected_lease);
         if let Some(name) = self.select_after.take() {
             if !self.select_network(&name) {
                 self.select_after = Some(name);
@@ -186,16 +186,6 @@ impl App {
     pub fn rates(&self) -> &crate::telemetry::RateTracker {
         &self.rates
     }
-}
-
-/// Leases by network, then address.
-fn lease_order(leases: &[LeaseRow]) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..leases.len()).collect();
-    order.sort_by(|a, b| {
-        let (x, y) = (&leases[*a], &leases[*b]);
-        (&x.network, x.ip).cmp(&(&y.network, y.ip))
-    });
-    order
 }
 
 /// Host interfaces grouped: physical, bonds, VLANs, bridges, others; by name within a group.

@@ -72,11 +72,7 @@ impl App {
     }
 
     pub(crate) fn ask_pin(&mut self) {
-        let Some(lease) = self
-            .lease_order
-            .get(self.leases.selected)
-            .and_then(|i| self.snap.leases.get(*i))
-        else {
+        let Some(lease) = self.selected_lease() else {
             self.notify(Level::Warn, "no lease selected".into());
             return;
         };

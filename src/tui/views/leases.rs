@@ -1,76 +1,114 @@
-//! The leases view: DHCP leases per network with the time left counting down.
+//! The leases view: DHCP leases per network with the time left counting down, which of them
+//! are pinned to their client by a `<host>` entry, sortable and filterable like the ports.
 
 use ratatui::layout::Rect;
 use ratatui::widgets::Cell;
 use ratatui::Frame;
 
-use crate::tui::app::App;
+use super::filter_bar;
+use crate::tui::app::{App, LeaseSort, View};
 use crate::tui::format;
+use crate::tui::layout;
 use crate::tui::widgets::table::{left, right};
 use crate::tui::widgets::{Column, DataTable};
 
 /// Leases with less time left than this are shown as a warning.
 const SOON_SECS: u64 = 60;
 
-#[derive(Debug, Clone, Copy)]
+/// What the Static column says of a lease pinned by a `<host>` entry (ASCII on purpose).
+pub const PINNED: &str = "pin";
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 enum Col {
     Network,
     Mac,
     Ip,
     Hostname,
+    Static,
     Expires,
 }
 
-fn columns() -> Vec<Column<Col>> {
+fn sorted_by(col: Col) -> Option<LeaseSort> {
+    Some(match col {
+        Col::Network => LeaseSort::Network,
+        Col::Mac => LeaseSort::Mac,
+        Col::Hostname => LeaseSort::Hostname,
+        Col::Expires => LeaseSort::Expiry,
+        Col::Ip | Col::Static => return None,
+    })
+}
+
+fn columns(app: &App) -> Vec<Column<Col>> {
+    let st = app.leases_state();
+    let title = |col: Col, name: &str| match sorted_by(col) {
+        Some(s) if s == st.sort => format!("{name}{}", if st.reverse { "▲" } else { "▼" }),
+        _ => name.to_string(),
+    };
+    let c = |col, name: &str, w, p| Column::new(col, title(col, name), w, p);
+    // 78 columns inside the border at 80: every column fits, the host name takes the rest.
     vec![
-        Column::new(Col::Network, "Network", 10, 0),
-        Column::new(Col::Mac, "MAC", 17, 2),
-        Column::new(Col::Ip, "IP", 20, 0),
-        Column::new(Col::Hostname, "Hostname", 16, 1).grow(),
-        Column::new(Col::Expires, "Expires in", 10, 0).right(),
+        c(Col::Network, "Network", 10, 0),
+        c(Col::Mac, "MAC", 17, 2),
+        c(Col::Ip, "IP", 17, 0),
+        c(Col::Hostname, "Hostname", 12, 1).grow(),
+        c(Col::Static, "Static", 6, 1),
+        c(Col::Expires, "Expires in", 11, 0).right(),
     ]
 }
 
 fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let t = &app.settings.theme;
-    let lease = &app.snapshot().leases[app.lease_order[row]];
+    let lease = &app.snapshot().leases[app.leases_state().order[row]];
+    let fit = |text: &str| format::fit(text, width.into());
     match col {
-        Col::Network => left(lease.network.clone(), t.base),
+        Col::Network => left(fit(&lease.network), t.base),
         Col::Mac => left(format::shown(lease.mac.as_ref()), t.base),
-        Col::Ip => left(format::fit(&lease.ip.to_string(), width.into()), t.base),
-        Col::Hostname => left(
-            format::fit(format::opt(lease.hostname.as_deref()), width.into()),
-            t.base,
-        ),
-        Col::Expires => match lease.expiry {
-            None => right("never", t.muted),
-            Some(at) => {
-                let now = app.now_unix();
-                match at.checked_sub(now).filter(|s| *s > 0) {
-                    None => right("expired", t.error),
-                    Some(left_s) if left_s < SOON_SECS => {
-                        right(format::duration(left_s), t.warning)
-                    }
-                    Some(left_s) => right(format::duration(left_s), t.base),
-                }
-            }
-        },
+        Col::Ip => left(fit(&lease.ip.to_string()), t.base),
+        Col::Hostname => left(fit(format::opt(lease.hostname.as_deref())), t.base),
+        Col::Static if app.lease_pinned(lease) => left(PINNED, t.ok),
+        Col::Static => left("", t.base),
+        Col::Expires => {
+            let now = app.now_unix();
+            let text = format::expires_in(lease.expiry, now);
+            let style = match lease.expiry.map(|at| at.saturating_sub(now)) {
+                None => t.muted,
+                Some(0) => t.error,
+                Some(left_s) if left_s < SOON_SECS => t.warning,
+                Some(_) => t.base,
+            };
+            right(text, style)
+        }
     }
 }
 
 /// Draw the view.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
-    let cols = columns();
-    let len = app.lease_order.len();
+    let (table_area, bar) = layout::filtered(body, app.filter_bar(View::Leases));
+    let st = app.leases_state();
+    let cols = columns(app);
+    let total = app.snapshot().leases.len();
+    let shown = st.order.len();
+    let title = if shown == total {
+        format!("DHCP leases ({total})")
+    } else {
+        format!("DHCP leases ({shown} of {total})")
+    };
     let table = DataTable {
-        title: format!("DHCP leases ({len})"),
+        title,
         focused,
         columns: &cols,
-        len,
-        list: app.leases,
-        empty: "no leases",
+        len: shown,
+        list: st.list,
+        empty: if total == 0 {
+            "no leases"
+        } else {
+            "no lease matches the filter"
+        },
     };
-    table.render(frame, body, &app.settings.theme, |i, c, w| {
+    table.render(frame, table_area, &app.settings.theme, |i, c, w| {
         cell(app, i, c, w)
     });
+    if let Some(bar) = bar {
+        filter_bar::draw(frame, bar, app, &st.filter, shown, total);
+    }
 }

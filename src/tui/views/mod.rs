@@ -1,6 +1,7 @@
 //! Drawing: every function here takes `&App` and a frame, and changes nothing.
 
 mod chrome;
+mod filter_bar;
 mod header;
 mod help;
 mod host;

@@ -1,12 +1,12 @@
 //! The ports view: every guest interface with traffic, sortable and filterable.
 
-use ratatui::layout::{Position, Rect};
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Cell, Paragraph};
+use ratatui::layout::Rect;
+use ratatui::widgets::Cell;
 use ratatui::Frame;
 
+use super::filter_bar;
 use crate::telemetry::Metric;
-use crate::tui::app::{App, Popup, PortSort};
+use crate::tui::app::{App, PortSort, View};
 use crate::tui::format;
 use crate::tui::layout;
 use crate::tui::widgets::table::{left, right};
@@ -103,34 +103,9 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     }
 }
 
-fn filter_bar(frame: &mut Frame, area: Rect, app: &App) {
-    let t = &app.settings.theme;
-    let st = app.ports_state();
-    let editing = matches!(app.popup(), Some(Popup::Filter));
-    let prefix = " / ";
-    let count = format!("  {} of {}", st.order.len(), app.snapshot().ports.len());
-    let room = usize::from(area.width).saturating_sub(prefix.len() + count.chars().count() + 1);
-    let scroll = st.filter.visual_scroll(room);
-    let shown: String = st.filter.value().chars().skip(scroll).take(room).collect();
-    let line = Line::from(vec![
-        Span::styled(prefix, t.key),
-        Span::styled(shown, if editing { t.selected } else { t.base }),
-        Span::styled(count, t.muted),
-    ]);
-    frame.render_widget(Paragraph::new(line), area);
-    if editing {
-        let x = area.x
-            + prefix.len() as u16
-            + (st.filter.visual_cursor().saturating_sub(scroll)) as u16;
-        if x < area.right() {
-            frame.set_cursor_position(Position::new(x, area.y));
-        }
-    }
-}
-
 /// Draw the view.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
-    let (table_area, bar) = layout::ports(body, app.ports_filter_bar());
+    let (table_area, bar) = layout::filtered(body, app.filter_bar(View::Ports));
     let st = app.ports_state();
     let cols = columns(app);
     let total = app.snapshot().ports.len();
@@ -155,6 +130,6 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         cell(app, i, c, w)
     });
     if let Some(bar) = bar {
-        filter_bar(frame, bar, app);
+        filter_bar::draw(frame, bar, app, &st.filter, st.order.len(), total);
     }
 }
