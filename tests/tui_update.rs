@@ -797,3 +797,28 @@ fn a_macvtap_is_detached_from_the_ports_view() {
     assert!(app.update(ch('D')).is_empty());
     assert!(app.popup().is_none());
 }
+
+/// A log entry longer than the screen is wide opens in full with Enter (Esc closes it).
+#[test]
+fn a_long_log_entry_opens_in_full() {
+    let mut app = app(80, 24);
+    assert!(app.select_network("isolated"));
+    let (id, _) = executed(&app.update(ch('s'))).expect("s issues a command");
+    let long = format!(
+        "step 3 (add address 192.168.122.1/24 to virbr0) failed: {}; rolled back: the end of it",
+        "x".repeat(120)
+    );
+    app.update(done(id, false, &long));
+    app.update(ch('5'));
+    app.update(ch('G'));
+    app.update(key(KeyCode::Enter));
+    assert!(
+        matches!(app.popup(), Some(Popup::LogEntry(_))),
+        "{:?}",
+        app.popup()
+    );
+    let screen = lines(&render(&app, 80, 24)).join("\n");
+    assert!(screen.contains("rolled back: the end of it"), "{screen}");
+    app.update(key(KeyCode::Esc));
+    assert!(app.popup().is_none());
+}

@@ -31,6 +31,8 @@ pub enum Scope {
     Filter,
     /// A confirmation popup.
     Confirm,
+    /// The log view.
+    Log,
     /// Other popups (help, port detail).
     Popup,
 }
@@ -49,6 +51,7 @@ impl Scope {
             Scope::Review => "Wizard review",
             Scope::Filter => "Filter",
             Scope::Confirm => "Confirmation",
+            Scope::Log => "Log view",
             Scope::Popup => "Popups",
         }
     }
@@ -134,6 +137,7 @@ actions! {
     Confirm "confirm" Confirm "yes" "Confirm" [c('y')];
     Cancel "cancel" Confirm "no" "Cancel" [c('n'), k(K::Esc)];
     Close "close" Popup "close" "Close the popup" [k(K::Esc), c('q')];
+    OpenEntry "open_entry" Log "open" "Show the whole log entry" [k(K::Enter)];
 }
 
 /// A problem with keymap overrides from the config file.

@@ -58,6 +58,12 @@ impl App {
             AttachMacvtap => self.open_attach(),
             PinLease => self.ask_pin(),
             Detach => return self.ask_detach(),
+            OpenEntry => {
+                if !self.log.entries.is_empty() {
+                    let at = self.log.list.selected.min(self.log.entries.len() - 1);
+                    self.push_popup(Popup::LogEntry(at));
+                }
+            }
             SortNext | SortReverse => self.change_sort(action),
             Filter => self.push_popup(Popup::Filter),
             OpenDetail => {

@@ -91,6 +91,7 @@ impl View {
             View::Networks => &[Scope::Networks, Scope::List, Scope::Global],
             View::Ports => &[Scope::Tables, Scope::Ports, Scope::List, Scope::Global],
             View::Leases => &[Scope::Tables, Scope::Leases, Scope::List, Scope::Global],
+            View::Log => &[Scope::Log, Scope::List, Scope::Global],
             _ => &[Scope::List, Scope::Global],
         }
     }

@@ -40,6 +40,8 @@ pub enum Popup {
     },
     /// Typing the filter of the current view's table (ports, leases).
     Filter,
+    /// One log entry in full (by its index in the log).
+    LogEntry(usize),
     /// The network wizard (new or edit).
     Wizard(Box<NetworkWizard>),
     /// The macvtap attachment form.
@@ -95,6 +97,14 @@ impl App {
                     }
                     Some(a) => self.scroll_help(scroll, a),
                     None => {}
+                }
+                vec![]
+            }
+            Popup::LogEntry(_) => {
+                let action = keymap.lookup(&[Scope::Popup], &key);
+                let enter = keymap.lookup(&[Scope::Log], &key) == Some(Action::OpenEntry);
+                if action == Some(Action::Close) || enter {
+                    self.pop_popup();
                 }
                 vec![]
             }

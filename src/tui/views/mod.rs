@@ -45,6 +45,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Popup::Help { scroll } => help::draw(frame, area, app, *scroll),
             Popup::PortDetail { key } => port_detail::draw(frame, screen.body, app, key),
             Popup::Filter => {}
+            Popup::LogEntry(i) => popups::log_entry(frame, screen.body, app, *i),
             Popup::Wizard(w) => view_network::draw(frame, screen.body, app, w),
             Popup::Attach(f) => view_attach::draw(frame, screen.body, app, f),
         }

@@ -59,3 +59,34 @@ fn wrapped_rows(lines: &[Line], inner: u16) -> u16 {
         .sum();
     u16::try_from(rows).unwrap_or(u16::MAX)
 }
+
+/// One log entry in full, wrapped: its time, its level and all of its text.
+pub fn log_entry(frame: &mut Frame, body: Rect, app: &App, index: usize) {
+    let t = &app.settings.theme;
+    let Some(entry) = app.log_entries().get(index) else {
+        return;
+    };
+    let when = entry.at_unix.map_or_else(
+        || "before any data".to_string(),
+        crate::tui::format::clock_utc,
+    );
+    let lines = vec![
+        Line::styled(format!("{when} · {:?}", entry.level), t.muted),
+        Line::default(),
+        Line::styled(entry.text.clone(), t.base),
+    ];
+    let width = body.width.min(76);
+    let area = layout::centered(
+        body,
+        width,
+        wrapped_rows(&lines, width.saturating_sub(2)) + 2,
+    );
+    frame.render_widget(Clear, area);
+    let block = t.block("Log entry (Esc close)", true).style(t.popup);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
