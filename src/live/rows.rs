@@ -43,22 +43,6 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
     }
 }
 
-/// The link kind the collector names in words (the inverse of its `kind_name`).
-fn link_kind(name: &str) -> LinkKind {
-    match name {
-        "bridge" => LinkKind::Bridge,
-        "veth" => LinkKind::Veth,
-        "tap" | "tun" => LinkKind::Tun,
-        "macvtap" => LinkKind::Macvtap,
-        "macvlan" => LinkKind::Macvlan,
-        "bond" => LinkKind::Bond,
-        "vlan" => LinkKind::Vlan,
-        "loopback" => LinkKind::Loopback,
-        "physical" => LinkKind::Physical,
-        other => LinkKind::Other(other.to_owned()),
-    }
-}
-
 /// One port row, with its counters and rate from the collector's snapshot. The collector
 /// words its values; they are read back here, once, so the screens get types.
 pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
@@ -66,7 +50,7 @@ pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
     PortRow {
         ifindex: p.ifindex,
         ifname: p.ifname.clone(),
-        kind: link_kind(&p.kind),
+        kind: LinkKind::from_name(&p.kind),
         bridge: p.bridge.clone().or_else(|| p.parent.clone()),
         network: p.network.clone(),
         mac: mac(&p.guest_mac).or_else(|| mac(&p.mac)),

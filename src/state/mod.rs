@@ -85,6 +85,40 @@ pub enum LinkKind {
     Other(String),
 }
 
+impl LinkKind {
+    /// The kind in words, as the screens and `ports --json` show it (a tun is a tap).
+    pub fn name(&self) -> &str {
+        match self {
+            LinkKind::Bridge => "bridge",
+            LinkKind::Veth => "veth",
+            LinkKind::Tun => "tap",
+            LinkKind::Macvtap => "macvtap",
+            LinkKind::Macvlan => "macvlan",
+            LinkKind::Bond => "bond",
+            LinkKind::Vlan => "vlan",
+            LinkKind::Loopback => "loopback",
+            LinkKind::Physical => "physical",
+            LinkKind::Other(name) => name,
+        }
+    }
+
+    /// The kind a [`LinkKind::name`] (or the kernel's `tun`) stands for.
+    pub fn from_name(name: &str) -> LinkKind {
+        match name {
+            "bridge" => LinkKind::Bridge,
+            "veth" => LinkKind::Veth,
+            "tap" | "tun" => LinkKind::Tun,
+            "macvtap" => LinkKind::Macvtap,
+            "macvlan" => LinkKind::Macvlan,
+            "bond" => LinkKind::Bond,
+            "vlan" => LinkKind::Vlan,
+            "loopback" => LinkKind::Loopback,
+            "physical" => LinkKind::Physical,
+            other => LinkKind::Other(other.to_owned()),
+        }
+    }
+}
+
 /// One network interface as the kernel reports it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LinkInfo {

@@ -134,23 +134,6 @@ pub fn counters_of(sorted: &[(u32, LinkCounters)], ifindex: u32) -> Option<LinkC
         .map(|pos| sorted[pos].1)
 }
 
-/// The rtnetlink kind in words, with a tun/tap on a bridge called what it is: a tap.
-pub fn kind_name(kind: &LinkKind) -> String {
-    match kind {
-        LinkKind::Bridge => "bridge",
-        LinkKind::Veth => "veth",
-        LinkKind::Tun => "tap",
-        LinkKind::Macvtap => "macvtap",
-        LinkKind::Macvlan => "macvlan",
-        LinkKind::Bond => "bond",
-        LinkKind::Vlan => "vlan",
-        LinkKind::Loopback => "loopback",
-        LinkKind::Physical => "physical",
-        LinkKind::Other(name) => name,
-    }
-    .to_owned()
-}
-
 /// Kinds that stand for one guest, whose name and address are worth looking for.
 fn is_guest_kind(kind: &LinkKind) -> bool {
     matches!(kind, LinkKind::Tun | LinkKind::Veth | LinkKind::Macvtap)
@@ -225,7 +208,7 @@ impl Context<'_> {
         Some(PortInfo {
             ifindex: link.ifindex,
             ifname: link.name.clone(),
-            kind: kind_name(&link.kind),
+            kind: link.kind.name().to_owned(),
             bridge,
             parent,
             network,

@@ -152,7 +152,7 @@ pub struct PortRow {
     pub ifindex: u32,
     /// Interface name.
     pub ifname: String,
-    /// tap, veth, macvtap, physical, ... (shown by [`kind_name`]).
+    /// tap, veth, macvtap, physical, ... (shown by [`LinkKind::name`]).
     pub kind: LinkKind,
     /// Bridge it is attached to.
     pub bridge: Option<String>,
@@ -205,22 +205,6 @@ impl PortRow {
     }
 }
 
-/// A link kind in words, as the screens show it (a tun on a bridge is a tap).
-pub fn kind_name(kind: &LinkKind) -> &str {
-    match kind {
-        LinkKind::Bridge => "bridge",
-        LinkKind::Veth => "veth",
-        LinkKind::Tun => "tap",
-        LinkKind::Macvtap => "macvtap",
-        LinkKind::Macvlan => "macvlan",
-        LinkKind::Bond => "bond",
-        LinkKind::Vlan => "vlan",
-        LinkKind::Loopback => "loopback",
-        LinkKind::Physical => "physical",
-        LinkKind::Other(name) => name,
-    }
-}
-
 /// One DHCP lease.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaseRow {
@@ -243,7 +227,7 @@ pub struct IfaceRow {
     pub ifindex: u32,
     /// Interface name.
     pub ifname: String,
-    /// physical, bridge, bond, vlan, ... (shown by [`kind_name`]).
+    /// physical, bridge, bond, vlan, ... (shown by [`LinkKind::name`]).
     pub kind: LinkKind,
     /// MAC address.
     pub mac: Option<MacAddr>,

@@ -344,11 +344,7 @@ impl Ruleset {
             }
             ("add" | "create", "element") => {
                 let name = field(spec, "name")?;
-                let elems = spec
-                    .get("elem")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                let elems = elements_of(spec);
                 let t = self.table_mut(spec, "table")?;
                 let i = t
                     .maps
@@ -362,11 +358,7 @@ impl Ruleset {
             }
             ("delete" | "destroy", "element") => {
                 let name = field(spec, "name")?;
-                let elems = spec
-                    .get("elem")
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default();
+                let elems = elements_of(spec);
                 let (_, m) = self.map_mut(spec, &name)?;
                 for e in &elems {
                     let key = element_key(e);
@@ -506,6 +498,14 @@ fn referenced(t: &Table, chain: &str) -> bool {
             .contains(&format!("\"target\":\"{chain}\""))
     });
     in_maps || in_rules
+}
+
+/// The `elem` list of an element command (none when absent).
+fn elements_of(spec: &serde_json::Map<String, Value>) -> Vec<Value> {
+    spec.get("elem")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

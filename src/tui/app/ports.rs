@@ -5,7 +5,7 @@
 use super::table::{any_contains, SortColumn, SortKey, TableState};
 use super::{App, View};
 use crate::telemetry::PortKey;
-use crate::tui::data::{kind_name, PortRow};
+use crate::tui::data::PortRow;
 
 /// Column the ports are sorted by. Text columns sort A→Z, traffic columns busiest first;
 /// missing values always go last.
@@ -53,7 +53,7 @@ fn matches(port: &PortRow, needle: &str) -> bool {
     ];
     let fields = [
         Some(port.ifname.as_str()),
-        Some(kind_name(&port.kind)),
+        Some(port.kind.name()),
         port.bridge.as_deref(),
         port.network.as_deref(),
         port.guest.as_deref(),

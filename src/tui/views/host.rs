@@ -6,7 +6,6 @@ use ratatui::widgets::Cell;
 use ratatui::Frame;
 
 use crate::tui::app::App;
-use crate::tui::data::kind_name;
 use crate::tui::format::{self, MISSING};
 use crate::tui::widgets::table::{left, right};
 use crate::tui::widgets::{Column, DataTable};
@@ -47,7 +46,7 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
     let units = app.settings.units;
     match col {
         Col::Name => left(iface.ifname.clone(), t.base),
-        Col::Kind => left(kind_name(&iface.kind).to_owned(), t.base),
+        Col::Kind => left(iface.kind.name().to_owned(), t.base),
         Col::State => {
             let text = iface.link_text();
             let style = match text {

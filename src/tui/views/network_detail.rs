@@ -144,11 +144,7 @@ fn members<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
     lines.push(Line::styled(format!("Leases ({})", leases.len()), t.title));
     let now = app.now_unix();
     for l in leases {
-        let left = match l.expiry {
-            None => "never".to_string(),
-            Some(e) if e <= now => "expired".to_string(),
-            Some(e) => format::duration(e - now),
-        };
+        let left = format::expires_in(l.expiry, now);
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<16}", l.ip), t.base),
             Span::styled(format!("{:<18}", format::shown(l.mac.as_ref())), t.base),

@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use crate::telemetry::{History, Metric, PortKey};
 use crate::tui::app::App;
-use crate::tui::data::{kind_name, PortRow};
+use crate::tui::data::PortRow;
 use crate::tui::format::{self, Units};
 use crate::tui::layout;
 use crate::tui::theme::Theme;
@@ -40,7 +40,7 @@ fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
     };
     let state = if port.up { "up" } else { "down" };
     let where_ = [
-        kv("kind", kind_name(&port.kind).to_owned(), t.base),
+        kv("kind", port.kind.name().to_owned(), t.base),
         kv("bridge", opt(&port.bridge), t.base),
         kv("network", opt(&port.network), t.base),
         kv("link", state.into(), t.state(port.up)),
