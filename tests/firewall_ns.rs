@@ -16,9 +16,9 @@ use serde_json::Value;
 use support::{require_tool, run_ok, stdout, TestNetns};
 use switchyard::host::nft;
 use switchyard::plan::firewall::{
-    add_network, chain_name, ifname_problem, legacy_networks, network_drift, parse_table,
-    remove_legacy, remove_network, repair_network, table_drift, FirewallMode, FirewallNet,
-    NetChain, ObservedTable,
+    add_network, chain_name, ifname_problem, join_network, legacy_networks, network_drift,
+    parse_table, remove_legacy, remove_network, repair_network, table_drift, FirewallMode,
+    FirewallNet, NetChain, ObservedTable,
 };
 
 const HOSTILE: &str = "x\"; } flush ruleset; { \"ü\u{1F4A3}\\n'";
@@ -229,6 +229,27 @@ fn loads_lists_repairs_and_removes() {
     );
 
     removes_one_leaving_the_others(&ns);
+}
+
+/// A network joining a table whose shared chains are ready ends with the same listing as one
+/// loaded with the whole table, and a join with no table fails (so the step falls back).
+#[test]
+fn joining_a_ready_table_lists_the_same_as_a_full_load() {
+    let Some(ns) = namespace("fwjoin") else {
+        return;
+    };
+    let err = ns
+        .run(|| nft::load_json(&join_network(&web())))
+        .expect("enter");
+    assert!(err.is_err(), "a join with no table must fail");
+    assert!(listing(&ns).is_none(), "the failed join left nothing");
+    load(&ns, &add_network(&lab()));
+    load(&ns, &add_network(&web()));
+    let full = normalized(&ns);
+    load(&ns, &remove_network(&web(), false));
+    load(&ns, &join_network(&web()));
+    assert_eq!(normalized(&ns), full);
+    assert_no_drift(&observe(&ns), &[lab(), web()]);
 }
 
 /// Deletes a rule of `net_lab_nat`, plants rules in `net_lab_to` and `base_forward`.

@@ -124,7 +124,9 @@ pub async fn run_step<K: Kernel>(k: &K, step: &Step) -> Result<Outcome, HostErro
         Step::LinkDown { dev } => gone_ok(k.set_down(dev).await),
         Step::AddRoute { dest, gateway, dev } => k.add_route(*dest, *gateway, dev).await,
         Step::DelRoute { dest, gateway, dev } => gone_ok(k.del_route(*dest, *gateway, dev).await),
-        Step::AddFirewall { net, .. } => add_firewall(k, step, net),
+        Step::AddFirewall {
+            net, shared_ready, ..
+        } => add_firewall(k, step, net, *shared_ready),
         Step::RemoveFirewall { net, delete_table } => k
             .nft_load(&firewall::remove_network(net, *delete_table))
             .map_err(|e| other(step, e)),
@@ -205,10 +207,21 @@ fn other(step: &Step, e: impl std::fmt::Display) -> HostError {
     }
 }
 
-/// Loads a network's rules; when a map key of it points somewhere else (someone changed our
-/// table), the table is read and the repairing transaction deletes those elements first.
-fn add_firewall<K: Kernel>(k: &K, step: &Step, net: &FirewallNet) -> Result<(), HostError> {
-    if k.nft_load(&firewall::add_network(net)).is_ok() {
+/// Loads a network's rules (leaving the shared base chains and maps alone when planning found
+/// them ready); when that fails — a map key of it points somewhere else, or the table is not
+/// what planning saw — the table is read and the repairing transaction loads everything.
+fn add_firewall<K: Kernel>(
+    k: &K,
+    step: &Step,
+    net: &FirewallNet,
+    shared_ready: bool,
+) -> Result<(), HostError> {
+    let doc = if shared_ready {
+        firewall::join_network(net)
+    } else {
+        firewall::add_network(net)
+    };
+    if k.nft_load(&doc).is_ok() {
         return Ok(());
     }
     let table = k.nft_list().map_err(|e| other(step, e))?;

@@ -78,6 +78,7 @@ pub fn classify(
         (None, Some(b)) => steps.push(Step::AddFirewall {
             net: b,
             first: false,
+            shared_ready: false,
         }),
         (Some(a), None) => steps.push(Step::RemoveFirewall {
             net: a,
@@ -209,6 +210,7 @@ pub fn with_firewall(plan: &Plan, new: Option<&FirewallNet>) -> Plan {
         out.steps.push(Step::AddFirewall {
             net: net.clone(),
             first: false,
+            shared_ready: false,
         });
     }
     out

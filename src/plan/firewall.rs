@@ -39,7 +39,9 @@ pub use observe::{as_net, ObservedElement, ObservedTable};
 pub use observe::{parse_table, BaseHook, ObserveError, ObservedChain, ObservedMap, ObservedRule};
 pub use rules::rule_count;
 pub use script::{render_delete, render_table};
-pub use transaction::{add_network, delete_table, remove_network, repair_network, replace_network};
+pub use transaction::{
+    add_network, delete_table, join_network, remove_network, repair_network, replace_network,
+};
 
 /// Our table's family and name.
 pub const TABLE: &str = "inet switchyard";

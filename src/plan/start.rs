@@ -409,7 +409,9 @@ fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Ve
     // network's chains and elements, and the shared base chains and maps. Other networks' parts
     // (and stray chains) are `status`'s concern, so planning reads no other network.
     let mut drift = network_drift(&entry, obs.firewall);
-    drift.extend(obs.firewall.map(shared_drift).unwrap_or_default());
+    let shared = obs.firewall.map(shared_drift);
+    let shared_ready = shared.as_ref().is_some_and(Vec::is_empty);
+    drift.extend(shared.unwrap_or_default());
     if drift.is_empty() && !legacy.contains(&def.name) {
         return;
     }
@@ -417,6 +419,7 @@ fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Ve
     steps.push(Step::AddFirewall {
         net: entry,
         first: obs.other_firewall.is_empty() && !others_legacy,
+        shared_ready: shared_ready && legacy.is_empty(),
     });
 }
 

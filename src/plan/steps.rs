@@ -117,11 +117,15 @@ pub enum Step {
     /// Makes this network's chains and verdict-map elements in our nftables table exactly
     /// what they should be: one JSON transaction, idempotent, that touches nothing of the other
     /// networks. `first`: no other network of ours had rules when it was planned, so its undo
-    /// removes the whole table.
+    /// removes the whole table. `shared_ready`: the table's base chains and maps were what
+    /// they should be when it was planned, so the transaction leaves them alone
+    /// ([`join_network`](crate::plan::firewall::join_network)).
     AddFirewall {
         net: FirewallNet,
         #[serde(default)]
         first: bool,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        shared_ready: bool,
     },
     /// Removes this network's chains and elements; with `delete_table` (no other network of
     /// ours has rules left), the whole table.
@@ -235,7 +239,7 @@ impl Step {
                 gateway: *gateway,
                 dev: dev.clone(),
             },
-            AddFirewall { net, first } => RemoveFirewall {
+            AddFirewall { net, first, .. } => RemoveFirewall {
                 net: net.clone(),
                 delete_table: *first,
             },

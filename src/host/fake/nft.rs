@@ -512,7 +512,7 @@ fn elements_of(spec: &serde_json::Map<String, Value>) -> Vec<Value> {
 mod tests {
     use super::*;
     use crate::plan::firewall::{
-        add_network, expected_table, remove_network, FirewallMode, FirewallNet,
+        add_network, expected_table, join_network, remove_network, FirewallMode, FirewallNet,
     };
 
     fn net(name: &str, bridge: &str, subnet: &str) -> FirewallNet {
@@ -550,6 +550,23 @@ mod tests {
         );
         rs.apply(&remove_network(&a, true)).unwrap();
         assert!(rs.observe().unwrap().is_none());
+    }
+
+    #[test]
+    fn joining_a_ready_table_leaves_the_same_table_and_fails_on_an_empty_ruleset() {
+        let a = net("a", "sybr0", "192.168.100.0/24");
+        let b = net("b", "sybr1", "192.168.101.0/24");
+        let mut rs = Ruleset::default();
+        // Nothing to join: the network's chains have no table, so the step falls back.
+        assert!(rs.apply(&join_network(&b)).is_err());
+        assert!(rs.observe().unwrap().is_none());
+        rs.apply(&add_network(&a)).unwrap();
+        rs.apply(&join_network(&b)).unwrap();
+        let seen = rs.observe().unwrap().unwrap();
+        assert_eq!(
+            strip_handles(seen),
+            strip_handles(expected_table(&[a.clone(), b.clone()]))
+        );
     }
 
     #[test]

@@ -26,7 +26,22 @@ use super::FirewallNet;
 /// network needs nothing: the document is empty.
 pub fn add_network(net: &FirewallNet) -> Value {
     let want = desired(net);
-    document(add_commands(&want, &[]))
+    document(add_commands(&want, &[], true))
+}
+
+/// [`add_network`] for a table whose base chains and maps are already what they should be
+/// (another network of ours is running and planning saw no drift in them): the same
+/// transaction without re-declaring and refilling the base chains.
+///
+/// Re-declaring an existing base chain is an update of its hook in the kernel, and an update
+/// (like the flush of its dispatch rules) is released only after an RCU grace period, which nft
+/// waits for when it closes its socket: measured with nft 1.0.6 on Linux 6.18, 16–20 ms for
+/// this document with the base chains against 5.5 ms without, at 1 or at 100 networks. When the
+/// table turns out not to be as planned, the load fails (a missing map or chain) and the step
+/// falls back to [`repair_network`].
+pub fn join_network(net: &FirewallNet) -> Value {
+    let want = desired(net);
+    document(add_commands(&want, &[], false))
 }
 
 /// [`add_network`], preceded by deleting the elements in `table` that hold one of `net`'s keys
@@ -38,7 +53,7 @@ pub fn repair_network(net: &FirewallNet, table: &ObservedTable) -> Value {
         .iter()
         .flat_map(|el| conflicting(el, table))
         .collect();
-    document(add_commands(&want, &conflicts))
+    document(add_commands(&want, &conflicts, true))
 }
 
 /// One transaction that takes a running network's part of the table from `old` to `new`
@@ -100,25 +115,32 @@ pub fn remove_network(net: &FirewallNet, delete_table: bool) -> Value {
     document(cmds)
 }
 
-/// The commands of [`add_network`], with `deletes` run just before the elements are added.
-fn add_commands(want: &Desired, deletes: &[Value]) -> Vec<Value> {
+/// The commands of [`add_network`], with `deletes` run just before the elements are added;
+/// the table, base chains and maps are declared (and the base chains refilled) only with
+/// `shared`.
+fn add_commands(want: &Desired, deletes: &[Value], shared: bool) -> Vec<Value> {
     if want.chains.is_empty() {
         return Vec::new();
     }
     let table = json!({ "family": FAMILY, "name": TABLE_NAME });
-    let mut cmds = vec![json!({ "add": { "table": table } })];
-    cmds.extend(
-        BASE_CHAINS
-            .iter()
-            .map(|b| json!({ "add": { "chain": base_chain_spec(b) } })),
-    );
+    let mut cmds = Vec::new();
+    if shared {
+        cmds.push(json!({ "add": { "table": table } }));
+        cmds.extend(
+            BASE_CHAINS
+                .iter()
+                .map(|b| json!({ "add": { "chain": base_chain_spec(b) } })),
+        );
+    }
     cmds.extend(want.chains.iter().map(|(name, _)| add_chain(name)));
-    cmds.extend(
-        MAPS.iter()
-            .map(|m| json!({ "add": { "map": map_spec(m) } })),
-    );
-    for base in BASE_CHAINS {
-        fill_chain(&mut cmds, base, &dispatch_rules(base));
+    if shared {
+        cmds.extend(
+            MAPS.iter()
+                .map(|m| json!({ "add": { "map": map_spec(m) } })),
+        );
+        for base in BASE_CHAINS {
+            fill_chain(&mut cmds, base, &dispatch_rules(base));
+        }
     }
     for (name, rules) in &want.chains {
         fill_chain(&mut cmds, name, rules);

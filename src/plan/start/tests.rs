@@ -244,3 +244,33 @@ fn stop_leaves_a_raised_inotify_limit() {
     let plan = plan_stop(&started, &observed(&host, None, true), &BTreeSet::new());
     assert!(plan.steps.is_empty(), "{plan}");
 }
+
+/// The network's rules join a table whose shared chains and maps are ready without
+/// re-declaring them (each re-declaration of a base chain costs an RCU grace period); with no
+/// table, or shared drift, the whole table is loaded.
+#[test]
+fn a_ready_table_is_joined_not_redeclared() {
+    let def = parse_network_xml(NAT).expect("parses");
+    let other = crate::plan::firewall::FirewallNet {
+        name: "other".into(),
+        bridge: "sybr9".into(),
+        ..firewall_net(&def, "sybr0").expect("nat has rules")
+    };
+    let host = HostState::default();
+    let shared_ready = |fw: Option<&ObservedTable>| {
+        let plan = plan_start(&def, &observed(&host, fw, false), &paths()).expect("plan");
+        plan.steps.iter().find_map(|s| match s {
+            Step::AddFirewall { shared_ready, .. } => Some(*shared_ready),
+            _ => None,
+        })
+    };
+    let mut table = crate::plan::firewall::expected_table(std::slice::from_ref(&other));
+    assert_eq!(shared_ready(Some(&table)), Some(true));
+    assert_eq!(shared_ready(None), Some(false));
+    table.base.values_mut().for_each(|c| c.rules.clear());
+    assert_eq!(
+        shared_ready(Some(&table)),
+        Some(false),
+        "dispatch rules lost"
+    );
+}
