@@ -410,7 +410,13 @@ fn firewall_steps(def: &NetworkDef, obs: &Observed, bridge: &str, steps: &mut Ve
     // (and stray chains) are `status`'s concern, so planning reads no other network.
     let mut drift = network_drift(&entry, obs.firewall);
     let shared = obs.firewall.map(shared_drift);
-    let shared_ready = shared.as_ref().is_some_and(Vec::is_empty);
+    // Unread (a network that is not running is planned without listing the table, whose
+    // listing grows with every network): ready when another network of ours is active. If the
+    // table is not as that implies, the load fails and the step falls back to repairing it.
+    let shared_ready = match &shared {
+        Some(drift) => drift.is_empty(),
+        None => !obs.other_firewall.is_empty(),
+    };
     drift.extend(shared.unwrap_or_default());
     if drift.is_empty() && !legacy.contains(&def.name) {
         return;

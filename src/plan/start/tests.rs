@@ -257,16 +257,25 @@ fn a_ready_table_is_joined_not_redeclared() {
         ..firewall_net(&def, "sybr0").expect("nat has rules")
     };
     let host = HostState::default();
-    let shared_ready = |fw: Option<&ObservedTable>| {
-        let plan = plan_start(&def, &observed(&host, fw, false), &paths()).expect("plan");
+    let others = [other.clone()];
+    let shared_ready_with = |fw: Option<&ObservedTable>, others: &[FirewallNet]| {
+        let mut obs = observed(&host, fw, false);
+        obs.other_firewall = others;
+        let plan = plan_start(&def, &obs, &paths()).expect("plan");
         plan.steps.iter().find_map(|s| match s {
             Step::AddFirewall { shared_ready, .. } => Some(*shared_ready),
             _ => None,
         })
     };
+    let shared_ready = |fw: Option<&ObservedTable>| shared_ready_with(fw, &[]);
     let mut table = crate::plan::firewall::expected_table(std::slice::from_ref(&other));
     assert_eq!(shared_ready(Some(&table)), Some(true));
     assert_eq!(shared_ready(None), Some(false));
+    assert_eq!(
+        shared_ready_with(None, &others),
+        Some(true),
+        "unread, but another network is active"
+    );
     table.base.values_mut().for_each(|c| c.rules.clear());
     assert_eq!(
         shared_ready(Some(&table)),
