@@ -9,6 +9,7 @@ pub mod def;
 pub mod defaults;
 pub mod dns;
 pub mod extra;
+pub mod forward;
 pub mod ip;
 pub mod mac;
 pub mod names;
@@ -27,6 +28,7 @@ pub use dns::{
     DnsDef, DnsForwarder, DnsHost, DnsSrv, DnsTxt, PartialDnsHost, PartialDnsSrv, PartialDnsTxt,
 };
 pub use extra::{Extra, XmlElement, XmlNode};
+pub use forward::{Forward, GuestRef, PortRange, Proto, ResolvedForward, Target};
 pub use ip::{
     BootpDef, DhcpDef, DhcpHost, DhcpRange, IpDef, IpFamily, LeaseDef, LeaseUnit, RouteDef,
 };

@@ -26,7 +26,7 @@ use super::def::NetworkDef;
 pub(crate) use mode::check_ifnames;
 pub(crate) use text::describe as describe_char;
 use text::{check_line, describe, is_format};
-pub use text::{ifname_problem, MAX_IFNAME_BYTES, NFT_RESERVED_IFNAMES};
+pub use text::{dns_name_problem, ifname_problem, MAX_IFNAME_BYTES, NFT_RESERVED_IFNAMES};
 
 /// One problem: where (`bridge.name`, `ip[0].dhcp.range[1]`, …) and what, in plain words.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,6 +84,7 @@ pub fn validate(def: &NetworkDef, others: &[NetworkDef]) -> Vec<Problem> {
     dns::check(def, &mut out);
     port::check(def, &mut out);
     dns::check_writable(def, &mut out);
+    super::forward::check(def, &others, &mut out);
     out.0
 }
 
