@@ -88,7 +88,7 @@ impl PortRange {
     }
 
     /// How many ports it covers.
-    pub fn len(self) -> u32 {
+    pub fn count(self) -> u32 {
         u32::from(self.last) - u32::from(self.first) + 1
     }
 
@@ -476,18 +476,18 @@ pub fn problem(def: &NetworkDef, f: &Forward) -> Option<Problem> {
         }
     }
     if let Some(to) = f.to_port {
-        if to.len() != f.port.len() {
+        if to.count() != f.port.count() {
             return bad(
                 "to-port",
                 format!(
                     "{to} covers {} ports but the host side {} covers {}",
-                    to.len(),
+                    to.count(),
                     f.port,
-                    f.port.len()
+                    f.port.count()
                 ),
             );
         }
-        if to != f.port && f.port.len() > MAX_SHIFTED_PORTS {
+        if to != f.port && f.port.count() > MAX_SHIFTED_PORTS {
             return bad(
                 "to-port",
                 format!("a range moved to other ports may cover at most {MAX_SHIFTED_PORTS} ports"),

@@ -27,7 +27,8 @@ fn to(a: &str) -> Target {
 
 #[test]
 fn ports_parse_and_refuse_with_the_reason() {
-    let table: &[(&str, Result<(u16, u16), &str>)] = &[
+    type Case = (&'static str, Result<(u16, u16), &'static str>);
+    let table: &[Case] = &[
         ("80", Ok((80, 80))),
         ("8000-8009", Ok((8000, 8009))),
         ("65535", Ok((65535, 65535))),
@@ -161,7 +162,7 @@ fn bad_forwards_are_refused_naming_the_field() {
         ),
     ];
     for (f, path, msg) in cases {
-        let def = with_forwards(&lab(), &[f.clone()]);
+        let def = with_forwards(&lab(), std::slice::from_ref(&f));
         let problems = validate(&def, &[]);
         assert!(
             problems
