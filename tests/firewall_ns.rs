@@ -15,6 +15,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::Value;
 use support::{require_tool, run_ok, stdout, TestNetns};
 use switchyard::host::nft;
+use switchyard::model::{Proto, ResolvedForward};
 use switchyard::plan::firewall::{
     add_network, chain_name, ifname_problem, join_network, legacy_networks, network_drift,
     parse_table, remove_legacy, remove_network, repair_network, table_drift, FirewallMode,
@@ -47,6 +48,7 @@ fn base(name: &str, bridge: &str, mode: FirewallMode, v4: &str) -> FirewallNet {
         nat_addresses: None,
         nat_ports: (1024, 65535),
         serves_dhcp_dns: true,
+        forwards: vec![],
     }
 }
 
@@ -81,7 +83,24 @@ fn odd() -> FirewallNet {
         "192.0.2.30".parse().expect("a"),
     ));
     n.nat_ports = (4000, 4000);
+    n.forwards = forwards("10.3.0.7");
     n
+}
+
+/// A forward of each shape: one port moved, a range kept, a range moved, one host address.
+fn forwards(to: &str) -> Vec<ResolvedForward> {
+    let f = |proto: Proto, port: &str, address: Option<&str>, to_port: &str| ResolvedForward {
+        proto,
+        port: port.parse().expect("port"),
+        address: address.map(|a| a.parse().expect("address")),
+        to: to.parse().expect("to"),
+        to_port: to_port.parse().expect("to port"),
+    };
+    vec![
+        f(Proto::Tcp, "8080", None, "80"),
+        f(Proto::Udp, "5000-5002", None, "5000-5002"),
+        f(Proto::Tcp, "9000-9002", Some("192.0.2.99"), "100-102"),
+    ]
 }
 
 fn load(ns: &TestNetns, doc: &Value) {

@@ -44,6 +44,7 @@ fn first_release_plan(run: &Path, state: &Path, forward_was: &str) -> Plan {
         nat_addresses: None,
         nat_ports: (1024, 65535),
         serves_dhcp_dns: true,
+        forwards: vec![],
     };
     let file = |ext: &str| run.join(format!("{NAME}.{ext}"));
     let write = |ext: &str, contents: String| Step::WriteFile {

@@ -37,7 +37,7 @@ pub use layout::{
 pub use legacy::{legacy_networks, remove_legacy};
 pub use observe::{as_net, ObservedElement, ObservedTable};
 pub use observe::{parse_table, BaseHook, ObserveError, ObservedChain, ObservedMap, ObservedRule};
-pub use rules::rule_count;
+pub use rules::{forward_counters, rule_count};
 pub use script::{render_delete, render_table};
 pub use transaction::{
     add_network, delete_table, join_network, remove_network, repair_network, replace_network,
@@ -65,6 +65,9 @@ pub struct FirewallNet {
     pub nat_ports: (u16, u16),
     /// Whether DHCP/DNS from guests should be accepted into the host.
     pub serves_dhcp_dns: bool,
+    /// Port forwards into the network (a NAT network's), targets resolved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub forwards: Vec<crate::model::ResolvedForward>,
 }
 
 /// Forwarding behaviour of a network with its own bridge.

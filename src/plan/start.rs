@@ -161,6 +161,7 @@ pub fn firewall_net(def: &NetworkDef, bridge: &str) -> Option<FirewallNet> {
         nat_addresses: nat.and_then(|n| n.addresses),
         nat_ports: nat.and_then(|n| n.ports).unwrap_or((1024, 65535)),
         serves_dhcp_dns: dnsmasq::needs_dnsmasq(def),
+        forwards: crate::model::forward::resolved(def),
     })
 }
 

@@ -24,6 +24,8 @@ struct Table {
     chains: Vec<(String, Chain)>,
     /// Maps and sets in declaration order.
     maps: Vec<(String, MapSpec)>,
+    /// Named counters (packets, bytes) in declaration order; the fake never counts.
+    counters: Vec<(String, (u64, u64))>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -114,6 +116,13 @@ impl Ruleset {
                 o.insert("elem".into(), Value::Array(elems));
             }
             items.push(json!({ map.kind: base(o) }));
+        }
+        for (cname, (packets, bytes)) in &table.counters {
+            let mut o = Map::new();
+            o.insert("name".into(), json!(cname));
+            o.insert("packets".into(), json!(packets));
+            o.insert("bytes".into(), json!(bytes));
+            items.push(json!({ "counter": base(o) }));
         }
         for (cname, chain) in &table.chains {
             for rule in &chain.rules {
@@ -265,8 +274,47 @@ impl Ruleset {
                 t.chains.remove(i);
                 Ok(())
             }
+            ("add" | "create", "counter") => {
+                let name = field(spec, "name")?;
+                let t = self.table_mut(spec, "table")?;
+                if t.counters.iter().any(|(n, _)| *n == name) {
+                    return if verb == "create" {
+                        Err(exists())
+                    } else {
+                        Ok(())
+                    };
+                }
+                t.counters.push((name, (0, 0)));
+                Ok(())
+            }
+            ("delete" | "destroy", "counter") => {
+                let name = field(spec, "name")?;
+                let t = self.table_mut(spec, "table")?;
+                let Some(i) = t.counters.iter().position(|(n, _)| *n == name) else {
+                    return if verb == "destroy" {
+                        Ok(())
+                    } else {
+                        Err(no_such())
+                    };
+                };
+                let used = t
+                    .chains
+                    .iter()
+                    .flat_map(|(_, c)| &c.rules)
+                    .any(|r| counters_of(&r.expr).any(|c| c == name));
+                if used {
+                    return Err(busy());
+                }
+                t.counters.remove(i);
+                Ok(())
+            }
             ("add", "rule") | ("insert", "rule") => {
                 let chain = field(spec, "chain")?;
+                let expr = spec.get("expr").cloned().unwrap_or(json!([]));
+                let t = self.table_mut(spec, "table")?;
+                if counters_of(&expr).any(|c| !t.counters.iter().any(|(n, _)| n == c)) {
+                    return Err(no_such());
+                }
                 self.next_handle += 1;
                 let rule = Rule {
                     handle: self.next_handle,
@@ -407,6 +455,14 @@ impl Ruleset {
     }
 }
 
+/// The named counters a rule's statements use (`{"counter": "NAME"}`).
+fn counters_of(expr: &Value) -> impl Iterator<Item = &str> {
+    expr.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|stmt| stmt.get("counter").and_then(Value::as_str))
+}
+
 fn field(spec: &Map<String, Value>, name: &str) -> Result<String, String> {
     spec.get(name)
         .and_then(Value::as_str)
@@ -527,6 +583,7 @@ mod tests {
             nat_addresses: None,
             nat_ports: (1024, 65535),
             serves_dhcp_dns: true,
+            forwards: vec![],
         }
     }
 

@@ -2,7 +2,7 @@
 //! text is never fed to nft. Strings are shown quoted and escaped, so a hostile name cannot
 //! pass for syntax; anything not recognised is shown as compact JSON.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// One line per command of a `{"nftables": […]}` document, nft-like:
 /// `add rule inet switchyard net_lab_to iifname "sybr1" accept`.
@@ -46,6 +46,7 @@ fn command(cmd: &Value) -> String {
         "map" | "set" => format!("{}{}", place("name"), map_spec(body)),
         "rule" => rule_command(body, place("chain")),
         "element" => format!("{} {{ {} }}", place("name"), elements(body)),
+        "counter" => place("name"),
         _ => compact(body),
     };
     format!("{verb} {kind} {rest}")
@@ -137,6 +138,7 @@ fn statement(stmt: &Value) -> String {
         ("masquerade", _) => format!("masquerade to :{}", value(&body["port"])),
         ("snat" | "dnat", _) => nat(key, body),
         ("vmap", _) => format!("{} vmap {}", value(&body["key"]), value(&body["data"])),
+        ("counter", Value::String(name)) => format!("counter name {name:?}"),
         ("counter", _) => "counter".to_owned(),
         _ => compact(stmt),
     }
@@ -192,13 +194,35 @@ fn object_value(v: &Value) -> String {
         },
         "payload" => format!("{} {}", plain(&body["protocol"]), plain(&body["field"])),
         "ct" => format!("ct {}", plain(&body["key"])),
+        "fib" => {
+            let flags: Vec<String> = body["flags"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(plain)
+                .collect();
+            format!("fib {} {}", flags.join(" . "), plain(&body["result"]))
+        }
+        "map" => format!(
+            "{} map {}",
+            value(&body["key"]),
+            value(&json!({ "set": body["data"]["set"] }))
+        ),
         "prefix" => format!("{}/{}", plain(&body["addr"]), plain(&body["len"])),
         "range" => match body.as_array().map(Vec::as_slice) {
             Some([lo, hi]) => format!("{}-{}", plain(lo), plain(hi)),
             _ => compact(v),
         },
         "set" => {
-            let items: Vec<String> = body.as_array().into_iter().flatten().map(value).collect();
+            let items: Vec<String> = body
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|item| match item.as_array().map(Vec::as_slice) {
+                    Some([k, v]) => format!("{} : {}", value(k), value(v)),
+                    _ => value(item),
+                })
+                .collect();
             format!("{{ {} }}", items.join(", "))
         }
         _ => compact(v),

@@ -106,6 +106,10 @@ pub(crate) fn vmap(key: Value, map: &str) -> Value {
 }
 
 /// A port range as nft prints it: a single port when both ends agree.
+pub(crate) fn port_value(ports: (u16, u16)) -> Value {
+    port_range(ports)
+}
+
 fn port_range((lo, hi): (u16, u16)) -> Value {
     if lo == hi {
         json!(lo)
@@ -142,4 +146,67 @@ pub(crate) fn net(addr: IpAddr, len: u8) -> IpNet {
     IpNet::new(addr, len)
         .expect("fixed multicast prefixes are valid")
         .trunc()
+}
+
+/// `fib daddr type local` or, with `iif`, `fib daddr . iif type local` (the destination is an
+/// address of the interface the packet came in on).
+pub(crate) fn daddr_is_local(iif: bool) -> Value {
+    let flags = if iif {
+        json!(["daddr", "iif"])
+    } else {
+        json!(["daddr"])
+    };
+    cmp(
+        "==",
+        json!({ "fib": { "result": "type", "flags": flags } }),
+        json!("local"),
+    )
+}
+
+/// `PROTO dport P` or `PROTO dport P-Q` (`field` `dport` or `sport`).
+pub(crate) fn port_is(proto: &str, field: &str, ports: (u16, u16)) -> Value {
+    cmp(
+        "==",
+        json!({ "payload": { "protocol": proto, "field": field } }),
+        port_range(ports),
+    )
+}
+
+/// `PROTO dport` as a key (of a verdict map lookup or a port map).
+pub(crate) fn dport(proto: &str) -> Value {
+    json!({ "payload": { "protocol": proto, "field": "dport" } })
+}
+
+/// `ip saddr ADDR` / `ip daddr != ADDR`: one IPv4 address or prefix.
+pub(crate) fn ipv4_is(dir: Dir, op: &str, addr: Ipv4Addr, len: u8) -> Value {
+    let net = IpNet::V4(ipnet::Ipv4Net::new(addr, len).unwrap_or_default());
+    addr_is(dir, op, net)
+}
+
+/// `ct status dnat`: the connection was destination-NATed.
+pub(crate) fn ct_dnat() -> Value {
+    cmp("in", json!({ "ct": { "key": "status" } }), json!("dnat"))
+}
+
+/// `counter name "NAME"`.
+pub(crate) fn named_counter(name: &str) -> Value {
+    json!({ "counter": name })
+}
+
+/// `dnat ip to ADDR`, `dnat ip to ADDR:PORT`, or, for a range moved to other ports,
+/// `dnat ip to ADDR : PROTO dport map { P : P', … }`.
+pub(crate) fn dnat_to(proto: &str, addr: Ipv4Addr, from: (u16, u16), to: (u16, u16)) -> Value {
+    if from == to {
+        return json!({ "dnat": { "family": "ip", "addr": addr.to_string() } });
+    }
+    if to.0 == to.1 {
+        return json!({ "dnat": { "family": "ip", "addr": addr.to_string(), "port": to.0 } });
+    }
+    let pairs: Vec<Value> = (from.0..=from.1)
+        .zip(to.0..=to.1)
+        .map(|(a, b)| json!([a, b]))
+        .collect();
+    json!({ "dnat": { "family": "ip", "addr": addr.to_string(), "port": {
+        "map": { "key": dport(proto), "data": { "set": pairs } }
+    } } })
 }

@@ -11,11 +11,19 @@ pub const FAMILY: &str = "inet";
 pub const TABLE_NAME: &str = "switchyard";
 
 /// The base chains, in the order they are declared.
-pub const BASE_CHAINS: [&str; 3] = ["base_input", "base_forward", "base_postrouting"];
+pub const BASE_CHAINS: [&str; 5] = [
+    "base_input",
+    "base_forward",
+    "base_postrouting",
+    "base_prerouting",
+    "base_output",
+];
 /// The previous release's base chains, whose rules carry raw network names as comments.
 pub const LEGACY_CHAINS: [&str; 3] = ["input", "forward", "postrouting"];
 /// The verdict maps, in the order they are declared.
-pub const MAPS: [&str; 5] = ["input_if", "fwd_to", "fwd_from", "nat4", "nat6"];
+pub const MAPS: [&str; 7] = [
+    "input_if", "fwd_to", "fwd_from", "nat4", "nat6", "fwd_tcp", "fwd_udp",
+];
 
 /// One of a network's own chains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -28,11 +36,19 @@ pub enum NetChain {
     From,
     /// Source NAT of the network's subnets (`nat4`, `nat6`).
     Nat,
+    /// Its port forwards' DNAT (`fwd_tcp`, `fwd_udp`, by host port).
+    Dnat,
 }
 
 impl NetChain {
     /// All four, in the order they are declared.
-    pub const ALL: [NetChain; 4] = [NetChain::In, NetChain::To, NetChain::From, NetChain::Nat];
+    pub const ALL: [NetChain; 5] = [
+        NetChain::In,
+        NetChain::To,
+        NetChain::From,
+        NetChain::Nat,
+        NetChain::Dnat,
+    ];
 
     /// The suffix after the encoded name. None of `in`, `to`, `from`, `nat` starts with two hex
     /// digits, so `_<suffix>` can never be read as an escape of the encoding.
@@ -42,6 +58,7 @@ impl NetChain {
             NetChain::To => "to",
             NetChain::From => "from",
             NetChain::Nat => "nat",
+            NetChain::Dnat => "dnat",
         }
     }
 }
@@ -111,6 +128,8 @@ pub(crate) fn in_table(fields: Value) -> Value {
 pub(crate) fn base_chain_spec(name: &str) -> Value {
     let (kind, hook, prio) = match name {
         "base_postrouting" => ("nat", "postrouting", 100),
+        "base_prerouting" => ("nat", "prerouting", -100),
+        "base_output" => ("nat", "output", -100),
         "base_forward" => ("filter", "forward", 0),
         _ => ("filter", "input", 0),
     };
@@ -124,6 +143,7 @@ pub(crate) fn map_type(name: &str) -> (&'static str, bool) {
     match name {
         "nat4" => ("ipv4_addr", true),
         "nat6" => ("ipv6_addr", true),
+        "fwd_tcp" | "fwd_udp" => ("inet_service", true),
         _ => ("ifname", false),
     }
 }

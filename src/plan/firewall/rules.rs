@@ -9,6 +9,8 @@ use serde_json::Value;
 use super::expr::{self, Dir};
 use super::layout::{chain_name, ifname, NetChain};
 use super::{FirewallMode, FirewallNet};
+use crate::model::forward::{PortRange, Proto, ResolvedForward};
+use crate::model::names::nft_component;
 
 /// One rule: its expressions and statements, as nft lists them.
 pub(crate) type Rule = Vec<Value>;
@@ -21,11 +23,13 @@ pub(crate) struct Element {
     pub chain: String,
 }
 
-/// A network's chains (in declaration order) with their rules, and its map elements.
+/// A network's chains (in declaration order) with their rules, its map elements and its named
+/// counters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Desired {
     pub chains: Vec<(String, Vec<Rule>)>,
     pub elements: Vec<Element>,
+    pub counters: Vec<String>,
 }
 
 /// What `net` needs in the table; nothing at all for an open network.
@@ -42,12 +46,90 @@ pub(crate) fn desired(net: &FirewallNet) -> Desired {
     if net.mode == FirewallMode::Nat {
         chains.push((NetChain::Nat, nat_rules(net)));
     }
+    let forwards = forwards(net);
+    if !forwards.is_empty() {
+        chains.push((NetChain::Dnat, dnat_rules(net)));
+    }
     let elements = elements(net, chains.iter().map(|(part, _)| *part));
     let chains = chains
         .into_iter()
         .map(|(part, rules)| (chain_name(&net.name, part), rules))
         .collect();
-    Desired { chains, elements }
+    let counters = forwards
+        .iter()
+        .flat_map(|f| {
+            let (hits, bytes) = forward_counters(&net.name, f.proto, f.port.first);
+            [hits, bytes]
+        })
+        .collect();
+    Desired {
+        chains,
+        elements,
+        counters,
+    }
+}
+
+/// The forwards the network's rules carry: a NAT network's only.
+fn forwards(net: &FirewallNet) -> &[ResolvedForward] {
+    if net.mode == FirewallMode::Nat {
+        &net.forwards
+    } else {
+        &[]
+    }
+}
+
+/// The names of the counters of network `name`'s forward of `proto` from host port `first`:
+/// new connections (counted by the DNAT rule, which sees each connection's first packet on
+/// every path: from outside, from the host itself, hairpin) and bytes (both directions of
+/// forwarded connections, counted where they cross the network's bridge).
+pub fn forward_counters(name: &str, proto: Proto, first: u16) -> (String, String) {
+    let id = format!("{}_{}_{first}", nft_component(name), proto);
+    (format!("fwd_{id}"), format!("fwdb_{id}"))
+}
+
+/// One DNAT rule per forward: to a host address (`address`), or to any but loopback (a
+/// guest's own DHCP and DNS to its gateway never get here: the dispatch sends them to the
+/// network's input chain, which accepts them, first).
+fn dnat_rules(net: &FirewallNet) -> Vec<Rule> {
+    forwards(net)
+        .iter()
+        .map(|f| {
+            let proto = f.proto.as_str();
+            let dest = match f.address {
+                Some(a) => expr::ipv4_is(Dir::Out, "==", a, 32),
+                None => expr::ipv4_is(Dir::Out, "!=", Ipv4Addr::new(127, 0, 0, 0), 8),
+            };
+            let (hits, _) = forward_counters(&net.name, f.proto, f.port.first);
+            vec![
+                dest,
+                expr::port_is(proto, "dport", range(f.port)),
+                expr::named_counter(&hits),
+                expr::dnat_to(proto, f.to, range(f.port), range(f.to_port)),
+            ]
+        })
+        .collect()
+}
+
+fn range(p: PortRange) -> (u16, u16) {
+    (p.first, p.last)
+}
+
+/// The byte-counting rules of the forwards, for the chain of packets toward the guest (`Out`)
+/// or from it (`In`).
+fn byte_rules(net: &FirewallNet, dir: Dir) -> Vec<Rule> {
+    let field = if dir == Dir::Out { "dport" } else { "sport" };
+    forwards(net)
+        .iter()
+        .map(|f| {
+            let (_, bytes) = forward_counters(&net.name, f.proto, f.port.first);
+            vec![
+                expr::ipv4_is(dir, "==", f.to, 32),
+                expr::port_is(f.proto.as_str(), field, range(f.to_port)),
+                expr::ct_dnat(),
+                expr::named_counter(&bytes),
+            ]
+        })
+        .collect()
 }
 
 /// How many rules `net`'s chains hold, for showing a step.
@@ -90,10 +172,15 @@ fn in_rules() -> Vec<Rule> {
 
 /// Packets leaving onto the bridge: from its own guests, replies to NAT, routed traffic.
 fn to_rules(net: &FirewallNet) -> Vec<Rule> {
-    let mut rules = vec![vec![
+    let mut rules = byte_rules(net, Dir::Out);
+    rules.push(vec![
         expr::if_is(Dir::In, &net.bridge),
         expr::verdict("accept"),
-    ]];
+    ]);
+    if !forwards(net).is_empty() {
+        // Connections a forward DNAT'ed to a guest (the NAT rule below takes only replies).
+        rules.push(vec![expr::ct_dnat(), expr::verdict("accept")]);
+    }
     if net.mode != FirewallMode::Isolated {
         for s in subnets(net) {
             let mut rule: Rule = net
@@ -115,7 +202,7 @@ fn to_rules(net: &FirewallNet) -> Vec<Rule> {
 
 /// Packets coming off the bridge: only from the network's subnets, to the forward device.
 fn from_rules(net: &FirewallNet) -> Vec<Rule> {
-    let mut rules = Vec::new();
+    let mut rules = byte_rules(net, Dir::In);
     if net.mode != FirewallMode::Isolated {
         for s in subnets(net) {
             let mut rule: Rule = net
@@ -135,6 +222,18 @@ fn from_rules(net: &FirewallNet) -> Vec<Rule> {
 /// Masquerade (or SNAT) per NATed subnet; multicast and broadcast leave un-NATed.
 fn nat_rules(net: &FirewallNet) -> Vec<Rule> {
     let mut rules = Vec::new();
+    if !forwards(net).is_empty() {
+        // Hairpin: a guest reaching a forward to a guest of its own subnet. Masqueraded, so
+        // the target answers through the host and the reply is translated back.
+        for s in net.ipv4.iter().map(|s| IpNet::V4(s.trunc())) {
+            rules.push(vec![
+                expr::addr_is(Dir::In, "==", s),
+                expr::addr_is(Dir::Out, "==", s),
+                expr::ct_dnat(),
+                expr::masquerade(None),
+            ]);
+        }
+    }
     for s in subnets(net).into_iter().filter(|s| natted(net, *s)) {
         for keep in kept_destinations(s) {
             rules.push(vec![
@@ -202,6 +301,15 @@ fn elements(net: &FirewallNet, parts: impl Iterator<Item = NetChain>) -> Vec<Ele
                     out.push(el(map, expr::prefix(s)));
                 }
             }
+            NetChain::Dnat => {
+                for f in forwards(net) {
+                    let map = match f.proto {
+                        Proto::Tcp => "fwd_tcp",
+                        Proto::Udp => "fwd_udp",
+                    };
+                    out.push(el(map, expr::port_value(range(f.port))));
+                }
+            }
         }
     }
     out
@@ -218,6 +326,17 @@ pub(crate) fn dispatch_rules(base: &str) -> Vec<Rule> {
         "base_forward" => vec![
             vec![expr::vmap(meta("oifname"), "fwd_to")],
             vec![expr::vmap(meta("iifname"), "fwd_from")],
+        ],
+        "base_prerouting" => vec![
+            // A guest's DHCP and DNS to its own gateway: accepted (not translated) by the
+            // network's input chain before any forward could take the port.
+            vec![expr::daddr_is_local(true), expr::vmap(meta("iifname"), "input_if")],
+            vec![expr::daddr_is_local(false), expr::vmap(expr::dport("tcp"), "fwd_tcp")],
+            vec![expr::daddr_is_local(false), expr::vmap(expr::dport("udp"), "fwd_udp")],
+        ],
+        "base_output" => vec![
+            vec![expr::daddr_is_local(false), expr::vmap(expr::dport("tcp"), "fwd_tcp")],
+            vec![expr::daddr_is_local(false), expr::vmap(expr::dport("udp"), "fwd_udp")],
         ],
         "base_postrouting" => vec![
             vec![expr::vmap(saddr("ip"), "nat4")],

@@ -12,6 +12,7 @@ fn net(name: &str, bridge: &str, mode: FirewallMode, v4: &str) -> FirewallNet {
         nat_addresses: None,
         nat_ports: (1024, 65535),
         serves_dhcp_dns: true,
+        forwards: vec![],
     }
 }
 

@@ -18,6 +18,7 @@ pub(super) fn net(name: &str, bridge: &str, mode: FirewallMode, v4: &str) -> Fir
         nat_addresses: None,
         nat_ports: (1024, 65535),
         serves_dhcp_dns: true,
+        forwards: vec![],
     }
 }
 
@@ -70,6 +71,34 @@ fn nat_any_device() {
 #[test]
 fn nat_with_device_ipv6_snat_and_ports() {
     insta::assert_snapshot!(golden(&nat_full()));
+}
+
+#[test]
+fn nat_with_forwards() {
+    let mut n = nat_full();
+    let f = |proto: &str, port: &str, address: Option<&str>, to_port: &str| {
+        crate::model::ResolvedForward {
+            proto: proto.parse().expect("proto"),
+            port: port.parse().expect("port"),
+            address: address.map(|a| a.parse().expect("address")),
+            to: "10.1.0.10".parse().expect("to"),
+            to_port: to_port.parse().expect("to port"),
+        }
+    };
+    n.forwards = vec![
+        f("tcp", "8080", None, "80"),
+        f("udp", "5000-5002", None, "5000-5002"),
+        f("tcp", "9000-9002", Some("192.0.2.99"), "100-102"),
+    ];
+    insta::assert_snapshot!(golden(&n));
+    let kept = replace_network(&n, &n);
+    let deleted: Vec<&Value> = kept["nftables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["delete"].get("counter").is_some())
+        .collect();
+    assert!(deleted.is_empty(), "a kept forward keeps its counters: {deleted:?}");
 }
 
 #[test]

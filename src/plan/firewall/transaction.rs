@@ -58,8 +58,18 @@ pub fn repair_network(net: &FirewallNet, table: &ObservedTable) -> Value {
 
 /// One transaction that takes a running network's part of the table from `old` to `new`
 /// (same bridge and subnets; a live change of mode, forward device or NAT ranges).
+///
+/// A forward's counters that `new` keeps are left alone, so its totals survive a change of
+/// another forward.
 pub fn replace_network(old: &FirewallNet, new: &FirewallNet) -> Value {
-    let mut cmds = commands(remove_network(old, false));
+    let kept = desired(new).counters;
+    let mut cmds: Vec<Value> = commands(remove_network(old, false))
+        .into_iter()
+        .filter(|c| {
+            let name = c["delete"]["counter"]["name"].as_str();
+            !name.is_some_and(|n| kept.iter().any(|k| k == n))
+        })
+        .collect();
     cmds.extend(commands(add_network(new)));
     document(cmds)
 }
@@ -112,7 +122,16 @@ pub fn remove_network(net: &FirewallNet, delete_table: bool) -> Value {
         cmds.push(json!({ "flush": { "chain": chain } }));
         cmds.push(json!({ "delete": { "chain": chain } }));
     }
+    cmds.extend(want.counters.iter().map(|c| add_counter(c)));
+    for name in &want.counters {
+        let counter = in_table(json!({ "name": name }));
+        cmds.push(json!({ "delete": { "counter": counter } }));
+    }
     document(cmds)
+}
+
+fn add_counter(name: &str) -> Value {
+    json!({ "add": { "counter": in_table(json!({ "name": name })) } })
 }
 
 /// The commands of [`add_network`], with `deletes` run just before the elements are added;
@@ -133,6 +152,7 @@ fn add_commands(want: &Desired, deletes: &[Value], shared: bool) -> Vec<Value> {
         );
     }
     cmds.extend(want.chains.iter().map(|(name, _)| add_chain(name)));
+    cmds.extend(want.counters.iter().map(|c| add_counter(c)));
     if shared {
         cmds.extend(
             MAPS.iter()
