@@ -6,6 +6,8 @@ pub mod attach;
 mod change;
 pub use change::{Changed, Target};
 mod edit;
+mod forward;
+pub use forward::ForwardRow;
 mod ports;
 pub mod record;
 pub mod supervise;

@@ -164,8 +164,62 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         count: Option<u64>,
     },
+    /// Port forwards into NAT networks: add, remove, list.
+    #[command(subcommand)]
+    Forward(ForwardCmd),
     /// Check the prerequisites and say how to fix what is missing.
     Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `forward add|remove|list`.
+#[derive(Debug, Subcommand)]
+pub enum ForwardCmd {
+    /// Forward a host port (or range) of a NAT network to an address of it, or to a guest.
+    /// A running network applies it at once (only its rules change).
+    Add {
+        network: String,
+        /// tcp or udp.
+        #[arg(long)]
+        proto: String,
+        /// The host port, or a range P-Q.
+        #[arg(long, value_name = "P[-Q]")]
+        port: String,
+        /// The target: an address of the network, with a port (or a range as long as
+        /// --port's) when it differs.
+        #[arg(
+            long,
+            value_name = "ADDR[:PORT[-PORT]]",
+            required_unless_present = "to_guest",
+            conflicts_with = "to_guest"
+        )]
+        to: Option<String>,
+        /// The target: a guest by MAC or host name, followed through its reservation (a
+        /// guest with a lease but no reservation gets one for its leased address).
+        #[arg(long, value_name = "MAC|HOSTNAME[:PORT]")]
+        to_guest: Option<String>,
+        /// Listen only on this host address (default: every address but loopback).
+        #[arg(long, value_name = "HOSTADDR")]
+        address: Option<String>,
+        #[arg(long)]
+        comment: Option<String>,
+        /// Take a port the host itself serves (sshd, this SSH session's port).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Remove a forward.
+    Remove {
+        network: String,
+        #[arg(long)]
+        proto: String,
+        #[arg(long, value_name = "P[-Q]")]
+        port: String,
+    },
+    /// List forwards with their new-connection and byte counters.
+    List {
+        network: Option<String>,
         #[arg(long)]
         json: bool,
     },

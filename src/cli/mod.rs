@@ -20,6 +20,7 @@ macro_rules! out {
 
 pub mod args;
 mod doctor;
+mod forward;
 mod leases;
 mod list;
 mod macvtap;
@@ -140,6 +141,7 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         } => macvtap::attach(&backend, &network, name, mac, json).await,
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
         Command::Doctor { json } => doctor::run(&backend, json).await,
+        Command::Forward(cmd) => forward::run(&backend, cmd).await,
         Command::Tui => tui(backend.paths().clone(), &cli.tui).await,
         Command::Sandbox { keep } => sandbox(keep, &cli.tui).await,
         Command::Ports {

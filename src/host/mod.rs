@@ -11,6 +11,7 @@ pub mod error;
 pub mod fake;
 pub mod inotify;
 pub mod kernel;
+pub mod listen;
 pub mod netlink;
 pub mod netns;
 pub mod nft;

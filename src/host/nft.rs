@@ -123,6 +123,34 @@ pub fn observe() -> Result<Option<ObservedTable>, NftError> {
     PendingObserve::start()?.finish()
 }
 
+/// The named counters of our table: name → (packets, bytes); empty when it does not exist.
+pub fn counters() -> Result<std::collections::BTreeMap<String, (u64, u64)>, NftError> {
+    match run(&["-j", "list", "counters", "table", FAMILY, TABLE_NAME])? {
+        None => Ok(Default::default()),
+        Some(json) => parse_counters(&json),
+    }
+}
+
+/// Pure part of [`counters`]: the `counter` objects of a listing.
+pub fn parse_counters(
+    json: &str,
+) -> Result<std::collections::BTreeMap<String, (u64, u64)>, NftError> {
+    let doc: Value = serde_json::from_str(json).map_err(|e| NftError::Output(e.to_string()))?;
+    Ok(doc["nftables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.get("counter"))
+        .filter(|c| c["table"] == TABLE_NAME && c["family"] == FAMILY)
+        .filter_map(|c| {
+            Some((
+                c["name"].as_str()?.to_owned(),
+                (c["packets"].as_u64()?, c["bytes"].as_u64()?),
+            ))
+        })
+        .collect())
+}
+
 /// A base chain of someone else's table that drops by default at `hook`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DropChain {

@@ -288,6 +288,18 @@ impl Host for RealHost {
             simulated: false,
         }
     }
+
+    fn listeners(&self, proto: crate::model::Proto) -> Vec<super::listen::Listener> {
+        super::listen::listeners(proto)
+    }
+
+    async fn firewall_counters(&self) -> Result<BTreeMap<String, (u64, u64)>, HostError> {
+        nft::counters().map_err(|e| HostError::Other {
+            op: "list the counters of nftables table inet switchyard".into(),
+            errno: None,
+            message: e.to_string(),
+        })
+    }
 }
 
 /// What identifies the present version of a file; `None` when it does not exist.

@@ -196,4 +196,12 @@ pub trait Host: Send + Sync + 'static {
 
     /// Host name, kernel, uptime and load, for the header.
     fn summary(&self) -> HostSummary;
+
+    /// The sockets listening (TCP) or bound (UDP) on this host, with their processes.
+    fn listeners(&self, proto: crate::model::Proto) -> Vec<super::listen::Listener>;
+
+    /// The named counters of our table: name → (packets, bytes); empty without a table.
+    fn firewall_counters(
+        &self,
+    ) -> impl Future<Output = Result<BTreeMap<String, (u64, u64)>, HostError>> + Send;
 }

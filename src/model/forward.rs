@@ -549,3 +549,69 @@ pub fn problem(def: &NetworkDef, f: &Forward) -> Option<Problem> {
 #[cfg(test)]
 #[path = "forward_tests.rs"]
 mod tests;
+
+/// `ADDR[:PORT[-PORT]]` (the `--to` of `forward add`).
+pub fn parse_to(s: &str) -> Result<(Ipv4Addr, Option<PortRange>), String> {
+    let (addr, port) = match s.split_once(':') {
+        Some((a, p)) => (a, Some(p.parse::<PortRange>()?)),
+        None => (s, None),
+    };
+    let addr = addr
+        .parse()
+        .map_err(|_| format!("{addr:?} is not an IPv4 address"))?;
+    Ok((addr, port))
+}
+
+/// `MAC|HOSTNAME[:PORT[-PORT]]` (the `--to-guest` of `forward add`): a MAC has five colons, so
+/// a sixth (or one after a name) starts the port.
+pub fn parse_to_guest(s: &str) -> Result<(GuestRef, Option<PortRange>), String> {
+    let colons = s.matches(':').count();
+    let (guest, port) = match (colons, s.rsplit_once(':')) {
+        (6, Some((g, p))) | (1, Some((g, p))) => (g, Some(p.parse::<PortRange>()?)),
+        _ => (s, None),
+    };
+    Ok((guest.parse()?, port))
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_with_and_without_ports() {
+        assert_eq!(
+            parse_to("192.168.100.10:80"),
+            Ok((
+                Ipv4Addr::new(192, 168, 100, 10),
+                Some(PortRange::single(80))
+            ))
+        );
+        assert_eq!(
+            parse_to("192.168.100.10"),
+            Ok((Ipv4Addr::new(192, 168, 100, 10), None))
+        );
+        assert!(parse_to("web:80")
+            .unwrap_err()
+            .contains("not an IPv4 address"));
+        let mac: MacAddr = "52:54:00:12:34:56".parse().unwrap();
+        assert_eq!(
+            parse_to_guest("52:54:00:12:34:56:8000-8009"),
+            Ok((
+                GuestRef::Mac(mac),
+                Some(PortRange {
+                    first: 8000,
+                    last: 8009
+                })
+            ))
+        );
+        assert_eq!(
+            parse_to_guest("52:54:00:12:34:56"),
+            Ok((GuestRef::Mac(mac), None))
+        );
+        assert_eq!(
+            parse_to_guest("web:22"),
+            Ok((GuestRef::Name("web".into()), Some(PortRange::single(22))))
+        );
+        assert!(parse_to_guest("web:0").is_err());
+    }
+}

@@ -867,4 +867,12 @@ impl Host for FakeHost {
         s.uptime_secs += self.secs() as u64;
         s
     }
+
+    fn listeners(&self, _proto: crate::model::Proto) -> Vec<crate::host::listen::Listener> {
+        Vec::new()
+    }
+
+    async fn firewall_counters(&self) -> Result<BTreeMap<String, (u64, u64)>, HostError> {
+        Ok(self.inner().nft.counters())
+    }
 }

@@ -139,6 +139,14 @@ impl Ruleset {
         Some(json!({ "nftables": items }))
     }
 
+    /// The named counters of our table: name → (packets, bytes).
+    pub fn counters(&self) -> BTreeMap<String, (u64, u64)> {
+        self.tables
+            .get(&(FAMILY.to_owned(), TABLE_NAME.to_owned()))
+            .map(|t| t.counters.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Our table, read the way the real host reads it.
     pub fn observe(&self) -> Result<Option<ObservedTable>, String> {
         match self.list(FAMILY, TABLE_NAME) {

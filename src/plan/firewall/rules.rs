@@ -330,13 +330,28 @@ pub(crate) fn dispatch_rules(base: &str) -> Vec<Rule> {
         "base_prerouting" => vec![
             // A guest's DHCP and DNS to its own gateway: accepted (not translated) by the
             // network's input chain before any forward could take the port.
-            vec![expr::daddr_is_local(true), expr::vmap(meta("iifname"), "input_if")],
-            vec![expr::daddr_is_local(false), expr::vmap(expr::dport("tcp"), "fwd_tcp")],
-            vec![expr::daddr_is_local(false), expr::vmap(expr::dport("udp"), "fwd_udp")],
+            vec![
+                expr::daddr_is_local(true),
+                expr::vmap(meta("iifname"), "input_if"),
+            ],
+            vec![
+                expr::daddr_is_local(false),
+                expr::vmap(expr::dport("tcp"), "fwd_tcp"),
+            ],
+            vec![
+                expr::daddr_is_local(false),
+                expr::vmap(expr::dport("udp"), "fwd_udp"),
+            ],
         ],
         "base_output" => vec![
-            vec![expr::daddr_is_local(false), expr::vmap(expr::dport("tcp"), "fwd_tcp")],
-            vec![expr::daddr_is_local(false), expr::vmap(expr::dport("udp"), "fwd_udp")],
+            vec![
+                expr::daddr_is_local(false),
+                expr::vmap(expr::dport("tcp"), "fwd_tcp"),
+            ],
+            vec![
+                expr::daddr_is_local(false),
+                expr::vmap(expr::dport("udp"), "fwd_udp"),
+            ],
         ],
         "base_postrouting" => vec![
             vec![expr::vmap(saddr("ip"), "nat4")],

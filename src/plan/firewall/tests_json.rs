@@ -98,7 +98,10 @@ fn nat_with_forwards() {
         .flatten()
         .filter(|c| c["delete"].get("counter").is_some())
         .collect();
-    assert!(deleted.is_empty(), "a kept forward keeps its counters: {deleted:?}");
+    assert!(
+        deleted.is_empty(),
+        "a kept forward keeps its counters: {deleted:?}"
+    );
 }
 
 #[test]
