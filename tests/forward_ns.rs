@@ -127,15 +127,21 @@ fn table(world: &World) -> String {
     ))
 }
 
-#[test]
-fn forwards_reach_a_guest_from_outside_the_host_and_a_sibling() {
-    let Some(world) = World::new("fwd") else {
-        return;
-    };
+/// A world whose host runs network `lab` ([`XML`]); `None` when the test should skip.
+fn lab_world(tag: &str) -> Option<World> {
+    let world = World::new(tag)?;
     let xml = world.home.path().join("lab.xml");
     std::fs::write(&xml, XML).expect("write xml");
     world.sy_ok(&["define", xml.to_str().expect("path")]);
     world.sy_ok(&["start", "lab"]);
+    Some(world)
+}
+
+#[test]
+fn forwards_reach_a_guest_from_outside_the_host_and_a_sibling() {
+    let Some(world) = lab_world("fwd") else {
+        return;
+    };
     let web = server(&world, "fwdweb", "52:54:00:aa:00:01", "192.168.150.10");
     let sibling = Guest::attach(&world.host, "sybr0", "fwdsib");
     configure(&sibling, "52:54:00:aa:00:02", "192.168.150.11");
@@ -256,13 +262,9 @@ fn forwards_reach_a_guest_from_outside_the_host_and_a_sibling() {
 
 #[test]
 fn bad_forwards_and_served_ports_are_refused_with_nothing_changed() {
-    let Some(world) = World::new("fwdbad") else {
+    let Some(world) = lab_world("fwdbad") else {
         return;
     };
-    let xml = world.home.path().join("lab.xml");
-    std::fs::write(&xml, XML).expect("write xml");
-    world.sy_ok(&["define", xml.to_str().expect("path")]);
-    world.sy_ok(&["start", "lab"]);
     world.sy_ok(&[
         "forward",
         "add",

@@ -29,16 +29,13 @@ pub struct ForwardRow {
 
 /// A socket of the host a forward would take over.
 fn taken_by(listeners: &[Listener], f: &Forward) -> Option<String> {
-    listeners
-        .iter()
-        .find(|l| f.port.contains(l.port) && l.serves(f.address))
-        .map(|l| {
-            let who = match &l.process {
-                Some((pid, comm)) => format!("{comm} (pid {pid})"),
-                None => "a process of the host".to_owned(),
-            };
-            format!("{}/{} is served on {} by {who}", l.proto, l.port, l.addr)
-        })
+    listeners.iter().find(|l| l.serves(f.address)).map(|l| {
+        let who = match &l.process {
+            Some((pid, comm)) => format!("{} (pid {pid})", comm.escape_debug()),
+            None => "a process of the host".to_owned(),
+        };
+        format!("{}/{} is served on {} by {who}", l.proto, l.port, l.addr)
+    })
 }
 
 fn refused(path: &str, message: String) -> BackendError {
@@ -73,7 +70,7 @@ impl<H: Host> Backend<H> {
                     ));
                 }
             }
-            if let Some(what) = taken_by(&self.host().listeners(f.proto), &f) {
+            if let Some(what) = taken_by(&self.host().listeners(f.proto, f.port), &f) {
                 return Err(refused(
                     "port",
                     format!(
@@ -86,15 +83,19 @@ impl<H: Host> Backend<H> {
             }
         }
         let key = f.key();
-        let pin = self.pin_for(network, &f)?;
+        let lease = self.leased_address(network, &f)?;
+        let pinned = std::cell::Cell::new(false);
         let edit = |def: &NetworkDef| {
-            let pinned;
-            let def = match &pin {
-                Some((mac, name, ip)) => {
-                    pinned = model::pin(def, *mac, name.as_deref(), (*ip).into(), false)?.0;
-                    &pinned
+            let with_pin;
+            let def = match (&f.target, &lease) {
+                (FwdTarget::Guest(g), Some((mac, name, ip)))
+                    if forward::pinned_address(def, g).is_none() =>
+                {
+                    with_pin = model::pin(def, *mac, name.as_deref(), (*ip).into(), false)?.0;
+                    pinned.set(true);
+                    &with_pin
                 }
-                None => def,
+                _ => def,
             };
             let mut list =
                 forward::forwards(def).map_err(|p| model::UpdateError::Invalid(vec![p]))?;
@@ -108,23 +109,19 @@ impl<H: Host> Backend<H> {
             Ok(forward::with_forwards(def, &list))
         };
         let said = self.apply_edit(network, Self::both(), &edit).await?;
-        let pinned = match &pin {
-            Some((_, _, ip)) => format!(
-                "{} pinned to its leased address {ip}, so the forward keeps reaching it\n",
-                match &f.target {
-                    FwdTarget::Guest(g) => g.to_string(),
-                    FwdTarget::Addr(a) => a.to_string(),
-                }
-            ),
-            None => String::new(),
+        let pinned = match (&f.target, &lease, pinned.get()) {
+            (FwdTarget::Guest(g), Some((_, _, ip)), true) => {
+                format!("{g} pinned to its leased address {ip}, so the forward keeps reaching it\n")
+            }
+            _ => String::new(),
         };
         Ok(format!("{pinned}forward {key} added to {network}\n{said}"))
     }
 
-    /// For a forward to a guest without a reservation: the reservation its lease gives
-    /// (MAC, name, leased address), to be made with the forward.
+    /// For a forward to a guest: the reservation its lease would give (MAC, name, leased
+    /// address), made with the forward when the guest has none.
     #[allow(clippy::type_complexity)]
-    fn pin_for(
+    fn leased_address(
         &self,
         network: &str,
         f: &Forward,
@@ -132,10 +129,6 @@ impl<H: Host> Backend<H> {
         let FwdTarget::Guest(guest) = &f.target else {
             return Ok(None);
         };
-        let def = self.load_def(network)?;
-        if forward::pinned_address(&def, guest).is_some() {
-            return Ok(None);
-        }
         let path = self.live_dnsmasq_paths(network).lease_file;
         let text = self.host().read_text(&path)?.unwrap_or_default();
         let leases = crate::telemetry::leases::parse_leases(&text).leases;
@@ -202,7 +195,6 @@ impl<H: Host> Backend<H> {
             }
             None => self.store.names()?,
         };
-        let mut counters = None;
         let mut rows = Vec::new();
         for name in names {
             let (def, active) = match self.record(&name)? {
@@ -210,30 +202,24 @@ impl<H: Host> Backend<H> {
                 None => (self.load_def(&name)?, false),
             };
             let list = forward::forwards(&def).map_err(|p| BackendError::Invalid(vec![p]))?;
-            if list.is_empty() {
-                continue;
-            }
-            if active && counters.is_none() {
-                counters = Some(self.host().firewall_counters().await.ok());
-            }
-            for f in list {
-                let (hits, bytes) = forward_counters(&name, f.proto, f.port.first);
-                let read = |c: &str| {
-                    counters
-                        .as_ref()
-                        .and_then(|m| m.as_ref())
-                        .filter(|_| active)
-                        .and_then(|m| m.get(c))
-                        .copied()
-                };
-                rows.push(ForwardRow {
-                    network: name.clone(),
-                    active,
-                    to: forward::target_address(&def, &f),
-                    hits: read(&hits).map(|(packets, _)| packets),
-                    bytes: read(&bytes).map(|(_, b)| b),
-                    forward: f,
-                });
+            rows.extend(list.into_iter().map(|f| ForwardRow {
+                network: name.clone(),
+                active,
+                to: forward::target_address(&def, &f),
+                hits: None,
+                bytes: None,
+                forward: f,
+            }));
+        }
+        // One read of the table's counters, for the running networks' forwards.
+        if rows.iter().any(|r| r.active) {
+            if let Ok(counters) = self.host().firewall_counters().await {
+                for r in rows.iter_mut().filter(|r| r.active) {
+                    let f = &r.forward;
+                    let (hits, bytes) = forward_counters(&r.network, f.proto, f.port.first);
+                    r.hits = counters.get(&hits).map(|(packets, _)| *packets);
+                    r.bytes = counters.get(&bytes).map(|(_, b)| *b);
+                }
             }
         }
         Ok(rows)

@@ -7,7 +7,7 @@ use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::Path;
 
-use crate::model::Proto;
+use crate::model::{PortRange, Proto};
 
 /// A socket listening (TCP) or bound (UDP) on this host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,20 +32,25 @@ impl Listener {
     }
 }
 
-/// The listening sockets of `proto`, read from `/proc`.
-pub fn listeners(proto: Proto) -> Vec<Listener> {
-    listeners_under(Path::new("/proc"), proto)
+/// The sockets listening on `proto` ports `ports`, read from `/proc`. Their processes are
+/// looked up (a walk of every process's descriptors) only when there is one.
+pub fn listeners(proto: Proto, ports: PortRange) -> Vec<Listener> {
+    listeners_under(Path::new("/proc"), proto, ports)
 }
 
 /// [`listeners`] for a `/proc` at `root` (tests give a fixture).
-pub fn listeners_under(root: &Path, proto: Proto) -> Vec<Listener> {
+pub fn listeners_under(root: &Path, proto: Proto, ports: PortRange) -> Vec<Listener> {
     let mut found = Vec::new();
     for (file, v6) in [
         (proto.as_str().to_owned(), false),
         (format!("{proto}6"), true),
     ] {
         if let Ok(text) = fs::read_to_string(root.join("net").join(file)) {
-            found.extend(parse_table(&text, proto, v6));
+            found.extend(
+                parse_table(&text, proto, v6)
+                    .into_iter()
+                    .filter(|(_, port, _)| ports.contains(*port)),
+            );
         }
     }
     if found.is_empty() {
@@ -108,21 +113,11 @@ fn hex_v6(s: &str) -> Option<IpAddr> {
 /// Socket inode → (pid, command) for every process whose fds we may read.
 fn socket_owners(root: &Path) -> HashMap<u64, (u32, String)> {
     let mut out = HashMap::new();
-    let Ok(dir) = fs::read_dir(root) else {
-        return out;
-    };
-    for entry in dir.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
+    for (pid, dir) in super::procscan::processes(root) {
+        let Ok(fds) = fs::read_dir(dir.join("fd")) else {
             continue;
         };
-        let Ok(fds) = fs::read_dir(entry.path().join("fd")) else {
-            continue;
-        };
-        let comm = fs::read_to_string(entry.path().join("comm"))
+        let comm = fs::read_to_string(dir.join("comm"))
             .map(|c| c.trim().to_owned())
             .unwrap_or_default();
         for fd in fds.flatten() {

@@ -33,22 +33,12 @@ pub fn scan_processes() -> GuestIndex {
 /// Scan a procfs mounted at `root`. Processes that vanish or cannot be read are skipped.
 pub fn scan_proc(root: &Path) -> GuestIndex {
     let mut index = GuestIndex::default();
-    let Ok(entries) = fs::read_dir(root) else {
-        return index;
-    };
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let ports = port_fds(&entry.path());
+    for (pid, dir) in processes(root) {
+        let ports = port_fds(&dir);
         if ports.is_empty() {
             continue;
         }
-        let guest = describe_process(&entry.path(), pid);
+        let guest = describe_process(&dir, pid);
         for port in ports {
             match port {
                 PortFd::Tun(name) => index.add_tun(&name, guest.clone()),
@@ -57,6 +47,18 @@ pub fn scan_proc(root: &Path) -> GuestIndex {
         }
     }
     index
+}
+
+/// Every process of a procfs mounted at `root`: its pid and its `/proc/PID` folder.
+pub(crate) fn processes(root: &Path) -> impl Iterator<Item = (u32, std::path::PathBuf)> {
+    fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let pid = entry.file_name().to_str()?.parse::<u32>().ok()?;
+            Some((pid, entry.path()))
+        })
 }
 
 /// The tun/tap and macvtap descriptors of one process (`proc_pid` = `/proc/PID`).

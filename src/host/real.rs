@@ -289,8 +289,12 @@ impl Host for RealHost {
         }
     }
 
-    fn listeners(&self, proto: crate::model::Proto) -> Vec<super::listen::Listener> {
-        super::listen::listeners(proto)
+    fn listeners(
+        &self,
+        proto: crate::model::Proto,
+        ports: crate::model::PortRange,
+    ) -> Vec<super::listen::Listener> {
+        super::listen::listeners(proto, ports)
     }
 
     async fn firewall_counters(&self) -> Result<BTreeMap<String, (u64, u64)>, HostError> {

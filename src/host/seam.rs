@@ -197,8 +197,13 @@ pub trait Host: Send + Sync + 'static {
     /// Host name, kernel, uptime and load, for the header.
     fn summary(&self) -> HostSummary;
 
-    /// The sockets listening (TCP) or bound (UDP) on this host, with their processes.
-    fn listeners(&self, proto: crate::model::Proto) -> Vec<super::listen::Listener>;
+    /// The sockets listening (TCP) or bound (UDP) on `ports` of this host, with their
+    /// processes.
+    fn listeners(
+        &self,
+        proto: crate::model::Proto,
+        ports: crate::model::PortRange,
+    ) -> Vec<super::listen::Listener>;
 
     /// The named counters of our table: name → (packets, bytes); empty without a table.
     fn firewall_counters(

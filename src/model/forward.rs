@@ -441,6 +441,13 @@ pub(crate) fn check(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems
         );
         return;
     }
+    let elsewhere: Vec<(&str, Forward)> = others
+        .iter()
+        .flat_map(|o| {
+            let list = forwards(o).unwrap_or_default();
+            list.into_iter().map(|g| (o.name.as_str(), g))
+        })
+        .collect();
     for (i, f) in list.iter().enumerate() {
         let path = format!("forward[{i}] ({})", f.key());
         if let Some(p) = problem(def, f) {
@@ -454,14 +461,12 @@ pub(crate) fn check(def: &NetworkDef, others: &[&NetworkDef], out: &mut Problems
                 );
             }
         }
-        for other in others {
-            for g in forwards(other).unwrap_or_default() {
-                if g.proto == f.proto && g.port.overlaps(f.port) {
-                    out.add(
-                        format!("{path}.port"),
-                        format!("overlaps the forward {} of network {}", g.key(), other.name),
-                    );
-                }
+        for (network, g) in &elsewhere {
+            if g.proto == f.proto && g.port.overlaps(f.port) {
+                out.add(
+                    format!("{path}.port"),
+                    format!("overlaps the forward {} of network {network}", g.key()),
+                );
             }
         }
     }

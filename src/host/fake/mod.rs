@@ -868,7 +868,11 @@ impl Host for FakeHost {
         s
     }
 
-    fn listeners(&self, _proto: crate::model::Proto) -> Vec<crate::host::listen::Listener> {
+    fn listeners(
+        &self,
+        _proto: crate::model::Proto,
+        _ports: crate::model::PortRange,
+    ) -> Vec<crate::host::listen::Listener> {
         Vec::new()
     }
 

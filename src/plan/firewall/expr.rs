@@ -106,11 +106,7 @@ pub(crate) fn vmap(key: Value, map: &str) -> Value {
 }
 
 /// A port range as nft prints it: a single port when both ends agree.
-pub(crate) fn port_value(ports: (u16, u16)) -> Value {
-    port_range(ports)
-}
-
-fn port_range((lo, hi): (u16, u16)) -> Value {
+pub(crate) fn port_range((lo, hi): (u16, u16)) -> Value {
     if lo == hi {
         json!(lo)
     } else {

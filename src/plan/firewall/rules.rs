@@ -307,7 +307,7 @@ fn elements(net: &FirewallNet, parts: impl Iterator<Item = NetChain>) -> Vec<Ele
                         Proto::Tcp => "fwd_tcp",
                         Proto::Udp => "fwd_udp",
                     };
-                    out.push(el(map, expr::port_value(range(f.port))));
+                    out.push(el(map, expr::port_range(range(f.port))));
                 }
             }
         }

@@ -62,26 +62,10 @@ pub fn repair_network(net: &FirewallNet, table: &ObservedTable) -> Value {
 /// A forward's counters that `new` keeps are left alone, so its totals survive a change of
 /// another forward.
 pub fn replace_network(old: &FirewallNet, new: &FirewallNet) -> Value {
-    let kept = desired(new).counters;
-    let mut cmds: Vec<Value> = commands(remove_network(old, false))
-        .into_iter()
-        .filter(|c| {
-            let name = c["delete"]["counter"]["name"].as_str();
-            !name.is_some_and(|n| kept.iter().any(|k| k == n))
-        })
-        .collect();
-    cmds.extend(commands(add_network(new)));
+    let new = desired(new);
+    let mut cmds = remove_commands(&desired(old), &new.counters);
+    cmds.extend(add_commands(&new, &[], true));
     document(cmds)
-}
-
-fn commands(doc: Value) -> Vec<Value> {
-    match doc {
-        Value::Object(mut o) => match o.remove("nftables") {
-            Some(Value::Array(a)) => a,
-            _ => Vec::new(),
-        },
-        _ => Vec::new(),
-    }
 }
 
 /// The transaction that deletes the whole table (added first, so it cannot fail for being
@@ -100,11 +84,15 @@ pub fn remove_network(net: &FirewallNet, delete_table: bool) -> Value {
     if delete_table {
         return self::delete_table();
     }
-    let table = json!({ "family": FAMILY, "name": TABLE_NAME });
-    let want = desired(net);
+    document(remove_commands(&desired(net), &[]))
+}
+
+/// The commands of [`remove_network`], leaving the counters named in `keep` in place.
+fn remove_commands(want: &Desired, keep: &[String]) -> Vec<Value> {
     if want.chains.is_empty() {
-        return document(Vec::new());
+        return Vec::new();
     }
+    let table = json!({ "family": FAMILY, "name": TABLE_NAME });
     let mut cmds = vec![json!({ "add": { "table": table } })];
     cmds.extend(want.chains.iter().map(|(name, _)| add_chain(name)));
     cmds.extend(
@@ -122,12 +110,13 @@ pub fn remove_network(net: &FirewallNet, delete_table: bool) -> Value {
         cmds.push(json!({ "flush": { "chain": chain } }));
         cmds.push(json!({ "delete": { "chain": chain } }));
     }
-    cmds.extend(want.counters.iter().map(|c| add_counter(c)));
-    for name in &want.counters {
+    let gone: Vec<&String> = want.counters.iter().filter(|c| !keep.contains(c)).collect();
+    cmds.extend(gone.iter().map(|c| add_counter(c)));
+    for name in gone {
         let counter = in_table(json!({ "name": name }));
         cmds.push(json!({ "delete": { "counter": counter } }));
     }
-    document(cmds)
+    cmds
 }
 
 fn add_counter(name: &str) -> Value {
