@@ -8,6 +8,8 @@ pub use change::{Changed, Target};
 mod edit;
 mod forward;
 pub use forward::ForwardRow;
+mod forward_probe;
+pub use forward_probe::{ForwardTest, PathResult, ProbeOutcome, ProbePath};
 mod ports;
 pub mod record;
 pub mod supervise;
