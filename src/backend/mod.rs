@@ -13,6 +13,8 @@ pub use forward_probe::{ForwardTest, PathResult, ProbeOutcome, ProbePath};
 mod ports;
 pub mod record;
 pub mod supervise;
+mod why;
+pub use why::{free_address, WhyOutcome, WhyRequest, TRACE_TIMEOUT};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

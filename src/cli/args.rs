@@ -167,11 +167,45 @@ pub enum Command {
     /// Port forwards into NAT networks: add, remove, list.
     #[command(subcommand)]
     Forward(ForwardCmd),
-    /// Check the prerequisites and say how to fix what is missing.
+    /// Check the prerequisites and say how to fix what is missing; names other firewalls'
+    /// chains that would drop a running network's forwarding, DHCP or DNS.
     Doctor {
         #[arg(long)]
         json: bool,
+        /// Also trace a probe (DHCP, DNS, and forwarding out) from each running network
+        /// through every firewall table, as `why` does.
+        #[arg(long)]
+        probe: bool,
     },
+    /// Where a guest's traffic stops: traces one probe packet from a throwaway port on the
+    /// network's bridge through every firewall table on the host (ours, Docker's, firewalld's,
+    /// ufw's…) and names the table, chain and rule that decided, with the command that opens
+    /// the path for this bridge only. Nothing is changed; the probe leaves nothing behind.
+    Why(WhyArgs),
+}
+
+/// Arguments of `why`.
+#[derive(Debug, Args, Clone)]
+pub struct WhyArgs {
+    pub network: String,
+    /// Where the guest's packet goes: an IPv4 address, with a port for tcp and udp.
+    #[arg(long, value_name = "ADDR[:PORT]")]
+    pub to: String,
+    /// tcp, udp or icmp.
+    #[arg(long, default_value = "tcp")]
+    pub proto: String,
+    /// Probe as this guest (by MAC or IPv4 address): its address and MAC are used when it is
+    /// not on the bridge now, else a free address of the network.
+    #[arg(long, value_name = "MAC|IP")]
+    pub from_guest: Option<String>,
+    /// Toward a guest instead of from one (not built yet).
+    #[arg(long)]
+    pub inbound: bool,
+    /// The outside address an --inbound probe comes from.
+    #[arg(long, value_name = "ADDR", requires = "inbound")]
+    pub from: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `forward add|remove|list`.

@@ -5,7 +5,8 @@ use std::path::Path;
 use color_eyre::eyre::Result;
 use serde::Serialize;
 
-use crate::backend::Backend;
+use crate::backend::{Backend, WhyRequest};
+use crate::model::why;
 use crate::host::kernel::KernelFiles;
 use crate::host::{inotify, nft, Host};
 use crate::plan::start::INOTIFY_RESERVE;
@@ -290,7 +291,103 @@ fn inotify(backend: &Backend) -> Finding {
     inotify_finding(inotify::limit(), ours, inotify::instances_of_all())
 }
 
-pub async fn run(backend: &Backend, json: bool) -> Result<()> {
+/// Pure: the findings about other tables' chains that would drop a running network's
+/// traffic, one per network (`Ok` when none would).
+pub fn blocking_findings(nets: &[(String, String, Vec<why::Blocker>)]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (name, bridge, blockers) in nets {
+        let check = format!("firewall paths of {}", name.escape_debug());
+        if blockers.is_empty() {
+            out.push(finding(
+                &check,
+                true,
+                format!("no other table drops forwarding, DHCP or DNS of {bridge}"),
+                "",
+            ));
+            continue;
+        }
+        for b in blockers {
+            let how = match (&b.by.policy, &b.by.rule) {
+                (Some(p), _) => format!("policy {p}"),
+                (None, Some(r)) => format!("rule {r}"),
+                (None, None) => "a rule".into(),
+            };
+            let detail = format!(
+                "{} of {bridge} is dropped by {} table {} {}, chain {} ({how})",
+                b.need.as_str(),
+                b.owner.as_str(),
+                b.by.family,
+                b.by.table.escape_debug(),
+                b.by.chain.escape_debug(),
+            );
+            let fix = b.fix.clone().unwrap_or_else(|| {
+                "allow the bridge in that chain (its name cannot be written as a command)".into()
+            });
+            out.push(finding(&check, false, detail, &fix));
+        }
+    }
+    out
+}
+
+/// `doctor --probe`: DHCP, DNS and (for a forwarding network) one packet out, traced from
+/// each running network as `why` traces them.
+async fn probes(backend: &Backend, nets: &[(String, String, Vec<why::Blocker>)]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (name, _, _) in nets {
+        let Ok(def) = backend.live_def(name) else {
+            continue;
+        };
+        let Some(gw) = def.ips.iter().find_map(|ip| match ip.address {
+            std::net::IpAddr::V4(a) => Some(a),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let mut targets = vec![("DHCP", gw, 67), ("DNS", gw, 53)];
+        if def.forward.is_some() {
+            // TEST-NET-1: routed like any outside address, owned by nobody.
+            targets.push(("forwarding", std::net::Ipv4Addr::new(192, 0, 2, 1), 9));
+        }
+        for (what, to, port) in targets {
+            let req = WhyRequest {
+                network: name.clone(),
+                to,
+                port: Some(port),
+                proto: why::WhyProto::Udp,
+                from_guest: None,
+            };
+            let check = format!("probe {what} of {}", name.escape_debug());
+            match backend.why(&req).await {
+                Ok(o) => {
+                    let r = &o.report;
+                    let by = r.by.as_ref().map_or(String::new(), |b| {
+                        format!(
+                            " by {} {} chain {}",
+                            b.family,
+                            b.table.escape_debug(),
+                            b.chain.escape_debug()
+                        )
+                    });
+                    out.push(finding(
+                        &check,
+                        r.verdict == why::Verdict::Delivered,
+                        format!("udp to {to}:{port}: {}{by}", r.verdict.as_str()),
+                        r.fix.as_deref().unwrap_or(""),
+                    ));
+                }
+                Err(e) => out.push(with_status(
+                    &check,
+                    Status::Warn,
+                    format!("could not trace: {e}"),
+                    "run as root with nft installed",
+                )),
+            }
+        }
+    }
+    out
+}
+
+pub async fn run(backend: &Backend, json: bool, probe: bool) -> Result<()> {
     let mut findings = vec![privilege()];
     findings.extend(programs());
     findings.push(finding(
@@ -301,6 +398,20 @@ pub async fn run(backend: &Backend, json: bool) -> Result<()> {
     ));
     findings.extend(modules(&KernelFiles::read(Path::new("/"))));
     findings.extend(firewalls());
+    match backend.blocking_chains().await {
+        Ok(nets) => {
+            findings.extend(blocking_findings(&nets));
+            if probe {
+                findings.extend(probes(backend, &nets).await);
+            }
+        }
+        Err(e) => findings.push(with_status(
+            "firewall paths",
+            Status::Warn,
+            format!("cannot read the ruleset: {e}"),
+            "run as root with nft installed",
+        )),
+    }
     findings.push(inotify(backend));
     let dirs = backend.paths();
     findings.push(finding(

@@ -26,6 +26,7 @@ mod list;
 mod macvtap;
 pub mod ports;
 mod table;
+mod why;
 
 use std::io::Read;
 use std::path::Path;
@@ -36,7 +37,7 @@ use crate::backend::{host_facts, Backend};
 use crate::host::{Host, RealHost};
 use crate::model::{self, CreateRequest, HostFacts};
 use crate::store::Paths;
-pub use args::{Cli, Command, CreateArgs, PinArgs, TuiArgs, UpdateArgs, XmlSource};
+pub use args::{Cli, Command, CreateArgs, PinArgs, TuiArgs, UpdateArgs, WhyArgs, XmlSource};
 
 /// Ends the process on SIGINT, SIGTERM or SIGHUP, but lets a transaction under way roll back
 /// first (it stops before its next step), so a verb killed mid-start never leaves a
@@ -53,7 +54,7 @@ fn guard_transactions() -> Result<()> {
         tokio::spawn(async move {
             while stream.recv().await.is_some() {
                 crate::host::apply::interrupt();
-                if !crate::host::apply::in_flight() {
+                if !crate::host::apply::in_flight() && !crate::host::trace::in_flight() {
                     std::process::exit(128 + number);
                 }
             }
@@ -140,7 +141,8 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             json,
         } => macvtap::attach(&backend, &network, name, mac, json).await,
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
-        Command::Doctor { json } => doctor::run(&backend, json).await,
+        Command::Doctor { json, probe } => doctor::run(&backend, json, probe).await,
+        Command::Why(args) => why::run(&backend, args).await,
         Command::Forward(cmd) => forward::run(&backend, cmd).await,
         Command::Tui => tui(backend.paths().clone(), &cli.tui).await,
         Command::Sandbox { keep } => sandbox(keep, &cli.tui).await,

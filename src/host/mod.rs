@@ -21,6 +21,7 @@ pub mod seam;
 pub mod steps;
 pub mod sysctl;
 pub mod tc;
+pub mod trace;
 
 pub use crate::state::{
     AddrInfo, BridgeAttrs, ForwardingSysctls, HostState, LinkInfo, LinkKind, LinkStats64, RouteInfo,

@@ -304,6 +304,17 @@ impl Host for RealHost {
             message: e.to_string(),
         })
     }
+
+    async fn trace_probe(
+        &self,
+        req: super::trace::TraceRequest,
+    ) -> Result<super::trace::TraceCapture, HostError> {
+        super::trace::trace(req).await
+    }
+
+    async fn ruleset(&self) -> Result<(String, crate::model::why::Legacy), HostError> {
+        Ok((super::trace::list_ruleset()?, super::trace::legacy()))
+    }
 }
 
 /// What identifies the present version of a file; `None` when it does not exist.

@@ -209,4 +209,18 @@ pub trait Host: Send + Sync + 'static {
     fn firewall_counters(
         &self,
     ) -> impl Future<Output = Result<BTreeMap<String, (u64, u64)>, HostError>> + Send;
+
+    /// `why`: sends one probe packet from a throwaway port on a network's bridge, traced
+    /// through every nftables table, and returns the kernel's trace of it; the port and the
+    /// trace rule are gone again when it returns (also on error).
+    fn trace_probe(
+        &self,
+        req: super::trace::TraceRequest,
+    ) -> impl Future<Output = Result<super::trace::TraceCapture, HostError>> + Send;
+
+    /// Every table as `nft -j list ruleset` lists it, and the iptables-legacy tables beside
+    /// them (`doctor` reads what would drop a network's traffic from these).
+    fn ruleset(
+        &self,
+    ) -> impl Future<Output = Result<(String, crate::model::why::Legacy), HostError>> + Send;
 }

@@ -16,6 +16,7 @@ pub mod names;
 pub mod port;
 pub mod update;
 pub mod validate;
+pub mod why;
 pub mod xml;
 
 pub use create::{build_definition, CreateRequest, HostFacts};

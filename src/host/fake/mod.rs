@@ -81,6 +81,9 @@ struct Inner {
     netns: HashMap<i32, String>,
     next_mac: u32,
     next_guest_pid: u32,
+    /// What the kernel's trace of the next `why` probe says (`trace id …` lines), if a test
+    /// scripted it: the fake has no packet path of its own to trace.
+    trace_script: Option<Vec<String>>,
 }
 
 /// What makes steps fail or slow.
@@ -158,6 +161,7 @@ impl FakeHost {
                 netns: HashMap::new(),
                 next_mac: 1,
                 next_guest_pid: 2200,
+                trace_script: None,
             }),
             clock: Mutex::new(clock),
             summary: HostSummary {
@@ -405,6 +409,12 @@ impl FakeHost {
             self.emit(HostEvent::Firewall);
         }
         done
+    }
+
+    /// Scripts the kernel's trace for the next probes (`trace id …` lines as `nft -a
+    /// monitor` prints them, naming the tracer's chains from [`crate::model::why`]).
+    pub fn script_trace(&self, lines: Vec<String>) {
+        self.inner().trace_script = Some(lines);
     }
 
     /// Every nft table, as `family name`.
@@ -878,5 +888,69 @@ impl Host for FakeHost {
 
     async fn firewall_counters(&self) -> Result<BTreeMap<String, (u64, u64)>, HostError> {
         Ok(self.inner().nft.counters())
+    }
+
+    /// As the real host: refuses without our table or the bridge, adds the tracer's chains
+    /// (the same JSON), lists the ruleset with them in, and removes them; the trace itself is
+    /// what a test scripted, else an error (the fake forwards no packets to trace).
+    async fn trace_probe(
+        &self,
+        req: super::trace::TraceRequest,
+    ) -> Result<super::trace::TraceCapture, HostError> {
+        use crate::model::why;
+        let op = "trace";
+        let mut inner = self.inner();
+        if inner.nft.list(why::OUR_FAMILY, why::OUR_TABLE).is_none() {
+            return Err(HostError::Invalid {
+                op: op.into(),
+                reason: "table inet switchyard does not exist (no network is running)".into(),
+            });
+        }
+        if !inner.links.links.values().any(|l| l.info.name == req.probe.bridge) {
+            return Err(HostError::NoSuchDevice {
+                op: format!("attach a probe port to {}", req.probe.bridge),
+            });
+        }
+        let Some(lines) = inner.trace_script.clone() else {
+            return Err(HostError::Invalid {
+                op: op.into(),
+                reason: "the simulated host has no packet path to trace".into(),
+            });
+        };
+        inner
+            .nft
+            .apply(&why::trace_doc(&req.probe))
+            .map_err(|e| HostError::Other {
+                op: "add the trace rule".into(),
+                errno: None,
+                message: e,
+            })?;
+        let ruleset_json = inner.nft.list_all().to_string();
+        inner
+            .nft
+            .apply(&why::untrace_all_doc())
+            .map_err(|e| HostError::Other {
+                op: "remove the trace rule".into(),
+                errno: None,
+                message: e,
+            })?;
+        Ok(super::trace::TraceCapture {
+            ruleset_json,
+            lines,
+            legacy: why::Legacy::default(),
+            br_netfilter: false,
+            ip_forward: inner
+                .links
+                .sysctls
+                .get("net.ipv4.ip_forward")
+                .is_some_and(|v| v == "1"),
+        })
+    }
+
+    async fn ruleset(&self) -> Result<(String, crate::model::why::Legacy), HostError> {
+        Ok((
+            self.inner().nft.list_all().to_string(),
+            crate::model::why::Legacy::default(),
+        ))
     }
 }

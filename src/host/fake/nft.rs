@@ -157,6 +157,18 @@ impl Ruleset {
         }
     }
 
+    /// Every table, as `nft -j list ruleset` lists them.
+    pub fn list_all(&self) -> Value {
+        let mut items = vec![json!({ "metainfo": { "json_schema_version": 1 } })];
+        for (family, name) in self.tables.keys() {
+            if let Some(Value::Array(list)) = self.list(family, name).map(|v| v["nftables"].clone())
+            {
+                items.extend(list.into_iter().filter(|i| i.get("metainfo").is_none()));
+            }
+        }
+        json!({ "nftables": items })
+    }
+
     /// Names of every table, as `family name`.
     pub fn tables(&self) -> Vec<String> {
         self.tables

@@ -1,0 +1,334 @@
+//! `why`: where a running network's guest traffic stops, traced in the kernel (see
+//! [`crate::host::trace`]) and read by [`crate::model::why`].
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Duration;
+
+use ipnet::{IpNet, Ipv4Net};
+
+use super::{Backend, BackendError};
+use crate::host::error::HostError;
+use crate::host::trace::TraceRequest;
+use crate::host::Host;
+use crate::model::why::{self, Context, Direction, Need, Probe, Ruleset, WhyProto, WhyReport};
+use crate::model::{self, MacAddr, NetworkDef, Problem};
+use crate::state::Neighbour;
+
+/// What `why` is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhyRequest {
+    pub network: String,
+    pub to: Ipv4Addr,
+    pub port: Option<u16>,
+    pub proto: WhyProto,
+    /// A guest by MAC or IPv4 address: its address (and MAC) are the probe's when it is
+    /// absent from the bridge.
+    pub from_guest: Option<String>,
+}
+
+/// `why`'s answer, and what the probe was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhyOutcome {
+    pub report: WhyReport,
+    /// The probe's source address on the network.
+    pub from: Ipv4Addr,
+    /// Said beside the report (the guest was present, so a free address stood in).
+    pub notes: Vec<String>,
+}
+
+/// How long the probe's trace is waited for.
+pub const TRACE_TIMEOUT: Duration = Duration::from_millis(2000);
+
+fn invalid(field: &str, text: String) -> BackendError {
+    BackendError::Invalid(vec![Problem::new(field, text)])
+}
+
+impl<H: Host> Backend<H> {
+    /// Traces one packet of `req` from a throwaway port on the network's bridge and says
+    /// where it stopped and what opens the path. Holds the store lock meanwhile (the tracer's
+    /// chains live in our table, which start and stop change).
+    pub async fn why(&self, req: &WhyRequest) -> Result<WhyOutcome, BackendError> {
+        self.load_def(&req.network)?;
+        let _lock = self.store.lock()?;
+        let rec = self
+            .record(&req.network)?
+            .ok_or_else(|| BackendError::NotActive(req.network.clone()))?;
+        let def = model::parse_network_xml(&rec.def_xml)?;
+        let (bridge, gateway, subnet) = bridge_and_subnet(&def)?;
+        let neighbours = self.host().dump_neighbours().await.unwrap_or_default();
+        let leases = self.leases_of(&req.network);
+        let mut notes = Vec::new();
+        let guest = match &req.from_guest {
+            Some(g) => Some(resolve_guest(g, &def, &leases)?),
+            None => None,
+        };
+        let taken = taken_addresses(&def, &leases, &neighbours);
+        let (src, mac) = match guest {
+            Some((ip, mac)) if !taken_by_neighbour(ip, &neighbours) => (ip, mac),
+            Some((ip, _)) => {
+                notes.push(format!(
+                    "guest {ip} is on the bridge now: the probe came from a free address \
+                     instead"
+                ));
+                (free_address(subnet, gateway, &taken).ok_or_else(no_room)?, None)
+            }
+            None => (free_address(subnet, gateway, &taken).ok_or_else(no_room)?, None),
+        };
+        let probe = Probe {
+            direction: Direction::Outbound,
+            proto: req.proto,
+            src,
+            dst: req.to,
+            dport: req.port,
+            bridge,
+            subnet,
+        };
+        let capture = self
+            .host()
+            .trace_probe(TraceRequest {
+                probe: probe.clone(),
+                mac,
+                gateway,
+                timeout: TRACE_TIMEOUT,
+            })
+            .await?;
+        let ruleset = Ruleset::parse(&capture.ruleset_json).map_err(|e| HostError::Other {
+            op: "read nft's listing".into(),
+            errno: None,
+            message: e,
+        })?;
+        let events: Vec<_> = capture
+            .lines
+            .iter()
+            .filter_map(|l| why::parse_trace_line(l, &ruleset))
+            .collect();
+        let events = why::probe_events(&events);
+        if events.is_empty() {
+            return Err(HostError::Other {
+                op: "trace".into(),
+                errno: None,
+                message: format!(
+                    "the probe from {src} never reached the host's IP layer within {} ms (a \
+                     bridge port still learning under STP, or a bridge/netdev table dropping \
+                     it before the trace starts)",
+                    TRACE_TIMEOUT.as_millis()
+                ),
+            }
+            .into());
+        }
+        let ctx = Context {
+            ruleset,
+            legacy: capture.legacy,
+            br_netfilter: capture.br_netfilter,
+            ip_forward: capture.ip_forward,
+        };
+        Ok(WhyOutcome {
+            report: why::report(&events, &probe, &ctx),
+            from: src,
+            notes,
+        })
+    }
+
+    /// Foreign chains that would drop each running network's forwarding, DHCP or DNS, read
+    /// from the ruleset (`doctor`): `(network, bridge, blockers)`.
+    pub async fn blocking_chains(
+        &self,
+    ) -> Result<Vec<(String, String, Vec<why::Blocker>)>, BackendError> {
+        let (json, _legacy) = self.host().ruleset().await?;
+        let ruleset = Ruleset::parse(&json).map_err(|e| HostError::Other {
+            op: "read nft's listing".into(),
+            errno: None,
+            message: e,
+        })?;
+        let mut out = Vec::new();
+        for name in self.store.names()? {
+            let Some(rec) = self.record(&name).ok().flatten() else {
+                continue;
+            };
+            let Ok(def) = model::parse_network_xml(&rec.def_xml) else {
+                continue;
+            };
+            let Some(bridge) = def.bridge.as_ref().and_then(|b| b.name.clone()) else {
+                continue;
+            };
+            let mut needs = Vec::new();
+            if def.forward.is_some() {
+                needs.push(Need::Forward);
+            }
+            if def.ips.iter().any(|ip| ip.address.is_ipv4() && !ip.ranges().is_empty()) {
+                needs.push(Need::Dhcp);
+            }
+            needs.push(Need::Dns);
+            let found = why::blockers(&ruleset, &bridge, &needs);
+            out.push((name, bridge, found));
+        }
+        Ok(out)
+    }
+
+    /// The definition a running network runs with.
+    pub fn live_def(&self, name: &str) -> Result<NetworkDef, BackendError> {
+        let rec = self
+            .record(name)?
+            .ok_or_else(|| BackendError::NotActive(name.to_owned()))?;
+        Ok(model::parse_network_xml(&rec.def_xml)?)
+    }
+
+    /// The network's current leases (empty when they cannot be read).
+    fn leases_of(&self, network: &str) -> Vec<crate::telemetry::Lease> {
+        let path = self.live_dnsmasq_paths(network).lease_file;
+        self.host()
+            .read_text(&path)
+            .ok()
+            .flatten()
+            .map(|t| crate::telemetry::leases::parse_leases(&t).leases)
+            .unwrap_or_default()
+    }
+}
+
+fn no_room() -> BackendError {
+    invalid(
+        "from",
+        "no free address is left on the network for the probe".into(),
+    )
+}
+
+/// The network's bridge, gateway address and IPv4 subnet.
+fn bridge_and_subnet(def: &NetworkDef) -> Result<(String, Ipv4Addr, Ipv4Net), BackendError> {
+    let bridge = def
+        .bridge
+        .as_ref()
+        .and_then(|b| b.name.clone())
+        .ok_or_else(|| invalid("bridge", "the network has no bridge of its own".into()))?;
+    let ip = def
+        .ips
+        .iter()
+        .find(|ip| ip.address.is_ipv4())
+        .ok_or_else(|| invalid("ip", "the network has no IPv4 address".into()))?;
+    let (IpAddr::V4(gw), Some(prefix)) = (ip.address, ip.prefix_len()) else {
+        return Err(invalid("ip", "the network has no IPv4 prefix".into()));
+    };
+    let subnet = Ipv4Net::new(gw, prefix)
+        .map_err(|e| invalid("ip", e.to_string()))?
+        .trunc();
+    Ok((bridge, gw, subnet))
+}
+
+/// A guest given as an IPv4 address or a MAC: its address (from a reservation or a lease)
+/// and MAC, when known.
+fn resolve_guest(
+    text: &str,
+    def: &NetworkDef,
+    leases: &[crate::telemetry::Lease],
+) -> Result<(Ipv4Addr, Option<[u8; 6]>), BackendError> {
+    if let Ok(ip) = text.parse::<Ipv4Addr>() {
+        let mac = def
+            .ips
+            .iter()
+            .flat_map(|i| i.hosts())
+            .find(|h| h.ip == Some(IpAddr::V4(ip)))
+            .and_then(|h| h.mac)
+            .map(|m| m.0)
+            .or_else(|| {
+                leases
+                    .iter()
+                    .find(|l| l.ip == IpAddr::V4(ip))
+                    .and_then(|l| l.mac.as_deref()?.parse::<MacAddr>().ok())
+                    .map(|m| m.0)
+            });
+        return Ok((ip, mac));
+    }
+    let mac: MacAddr = text.parse().map_err(|_| {
+        invalid(
+            "from-guest",
+            format!("'{}' is neither a MAC nor an IPv4 address", text.escape_debug()),
+        )
+    })?;
+    let reserved = def
+        .ips
+        .iter()
+        .flat_map(|i| i.hosts())
+        .find(|h| h.mac == Some(mac))
+        .and_then(|h| h.ip);
+    let leased = leases
+        .iter()
+        .find(|l| l.mac.as_deref().and_then(|m| m.parse::<MacAddr>().ok()) == Some(mac))
+        .map(|l| l.ip);
+    match reserved.or(leased) {
+        Some(IpAddr::V4(ip)) => Ok((ip, Some(mac.0))),
+        _ => Err(invalid(
+            "from-guest",
+            format!("guest {mac} has no IPv4 reservation or lease on this network"),
+        )),
+    }
+}
+
+/// Addresses the probe must not take: reserved, leased, or seen on the wire.
+fn taken_addresses(
+    def: &NetworkDef,
+    leases: &[crate::telemetry::Lease],
+    neighbours: &[Neighbour],
+) -> BTreeSet<Ipv4Addr> {
+    let mut taken = BTreeSet::new();
+    for ip in def.ips.iter().flat_map(|i| i.hosts()).filter_map(|h| h.ip) {
+        if let IpAddr::V4(v4) = ip {
+            taken.insert(v4);
+        }
+    }
+    for l in leases {
+        if let IpAddr::V4(v4) = l.ip {
+            taken.insert(v4);
+        }
+    }
+    for n in neighbours {
+        if let Neighbour::Ip {
+            ip: IpAddr::V4(v4), ..
+        } = n
+        {
+            taken.insert(*v4);
+        }
+    }
+    taken
+}
+
+fn taken_by_neighbour(ip: Ipv4Addr, neighbours: &[Neighbour]) -> bool {
+    neighbours.iter().any(|n| {
+        matches!(n, Neighbour::Ip { ip: IpAddr::V4(v4), mac: Some(_), .. } if *v4 == ip)
+    })
+}
+
+/// The highest address of the subnet that is neither the gateway, nor taken, nor the
+/// broadcast (the DHCP range usually starts low, so the top is the least likely in use).
+pub fn free_address(
+    subnet: Ipv4Net,
+    gateway: Ipv4Addr,
+    taken: &BTreeSet<Ipv4Addr>,
+) -> Option<Ipv4Addr> {
+    let net = IpNet::V4(subnet);
+    let first = u32::from(subnet.network());
+    let last = u32::from(subnet.broadcast());
+    (first.saturating_add(1)..last)
+        .rev()
+        .take(4096)
+        .map(Ipv4Addr::from)
+        .find(|a| *a != gateway && !taken.contains(a) && net.contains(&IpAddr::V4(*a)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_address_skips_gateway_taken_and_broadcast() {
+        let net: Ipv4Net = "192.0.2.0/29".parse().expect("net");
+        let gw: Ipv4Addr = "192.0.2.1".parse().expect("gw");
+        let mut taken = BTreeSet::new();
+        assert_eq!(free_address(net, gw, &taken), Some("192.0.2.6".parse().expect("ip")));
+        taken.insert("192.0.2.6".parse().expect("ip"));
+        assert_eq!(free_address(net, gw, &taken), Some("192.0.2.5".parse().expect("ip")));
+        let tiny: Ipv4Net = "192.0.2.0/30".parse().expect("net");
+        let mut all = BTreeSet::new();
+        all.insert("192.0.2.2".parse().expect("ip"));
+        assert_eq!(free_address(tiny, gw, &all), None);
+    }
+}

@@ -1,0 +1,112 @@
+//! `why NETWORK --to ADDR[:PORT]`: where a guest's packet stops, and the fix.
+
+use color_eyre::eyre::{eyre, Result};
+
+use super::args::WhyArgs;
+use crate::backend::{Backend, WhyOutcome, WhyRequest};
+use crate::host::Host;
+use crate::model::why::{self, Verdict, WhyProto};
+
+pub async fn run<H: Host>(backend: &Backend<H>, args: WhyArgs) -> Result<()> {
+    if args.inbound {
+        return Err(eyre!(
+            "why --inbound is not built yet: trace the guest's side with `why {} --to ADDR` \
+             meanwhile",
+            args.network
+        ));
+    }
+    let proto: WhyProto = args.proto.parse().map_err(|e| eyre!("--proto: {e}"))?;
+    let (to, port) = why::parse_target(&args.to).map_err(|e| eyre!("--to: {e}"))?;
+    if proto == WhyProto::Icmp && port.is_some() {
+        return Err(eyre!("--to: icmp has no port"));
+    }
+    let req = WhyRequest {
+        network: args.network.clone(),
+        to,
+        port,
+        proto,
+        from_guest: args.from_guest.clone(),
+    };
+    let outcome = backend.why(&req).await?;
+    if args.json {
+        outln!("{}", serde_json::to_string_pretty(&outcome.report)?)?;
+    } else {
+        print_text(&req, &outcome)?;
+    }
+    Ok(())
+}
+
+/// The report in words.
+pub fn text(req: &WhyRequest, o: &WhyOutcome) -> Vec<String> {
+    let r = &o.report;
+    let target = match req.port {
+        Some(p) if req.proto != WhyProto::Icmp => format!("{}:{p}", req.to),
+        _ => req.to.to_string(),
+    };
+    let mut out = vec![format!(
+        "{} {} from {} to {target}: {}",
+        printable(&req.network),
+        req.proto.as_str(),
+        o.from,
+        r.verdict.as_str()
+    )];
+    if let Some(by) = &r.by {
+        let what = match (&by.rule, &by.policy) {
+            (_, Some(p)) => format!("the chain's policy {p}"),
+            (Some(rule), None) => match by.handle {
+                Some(h) => format!("rule {} (handle {h})", printable(rule)),
+                None => format!("rule {}", printable(rule)),
+            },
+            (None, None) => "it".into(),
+        };
+        let verb = match r.verdict {
+            Verdict::Rejected => "rejected",
+            _ => "dropped",
+        };
+        out.push(format!(
+            "  {verb} by table {} {}, chain {}: {what}",
+            printable(&by.family),
+            printable(&by.table),
+            printable(&by.chain)
+        ));
+    }
+    out.push("  path:".into());
+    for h in &r.path {
+        out.push(format!(
+            "    {:<12} {} {} {:<24} {}",
+            printable(&h.hook),
+            printable(&h.family),
+            printable(&h.table),
+            printable(&h.chain),
+            printable(&h.verdict)
+        ));
+    }
+    if let Some(fix) = &r.fix {
+        out.push(format!("  fix: {}", printable(fix)));
+    }
+    for n in &o.notes {
+        out.push(format!("  note: {n}"));
+    }
+    out
+}
+
+/// Foreign text for a terminal: control characters escaped, quotes kept (a fix stays
+/// copyable).
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+fn print_text(req: &WhyRequest, o: &WhyOutcome) -> Result<()> {
+    for line in text(req, o) {
+        outln!("{line}")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,1241 @@
+//! `why` (pure): the trace of one probe packet, as `nft monitor trace` printed it, turned into
+//! the path it took through every table and chain, the verdict, the chain that decided it, and
+//! the command that opens the path for this bridge only.
+//!
+//! The host side ([`crate::host::trace`]) sends the probe and collects the lines; nothing here
+//! touches the system. Table and chain names are foreign, hostile text: trace lines are matched
+//! against the names the ruleset listing holds (nft prints them unquoted, spaces and all), and
+//! a name reaches a printed command only shell-quoted (and nft-quoted where nft needs it).
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Our table, and the chains the tracer adds to it for the probe's life.
+pub const OUR_FAMILY: &str = "inet";
+pub const OUR_TABLE: &str = "switchyard";
+/// Prerouting, first of all: marks the probe flow (`meta nftrace set 1`).
+pub const MARK_CHAIN: &str = "why_mark";
+/// Forward, first: the routing decision forwarded the probe.
+pub const FWD_CHAIN: &str = "why_fwd";
+/// Input, first: the routing decision delivered it to the host.
+pub const IN_CHAIN: &str = "why_in";
+/// Postrouting, last: it left the host.
+pub const POST_CHAIN: &str = "why_post";
+/// Input, last: every input chain let it through.
+pub const DONE_CHAIN: &str = "why_done";
+/// Every chain the tracer adds.
+pub const TRACE_CHAINS: [&str; 5] = [MARK_CHAIN, FWD_CHAIN, IN_CHAIN, POST_CHAIN, DONE_CHAIN];
+/// Priorities of the tracer's chains: before and after anything a firewall uses.
+pub const FIRST_PRIORITY: i32 = -2_147_483_000;
+pub const LAST_PRIORITY: i32 = 2_147_483_000;
+
+/// The probe's protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhyProto {
+    Tcp,
+    Udp,
+    Icmp,
+}
+
+impl WhyProto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WhyProto::Tcp => "tcp",
+            WhyProto::Udp => "udp",
+            WhyProto::Icmp => "icmp",
+        }
+    }
+}
+
+impl std::str::FromStr for WhyProto {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "tcp" => Ok(WhyProto::Tcp),
+            "udp" => Ok(WhyProto::Udp),
+            "icmp" => Ok(WhyProto::Icmp),
+            other => Err(format!(
+                "'{}' is not tcp, udp or icmp",
+                other.escape_debug()
+            )),
+        }
+    }
+}
+
+/// `ADDR[:PORT]`: an IPv4 address and an optional port.
+pub fn parse_target(text: &str) -> Result<(Ipv4Addr, Option<u16>), String> {
+    let bad = || format!("'{}' is not ADDR or ADDR:PORT", text.escape_debug());
+    let (addr, port) = match text.split_once(':') {
+        Some((a, p)) => (a, Some(p.parse::<u16>().map_err(|_| bad())?)),
+        None => (text, None),
+    };
+    let addr = addr.parse::<Ipv4Addr>().map_err(|_| bad())?;
+    if port == Some(0) {
+        return Err(bad());
+    }
+    Ok((addr, port))
+}
+
+/// Which way the probe goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// From a guest of the network toward `dst`.
+    Outbound,
+    /// From outside toward a guest (or a forward's host port).
+    Inbound,
+}
+
+/// What is probed: one packet of `proto` from `src` to `dst[:dport]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub direction: Direction,
+    pub proto: WhyProto,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub dport: Option<u16>,
+    /// The network's bridge, and its IPv4 subnet.
+    pub bridge: String,
+    pub subnet: Ipv4Net,
+}
+
+impl Probe {
+    /// The port a TCP or UDP probe goes to (9, discard, when none was given).
+    pub fn port(&self) -> u16 {
+        self.dport.unwrap_or(9)
+    }
+}
+
+/// The answer to `why`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Verdict {
+    #[serde(rename = "delivered")]
+    Delivered,
+    #[serde(rename = "dropped")]
+    Dropped,
+    #[serde(rename = "rejected")]
+    Rejected,
+    #[serde(rename = "no route")]
+    NoRoute,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Delivered => "delivered",
+            Verdict::Dropped => "dropped",
+            Verdict::Rejected => "rejected",
+            Verdict::NoRoute => "no route",
+        }
+    }
+}
+
+/// The chain (and rule, or policy) that decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct By {
+    pub family: String,
+    pub table: String,
+    pub chain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<u64>,
+}
+
+/// One chain the probe passed, at its hook, with the verdict it had there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hop {
+    pub hook: String,
+    pub family: String,
+    pub table: String,
+    pub chain: String,
+    pub verdict: String,
+}
+
+/// `why`'s report; its JSON is the issue's shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhyReport {
+    pub verdict: Verdict,
+    pub by: Option<By>,
+    pub path: Vec<Hop>,
+    pub fix: Option<String>,
+}
+
+/// The tracer's chains and the marking rule, as one nft JSON transaction: a chain first in
+/// prerouting whose one rule sets `meta nftrace` for exactly the probe's flow, and empty
+/// marker chains first in forward and input and last in postrouting and input (passing them
+/// says where routing sent the probe, and that it got through).
+pub fn trace_doc(probe: &Probe) -> Value {
+    let chain = |name: &str, hook: &str, prio: i32| {
+        serde_json::json!({"add": {"chain": {
+            "family": OUR_FAMILY, "table": OUR_TABLE, "name": name,
+            "type": "filter", "hook": hook, "prio": prio, "policy": "accept"}}})
+    };
+    let payload = |proto: &str, field: &str, right: Value| {
+        serde_json::json!({"match": {"op": "==",
+            "left": {"payload": {"protocol": proto, "field": field}}, "right": right}})
+    };
+    let mut expr = vec![
+        payload("ip", "saddr", Value::from(probe.src.to_string())),
+        payload("ip", "daddr", Value::from(probe.dst.to_string())),
+        serde_json::json!({"match": {"op": "==", "left": {"meta": {"key": "l4proto"}},
+            "right": probe.proto.as_str()}}),
+    ];
+    if probe.proto != WhyProto::Icmp {
+        expr.push(payload("th", "dport", Value::from(probe.port())));
+    }
+    expr.push(serde_json::json!({"mangle": {"key": {"meta": {"key": "nftrace"}}, "value": 1}}));
+    serde_json::json!({"nftables": [
+        chain(MARK_CHAIN, "prerouting", FIRST_PRIORITY),
+        chain(FWD_CHAIN, "forward", FIRST_PRIORITY),
+        chain(IN_CHAIN, "input", FIRST_PRIORITY),
+        chain(POST_CHAIN, "postrouting", LAST_PRIORITY),
+        chain(DONE_CHAIN, "input", LAST_PRIORITY),
+        {"add": {"rule": {"family": OUR_FAMILY, "table": OUR_TABLE, "chain": MARK_CHAIN,
+            "expr": expr}}},
+    ]})
+}
+
+/// Deletes the tracer's chains that `ruleset` holds (their rules go with them), as one
+/// transaction; `None` when there are none.
+pub fn untrace_doc(ruleset: &Ruleset) -> Option<Value> {
+    let cmds: Vec<Value> = TRACE_CHAINS
+        .iter()
+        .filter(|c| ruleset.chain(OUR_FAMILY, OUR_TABLE, c).is_some())
+        .map(|c| {
+            serde_json::json!({"delete": {"chain": {
+                "family": OUR_FAMILY, "table": OUR_TABLE, "name": c}}})
+        })
+        .collect();
+    (!cmds.is_empty()).then(|| serde_json::json!({ "nftables": cmds }))
+}
+
+/// Deletes every tracer chain, whether or not it is there to be seen (the teardown, which must
+/// not depend on a listing).
+pub fn untrace_all_doc() -> Value {
+    let cmds: Vec<Value> = TRACE_CHAINS
+        .iter()
+        .map(|c| {
+            serde_json::json!({"delete": {"chain": {
+                "family": OUR_FAMILY, "table": OUR_TABLE, "name": c}}})
+        })
+        .collect();
+    serde_json::json!({ "nftables": cmds })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ruleset, as `nft -j list ruleset` lists it.
+
+/// One chain of the listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainInfo {
+    pub family: String,
+    pub table: String,
+    pub name: String,
+    /// Base chains only.
+    pub hook: Option<String>,
+    pub prio: Option<i64>,
+    pub policy: Option<String>,
+}
+
+/// One rule of the listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleInfo {
+    pub family: String,
+    pub table: String,
+    pub chain: String,
+    pub handle: u64,
+    pub expr: Vec<Value>,
+}
+
+impl RuleInfo {
+    /// Whether its verdict is a reject (the trace says "drop" for both).
+    pub fn rejects(&self) -> bool {
+        self.expr.iter().any(|e| e.get("reject").is_some())
+    }
+}
+
+/// Every table's chains and rules.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ruleset {
+    pub tables: Vec<(String, String)>,
+    pub chains: Vec<ChainInfo>,
+    pub rules: Vec<RuleInfo>,
+}
+
+impl Ruleset {
+    /// Parses `nft -j list ruleset` (empty text: an empty ruleset).
+    pub fn parse(json: &str) -> Result<Ruleset, String> {
+        if json.trim().is_empty() {
+            return Ok(Ruleset::default());
+        }
+        let doc: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let mut out = Ruleset::default();
+        let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        for item in doc["nftables"].as_array().into_iter().flatten() {
+            if let Some(t) = item.get("table") {
+                if let (Some(f), Some(n)) = (s(t, "family"), s(t, "name")) {
+                    out.tables.push((f, n));
+                }
+            } else if let Some(c) = item.get("chain") {
+                let (Some(family), Some(table), Some(name)) =
+                    (s(c, "family"), s(c, "table"), s(c, "name"))
+                else {
+                    continue;
+                };
+                out.chains.push(ChainInfo {
+                    family,
+                    table,
+                    name,
+                    hook: s(c, "hook"),
+                    prio: c.get("prio").and_then(Value::as_i64),
+                    policy: s(c, "policy"),
+                });
+            } else if let Some(r) = item.get("rule") {
+                let (Some(family), Some(table), Some(chain), Some(handle)) = (
+                    s(r, "family"),
+                    s(r, "table"),
+                    s(r, "chain"),
+                    r.get("handle").and_then(Value::as_u64),
+                ) else {
+                    continue;
+                };
+                out.rules.push(RuleInfo {
+                    family,
+                    table,
+                    chain,
+                    handle,
+                    expr: r["expr"].as_array().cloned().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn chain(&self, family: &str, table: &str, name: &str) -> Option<&ChainInfo> {
+        self.chains
+            .iter()
+            .find(|c| c.family == family && c.table == table && c.name == name)
+    }
+
+    pub fn rule(&self, family: &str, table: &str, chain: &str, handle: u64) -> Option<&RuleInfo> {
+        self.rules.iter().find(|r| {
+            r.family == family && r.table == table && r.chain == chain && r.handle == handle
+        })
+    }
+
+    pub fn rules_of<'a>(
+        &'a self,
+        family: &'a str,
+        table: &'a str,
+        chain: &'a str,
+    ) -> impl Iterator<Item = &'a RuleInfo> + 'a {
+        self.rules
+            .iter()
+            .filter(move |r| r.family == family && r.table == table && r.chain == chain)
+    }
+
+    fn has_chain_named(&self, family: &str, table: &str, pred: impl Fn(&str) -> bool) -> bool {
+        self.chains
+            .iter()
+            .any(|c| c.family == family && c.table == table && pred(&c.name))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trace lines.
+
+/// What one trace line says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// `packet: …` (the chain was entered), with the packet's headers as nft printed them.
+    Packet(String),
+    /// A rule matched: its text, handle and verdict (`accept`, `drop`, `jump X`, `continue`…).
+    Rule {
+        text: String,
+        handle: Option<u64>,
+        verdict: String,
+    },
+    /// The base chain's policy was applied.
+    Policy(String),
+    /// A verdict without a rule (the end of a regular chain: `continue`/`return`).
+    Verdict(String),
+}
+
+/// One trace line of a known chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceEvent {
+    pub id: String,
+    pub family: String,
+    pub table: String,
+    pub chain: String,
+    pub kind: EventKind,
+}
+
+/// Parses one line of `nft -a monitor` (`trace id ID FAMILY TABLE CHAIN …`); `None` for other
+/// lines and for chains the listing does not hold. Names are matched against the listing, the
+/// longest first, since nft prints them unquoted.
+pub fn parse_trace_line(line: &str, ruleset: &Ruleset) -> Option<TraceEvent> {
+    let rest = line.strip_prefix("trace id ")?;
+    let (id, rest) = rest.split_once(' ')?;
+    let mut best: Option<(&ChainInfo, &str)> = None;
+    for c in &ruleset.chains {
+        let Some(tail) = rest
+            .strip_prefix(c.family.as_str())
+            .and_then(|t| t.strip_prefix(' '))
+            .and_then(|t| t.strip_prefix(c.table.as_str()))
+            .and_then(|t| t.strip_prefix(' '))
+            .and_then(|t| t.strip_prefix(c.name.as_str()))
+            .and_then(|t| t.strip_prefix(' '))
+        else {
+            continue;
+        };
+        let len = c.table.len() + c.name.len();
+        if best.is_none_or(|(b, _)| b.table.len() + b.name.len() < len) {
+            best = Some((c, tail));
+        }
+    }
+    let (chain, tail) = best?;
+    let tail = tail.trim_end();
+    let kind = if let Some(p) = tail.strip_prefix("packet:") {
+        EventKind::Packet(p.trim().to_owned())
+    } else if let Some(p) = tail.strip_prefix("policy ") {
+        EventKind::Policy(p.trim().to_owned())
+    } else if let Some(v) = tail.strip_prefix("verdict ") {
+        EventKind::Verdict(v.trim().to_owned())
+    } else if let Some(r) = tail.strip_prefix("rule ") {
+        let (body, verdict) = r.rsplit_once(" (verdict ")?;
+        let verdict = verdict.strip_suffix(')')?.to_owned();
+        let (text, handle) = match body.rsplit_once(" # handle ") {
+            Some((t, h)) => (t.to_owned(), h.trim().parse().ok()),
+            None => (body.to_owned(), None),
+        };
+        EventKind::Rule {
+            text,
+            handle,
+            verdict,
+        }
+    } else {
+        return None;
+    };
+    Some(TraceEvent {
+        id: id.to_owned(),
+        family: chain.family.clone(),
+        table: chain.table.clone(),
+        chain: chain.name.clone(),
+        kind,
+    })
+}
+
+/// The events of the probe's packet. The kernel gives a packet a new trace id at each hook
+/// it reaches after routing, so the packet is followed by its IP identification instead,
+/// which forwarding and NAT keep: every id whose `packet:` line has the `ip id` of the
+/// first packet our marking chain saw (later ones — a TCP retransmission — are other
+/// packets; so are packets someone else's tracing marks).
+pub fn probe_events(events: &[TraceEvent]) -> Vec<TraceEvent> {
+    let ip_id = |e: &TraceEvent| match &e.kind {
+        EventKind::Packet(p) => {
+            let words: Vec<&str> = p.split_whitespace().collect();
+            words
+                .windows(3)
+                .find(|w| w[0] == "ip" && w[1] == "id")
+                .map(|w| w[2].to_owned())
+        }
+        _ => None,
+    };
+    let Some(first) = events
+        .iter()
+        .find(|e| is_ours(e) && e.chain == MARK_CHAIN && ip_id(e).is_some())
+    else {
+        return Vec::new();
+    };
+    let want = ip_id(first);
+    let ids: BTreeSet<&str> = events
+        .iter()
+        .filter(|e| ip_id(e) == want)
+        .map(|e| e.id.as_str())
+        .collect();
+    let start = events
+        .iter()
+        .position(|e| std::ptr::eq(e, first))
+        .unwrap_or(0);
+    events[start..]
+        .iter()
+        .filter(|e| ids.contains(e.id.as_str()))
+        .cloned()
+        .collect()
+}
+
+fn is_ours(e: &TraceEvent) -> bool {
+    e.family == OUR_FAMILY && e.table == OUR_TABLE
+}
+
+fn is_tracer(e: &TraceEvent) -> bool {
+    is_ours(e) && TRACE_CHAINS.contains(&e.chain.as_str())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The host around the trace.
+
+/// iptables-legacy tables: their rules run in the same hooks but are invisible to nftables
+/// tracing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Legacy {
+    /// Table names from `/proc/net/ip_tables_names`.
+    pub tables: Vec<String>,
+    /// `iptables-legacy-save`'s output, when the program is there.
+    pub save: Option<String>,
+}
+
+impl Legacy {
+    /// Built-in chains of the legacy tables whose policy drops, as (table, chain).
+    pub fn drop_policies(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let mut table = String::new();
+        for line in self.save.as_deref().unwrap_or_default().lines() {
+            if let Some(t) = line.strip_prefix('*') {
+                table = t.trim().to_owned();
+            } else if let Some(c) = line.strip_prefix(':') {
+                let mut words = c.split_whitespace();
+                if let (Some(chain), Some("DROP")) = (words.next(), words.next()) {
+                    out.push((table.clone(), chain.to_owned()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Rules (`-A …`) in the legacy tables.
+    pub fn rule_count(&self) -> usize {
+        self.save
+            .as_deref()
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("-A "))
+            .count()
+    }
+
+    /// Whether legacy tables may affect traffic: they exist, and either the save output shows
+    /// rules or drop policies, or it could not be read.
+    pub fn in_use(&self) -> bool {
+        !self.tables.is_empty()
+            && match &self.save {
+                None => true,
+                Some(_) => self.rule_count() > 0 || !self.drop_policies().is_empty(),
+            }
+    }
+}
+
+/// What the verdict and the fix need besides the trace.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    pub ruleset: Ruleset,
+    pub legacy: Legacy,
+    /// `net.bridge.bridge-nf-call-iptables` is 1 (bridged traffic passes the IP hooks).
+    pub br_netfilter: bool,
+    /// `net.ipv4.ip_forward` is 1.
+    pub ip_forward: bool,
+}
+
+/// What a trace came to, read from the probe's events (see [`probe_events`]).
+pub fn report(events: &[TraceEvent], probe: &Probe, ctx: &Context) -> WhyReport {
+    let path = hops(events, &ctx.ruleset);
+    let reached = |chain: &str| events.iter().any(|e| is_ours(e) && e.chain == chain);
+    // The first drop or reject, in our table or anyone's.
+    let decided = events.iter().find_map(|e| {
+        if is_tracer(e) {
+            return None;
+        }
+        match &e.kind {
+            EventKind::Rule {
+                text,
+                handle,
+                verdict,
+            } if verdict == "drop" => {
+                let rejects = handle
+                    .and_then(|h| ctx.ruleset.rule(&e.family, &e.table, &e.chain, h))
+                    .map(RuleInfo::rejects)
+                    .unwrap_or_else(|| text.contains("reject"));
+                Some((
+                    if rejects {
+                        Verdict::Rejected
+                    } else {
+                        Verdict::Dropped
+                    },
+                    By {
+                        family: e.family.clone(),
+                        table: e.table.clone(),
+                        chain: e.chain.clone(),
+                        rule: Some(text.clone()),
+                        policy: None,
+                        handle: *handle,
+                    },
+                ))
+            }
+            EventKind::Policy(p) if p == "drop" => Some((
+                Verdict::Dropped,
+                By {
+                    family: e.family.clone(),
+                    table: e.table.clone(),
+                    chain: e.chain.clone(),
+                    rule: None,
+                    policy: Some(p.clone()),
+                    handle: None,
+                },
+            )),
+            _ => None,
+        }
+    });
+    let local = reached(IN_CHAIN);
+    if let Some((verdict, by)) = decided {
+        let fix = fix_for(&by, probe, ctx, local);
+        return WhyReport {
+            verdict,
+            by: Some(by),
+            path,
+            fix,
+        };
+    }
+    if reached(POST_CHAIN) || reached(DONE_CHAIN) {
+        return WhyReport {
+            verdict: Verdict::Delivered,
+            by: None,
+            path,
+            fix: None,
+        };
+    }
+    // Nothing traced dropped it, yet it did not get through.
+    let hook = if local {
+        Some("INPUT")
+    } else if reached(FWD_CHAIN) {
+        Some("FORWARD")
+    } else {
+        None
+    };
+    if ctx.legacy.in_use() {
+        let policies = ctx.legacy.drop_policies();
+        let chain = hook
+            .map(str::to_owned)
+            .or_else(|| policies.first().map(|(_, c)| c.clone()))
+            .unwrap_or_else(|| "PREROUTING".into());
+        let table = policies
+            .iter()
+            .find(|(_, c)| *c == chain)
+            .map(|(t, _)| t.clone())
+            .unwrap_or_else(|| "filter".into());
+        let policy = policies
+            .iter()
+            .any(|(t, c)| *t == table && *c == chain)
+            .then(|| "drop".to_owned());
+        let fix = legacy_fix(&chain, probe);
+        return WhyReport {
+            verdict: Verdict::Dropped,
+            by: Some(By {
+                family: "ip".into(),
+                table: format!("{table} (iptables-legacy)"),
+                chain,
+                rule: policy.is_none().then(|| {
+                    "a rule of iptables-legacy (invisible to nftables tracing)".to_owned()
+                }),
+                policy,
+                handle: None,
+            }),
+            path,
+            fix: Some(fix),
+        };
+    }
+    if hook.is_none() {
+        let fix = if !ctx.ip_forward && !probe.subnet.contains(&probe.dst) {
+            "forwarding is off on this host: sysctl -w net.ipv4.ip_forward=1".to_owned()
+        } else {
+            format!(
+                "the host has no route to {}: check `ip route get {}`",
+                probe.dst, probe.dst
+            )
+        };
+        return WhyReport {
+            verdict: Verdict::NoRoute,
+            by: None,
+            path,
+            fix: Some(fix),
+        };
+    }
+    // Reached forward or input, passed every traced chain, and vanished: something outside
+    // nftables (a queue, a bridge or netdev table before our mark, a routing failure after
+    // the filter).
+    let last = path.last().cloned();
+    WhyReport {
+        verdict: Verdict::Dropped,
+        by: last.map(|h| By {
+            family: h.family,
+            table: h.table,
+            chain: h.chain,
+            rule: Some(format!("the packet went no further after this chain ({})", h.verdict)),
+            policy: None,
+            handle: None,
+        }),
+        path,
+        fix: None,
+    }
+}
+
+/// The chains passed, one hop per visit, with the hook each belongs to.
+pub fn hops(events: &[TraceEvent], ruleset: &Ruleset) -> Vec<Hop> {
+    let mut out: Vec<Hop> = Vec::new();
+    let mut hook = String::new();
+    let mut open = false;
+    for (i, e) in events.iter().enumerate() {
+        if let Some(h) = ruleset
+            .chain(&e.family, &e.table, &e.chain)
+            .and_then(|c| c.hook.clone())
+        {
+            hook = h;
+        }
+        if is_tracer(e) {
+            continue;
+        }
+        let same = out.last().is_some_and(|h| {
+            open && h.family == e.family && h.table == e.table && h.chain == e.chain
+        });
+        let verdict = match &e.kind {
+            EventKind::Packet(_) => None,
+            EventKind::Rule {
+                verdict, handle, ..
+            } => {
+                let rejects = handle
+                    .and_then(|h| ruleset.rule(&e.family, &e.table, &e.chain, h))
+                    .is_some_and(RuleInfo::rejects);
+                Some(if verdict == "drop" && rejects {
+                    "reject".to_owned()
+                } else {
+                    verdict.clone()
+                })
+            }
+            EventKind::Policy(p) => Some(format!("policy {p}")),
+            EventKind::Verdict(v) => Some(v.clone()),
+        };
+        if !same {
+            out.push(Hop {
+                hook: hook.clone(),
+                family: e.family.clone(),
+                table: e.table.clone(),
+                chain: e.chain.clone(),
+                verdict: "entered".into(),
+            });
+        }
+        let hop = out.last_mut().expect("pushed");
+        if let Some(v) = verdict {
+            // A jump leaves this visit; the chain's next events are a new visit.
+            let target = v
+                .strip_prefix("jump ")
+                .or_else(|| v.strip_prefix("goto "))
+                .map(str::to_owned);
+            open = target.is_none();
+            hop.verdict = v;
+            // A chain jumped to where no rule matched prints nothing: it was passed all the
+            // same.
+            let next_in_target = events
+                .get(i + 1)
+                .is_some_and(|n| Some(&n.chain) == target.as_ref() && n.table == e.table);
+            if let (Some(t), false) = (target, next_in_target) {
+                out.push(Hop {
+                    hook: hook.clone(),
+                    family: e.family.clone(),
+                    table: e.table.clone(),
+                    chain: t,
+                    verdict: "return (no rule matched)".into(),
+                });
+            }
+        } else {
+            open = true;
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fix-it knowledge.
+
+/// Who made a table, as far as its shape tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Owner {
+    Docker,
+    Firewalld,
+    Ufw,
+    /// iptables (through iptables-nft) without Docker's or ufw's chains.
+    Iptables,
+    Switchyard,
+    /// Any other nftables table.
+    Nftables,
+}
+
+impl Owner {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Owner::Docker => "Docker",
+            Owner::Firewalld => "firewalld",
+            Owner::Ufw => "ufw",
+            Owner::Iptables => "iptables",
+            Owner::Switchyard => "switchyard",
+            Owner::Nftables => "nftables",
+        }
+    }
+}
+
+/// Recognises the table `family table` by its chains.
+pub fn owner(ruleset: &Ruleset, family: &str, table: &str) -> Owner {
+    if family == OUR_FAMILY && table == OUR_TABLE {
+        return Owner::Switchyard;
+    }
+    if family == "inet" && table == "firewalld" {
+        return Owner::Firewalld;
+    }
+    if matches!(family, "ip" | "ip6") {
+        if ruleset.has_chain_named(family, table, |n| n.starts_with("DOCKER")) {
+            return Owner::Docker;
+        }
+        if ruleset.has_chain_named(family, table, |n| n.starts_with("ufw-")) {
+            return Owner::Ufw;
+        }
+        if ["filter", "nat", "mangle", "raw", "security"].contains(&table)
+            && ruleset.has_chain_named(family, table, |n| {
+                ["INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"].contains(&n)
+            })
+        {
+            return Owner::Iptables;
+        }
+    }
+    Owner::Nftables
+}
+
+/// `text` as one shell word.
+pub fn shell_quote(text: &str) -> String {
+    if !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=,+@%".contains(c))
+    {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// A table or chain name as nft's command line takes it: bare, and only when it is an
+/// identifier (nft 1.0 takes no quoted names there); `None` otherwise.
+pub fn nft_ident(name: &str) -> Option<String> {
+    let mut chars = name.chars();
+    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
+    ok.then(|| name.to_owned())
+}
+
+/// An nft family name; `None` for anything else.
+fn nft_family(name: &str) -> Option<String> {
+    ["ip", "ip6", "inet", "arp", "bridge", "netdev"]
+        .contains(&name)
+        .then(|| name.to_owned())
+}
+
+/// The command that lets the probe's path through the chain `by` names, for this bridge only;
+/// `None` when none can be written (a name nft cannot take).
+pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<String> {
+    let br = &probe.bridge;
+    let qbr = shell_quote(br);
+    let owner = owner(&ctx.ruleset, &by.family, &by.table);
+    let bridged = probe.subnet.contains(&probe.dst) && !local;
+    let port_words = |iptables: bool| match (probe.proto, iptables) {
+        (WhyProto::Icmp, true) => " -p icmp".to_owned(),
+        (WhyProto::Icmp, false) => " meta l4proto icmp".to_owned(),
+        (p, true) => format!(" -p {} --dport {}", p.as_str(), probe.port()),
+        (p, false) => format!(" {} dport {}", p.as_str(), probe.port()),
+    };
+    let cmd = match owner {
+        Owner::Switchyard => {
+            return Some(if local {
+                "this network's own rules refuse it: the host serves only DHCP and DNS to its \
+                 guests"
+                    .to_owned()
+            } else {
+                format!(
+                    "this network's own rules refuse it (an isolated network forwards nothing): \
+                     give it <forward mode='nat'/> with `switchyard edit` (bridge {br})"
+                )
+            })
+        }
+        Owner::Docker if !local => {
+            let mut c = format!(
+                "iptables -I DOCKER-USER -i {qbr} -j ACCEPT && iptables -I DOCKER-USER -o {qbr} \
+                 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+            );
+            if bridged && ctx.br_netfilter {
+                c = format!(
+                    "iptables -I DOCKER-USER -i {qbr} -o {qbr} -j ACCEPT (br_netfilter, which \
+                     Docker loads, sends traffic between guests of the bridge through \
+                     iptables)"
+                );
+            }
+            c
+        }
+        Owner::Ufw if !local => format!("ufw route allow in on {qbr}"),
+        Owner::Ufw => {
+            let port = match probe.proto {
+                WhyProto::Icmp => String::new(),
+                p => format!(" to any port {} proto {}", probe.port(), p.as_str()),
+            };
+            format!("ufw allow in on {qbr}{port}")
+        }
+        Owner::Firewalld => {
+            let zone = firewalld_zone(&ctx.ruleset, br);
+            let words = match zone {
+                Some(z) => format!("the bridge is in firewalld zone {z}, which refuses this"),
+                None => "the bridge is in no firewalld zone (the default zone takes it)".into(),
+            };
+            format!(
+                "{words}: firewall-cmd --zone=trusted --change-interface={qbr} && \
+                 firewall-cmd --permanent --zone=trusted --change-interface={qbr}"
+            )
+        }
+        Owner::Docker | Owner::Iptables => {
+            let chain = shell_quote(&by.chain);
+            let table = shell_quote(&by.table);
+            let prog = if by.family == "ip6" { "ip6tables" } else { "iptables" };
+            if local {
+                format!(
+                    "{prog} -t {table} -I {chain} -i {qbr}{} -j ACCEPT",
+                    port_words(true)
+                )
+            } else {
+                format!(
+                    "{prog} -t {table} -I {chain} -i {qbr} -j ACCEPT && {prog} -t {table} -I \
+                     {chain} -o {qbr} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+                )
+            }
+        }
+        Owner::Nftables => {
+            let family = nft_family(&by.family)?;
+            let table = nft_ident(&by.table)?;
+            let chain = nft_ident(&by.chain)?;
+            let at = format!("{family} {table} {chain}");
+            if local {
+                let rule = format!("insert rule {at} iifname \"{br}\"{} accept", port_words(false));
+                format!("nft {}", shell_quote(&rule))
+            } else {
+                let out = format!("insert rule {at} iifname \"{br}\" accept");
+                let back = format!(
+                    "insert rule {at} oifname \"{br}\" ct state established,related accept"
+                );
+                format!("nft {} && nft {}", shell_quote(&out), shell_quote(&back))
+            }
+        }
+    };
+    let mut cmd = cmd;
+    if ctx.legacy.in_use() {
+        cmd.push_str(
+            "; note: iptables-legacy tables are loaded too, and their rules cannot be traced \
+             (see iptables-legacy-save)",
+        );
+    }
+    Some(cmd)
+}
+
+/// The firewalld zone a bridge is in, from the zone dispatch rules (`iifname "BR" goto
+/// filter_FWD_ZONE` and the like).
+pub fn firewalld_zone(ruleset: &Ruleset, bridge: &str) -> Option<String> {
+    ruleset
+        .rules_of("inet", "firewalld", "filter_FORWARD_ZONES")
+        .chain(ruleset.rules_of("inet", "firewalld", "filter_INPUT_ZONES"))
+        .find_map(|r| {
+            let names_bridge = r.expr.iter().any(|e| {
+                e.get("match")
+                    .is_some_and(|m| m["left"]["meta"]["key"] == "iifname" && m["right"] == bridge)
+            });
+            if !names_bridge {
+                return None;
+            }
+            r.expr.iter().find_map(|e| {
+                let target = e
+                    .get("goto")
+                    .or_else(|| e.get("jump"))?
+                    .get("target")?
+                    .as_str()?;
+                target
+                    .strip_prefix("filter_FWD_")
+                    .or_else(|| target.strip_prefix("filter_IN_"))
+                    .map(str::to_owned)
+            })
+        })
+}
+
+/// The fix when iptables-legacy dropped it.
+fn legacy_fix(chain: &str, probe: &Probe) -> String {
+    let br = shell_quote(&probe.bridge);
+    let chain = shell_quote(chain);
+    format!(
+        "iptables-legacy tables are loaded, and nftables tracing cannot see into them: \
+         iptables-legacy -I {chain} -i {br} -j ACCEPT (look first: iptables-legacy-save)"
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Doctor: which chains would drop a network's traffic, read from the ruleset alone.
+
+/// What a network's traffic needs, for the static check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Need {
+    Forward,
+    Dhcp,
+    Dns,
+}
+
+impl Need {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Need::Forward => "forwarding",
+            Need::Dhcp => "DHCP",
+            Need::Dns => "DNS",
+        }
+    }
+    fn hook(self) -> &'static str {
+        match self {
+            Need::Forward => "forward",
+            _ => "input",
+        }
+    }
+    fn port(self) -> Option<u16> {
+        match self {
+            Need::Forward => None,
+            Need::Dhcp => Some(67),
+            Need::Dns => Some(53),
+        }
+    }
+}
+
+/// A foreign chain that would drop a network's traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Blocker {
+    pub need: Need,
+    pub owner: Owner,
+    pub by: By,
+    pub fix: Option<String>,
+}
+
+/// How a rule's matches compare with a packet of the bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Match {
+    Yes,
+    No,
+    Maybe,
+}
+
+/// Walks every foreign base chain at the hook each need passes and says which would drop a
+/// new packet from `bridge` (to port 67/udp, 53/udp, or forwarded anywhere): rules are
+/// followed in order through jumps; matches on the input interface, the layer 4 protocol and
+/// the destination port are evaluated, others are taken as not matching (so the finding is
+/// about what certainly drops, not what might).
+pub fn blockers(ruleset: &Ruleset, bridge: &str, needs: &[Need]) -> Vec<Blocker> {
+    let mut out = Vec::new();
+    for &need in needs {
+        for c in &ruleset.chains {
+            if c.hook.as_deref() != Some(need.hook())
+                || (c.family == OUR_FAMILY && c.table == OUR_TABLE)
+                || !matches!(c.family.as_str(), "ip" | "inet")
+            {
+                continue;
+            }
+            let mut seen = BTreeSet::new();
+            let found = walk(ruleset, c, &c.name, bridge, need, 0, &mut seen);
+            let by = match found {
+                Walk::Accepted => continue,
+                Walk::Dropped(by) => by,
+                Walk::End if c.policy.as_deref() == Some("drop") => By {
+                    family: c.family.clone(),
+                    table: c.table.clone(),
+                    chain: c.name.clone(),
+                    rule: None,
+                    policy: Some("drop".into()),
+                    handle: None,
+                },
+                Walk::End => continue,
+            };
+            let probe = Probe {
+                direction: Direction::Outbound,
+                proto: WhyProto::Udp,
+                src: Ipv4Addr::UNSPECIFIED,
+                dst: if need == Need::Forward {
+                    Ipv4Addr::new(192, 0, 2, 1)
+                } else {
+                    Ipv4Addr::UNSPECIFIED
+                },
+                dport: need.port(),
+                bridge: bridge.to_owned(),
+                subnet: Ipv4Net::default(),
+            };
+            let ctx = Context {
+                ruleset: ruleset.clone(),
+                ..Context::default()
+            };
+            let fix = fix_for(&by, &probe, &ctx, need != Need::Forward);
+            out.push(Blocker {
+                need,
+                owner: owner(ruleset, &by.family, &by.table),
+                by,
+                fix,
+            });
+        }
+    }
+    out
+}
+
+enum Walk {
+    Accepted,
+    Dropped(By),
+    End,
+}
+
+fn walk(
+    ruleset: &Ruleset,
+    base: &ChainInfo,
+    chain: &str,
+    bridge: &str,
+    need: Need,
+    depth: usize,
+    seen: &mut BTreeSet<String>,
+) -> Walk {
+    if depth > 16 || !seen.insert(chain.to_owned()) {
+        return Walk::End;
+    }
+    for r in ruleset.rules_of(&base.family, &base.table, chain) {
+        let mut m = Match::Yes;
+        let mut verdict = None;
+        for e in &r.expr {
+            if let Some(x) = e.get("match") {
+                match eval_match(x, bridge, need) {
+                    Match::No => m = Match::No,
+                    Match::Maybe if m == Match::Yes => m = Match::Maybe,
+                    _ => {}
+                }
+            } else if let Some(k) = ["accept", "drop", "reject", "jump", "goto", "return"]
+                .into_iter()
+                .find(|k| e.get(*k).is_some())
+            {
+                verdict = Some((k, e[k]["target"].as_str().map(str::to_owned)));
+            } else if e.get("vmap").is_some() {
+                m = if m == Match::No { Match::No } else { Match::Maybe };
+            }
+        }
+        if m != Match::Yes {
+            continue;
+        }
+        match verdict {
+            Some(("accept", _)) => return Walk::Accepted,
+            Some(("drop" | "reject", _)) => {
+                return Walk::Dropped(By {
+                    family: r.family.clone(),
+                    table: r.table.clone(),
+                    chain: r.chain.clone(),
+                    rule: Some(rule_words(r)),
+                    policy: None,
+                    handle: Some(r.handle),
+                })
+            }
+            Some(("return", _)) => return Walk::End,
+            Some((kind, Some(target))) => {
+                match walk(ruleset, base, &target, bridge, need, depth + 1, seen) {
+                    Walk::End if kind == "goto" => return Walk::End,
+                    Walk::End => {}
+                    decided => return decided,
+                }
+            }
+            _ => {}
+        }
+    }
+    Walk::End
+}
+
+/// A rule in short words, for a finding (the listing has no text form).
+fn rule_words(r: &RuleInfo) -> String {
+    let verdict = if r.rejects() { "reject" } else { "drop" };
+    let matches = r.expr.iter().filter(|e| e.get("match").is_some()).count();
+    if matches == 0 {
+        verdict.to_owned()
+    } else {
+        format!("{verdict} (after {matches} matches)")
+    }
+}
+
+fn eval_match(m: &Value, bridge: &str, need: Need) -> Match {
+    let op = m["op"].as_str().unwrap_or("==");
+    let left = &m["left"];
+    let right = &m["right"];
+    let known: Option<Value> = if let Some(key) = left["meta"]["key"].as_str() {
+        match key {
+            "iifname" => Some(Value::from(bridge)),
+            "l4proto" if need != Need::Forward => Some(Value::from("udp")),
+            "oifname" if need != Need::Forward => Some(Value::from("")),
+            _ => None,
+        }
+    } else if left["payload"]["field"] == "dport" {
+        need.port().map(Value::from)
+    } else if left["payload"]["field"] == "protocol" && need != Need::Forward {
+        Some(Value::from("udp"))
+    } else {
+        None
+    };
+    let Some(value) = known else {
+        return Match::Maybe;
+    };
+    let equal = value_in(&value, right);
+    let Some(equal) = equal else {
+        return Match::Maybe;
+    };
+    match (op, equal) {
+        ("==" | "in", true) | ("!=", false) => Match::Yes,
+        ("==" | "in", false) | ("!=", true) => Match::No,
+        _ => Match::Maybe,
+    }
+}
+
+/// Whether `value` is `right` (a value, a wildcard name, or an anonymous set of them).
+fn value_in(value: &Value, right: &Value) -> Option<bool> {
+    match right {
+        Value::String(s) => {
+            let v = value.as_str()?;
+            Some(match s.strip_suffix('*') {
+                Some(prefix) => v.starts_with(prefix),
+                None => v == s,
+            })
+        }
+        Value::Number(_) => Some(value == right),
+        Value::Object(o) if o.contains_key("set") => {
+            let items = o["set"].as_array()?;
+            let mut any = false;
+            for i in items {
+                match value_in(value, i) {
+                    Some(true) => any = true,
+                    Some(false) => {}
+                    None => return None,
+                }
+            }
+            Some(any)
+        }
+        Value::Object(o) if o.contains_key("range") => {
+            let v = value.as_u64()?;
+            let r = o["range"].as_array()?;
+            Some(r.first()?.as_u64()? <= v && v <= r.get(1)?.as_u64()?)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[path = "why_tests.rs"]
+mod tests;

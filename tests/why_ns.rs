@@ -1,0 +1,349 @@
+//! `why` against the real kernel, in namespaces this test makes: a NAT network `lab` runs in a
+//! host namespace with an upstream behind its uplink, and other firewalls' rule sets are
+//! loaded beside switchyard's table with `nft -f` — Docker's, ufw's and firewalld's (from the
+//! fixtures in tests/fixtures/why/, written from their documentation and source), and plain
+//! nftables tables with a drop policy or a drop rule. `why` must name the table, chain and
+//! rule (or policy) that stops the probe, print the fix for this bridge, say "delivered" when
+//! nothing stops it (and the upstream must then really receive the probe), and leave the
+//! host namespace exactly as it was: links, addresses, routes, the ruleset and `ip netns
+//! list` are compared before and after every `why`.
+
+mod support;
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::world::{World, UPSTREAM};
+use support::{ip_netns_list, run_ok, stdout, Guest};
+
+const XML: &str = "<network><name>lab</name><forward mode='nat'/><bridge name='sybr0' stp='off' delay='0'/>\
+    <ip address='192.168.150.1' prefix='24'><dhcp><range start='192.168.150.100' end='192.168.150.200'/>\
+    </dhcp></ip></network>";
+
+/// The tests compare `ip netns list` before and after: one at a time in this process.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// A world running `lab`, with one guest on its bridge (a network in use: the bridge has a
+/// port and carrier before the probe's port comes and after it goes).
+struct Lab {
+    _guest: Guest,
+    world: World,
+}
+
+fn lab_world(tag: &str) -> Option<Lab> {
+    let world = World::new(tag)?;
+    let xml = world.home.path().join("lab.xml");
+    std::fs::write(&xml, XML).expect("write xml");
+    world.sy_ok(&["define", xml.to_str().expect("path")]);
+    world.sy_ok(&["start", "lab"]);
+    let guest = Guest::attach(&world.host, "sybr0", &format!("{tag}g"));
+    Some(Lab {
+        _guest: guest,
+        world,
+    })
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/why")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// `nft ARGS…` inside the world's host namespace.
+fn nft(world: &World, args: &[&str]) -> String {
+    let mut full = vec!["netns", "exec", world.host.name(), "nft"];
+    full.extend_from_slice(args);
+    stdout(&run_ok("ip", &full))
+}
+
+/// Named namespaces of this process (the probe must add none, even for a moment after).
+fn our_netns() -> Vec<String> {
+    let pid = format!("-{}-", std::process::id());
+    let mut names: Vec<String> = ip_netns_list()
+        .into_iter()
+        .filter(|n| n.contains(&pid))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Everything `why` could leave behind. Rule counters are scrubbed (the probe passes them,
+/// as any packet would).
+fn state(world: &World) -> String {
+    let snap = world.snapshot();
+    let mut out = String::with_capacity(snap.len());
+    let mut rest = snap.as_str();
+    while let Some(at) = rest.find("counter packets ") {
+        out.push_str(&rest[..at + "counter".len()]);
+        let tail = &rest[at + "counter packets ".len()..];
+        let end = tail.find(" bytes ").map_or(0, |b| b + " bytes ".len());
+        let tail = &tail[end..];
+        let digits = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    format!("{out}# netns {:?}\n", our_netns())
+}
+
+/// Runs `why lab ARGS… --json`, checks the host namespace is unchanged by it, and returns the
+/// report.
+fn why(world: &World, args: &[&str]) -> Value {
+    let before = state(world);
+    let mut full = vec!["why", "lab"];
+    full.extend_from_slice(args);
+    full.push("--json");
+    let started = Instant::now();
+    let raw = world.sy(&full);
+    assert!(
+        raw.status.success(),
+        "why {args:?} failed: {}",
+        String::from_utf8_lossy(&raw.stderr)
+    );
+    let out = stdout(&raw);
+    eprintln!("why {args:?}: {} ms", started.elapsed().as_millis());
+    // The bridge's carrier follows its last port going a moment later (linkwatch): look
+    // again for up to 3 s before calling a difference a leftover.
+    let mut after = state(world);
+    let settle = Instant::now();
+    while after != before && settle.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(100));
+        after = state(world);
+    }
+    assert_eq!(before, after, "why {args:?} left something behind");
+    let report: Value = serde_json::from_str(&out).expect("why --json prints JSON");
+    let mut keys: Vec<&str> = report
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort();
+    assert_eq!(keys, ["by", "fix", "path", "verdict"], "{report:#}");
+    report
+}
+
+fn by(report: &Value) -> (&str, &str, &str) {
+    let b = &report["by"];
+    (
+        b["family"].as_str().unwrap_or(""),
+        b["table"].as_str().unwrap_or(""),
+        b["chain"].as_str().unwrap_or(""),
+    )
+}
+
+fn fix(report: &Value) -> &str {
+    report["fix"].as_str().unwrap_or("")
+}
+
+/// Whether the upstream receives the probe's datagram while `f` runs.
+fn upstream_receives(world: &World, port: u16, f: impl FnOnce()) -> bool {
+    let sock = world
+        .up
+        .run(move || UdpSocket::bind((UPSTREAM, port)).expect("bind upstream"))
+        .expect("enter upstream");
+    sock.set_read_timeout(Some(Duration::from_millis(1500)))
+        .expect("timeout");
+    f();
+    let mut buf = [0u8; 64];
+    matches!(sock.recv_from(&mut buf), Ok((n, _)) if &buf[..n] == b"switchyard why")
+}
+
+#[test]
+fn docker_forward_policy_drop_is_named_and_fixed_and_removed_is_delivered() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whyd") else {
+        return;
+    };
+    let world = &lab.world;
+    let to = format!("{UPSTREAM}:9000");
+    let clean = nft(world, &["list", "ruleset"]);
+
+    // Nothing in the way: delivered, and the probe really arrives upstream.
+    let mut report = Value::Null;
+    assert!(
+        upstream_receives(world, 9000, || {
+            report = why(world, &["--to", &to, "--proto", "udp"]);
+        }),
+        "the upstream did not receive the probe"
+    );
+    assert_eq!(report["verdict"], "delivered", "{report:#}");
+    assert!(report["by"].is_null() && report["fix"].is_null(), "{report:#}");
+    let path = report["path"].as_array().expect("path");
+    assert!(
+        path.iter()
+            .any(|h| h["hook"] == "forward" && h["table"] == "switchyard"),
+        "our forward chain is on the path: {report:#}"
+    );
+
+    // Docker's rules: its FORWARD policy drops the guest's traffic.
+    nft(world, &["-f", &fixture("docker.nft")]);
+    let report = why(world, &["--to", &to, "--proto", "udp"]);
+    assert_eq!(report["verdict"], "dropped", "{report:#}");
+    assert_eq!(by(&report), ("ip", "filter", "FORWARD"), "{report:#}");
+    assert_eq!(report["by"]["policy"], "drop", "{report:#}");
+    assert!(
+        path_has(&report, "forward", "filter", "DOCKER-USER"),
+        "{report:#}"
+    );
+    assert!(
+        fix(&report).contains("iptables -I DOCKER-USER -i sybr0 -j ACCEPT"),
+        "{report:#}"
+    );
+
+    // The fix, as nft writes what that iptables command adds: delivered again.
+    nft(
+        &world,
+        &[
+            "insert", "rule", "ip", "filter", "DOCKER-USER", "iifname", "sybr0", "accept",
+        ],
+    );
+    let report = why(world, &["--to", &to, "--proto", "udp"]);
+    assert_eq!(report["verdict"], "delivered", "{report:#}");
+
+    // TCP and ICMP probes are traced as well.
+    nft(world, &["flush", "chain", "ip", "filter", "DOCKER-USER"]);
+    let report = why(world, &["--to", &format!("{UPSTREAM}:443")]);
+    assert_eq!(report["verdict"], "dropped", "tcp: {report:#}");
+    let report = why(world, &["--to", UPSTREAM, "--proto", "icmp"]);
+    assert_eq!(report["verdict"], "dropped", "icmp: {report:#}");
+
+    // Docker gone: delivered.
+    nft(world, &["delete", "table", "ip", "filter"]);
+    nft(world, &["delete", "table", "ip", "nat"]);
+    assert_eq!(nft(world, &["list", "ruleset"]), clean);
+    let report = why(world, &["--to", &format!("{UPSTREAM}:443")]);
+    assert_eq!(report["verdict"], "delivered", "tcp: {report:#}");
+}
+
+#[test]
+fn dhcp_dropped_by_a_foreign_input_rule_is_named_there_and_doctor_names_it() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whyi") else {
+        return;
+    };
+    let world = &lab.world;
+    let report = why(world, &["--to", "192.168.150.1:67", "--proto", "udp"]);
+    assert_eq!(report["verdict"], "delivered", "{report:#}");
+
+    nft(
+        &world,
+        &[
+            "add table inet filter; add chain inet filter input { type filter hook input \
+             priority 0; policy accept; }; add rule inet filter input udp dport 67 counter drop",
+        ],
+    );
+    let report = why(world, &["--to", "192.168.150.1:67", "--proto", "udp"]);
+    assert_eq!(report["verdict"], "dropped", "{report:#}");
+    assert_eq!(by(&report), ("inet", "filter", "input"), "{report:#}");
+    assert!(
+        report["by"]["rule"]
+            .as_str()
+            .is_some_and(|r| r.contains("udp dport 67")),
+        "{report:#}"
+    );
+    assert!(report["by"]["handle"].is_u64(), "{report:#}");
+    assert!(
+        fix(&report).contains("insert rule inet filter input iifname \"sybr0\" udp dport 67 accept"),
+        "{report:#}"
+    );
+
+    // doctor reads the same from the ruleset alone.
+    let out = world.sy(&["doctor", "--json"]);
+    let findings: Value = serde_json::from_slice(&out.stdout).expect("doctor --json");
+    let lab = findings
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "firewall paths of lab" && f["status"] == "fail")
+        .unwrap_or_else(|| panic!("doctor names no blocker: {findings:#}"));
+    let detail = lab["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains("DHCP") && detail.contains("inet filter") && detail.contains("input"),
+        "{lab:#}"
+    );
+
+    // A drop policy in a foreign forward chain (as Docker makes) blocks forwarding too.
+    nft(
+        &world,
+        &["add chain inet filter forward { type filter hook forward priority 0; policy drop; }"],
+    );
+    let report = why(world, &["--to", &format!("{UPSTREAM}:53"), "--proto", "udp"]);
+    assert_eq!(report["verdict"], "dropped", "{report:#}");
+    assert_eq!(by(&report), ("inet", "filter", "forward"), "{report:#}");
+    assert!(
+        fix(&report).contains("insert rule inet filter forward iifname \"sybr0\" accept"),
+        "{report:#}"
+    );
+    nft(world, &["delete", "table", "inet", "filter"]);
+}
+
+#[test]
+fn ufw_drops_dhcp_and_forwarding_and_says_ufw() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whyu") else {
+        return;
+    };
+    let world = &lab.world;
+    nft(world, &["-f", &fixture("ufw.nft")]);
+    let report = why(world, &["--to", "192.168.150.1:67", "--proto", "udp"]);
+    assert_eq!(report["verdict"], "dropped", "{report:#}");
+    assert_eq!(
+        by(&report),
+        ("ip", "filter", "ufw-skip-to-policy-input"),
+        "{report:#}"
+    );
+    assert!(
+        fix(&report).contains("ufw allow in on sybr0 to any port 67 proto udp"),
+        "{report:#}"
+    );
+    let report = why(world, &["--to", &format!("{UPSTREAM}:80")]);
+    assert_eq!(report["verdict"], "dropped", "{report:#}");
+    assert_eq!(by(&report), ("ip", "filter", "FORWARD"), "{report:#}");
+    assert_eq!(fix(&report), "ufw route allow in on sybr0", "{report:#}");
+    // What `ufw route allow in on sybr0` adds (ufw-user-forward: -i sybr0 -j ACCEPT).
+    nft(
+        &world,
+        &["add", "rule", "ip", "filter", "ufw-user-forward", "iifname", "sybr0", "accept"],
+    );
+    let report = why(world, &["--to", &format!("{UPSTREAM}:80")]);
+    assert_eq!(report["verdict"], "delivered", "{report:#}");
+}
+
+#[test]
+fn firewalld_rejects_dhcp_of_a_bridge_in_no_zone() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whyf") else {
+        return;
+    };
+    let world = &lab.world;
+    nft(world, &["-f", &fixture("firewalld.nft")]);
+    let report = why(world, &["--to", "192.168.150.1:67", "--proto", "udp"]);
+    assert_eq!(report["verdict"], "rejected", "{report:#}");
+    assert_eq!(by(&report), ("inet", "firewalld", "filter_INPUT"), "{report:#}");
+    assert!(
+        path_has(&report, "input", "firewalld", "filter_IN_public_allow"),
+        "{report:#}"
+    );
+    assert!(
+        fix(&report).contains("in no firewalld zone")
+            && fix(&report).contains("firewall-cmd --zone=trusted --change-interface=sybr0"),
+        "{report:#}"
+    );
+    // Forwarding out of the uplink is allowed by the default zone (forward enabled).
+    let report = why(world, &["--to", &format!("{UPSTREAM}:80")]);
+    assert_eq!(report["verdict"], "delivered", "{report:#}");
+}
+
+fn path_has(report: &Value, hook: &str, table: &str, chain: &str) -> bool {
+    report["path"]
+        .as_array()
+        .is_some_and(|p| {
+            p.iter()
+                .any(|h| h["hook"] == hook && h["table"] == table && h["chain"] == chain)
+        })
+}
