@@ -29,7 +29,7 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// A world running `lab`, with one guest on its bridge (a network in use: the bridge has a
 /// port and carrier before the probe's port comes and after it goes).
 struct Lab {
-    _guest: Guest,
+    guest: Guest,
     world: World,
 }
 
@@ -40,10 +40,7 @@ fn lab_world(tag: &str) -> Option<Lab> {
     world.sy_ok(&["define", xml.to_str().expect("path")]);
     world.sy_ok(&["start", "lab"]);
     let guest = Guest::attach(&world.host, "sybr0", &format!("{tag}g"));
-    Some(Lab {
-        _guest: guest,
-        world,
-    })
+    Some(Lab { guest, world })
 }
 
 fn fixture(name: &str) -> String {
@@ -83,7 +80,9 @@ fn state(world: &World) -> String {
         let tail = &rest[at + "counter packets ".len()..];
         let end = tail.find(" bytes ").map_or(0, |b| b + " bytes ".len());
         let tail = &tail[end..];
-        let digits = tail.find(|c: char| !c.is_ascii_digit()).unwrap_or(tail.len());
+        let digits = tail
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(tail.len());
         rest = &tail[digits..];
     }
     out.push_str(rest);
@@ -172,7 +171,10 @@ fn docker_forward_policy_drop_is_named_and_fixed_and_removed_is_delivered() {
         "the upstream did not receive the probe"
     );
     assert_eq!(report["verdict"], "delivered", "{report:#}");
-    assert!(report["by"].is_null() && report["fix"].is_null(), "{report:#}");
+    assert!(
+        report["by"].is_null() && report["fix"].is_null(),
+        "{report:#}"
+    );
     let path = report["path"].as_array().expect("path");
     assert!(
         path.iter()
@@ -199,7 +201,14 @@ fn docker_forward_policy_drop_is_named_and_fixed_and_removed_is_delivered() {
     nft(
         &world,
         &[
-            "insert", "rule", "ip", "filter", "DOCKER-USER", "iifname", "sybr0", "accept",
+            "insert",
+            "rule",
+            "ip",
+            "filter",
+            "DOCKER-USER",
+            "iifname",
+            "sybr0",
+            "accept",
         ],
     );
     let report = why(world, &["--to", &to, "--proto", "udp"]);
@@ -248,7 +257,8 @@ fn dhcp_dropped_by_a_foreign_input_rule_is_named_there_and_doctor_names_it() {
     );
     assert!(report["by"]["handle"].is_u64(), "{report:#}");
     assert!(
-        fix(&report).contains("insert rule inet filter input iifname \"sybr0\" udp dport 67 accept"),
+        fix(&report)
+            .contains("insert rule inet filter input iifname \"sybr0\" udp dport 67 accept"),
         "{report:#}"
     );
 
@@ -272,7 +282,10 @@ fn dhcp_dropped_by_a_foreign_input_rule_is_named_there_and_doctor_names_it() {
         &world,
         &["add chain inet filter forward { type filter hook forward priority 0; policy drop; }"],
     );
-    let report = why(world, &["--to", &format!("{UPSTREAM}:53"), "--proto", "udp"]);
+    let report = why(
+        world,
+        &["--to", &format!("{UPSTREAM}:53"), "--proto", "udp"],
+    );
     assert_eq!(report["verdict"], "dropped", "{report:#}");
     assert_eq!(by(&report), ("inet", "filter", "forward"), "{report:#}");
     assert!(
@@ -308,7 +321,16 @@ fn ufw_drops_dhcp_and_forwarding_and_says_ufw() {
     // What `ufw route allow in on sybr0` adds (ufw-user-forward: -i sybr0 -j ACCEPT).
     nft(
         &world,
-        &["add", "rule", "ip", "filter", "ufw-user-forward", "iifname", "sybr0", "accept"],
+        &[
+            "add",
+            "rule",
+            "ip",
+            "filter",
+            "ufw-user-forward",
+            "iifname",
+            "sybr0",
+            "accept",
+        ],
     );
     let report = why(world, &["--to", &format!("{UPSTREAM}:80")]);
     assert_eq!(report["verdict"], "delivered", "{report:#}");
@@ -324,7 +346,11 @@ fn firewalld_rejects_dhcp_of_a_bridge_in_no_zone() {
     nft(world, &["-f", &fixture("firewalld.nft")]);
     let report = why(world, &["--to", "192.168.150.1:67", "--proto", "udp"]);
     assert_eq!(report["verdict"], "rejected", "{report:#}");
-    assert_eq!(by(&report), ("inet", "firewalld", "filter_INPUT"), "{report:#}");
+    assert_eq!(
+        by(&report),
+        ("inet", "firewalld", "filter_INPUT"),
+        "{report:#}"
+    );
     assert!(
         path_has(&report, "input", "firewalld", "filter_IN_public_allow"),
         "{report:#}"
@@ -340,10 +366,258 @@ fn firewalld_rejects_dhcp_of_a_bridge_in_no_zone() {
 }
 
 fn path_has(report: &Value, hook: &str, table: &str, chain: &str) -> bool {
-    report["path"]
+    report["path"].as_array().is_some_and(|p| {
+        p.iter()
+            .any(|h| h["hook"] == hook && h["table"] == table && h["chain"] == chain)
+    })
+}
+
+/// A finding of `doctor --json` whose check is `check` and whose detail holds `words`.
+fn doctor_has(world: &World, args: &[&str], check: &str, words: &[&str]) -> Value {
+    let mut full = vec!["doctor", "--json"];
+    full.extend_from_slice(args);
+    let out = world.sy(&full);
+    let findings: Value = serde_json::from_slice(&out.stdout).expect("doctor --json");
+    findings
         .as_array()
-        .is_some_and(|p| {
-            p.iter()
-                .any(|h| h["hook"] == hook && h["table"] == table && h["chain"] == chain)
+        .expect("findings")
+        .iter()
+        .find(|f| {
+            f["check"] == check
+                && words
+                    .iter()
+                    .all(|w| f["detail"].as_str().is_some_and(|d| d.contains(w)))
         })
+        .cloned()
+        .unwrap_or_else(|| panic!("doctor has no {check} with {words:?}: {findings:#}"))
+}
+
+#[test]
+fn doctor_names_the_tables_of_docker_ufw_and_firewalld() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whyc") else {
+        return;
+    };
+    let world = &lab.world;
+    let ok = doctor_has(
+        world,
+        &[],
+        "firewall paths of lab",
+        &["no other table drops"],
+    );
+    assert_eq!(ok["status"], "ok", "{ok:#}");
+
+    nft(world, &["-f", &fixture("docker.nft")]);
+    let f = doctor_has(
+        world,
+        &[],
+        "firewall paths of lab",
+        &[
+            "forwarding",
+            "Docker",
+            "ip filter",
+            "FORWARD",
+            "policy drop",
+        ],
+    );
+    assert_eq!(f["status"], "fail", "{f:#}");
+    assert!(
+        f["fix"]
+            .as_str()
+            .is_some_and(|x| x.contains("DOCKER-USER -i sybr0")),
+        "{f:#}"
+    );
+    // --probe traces the same from the network, and DHCP and DNS get through.
+    let before = state(world);
+    doctor_has(
+        world,
+        &["--probe"],
+        "probe forwarding of lab",
+        &["dropped by ip filter chain FORWARD"],
+    );
+    let dhcp = doctor_has(world, &["--probe"], "probe DHCP of lab", &["delivered"]);
+    assert_eq!(dhcp["status"], "ok", "{dhcp:#}");
+    assert_eq!(before, state(world), "doctor --probe left something behind");
+    nft(world, &["delete", "table", "ip", "filter"]);
+    nft(world, &["delete", "table", "ip", "nat"]);
+
+    nft(world, &["-f", &fixture("ufw.nft")]);
+    for (need, chain) in [
+        ("DHCP", "ufw-skip-to-policy-input"),
+        ("DNS", "INPUT"),
+        ("forwarding", "FORWARD"),
+    ] {
+        doctor_has(
+            world,
+            &[],
+            "firewall paths of lab",
+            &[need, "ufw", &format!("chain {chain} ")],
+        );
+    }
+    nft(world, &["delete", "table", "ip", "filter"]);
+
+    nft(world, &["-f", &fixture("firewalld.nft")]);
+    let f = doctor_has(
+        world,
+        &[],
+        "firewall paths of lab",
+        &[
+            "DHCP",
+            "firewalld",
+            "inet firewalld",
+            "filter_INPUT",
+            "reject",
+        ],
+    );
+    assert!(
+        f["fix"]
+            .as_str()
+            .is_some_and(|x| x.contains("--change-interface=sybr0")),
+        "{f:#}"
+    );
+}
+
+#[test]
+fn br_netfilter_sends_guest_to_guest_traffic_through_dockers_forward_chain() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whyb") else {
+        return;
+    };
+    let world = &lab.world;
+    let ns = lab.guest.netns().name().to_owned();
+    run_ok(
+        "ip",
+        &["-n", &ns, "addr", "add", "192.168.150.10/24", "dev", "eth0"],
+    );
+    let sysctl = "/proc/sys/net/bridge/bridge-nf-call-iptables";
+    let has_br_netfilter = world
+        .host
+        .run(move || std::path::Path::new(sysctl).exists())
+        .expect("enter host namespace");
+    // Without br_netfilter the bridge switches it below every IP hook.
+    nft(world, &["-f", &fixture("docker.nft")]);
+    if has_br_netfilter {
+        run_ok(
+            "ip",
+            &[
+                "netns",
+                "exec",
+                world.host.name(),
+                "sysctl",
+                "-qw",
+                "net.bridge.bridge-nf-call-iptables=0",
+            ],
+        );
+    }
+    let report = why(world, &["--to", "192.168.150.10:80"]);
+    assert_eq!(report["verdict"], "delivered", "{report:#}");
+    if !has_br_netfilter {
+        assert!(!support::in_ci(), "this kernel has no br_netfilter");
+        eprintln!("skipped the br_netfilter half: the kernel has no br_netfilter");
+        return;
+    }
+    // With it (as Docker loads it), the packet passes iptables' FORWARD, which drops it.
+    run_ok(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            world.host.name(),
+            "sysctl",
+            "-qw",
+            "net.bridge.bridge-nf-call-iptables=1",
+        ],
+    );
+    let report = why(world, &["--to", "192.168.150.10:80"]);
+    assert_eq!(report["verdict"], "dropped", "{report:#}");
+    assert_eq!(by(&report), ("ip", "filter", "FORWARD"), "{report:#}");
+    assert!(
+        fix(&report).contains("iptables -I DOCKER-USER -i sybr0 -o sybr0 -j ACCEPT")
+            && fix(&report).contains("br_netfilter"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn an_interrupted_why_removes_its_probe_and_trace_rule() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whyx") else {
+        return;
+    };
+    let world = &lab.world;
+    let before = state(world);
+    let mut cmd = world.sy_command(&["why", "lab", "--to", &format!("{UPSTREAM}:80")]);
+    cmd.env("SWITCHYARD_WHY_PAUSE", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("run why");
+    // Wait until the probe port and the tracer's chains are in place.
+    let start = Instant::now();
+    loop {
+        let links = stdout(&run_ok("ip", &["-n", world.host.name(), "-o", "link"]));
+        let rules = nft(world, &["list", "table", "inet", "switchyard"]);
+        if links.contains("sywh") && rules.contains("why_mark") && rules.contains("nftrace") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the probe never appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // `ip netns exec` runs switchyard as its child after exec: signal the process itself.
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("signal why");
+    let out = child.wait_with_output().expect("why ends");
+    assert!(!out.status.success(), "an interrupted why fails");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("interrupted"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut after = state(world);
+    let settle = Instant::now();
+    while after != before && settle.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(100));
+        after = state(world);
+    }
+    assert_eq!(before, after, "an interrupted why left something behind");
+}
+
+#[test]
+fn why_refuses_a_stopped_network_and_bad_targets() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whye") else {
+        return;
+    };
+    let world = &lab.world;
+    for (args, words) in [
+        (vec!["--to", "203.0.113.1:x"], "--to"),
+        (vec!["--to", "203.0.113.1:80", "--proto", "sctp"], "--proto"),
+        (
+            vec!["--to", "203.0.113.1:80", "--proto", "icmp"],
+            "icmp has no port",
+        ),
+        (
+            vec!["--to", "203.0.113.1", "--from-guest", "not-a-mac"],
+            "neither a MAC",
+        ),
+    ] {
+        let before = state(world);
+        let mut full = vec!["why", "lab"];
+        full.extend(args.iter().copied());
+        let out = world.sy(&full);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(words), "{args:?}: {err}");
+        assert_eq!(before, state(world), "{args:?}");
+    }
+    world.sy_ok(&["stop", "lab"]);
+    let out = world.sy(&["why", "lab", "--to", "203.0.113.1:80"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not active"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -71,9 +71,15 @@ impl<H: Host> Backend<H> {
                     "guest {ip} is on the bridge now: the probe came from a free address \
                      instead"
                 ));
-                (free_address(subnet, gateway, &taken).ok_or_else(no_room)?, None)
+                (
+                    free_address(subnet, gateway, &taken).ok_or_else(no_room)?,
+                    None,
+                )
             }
-            None => (free_address(subnet, gateway, &taken).ok_or_else(no_room)?, None),
+            None => (
+                free_address(subnet, gateway, &taken).ok_or_else(no_room)?,
+                None,
+            ),
         };
         let probe = Probe {
             direction: Direction::Outbound,
@@ -104,6 +110,26 @@ impl<H: Host> Backend<H> {
             .filter_map(|l| why::parse_trace_line(l, &ruleset))
             .collect();
         let events = why::probe_events(&events);
+        if events.is_empty() && subnet.contains(&req.to) && !capture.br_netfilter {
+            // Guest to guest on the bridge, without br_netfilter: switched at layer 2, past
+            // every IP hook (only bridge-family tables could stop it, and they are not traced).
+            notes.push(format!(
+                "{} is on the network itself: the bridge switches the packet without passing \
+                 the IP firewall hooks (br_netfilter is off); bridge-family tables were not \
+                 traced; whether a guest answers at that address was not checked",
+                req.to
+            ));
+            return Ok(WhyOutcome {
+                report: WhyReport {
+                    verdict: why::Verdict::Delivered,
+                    by: None,
+                    path: Vec::new(),
+                    fix: None,
+                },
+                from: src,
+                notes,
+            });
+        }
         if events.is_empty() {
             return Err(HostError::Other {
                 op: "trace".into(),
@@ -156,7 +182,11 @@ impl<H: Host> Backend<H> {
             if def.forward.is_some() {
                 needs.push(Need::Forward);
             }
-            if def.ips.iter().any(|ip| ip.address.is_ipv4() && !ip.ranges().is_empty()) {
+            if def
+                .ips
+                .iter()
+                .any(|ip| ip.address.is_ipv4() && !ip.ranges().is_empty())
+            {
                 needs.push(Need::Dhcp);
             }
             needs.push(Need::Dns);
@@ -241,7 +271,10 @@ fn resolve_guest(
     let mac: MacAddr = text.parse().map_err(|_| {
         invalid(
             "from-guest",
-            format!("'{}' is neither a MAC nor an IPv4 address", text.escape_debug()),
+            format!(
+                "'{}' is neither a MAC nor an IPv4 address",
+                text.escape_debug()
+            ),
         )
     })?;
     let reserved = def
@@ -292,9 +325,9 @@ fn taken_addresses(
 }
 
 fn taken_by_neighbour(ip: Ipv4Addr, neighbours: &[Neighbour]) -> bool {
-    neighbours.iter().any(|n| {
-        matches!(n, Neighbour::Ip { ip: IpAddr::V4(v4), mac: Some(_), .. } if *v4 == ip)
-    })
+    neighbours
+        .iter()
+        .any(|n| matches!(n, Neighbour::Ip { ip: IpAddr::V4(v4), mac: Some(_), .. } if *v4 == ip))
 }
 
 /// The highest address of the subnet that is neither the gateway, nor taken, nor the
@@ -323,9 +356,15 @@ mod tests {
         let net: Ipv4Net = "192.0.2.0/29".parse().expect("net");
         let gw: Ipv4Addr = "192.0.2.1".parse().expect("gw");
         let mut taken = BTreeSet::new();
-        assert_eq!(free_address(net, gw, &taken), Some("192.0.2.6".parse().expect("ip")));
+        assert_eq!(
+            free_address(net, gw, &taken),
+            Some("192.0.2.6".parse().expect("ip"))
+        );
         taken.insert("192.0.2.6".parse().expect("ip"));
-        assert_eq!(free_address(net, gw, &taken), Some("192.0.2.5".parse().expect("ip")));
+        assert_eq!(
+            free_address(net, gw, &taken),
+            Some("192.0.2.5".parse().expect("ip"))
+        );
         let tiny: Ipv4Net = "192.0.2.0/30".parse().expect("net");
         let mut all = BTreeSet::new();
         all.insert("192.0.2.2".parse().expect("ip"));

@@ -6,9 +6,9 @@ use color_eyre::eyre::Result;
 use serde::Serialize;
 
 use crate::backend::{Backend, WhyRequest};
-use crate::model::why;
 use crate::host::kernel::KernelFiles;
 use crate::host::{inotify, nft, Host};
+use crate::model::why;
 use crate::plan::start::INOTIFY_RESERVE;
 
 /// How a check came out: `Warn` is said but does not fail `doctor`.

@@ -106,7 +106,11 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
     // Our table must be there (a network is running); tracer chains a killed run left behind
     // go first (the caller holds the store lock, so no other trace is under way).
     let before = Ruleset::parse(&list_ruleset()?).map_err(|e| nft_error("list the ruleset", e))?;
-    if !before.tables.iter().any(|(f, t)| f == OUR_FAMILY && t == OUR_TABLE) {
+    if !before
+        .tables
+        .iter()
+        .any(|(f, t)| f == OUR_FAMILY && t == OUR_TABLE)
+    {
         return Err(HostError::Invalid {
             op: "trace".into(),
             reason: "table inet switchyard does not exist (no network is running)".into(),
@@ -126,11 +130,12 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
         nl.set_master(&host_end, &req.probe.bridge).await?;
         nl.set_up(&host_end).await
     })?;
-    let net = Ipv4Net::new(req.probe.src, req.probe.subnet.prefix_len())
-        .map_err(|e| HostError::Invalid {
+    let net = Ipv4Net::new(req.probe.src, req.probe.subnet.prefix_len()).map_err(|e| {
+        HostError::Invalid {
             op: "probe address".into(),
             reason: e.to_string(),
-        })?;
+        }
+    })?;
     ns.call(Cmd::Setup {
         ifname: peer.clone(),
         net,
@@ -144,12 +149,22 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
     let ruleset_json = list_ruleset()?;
     let ruleset = Ruleset::parse(&ruleset_json).map_err(|e| nft_error("list the ruleset", e))?;
 
+    // Debug builds: hold here, everything in place, until a signal comes (the tests check
+    // that an interrupted trace leaves nothing behind).
+    #[cfg(debug_assertions)]
+    if std::env::var_os("SWITCHYARD_WHY_PAUSE").is_some() {
+        eprintln!("why: paused with the probe port and the trace rule in place");
+        while !super::apply::interrupted() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+    if super::apply::interrupted() {
+        return Err(interrupted_error());
+    }
     ns.call(Cmd::Send(req.probe.clone()))?;
     let lines = monitor.collect(&ruleset, req.timeout)?;
 
-    let sysctl = |path: &str| {
-        std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1")
-    };
+    let sysctl = |path: &str| std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1");
     Ok(TraceCapture {
         ruleset_json,
         lines,
@@ -330,7 +345,10 @@ impl Monitor {
             let Some(left) = until.checked_duration_since(now) else {
                 break;
             };
-            match self.lines.recv_timeout(left.min(Duration::from_millis(100))) {
+            match self
+                .lines
+                .recv_timeout(left.min(Duration::from_millis(100)))
+            {
                 Ok(line) if line.starts_with("trace id ") => {
                     if !decided {
                         if let Some(e) = why::parse_trace_line(&line, ruleset) {
@@ -391,9 +409,8 @@ impl ProbeNs {
                 let entered = nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNET)
                     .map_err(|e| HostError::from_errno("create the probe namespace", e as i32))
                     .and_then(|()| {
-                        File::open("/proc/thread-self/ns/net").map_err(|e| {
-                            HostError::from_io("open the probe namespace", &e)
-                        })
+                        File::open("/proc/thread-self/ns/net")
+                            .map_err(|e| HostError::from_io("open the probe namespace", &e))
                     });
                 let ok = entered.is_ok();
                 let _ = fd_tx.send(entered);
@@ -526,7 +543,10 @@ fn icmp_echo(dst: Ipv4Addr) -> Result<(), HostError> {
         let err = std::io::Error::last_os_error();
         libc::close(fd);
         if sent < 0 {
-            return Err(HostError::from_io(format!("send an echo request to {dst}"), &err));
+            return Err(HostError::from_io(
+                format!("send an echo request to {dst}"),
+                &err,
+            ));
         }
     }
     Ok(())

@@ -677,7 +677,10 @@ pub fn report(events: &[TraceEvent], probe: &Probe, ctx: &Context) -> WhyReport 
             family: h.family,
             table: h.table,
             chain: h.chain,
-            rule: Some(format!("the packet went no further after this chain ({})", h.verdict)),
+            rule: Some(format!(
+                "the packet went no further after this chain ({})",
+                h.verdict
+            )),
             policy: None,
             handle: None,
         }),
@@ -832,7 +835,9 @@ pub fn shell_quote(text: &str) -> String {
 /// identifier (nft 1.0 takes no quoted names there); `None` otherwise.
 pub fn nft_ident(name: &str) -> Option<String> {
     let mut chars = name.chars();
-    let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    let ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || "_-./".contains(c));
     ok.then(|| name.to_owned())
 }
@@ -906,7 +911,11 @@ pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Str
         Owner::Docker | Owner::Iptables => {
             let chain = shell_quote(&by.chain);
             let table = shell_quote(&by.table);
-            let prog = if by.family == "ip6" { "ip6tables" } else { "iptables" };
+            let prog = if by.family == "ip6" {
+                "ip6tables"
+            } else {
+                "iptables"
+            };
             if local {
                 format!(
                     "{prog} -t {table} -I {chain} -i {qbr}{} -j ACCEPT",
@@ -925,7 +934,10 @@ pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Str
             let chain = nft_ident(&by.chain)?;
             let at = format!("{family} {table} {chain}");
             if local {
-                let rule = format!("insert rule {at} iifname \"{br}\"{} accept", port_words(false));
+                let rule = format!(
+                    "insert rule {at} iifname \"{br}\"{} accept",
+                    port_words(false)
+                );
                 format!("nft {}", shell_quote(&rule))
             } else {
                 let out = format!("insert rule {at} iifname \"{br}\" accept");
@@ -1037,10 +1049,11 @@ enum Match {
 }
 
 /// Walks every foreign base chain at the hook each need passes and says which would drop a
-/// new packet from `bridge` (to port 67/udp, 53/udp, or forwarded anywhere): rules are
-/// followed in order through jumps; matches on the input interface, the layer 4 protocol and
-/// the destination port are evaluated, others are taken as not matching (so the finding is
-/// about what certainly drops, not what might).
+/// new packet from `bridge` (DHCP, DNS, or forwarded anywhere): rules are followed in order
+/// through jumps and gotos, with the matches a new packet of that kind decides (input
+/// interface, protocol, ports, conntrack state, address type) evaluated. A rule whose match
+/// cannot be decided ends the walk without a finding when its verdict could let the packet
+/// through, and is passed over when it drops: a finding is a certain drop, never a guess.
 pub fn blockers(ruleset: &Ruleset, bridge: &str, needs: &[Need]) -> Vec<Blocker> {
     let mut out = Vec::new();
     for &need in needs {
@@ -1054,7 +1067,7 @@ pub fn blockers(ruleset: &Ruleset, bridge: &str, needs: &[Need]) -> Vec<Blocker>
             let mut seen = BTreeSet::new();
             let found = walk(ruleset, c, &c.name, bridge, need, 0, &mut seen);
             let by = match found {
-                Walk::Accepted => continue,
+                Walk::Accepted | Walk::Unknown => continue,
                 Walk::Dropped(by) => by,
                 Walk::End if c.policy.as_deref() == Some("drop") => By {
                     family: c.family.clone(),
@@ -1099,6 +1112,8 @@ enum Walk {
     Accepted,
     Dropped(By),
     End,
+    /// A rule that may or may not match would change the outcome: no certain answer.
+    Unknown,
 }
 
 fn walk(
@@ -1111,7 +1126,7 @@ fn walk(
     seen: &mut BTreeSet<String>,
 ) -> Walk {
     if depth > 16 || !seen.insert(chain.to_owned()) {
-        return Walk::End;
+        return Walk::Unknown;
     }
     for r in ruleset.rules_of(&base.family, &base.table, chain) {
         let mut m = Match::Yes;
@@ -1129,15 +1144,19 @@ fn walk(
             {
                 verdict = Some((k, e[k]["target"].as_str().map(str::to_owned)));
             } else if e.get("vmap").is_some() {
-                m = if m == Match::No { Match::No } else { Match::Maybe };
+                // A verdict map: where it leads depends on its elements.
+                if m != Match::No {
+                    return Walk::Unknown;
+                }
             }
         }
-        if m != Match::Yes {
+        if m == Match::No {
             continue;
         }
+        let certain = m == Match::Yes;
         match verdict {
-            Some(("accept", _)) => return Walk::Accepted,
-            Some(("drop" | "reject", _)) => {
+            Some(("accept", _)) if certain => return Walk::Accepted,
+            Some(("drop" | "reject", _)) if certain => {
                 return Walk::Dropped(By {
                     family: r.family.clone(),
                     table: r.table.clone(),
@@ -1147,15 +1166,28 @@ fn walk(
                     handle: Some(r.handle),
                 })
             }
-            Some(("return", _)) => return Walk::End,
-            Some((kind, Some(target))) => {
-                match walk(ruleset, base, &target, bridge, need, depth + 1, seen) {
-                    Walk::End if kind == "goto" => return Walk::End,
+            // A drop that may not match: the packet may go on.
+            Some(("drop" | "reject", _)) => {}
+            Some(("return", _)) if certain => return Walk::End,
+            Some((kind @ ("jump" | "goto"), Some(target))) => {
+                match walk(
+                    ruleset,
+                    base,
+                    &target,
+                    bridge,
+                    need,
+                    depth + 1,
+                    &mut seen.clone(),
+                ) {
+                    Walk::End if kind == "goto" && certain => return Walk::End,
+                    Walk::End if kind == "goto" => return Walk::Unknown,
                     Walk::End => {}
-                    decided => return decided,
+                    decided if certain => return decided,
+                    _ => return Walk::Unknown,
                 }
             }
-            _ => {}
+            Some(_) => return Walk::Unknown,
+            None => {}
         }
     }
     Walk::End
@@ -1172,29 +1204,54 @@ fn rule_words(r: &RuleInfo) -> String {
     }
 }
 
+/// A match evaluated for a new IPv4 packet of `need` arriving on `bridge`: a DHCP request
+/// (UDP to port 67, broadcast), a DNS query (UDP to port 53 of the host), or the first
+/// packet of a TCP connection out to an address and port not known.
 fn eval_match(m: &Value, bridge: &str, need: Need) -> Match {
     let op = m["op"].as_str().unwrap_or("==");
     let left = &m["left"];
     let right = &m["right"];
+    let local = need != Need::Forward;
     let known: Option<Value> = if let Some(key) = left["meta"]["key"].as_str() {
         match key {
             "iifname" => Some(Value::from(bridge)),
-            "l4proto" if need != Need::Forward => Some(Value::from("udp")),
-            "oifname" if need != Need::Forward => Some(Value::from("")),
+            "nfproto" => Some(Value::from("ipv4")),
+            "l4proto" => Some(Value::from(if local { "udp" } else { "tcp" })),
+            "oifname" if local => Some(Value::from("")),
             _ => None,
         }
-    } else if left["payload"]["field"] == "dport" {
-        need.port().map(Value::from)
-    } else if left["payload"]["field"] == "protocol" && need != Need::Forward {
-        Some(Value::from("udp"))
+    } else if let Some(key) = left["ct"]["key"].as_str() {
+        match key {
+            // A new connection, not one a DNAT made.
+            "state" => Some(Value::from("new")),
+            "status" => Some(Value::from("")),
+            _ => None,
+        }
+    } else if left["fib"]["result"] == "type" {
+        Some(Value::from(match need {
+            Need::Dhcp => "broadcast",
+            Need::Dns => "local",
+            Need::Forward => "unicast",
+        }))
+    } else if let Some(proto) = left["payload"]["protocol"].as_str() {
+        let field = left["payload"]["field"].as_str().unwrap_or("");
+        match (proto, field) {
+            // Headers the packet does not have: the match fails whatever its operator.
+            ("ip6" | "icmpv6", _) => return Match::No,
+            ("icmp" | "tcp", _) if local => return Match::No,
+            ("icmp" | "udp", _) if !local => return Match::No,
+            ("udp" | "th", "dport") => need.port().map(Value::from),
+            ("udp", "sport") if need == Need::Dhcp => Some(Value::from(68)),
+            ("ip", "protocol") => Some(Value::from(if local { "udp" } else { "tcp" })),
+            _ => None,
+        }
     } else {
         None
     };
     let Some(value) = known else {
         return Match::Maybe;
     };
-    let equal = value_in(&value, right);
-    let Some(equal) = equal else {
+    let Some(equal) = value_in(&value, right) else {
         return Match::Maybe;
     };
     match (op, equal) {
@@ -1215,8 +1272,11 @@ fn value_in(value: &Value, right: &Value) -> Option<bool> {
             })
         }
         Value::Number(_) => Some(value == right),
-        Value::Object(o) if o.contains_key("set") => {
-            let items = o["set"].as_array()?;
+        Value::Array(_) | Value::Object(_) if right.get("range").is_none() => {
+            let items = match right {
+                Value::Array(a) => a,
+                _ => right.get("set")?.as_array()?,
+            };
             let mut any = false;
             for i in items {
                 match value_in(value, i) {

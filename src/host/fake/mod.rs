@@ -906,7 +906,12 @@ impl Host for FakeHost {
                 reason: "table inet switchyard does not exist (no network is running)".into(),
             });
         }
-        if !inner.links.links.values().any(|l| l.info.name == req.probe.bridge) {
+        if !inner
+            .links
+            .links
+            .values()
+            .any(|l| l.info.name == req.probe.bridge)
+        {
             return Err(HostError::NoSuchDevice {
                 op: format!("attach a probe port to {}", req.probe.bridge),
             });
