@@ -203,16 +203,12 @@ pub fn trace_doc(probe: &Probe) -> Value {
     ]})
 }
 
-/// Deletes the tracer's chains that `ruleset` holds (their rules go with them), as one
-/// transaction; `None` when there are none.
+/// Deletes the tracer's chains that `ruleset` holds (with their rules), as one transaction; `None` when there are none.
 pub fn untrace_doc(ruleset: &Ruleset) -> Option<Value> {
     let cmds: Vec<Value> = TRACE_CHAINS
         .iter()
         .filter(|c| ruleset.chain(OUR_FAMILY, OUR_TABLE, c).is_some())
-        .map(|c| {
-            serde_json::json!({"delete": {"chain": {
-                "family": OUR_FAMILY, "table": OUR_TABLE, "name": c}}})
-        })
+        .flat_map(|c| remove_chain(c))
         .collect();
     (!cmds.is_empty()).then(|| serde_json::json!({ "nftables": cmds }))
 }
@@ -220,14 +216,18 @@ pub fn untrace_doc(ruleset: &Ruleset) -> Option<Value> {
 /// Deletes every tracer chain, whether or not it is there to be seen (the teardown, which must
 /// not depend on a listing).
 pub fn untrace_all_doc() -> Value {
-    let cmds: Vec<Value> = TRACE_CHAINS
-        .iter()
-        .map(|c| {
-            serde_json::json!({"delete": {"chain": {
-                "family": OUR_FAMILY, "table": OUR_TABLE, "name": c}}})
-        })
-        .collect();
+    let cmds: Vec<Value> = TRACE_CHAINS.iter().flat_map(|c| remove_chain(c)).collect();
     serde_json::json!({ "nftables": cmds })
+}
+
+/// Flush, then delete, one chain of ours (older kernels refuse to delete a chain that still
+/// holds rules).
+fn remove_chain(name: &str) -> [Value; 2] {
+    let chain = serde_json::json!({"family": OUR_FAMILY, "table": OUR_TABLE, "name": name});
+    [
+        serde_json::json!({"flush": {"chain": chain.clone()}}),
+        serde_json::json!({"delete": {"chain": chain}}),
+    ]
 }
 
 // ---------------------------------------------------------------------------------------------
