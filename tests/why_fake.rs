@@ -30,6 +30,8 @@ fn request(to: &str) -> WhyRequest {
         port,
         proto: WhyProto::Tcp,
         from_guest: None,
+        inbound: false,
+        from: None,
     }
 }
 

@@ -69,8 +69,8 @@ fn our_netns() -> Vec<String> {
     names
 }
 
-/// Everything `why` could leave behind. Rule counters are scrubbed (the probe passes them,
-/// as any packet would).
+/// Everything `why` could leave behind. Counters are scrubbed (the probe passes them, as any
+/// packet would: a forward's hit counter counts an inbound probe through it).
 fn state(world: &World) -> String {
     let snap = world.snapshot();
     let mut out = String::with_capacity(snap.len());
@@ -86,6 +86,17 @@ fn state(world: &World) -> String {
         rest = &tail[digits..];
     }
     out.push_str(rest);
+    // Named counters (a forward's) list their numbers on a line of their own.
+    let out: String = out
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("packets ") && l.contains(" bytes ") {
+                "\t\tpackets - bytes -\n".to_owned()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
     format!("{out}# netns {:?}\n", our_netns())
 }
 
@@ -619,5 +630,89 @@ fn why_refuses_a_stopped_network_and_bad_targets() {
         String::from_utf8_lossy(&out.stderr).contains("not active"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn inbound_to_a_nat_guest_needs_a_forward_and_then_passes_or_meets_docker() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(lab) = lab_world("whyn") else {
+        return;
+    };
+    let world = &lab.world;
+    let ns = lab.guest.netns().name().to_owned();
+    run_ok(
+        "ip",
+        &[
+            "-n",
+            &ns,
+            "link",
+            "set",
+            "eth0",
+            "address",
+            "52:54:00:aa:00:10",
+        ],
+    );
+    run_ok(
+        "ip",
+        &["-n", &ns, "addr", "add", "192.168.150.10/24", "dev", "eth0"],
+    );
+
+    // No forward: a NAT network's own forward chain refuses it, and the fix says to add one.
+    let report = why(world, &["--inbound", "--to", "192.168.150.10:80"]);
+    assert_eq!(report["verdict"], "rejected", "{report:#}");
+    assert_eq!(
+        by(&report),
+        ("inet", "switchyard", "net_lab_to"),
+        "{report:#}"
+    );
+    assert!(
+        fix(&report)
+            .contains("switchyard forward add lab --proto tcp --port 80 --to 192.168.150.10"),
+        "{report:#}"
+    );
+
+    // Through a forward: DNAT to the guest, out onto the bridge (the guest named by the MAC
+    // its reservation has).
+    world.sy_ok(&["pin", "lab", "52:54:00:aa:00:10", "192.168.150.10"]);
+    world.sy_ok(&[
+        "forward",
+        "add",
+        "lab",
+        "--proto",
+        "tcp",
+        "--port",
+        "8080",
+        "--to",
+        "192.168.150.10:80",
+    ]);
+    let report = why(world, &["--inbound", "--to", "52:54:00:aa:00:10:80"]);
+    assert_eq!(report["verdict"], "delivered", "{report:#}");
+    assert!(
+        path_has(&report, "prerouting", "switchyard", "base_prerouting"),
+        "the forward's DNAT is on the path: {report:#}"
+    );
+    // From a given outside address too.
+    let report = why(
+        world,
+        &[
+            "--inbound",
+            "--to",
+            "192.168.150.10:80",
+            "--from",
+            "198.51.100.7",
+        ],
+    );
+    assert_eq!(report["verdict"], "delivered", "{report:#}");
+
+    // Docker's FORWARD policy drops it after the DNAT; the fix opens the guest's port.
+    nft(world, &["-f", &fixture("docker.nft")]);
+    let report = why(world, &["--inbound", "--to", "192.168.150.10:80"]);
+    assert_eq!(report["verdict"], "dropped", "{report:#}");
+    assert_eq!(by(&report), ("ip", "filter", "FORWARD"), "{report:#}");
+    assert_eq!(
+        fix(&report),
+        "iptables -I DOCKER-USER -o sybr0 -p tcp --dport 80 -j ACCEPT",
+        "{report:#}"
     );
 }

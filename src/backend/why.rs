@@ -9,7 +9,7 @@ use ipnet::{IpNet, Ipv4Net};
 
 use super::{Backend, BackendError};
 use crate::host::error::HostError;
-use crate::host::trace::TraceRequest;
+use crate::host::trace::{Attach, TraceRequest};
 use crate::host::Host;
 use crate::model::why::{self, Context, Direction, Need, Probe, Ruleset, WhyProto, WhyReport};
 use crate::model::{self, MacAddr, NetworkDef, Problem};
@@ -19,12 +19,26 @@ use crate::state::Neighbour;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WhyRequest {
     pub network: String,
+    /// Outbound: where the guest's packet goes. Inbound: the guest's address, unless
+    /// `guest` names it.
     pub to: Ipv4Addr,
     pub port: Option<u16>,
     pub proto: WhyProto,
-    /// A guest by MAC or IPv4 address: its address (and MAC) are the probe's when it is
-    /// absent from the bridge.
+    /// A guest by MAC or IPv4 address: outbound, its address (and MAC) are the probe's when
+    /// it is absent from the bridge; inbound, the guest the probe goes to.
     pub from_guest: Option<String>,
+    /// Toward a guest from outside the host (through a forward when one leads to it).
+    pub inbound: bool,
+    /// Inbound: the outside address the probe comes from.
+    pub from: Option<Ipv4Addr>,
+}
+
+/// The outside probe link's subnet: in 198.18.0.0/15, set aside for benchmarks (RFC 2544),
+/// so it is nobody's real address.
+fn outside_link() -> Ipv4Net {
+    let n = (crate::host::random_u64() % 16_384) as u32;
+    let base = u32::from(Ipv4Addr::new(198, 18, 0, 0)) + n * 4;
+    Ipv4Net::new(Ipv4Addr::from(base + 1), 30).expect("a /30")
 }
 
 /// `why`'s answer, and what the probe was.
@@ -59,6 +73,11 @@ impl<H: Host> Backend<H> {
         let neighbours = self.host().dump_neighbours().await.unwrap_or_default();
         let leases = self.leases_of(&req.network);
         let mut notes = Vec::new();
+        if req.inbound {
+            return self
+                .why_inbound(req, &def, bridge, subnet, &leases, notes)
+                .await;
+        }
         let guest = match &req.from_guest {
             Some(g) => Some(resolve_guest(g, &def, &leases)?),
             None => None,
@@ -89,13 +108,119 @@ impl<H: Host> Backend<H> {
             dport: req.port,
             bridge,
             subnet,
+            guest_port: None,
         };
+        let attach = Attach::Bridge { gateway, mac };
+        self.trace_and_read(probe, attach, notes).await
+    }
+
+    /// `why --inbound`: a probe from a link of its own into the host (as from outside) to
+    /// the guest, through the forward that leads to it when there is one.
+    async fn why_inbound(
+        &self,
+        req: &WhyRequest,
+        def: &NetworkDef,
+        bridge: String,
+        subnet: Ipv4Net,
+        leases: &[crate::telemetry::Lease],
+        mut notes: Vec<String>,
+    ) -> Result<WhyOutcome, BackendError> {
+        let guest = match &req.from_guest {
+            Some(g) => resolve_guest(g, def, leases)?.0,
+            None => req.to,
+        };
+        let link = outside_link();
+        let src = req
+            .from
+            .unwrap_or_else(|| Ipv4Addr::from(u32::from(link.addr()) + 1));
+        if subnet.contains(&src) {
+            return Err(invalid(
+                "from",
+                format!("{src} is on the network itself: give an outside address"),
+            ));
+        }
+        let port = req.port;
+        // A forward of this protocol whose target is the guest (and port): the probe goes to
+        // its host port on the host's address on the probe link.
+        let proto = match req.proto {
+            WhyProto::Tcp => Some(model::Proto::Tcp),
+            WhyProto::Udp => Some(model::Proto::Udp),
+            WhyProto::Icmp => None,
+        };
+        let forward = model::forward::forwards(def)
+            .unwrap_or_default()
+            .into_iter()
+            .find(|f| {
+                Some(f.proto) == proto
+                    && model::forward::target_address(def, f) == Some(guest)
+                    && port.is_some_and(|p| {
+                        let to = f.to_port.unwrap_or(f.port);
+                        to.first <= p && p <= to.last
+                    })
+            });
+        let guest_port = forward.as_ref().and(port);
+        let (dst, dport) = match &forward {
+            Some(f) => {
+                let to = f.to_port.unwrap_or(f.port);
+                let host_port = f.port.first + (port.unwrap_or(to.first) - to.first);
+                let at = f.address.unwrap_or(link.addr());
+                notes.push(format!(
+                    "through the forward of {} port {host_port} on {at}",
+                    f.proto.as_str()
+                ));
+                (at, Some(host_port))
+            }
+            None => (guest, port),
+        };
+        let probe = Probe {
+            direction: Direction::Inbound,
+            proto: req.proto,
+            src,
+            dst,
+            dport,
+            bridge,
+            subnet,
+            guest_port,
+        };
+        if req.from.is_some() {
+            notes.push(format!(
+                "for the probe's moment the host routed {src} to the probe link"
+            ));
+        }
+        let mut out = self
+            .trace_and_read(probe, Attach::Outside { host: link }, notes)
+            .await?;
+        if let (None, Some(fix)) = (&forward, out.report.fix.as_mut()) {
+            if matches!(
+                def.forward.as_ref().map(|f| f.mode),
+                Some(model::ForwardMode::Nat)
+            ) {
+                fix.push_str(&format!(
+                    "; a NAT network's guest is reached from outside through a port forward: \
+                     switchyard forward add {} --proto {} --port {} --to {guest}",
+                    why::shell_quote(&req.network),
+                    req.proto.as_str(),
+                    port.unwrap_or(9)
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Runs the traced probe and reads the trace.
+    async fn trace_and_read(
+        &self,
+        probe: Probe,
+        attach: Attach,
+        mut notes: Vec<String>,
+    ) -> Result<WhyOutcome, BackendError> {
+        let src = probe.src;
+        let subnet = probe.subnet;
         let capture = self
             .host()
             .trace_probe(TraceRequest {
                 probe: probe.clone(),
-                mac,
-                gateway,
+                attach: attach.clone(),
                 timeout: TRACE_TIMEOUT,
             })
             .await?;
@@ -110,14 +235,15 @@ impl<H: Host> Backend<H> {
             .filter_map(|l| why::parse_trace_line(l, &ruleset))
             .collect();
         let events = why::probe_events(&events);
-        if events.is_empty() && subnet.contains(&req.to) && !capture.br_netfilter {
+        let outbound = matches!(attach, Attach::Bridge { .. });
+        if events.is_empty() && outbound && subnet.contains(&probe.dst) && !capture.br_netfilter {
             // Guest to guest on the bridge, without br_netfilter: switched at layer 2, past
             // every IP hook (only bridge-family tables could stop it, and they are not traced).
             notes.push(format!(
                 "{} is on the network itself: the bridge switches the packet without passing \
                  the IP firewall hooks (br_netfilter is off); bridge-family tables were not \
                  traced; whether a guest answers at that address was not checked",
-                req.to
+                probe.dst
             ));
             return Ok(WhyOutcome {
                 report: WhyReport {

@@ -188,7 +188,8 @@ pub enum Command {
 #[derive(Debug, Args, Clone)]
 pub struct WhyArgs {
     pub network: String,
-    /// Where the guest's packet goes: an IPv4 address, with a port for tcp and udp.
+    /// Where the guest's packet goes: an IPv4 address, with a port for tcp and udp (with
+    /// --inbound: the guest, GUEST[:PORT]).
     #[arg(long, value_name = "ADDR[:PORT]")]
     pub to: String,
     /// tcp, udp or icmp.
@@ -198,10 +199,12 @@ pub struct WhyArgs {
     /// not on the bridge now, else a free address of the network.
     #[arg(long, value_name = "MAC|IP")]
     pub from_guest: Option<String>,
-    /// Toward a guest instead of from one (not built yet).
+    /// Toward a guest from outside instead: --to names the guest (IPv4 address or MAC, with
+    /// a port), and the probe comes over a throwaway link into the host, through the
+    /// network's forward to that guest and port when there is one.
     #[arg(long)]
     pub inbound: bool,
-    /// The outside address an --inbound probe comes from.
+    /// The outside address an --inbound probe comes from (default: one of 198.18.0.0/15).
     #[arg(long, value_name = "ADDR", requires = "inbound")]
     pub from: Option<String>,
     #[arg(long)]

@@ -355,6 +355,8 @@ async fn probes(backend: &Backend, nets: &[(String, String, Vec<why::Blocker>)])
                 port: Some(port),
                 proto: why::WhyProto::Udp,
                 from_guest: None,
+                inbound: false,
+                from: None,
             };
             let check = format!("probe {what} of {}", name.escape_debug());
             match backend.why(&req).await {

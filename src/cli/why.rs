@@ -8,15 +8,24 @@ use crate::host::Host;
 use crate::model::why::{self, Verdict, WhyProto};
 
 pub async fn run<H: Host>(backend: &Backend<H>, args: WhyArgs) -> Result<()> {
-    if args.inbound {
-        return Err(eyre!(
-            "why --inbound is not built yet: trace the guest's side with `why {} --to ADDR` \
-             meanwhile",
-            args.network
-        ));
-    }
     let proto: WhyProto = args.proto.parse().map_err(|e| eyre!("--proto: {e}"))?;
-    let (to, port) = why::parse_target(&args.to).map_err(|e| eyre!("--to: {e}"))?;
+    let (to, port, guest) = if args.inbound {
+        if args.from_guest.is_some() {
+            return Err(eyre!("--inbound names the guest in --to, not --from-guest"));
+        }
+        guest_target(&args.to).map_err(|e| eyre!("--to: {e}"))?
+    } else {
+        let (to, port) = why::parse_target(&args.to).map_err(|e| eyre!("--to: {e}"))?;
+        (to, port, args.from_guest.clone())
+    };
+    let from = args
+        .from
+        .as_deref()
+        .map(|f| {
+            f.parse::<std::net::Ipv4Addr>()
+                .map_err(|_| eyre!("--from: '{}' is not an IPv4 address", printable(f)))
+        })
+        .transpose()?;
     if proto == WhyProto::Icmp && port.is_some() {
         return Err(eyre!("--to: icmp has no port"));
     }
@@ -25,7 +34,9 @@ pub async fn run<H: Host>(backend: &Backend<H>, args: WhyArgs) -> Result<()> {
         to,
         port,
         proto,
-        from_guest: args.from_guest.clone(),
+        from_guest: guest,
+        inbound: args.inbound,
+        from,
     };
     let outcome = backend.why(&req).await?;
     if args.json {
@@ -34,6 +45,28 @@ pub async fn run<H: Host>(backend: &Backend<H>, args: WhyArgs) -> Result<()> {
         print_text(&req, &outcome)?;
     }
     Ok(())
+}
+
+/// `GUEST[:PORT]` of `--inbound`: an IPv4 address, or a MAC (six colon-separated groups),
+/// with an optional port. A MAC is returned as the guest to look up.
+fn guest_target(text: &str) -> Result<(std::net::Ipv4Addr, Option<u16>, Option<String>), String> {
+    if let Ok((addr, port)) = why::parse_target(text) {
+        return Ok((addr, port, None));
+    }
+    let groups: Vec<&str> = text.split(':').collect();
+    let (mac, port) = match groups.len() {
+        6 => (text, None),
+        7 => (
+            &text[..text.rfind(':').unwrap_or(text.len())],
+            Some(
+                groups[6]
+                    .parse::<u16>()
+                    .map_err(|_| format!("'{}' is not a port", printable(groups[6])))?,
+            ),
+        ),
+        _ => return Err(format!("'{}' is not GUEST[:PORT]", printable(text))),
+    };
+    Ok((std::net::Ipv4Addr::UNSPECIFIED, port, Some(mac.to_owned())))
 }
 
 /// The report in words.

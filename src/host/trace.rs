@@ -26,14 +26,27 @@ use crate::model::why::{
     POST_CHAIN,
 };
 
+/// Where the probe port is plugged in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attach {
+    /// A port of the network's bridge (`probe.bridge`), as a guest: the probe's address is
+    /// on the network, its default route the network's gateway.
+    Bridge {
+        gateway: Ipv4Addr,
+        /// The port's MAC (a chosen guest's), else a random local one.
+        mac: Option<[u8; 6]>,
+    },
+    /// A link of its own into the host, as the outside world: the host end gets `host`, the
+    /// probe `probe.src` (in `host`'s subnet, or else with a host route to it through the
+    /// link for the probe's life — the route goes with the link).
+    Outside { host: Ipv4Net },
+}
+
 /// What to probe, and how.
 #[derive(Debug, Clone)]
 pub struct TraceRequest {
     pub probe: Probe,
-    /// The probe port's MAC (a chosen guest's), else a random local one.
-    pub mac: Option<[u8; 6]>,
-    /// The network's gateway address (the probe's default route).
-    pub gateway: Ipv4Addr,
+    pub attach: Attach,
     /// How long to wait for the probe's trace.
     pub timeout: Duration,
 }
@@ -125,23 +138,46 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
     let ns = ProbeNs::start()?;
     rt.block_on(nl.create_veth(&host_end, &peer))?;
     let _veth = VethGuard(host_end.clone());
-    rt.block_on(async {
-        nl.move_to_netns(&peer, &ns.fd).await?;
-        nl.set_master(&host_end, &req.probe.bridge).await?;
-        nl.set_up(&host_end).await
-    })?;
-    let net = Ipv4Net::new(req.probe.src, req.probe.subnet.prefix_len()).map_err(|e| {
-        HostError::Invalid {
-            op: "probe address".into(),
-            reason: e.to_string(),
+    let bad_net = |e: ipnet::PrefixLenError| HostError::Invalid {
+        op: "probe address".into(),
+        reason: e.to_string(),
+    };
+    let setup = match &req.attach {
+        Attach::Bridge { gateway, mac } => {
+            rt.block_on(async {
+                nl.move_to_netns(&peer, &ns.fd).await?;
+                nl.set_master(&host_end, &req.probe.bridge).await?;
+                nl.set_up(&host_end).await
+            })?;
+            Cmd::Setup {
+                ifname: peer.clone(),
+                net: Ipv4Net::new(req.probe.src, req.probe.subnet.prefix_len()).map_err(bad_net)?,
+                gateway: *gateway,
+                mac: *mac,
+            }
         }
-    })?;
-    ns.call(Cmd::Setup {
-        ifname: peer.clone(),
-        net,
-        gateway: req.gateway,
-        mac: req.mac,
-    })?;
+        Attach::Outside { host } => {
+            let inside = host.contains(&req.probe.src);
+            rt.block_on(async {
+                nl.move_to_netns(&peer, &ns.fd).await?;
+                nl.add_addr(&host_end, IpNet::V4(*host)).await?;
+                nl.set_up(&host_end).await?;
+                if !inside {
+                    let to = Ipv4Net::new(req.probe.src, 32).map_err(bad_net)?;
+                    nl.add_route(IpNet::V4(to), None, Some(&host_end)).await?;
+                }
+                Ok::<(), HostError>(())
+            })?;
+            Cmd::Setup {
+                ifname: peer.clone(),
+                net: Ipv4Net::new(req.probe.src, if inside { host.prefix_len() } else { 32 })
+                    .map_err(bad_net)?,
+                gateway: host.addr(),
+                mac: None,
+            }
+        }
+    };
+    ns.call(setup)?;
 
     let mut monitor = Monitor::start()?;
     monitor.wait_subscribed()?;
@@ -482,6 +518,14 @@ fn setup(
         }
         nl.add_addr(ifname, IpNet::V4(net)).await?;
         nl.set_up(ifname).await?;
+        if !net.contains(&gateway) {
+            // A /32 probe address: the gateway is reached on the link itself.
+            let to = Ipv4Net::new(gateway, 32).map_err(|e| HostError::Invalid {
+                op: "probe route".into(),
+                reason: e.to_string(),
+            })?;
+            nl.add_route(IpNet::V4(to), None, Some(ifname)).await?;
+        }
         nl.add_route(
             IpNet::V4(Ipv4Net::default()),
             Some(gateway.into()),

@@ -102,6 +102,9 @@ pub struct Probe {
     /// The network's bridge, and its IPv4 subnet.
     pub bridge: String,
     pub subnet: Ipv4Net,
+    /// Inbound through a forward: the guest's port the forward leads to (the fix opens that
+    /// one, as the forward chain sees it after the DNAT).
+    pub guest_port: Option<u16>,
 }
 
 impl Probe {
@@ -862,6 +865,9 @@ pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Str
         (p, true) => format!(" -p {} --dport {}", p.as_str(), probe.port()),
         (p, false) => format!(" {} dport {}", p.as_str(), probe.port()),
     };
+    if probe.direction == Direction::Inbound {
+        return inbound_fix(by, probe, owner, local).map(|c| with_legacy_note(c, ctx));
+    }
     let cmd = match owner {
         Owner::Switchyard => {
             return Some(if local {
@@ -948,14 +954,77 @@ pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Str
             }
         }
     };
-    let mut cmd = cmd;
+    Some(with_legacy_note(cmd, ctx))
+}
+
+fn with_legacy_note(mut cmd: String, ctx: &Context) -> String {
     if ctx.legacy.in_use() {
         cmd.push_str(
             "; note: iptables-legacy tables are loaded too, and their rules cannot be traced \
              (see iptables-legacy-save)",
         );
     }
-    Some(cmd)
+    cmd
+}
+
+/// The fix for a probe from outside toward a guest: let it out onto the bridge.
+fn inbound_fix(by: &By, probe: &Probe, owner: Owner, local: bool) -> Option<String> {
+    let br = &probe.bridge;
+    let qbr = shell_quote(br);
+    if local {
+        return Some(format!(
+            "the probe to {} was taken by the host itself, not passed on to the guest: no \
+             forward of that port leads to it",
+            probe.dst
+        ));
+    }
+    let port = probe.guest_port.unwrap_or(probe.port());
+    let (ipt, nft, ufw) = match probe.proto {
+        WhyProto::Icmp => (
+            " -p icmp".to_owned(),
+            " meta l4proto icmp".to_owned(),
+            String::new(),
+        ),
+        p => (
+            format!(" -p {} --dport {port}", p.as_str()),
+            format!(" {} dport {port}", p.as_str()),
+            format!(" to any port {port} proto {}", p.as_str()),
+        ),
+    };
+    Some(match owner {
+        Owner::Switchyard => format!(
+            "this network's own rules refuse new connections from outside onto {br} (a NAT or \
+             isolated network)"
+        ),
+        Owner::Docker => format!("iptables -I DOCKER-USER -o {qbr}{ipt} -j ACCEPT"),
+        Owner::Ufw => format!("ufw route allow out on {qbr}{ufw}"),
+        Owner::Firewalld => format!(
+            "firewall-cmd --zone=trusted --change-interface={qbr} && firewall-cmd --permanent \
+             --zone=trusted --change-interface={qbr}"
+        ),
+        Owner::Iptables => {
+            let prog = if by.family == "ip6" {
+                "ip6tables"
+            } else {
+                "iptables"
+            };
+            format!(
+                "{prog} -t {} -I {} -o {qbr}{ipt} -j ACCEPT",
+                shell_quote(&by.table),
+                shell_quote(&by.chain)
+            )
+        }
+        Owner::Nftables => {
+            let at = format!(
+                "{} {} {}",
+                nft_family(&by.family)?,
+                nft_ident(&by.table)?,
+                nft_ident(&by.chain)?
+            );
+            let rule = format!("insert rule {at} oifname \"{br}\"{nft} accept");
+            format!("nft {}", shell_quote(&rule))
+        }
+    })
 }
 
 /// The firewalld zone a bridge is in, from the zone dispatch rules (`iifname "BR" goto
@@ -1091,6 +1160,7 @@ pub fn blockers(ruleset: &Ruleset, bridge: &str, needs: &[Need]) -> Vec<Blocker>
                 dport: need.port(),
                 bridge: bridge.to_owned(),
                 subnet: Ipv4Net::default(),
+                guest_port: None,
             };
             let ctx = Context {
                 ruleset: ruleset.clone(),

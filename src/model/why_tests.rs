@@ -47,6 +47,7 @@ fn probe(dst: &str, port: u16, proto: WhyProto) -> Probe {
         dport: Some(port),
         bridge: "sybr0".into(),
         subnet: "192.168.150.0/24".parse().expect("net"),
+        guest_port: None,
     }
 }
 
