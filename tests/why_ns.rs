@@ -210,7 +210,7 @@ fn docker_forward_policy_drop_is_named_and_fixed_and_removed_is_delivered() {
 
     // The fix, as nft writes what that iptables command adds: delivered again.
     nft(
-        &world,
+        world,
         &[
             "insert",
             "rule",
@@ -251,7 +251,7 @@ fn dhcp_dropped_by_a_foreign_input_rule_is_named_there_and_doctor_names_it() {
     assert_eq!(report["verdict"], "delivered", "{report:#}");
 
     nft(
-        &world,
+        world,
         &[
             "add table inet filter; add chain inet filter input { type filter hook input \
              priority 0; policy accept; }; add rule inet filter input udp dport 67 counter drop",
@@ -290,7 +290,7 @@ fn dhcp_dropped_by_a_foreign_input_rule_is_named_there_and_doctor_names_it() {
 
     // A drop policy in a foreign forward chain (as Docker makes) blocks forwarding too.
     nft(
-        &world,
+        world,
         &["add chain inet filter forward { type filter hook forward priority 0; policy drop; }"],
     );
     let report = why(
@@ -331,7 +331,7 @@ fn ufw_drops_dhcp_and_forwarding_and_says_ufw() {
     assert_eq!(fix(&report), "ufw route allow in on sybr0", "{report:#}");
     // What `ufw route allow in on sybr0` adds (ufw-user-forward: -i sybr0 -j ACCEPT).
     nft(
-        &world,
+        world,
         &[
             "add",
             "rule",
@@ -561,7 +561,7 @@ fn an_interrupted_why_removes_its_probe_and_trace_rule() {
     cmd.env("SWITCHYARD_WHY_PAUSE", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("run why");
+    let child = cmd.spawn().expect("run why");
     // Wait until the probe port and the tracer's chains are in place.
     let start = Instant::now();
     loop {

@@ -427,17 +427,20 @@ enum Cmd {
     Send(Probe),
 }
 
+/// A request to the probe thread, with where its answer goes.
+type Request = (Cmd, mpsc::Sender<Result<(), HostError>>);
+
 /// An anonymous network namespace held by a thread of ours; it (and the probe port's far end
 /// in it) goes when the thread ends, which dropping this makes it do.
 struct ProbeNs {
     fd: File,
-    tx: Option<mpsc::Sender<(Cmd, mpsc::Sender<Result<(), HostError>>)>>,
+    tx: Option<mpsc::Sender<Request>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ProbeNs {
     fn start() -> Result<ProbeNs, HostError> {
-        let (tx, rx) = mpsc::channel::<(Cmd, mpsc::Sender<Result<(), HostError>>)>();
+        let (tx, rx) = mpsc::channel::<Request>();
         let (fd_tx, fd_rx) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("why-probe".into())
