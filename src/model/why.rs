@@ -856,6 +856,15 @@ fn nft_family(name: &str) -> Option<String> {
 /// `None` when none can be written (a name nft cannot take).
 pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<String> {
     let br = &probe.bridge;
+    // The bridge goes into nft strings and shell words below: interface-name characters only
+    // (switchyard's validation allows no others; a name from elsewhere gets no command).
+    if br.is_empty()
+        || !br
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return None;
+    }
     let qbr = shell_quote(br);
     let owner = owner(&ctx.ruleset, &by.family, &by.table);
     let bridged = probe.subnet.contains(&probe.dst) && !local;

@@ -165,6 +165,23 @@ fn hostile_names_are_matched_whole_and_never_reach_a_command_unquoted() {
     // nft takes no such names on its command line: no command is written at all.
     assert_eq!(r.fix, None);
 
+    let mut odd = probe("192.168.150.1", 67, WhyProto::Udp);
+    odd.bridge = "br\"0".into();
+    let by = By {
+        family: "inet".into(),
+        table: "filter".into(),
+        chain: "input".into(),
+        rule: None,
+        policy: Some("drop".into()),
+        handle: None,
+    };
+    assert_eq!(fix_for(&by, &odd, &Context::default(), true), None);
+    odd.bridge = "sybr0".into();
+    assert_eq!(
+        fix_for(&by, &odd, &Context::default(), true).as_deref(),
+        Some("nft 'insert rule inet filter input iifname \"sybr0\" udp dport 67 accept'")
+    );
+
     assert_eq!(shell_quote("sybr0"), "sybr0");
     assert_eq!(shell_quote("a b'c"), r"'a b'\''c'");
     assert_eq!(nft_ident("DOCKER-USER").as_deref(), Some("DOCKER-USER"));
