@@ -111,7 +111,14 @@ impl<H: Host> Backend<H> {
             guest_port: None,
         };
         let attach = Attach::Bridge { gateway, mac };
-        self.trace_and_read(probe, attach, notes).await
+        // Another guest on the bridge: switched below the IP hooks unless br_netfilter
+        // sends it through them, and then its trace comes as fast as any.
+        let timeout = if subnet.contains(&req.to) && req.to != gateway {
+            Duration::from_millis(500)
+        } else {
+            TRACE_TIMEOUT
+        };
+        self.trace_and_read(probe, attach, timeout, notes).await
     }
 
     /// `why --inbound`: a probe from a link of its own into the host (as from outside) to
@@ -188,7 +195,7 @@ impl<H: Host> Backend<H> {
             ));
         }
         let mut out = self
-            .trace_and_read(probe, Attach::Outside { host: link }, notes)
+            .trace_and_read(probe, Attach::Outside { host: link }, TRACE_TIMEOUT, notes)
             .await?;
         if let (None, Some(fix)) = (&forward, out.report.fix.as_mut()) {
             if matches!(
@@ -212,6 +219,7 @@ impl<H: Host> Backend<H> {
         &self,
         probe: Probe,
         attach: Attach,
+        timeout: Duration,
         mut notes: Vec<String>,
     ) -> Result<WhyOutcome, BackendError> {
         let src = probe.src;
@@ -221,7 +229,7 @@ impl<H: Host> Backend<H> {
             .trace_probe(TraceRequest {
                 probe: probe.clone(),
                 attach: attach.clone(),
-                timeout: TRACE_TIMEOUT,
+                timeout,
             })
             .await?;
         let ruleset = Ruleset::parse(&capture.ruleset_json).map_err(|e| HostError::Other {
@@ -264,7 +272,7 @@ impl<H: Host> Backend<H> {
                     "the probe from {src} never reached the host's IP layer within {} ms (a \
                      bridge port still learning under STP, or a bridge/netdev table dropping \
                      it before the trace starts)",
-                    TRACE_TIMEOUT.as_millis()
+                    timeout.as_millis()
                 ),
             }
             .into());

@@ -457,6 +457,15 @@ impl ProbeNs {
                     return;
                 }
                 while let Ok((cmd, reply)) = rx.recv() {
+                    if let Cmd::Send(probe) = &cmd {
+                        if probe.proto == WhyProto::Tcp {
+                            // The SYN leaves at once; waiting for the connection to end
+                            // would only delay the reading of its trace.
+                            let _ = reply.send(Ok(()));
+                            let _ = send(probe);
+                            continue;
+                        }
+                    }
                     let _ = reply.send(match cmd {
                         Cmd::Setup {
                             ifname,
