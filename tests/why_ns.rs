@@ -69,6 +69,26 @@ fn our_netns() -> Vec<String> {
     names
 }
 
+/// The host's neighbour entries on the bridge above the DHCP range, where the probe takes
+/// its address (entries for where the probe went — the guest, the upstream — are what any
+/// packet there makes, and are not compared).
+fn probe_neighbours(world: &World) -> Vec<String> {
+    stdout(&run_ok(
+        "ip",
+        &["-n", world.host.name(), "neigh", "show", "dev", "sybr0"],
+    ))
+    .lines()
+    .filter(|l| {
+        l.split_whitespace()
+            .next()
+            .and_then(|a| a.strip_prefix("192.168.150."))
+            .and_then(|n| n.parse::<u8>().ok())
+            .is_some_and(|n| n > 200)
+    })
+    .map(|l| l.split_whitespace().next().unwrap_or("").to_owned())
+    .collect()
+}
+
 /// Everything `why` could leave behind. Counters are scrubbed (the probe passes them, as any
 /// packet would: a forward's hit counter counts an inbound probe through it).
 fn state(world: &World) -> String {
@@ -97,7 +117,11 @@ fn state(world: &World) -> String {
             }
         })
         .collect();
-    format!("{out}# netns {:?}\n", our_netns())
+    format!(
+        "{out}# netns {:?}\n# probe neighbours {:?}\n",
+        our_netns(),
+        probe_neighbours(world)
+    )
 }
 
 /// Runs `why lab ARGS… --json`, checks the host namespace is unchanged by it, and returns the

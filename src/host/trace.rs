@@ -137,11 +137,32 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
     let (host_end, peer) = (format!("sywh{tag}"), format!("sywp{tag}"));
     let ns = ProbeNs::start()?;
     rt.block_on(nl.create_veth(&host_end, &peer))?;
-    let _veth = VethGuard(host_end.clone());
     let bad_net = |e: ipnet::PrefixLenError| HostError::Invalid {
         op: "probe address".into(),
         reason: e.to_string(),
     };
+    // The host learns the probe's address on the bridge while answering it: that
+    // neighbour entry is the probe's too, and goes after the port (unless it was there
+    // before).
+    let _neighbour = match &req.attach {
+        Attach::Bridge { .. } => {
+            let bridge = rt.block_on(nl.link_index(&req.probe.bridge))?;
+            let known = rt
+                .block_on(nl.dump_neighbours())
+                .unwrap_or_default()
+                .iter()
+                .any(|n| {
+                    matches!(n, crate::state::Neighbour::Ip { ifindex, ip, .. }
+                    if *ifindex == bridge && *ip == std::net::IpAddr::V4(req.probe.src))
+                });
+            (!known).then_some(NeighbourGuard {
+                ifindex: bridge,
+                ip: req.probe.src,
+            })
+        }
+        Attach::Outside { .. } => None,
+    };
+    let _veth = VethGuard(host_end.clone());
     let setup = match &req.attach {
         Attach::Bridge { gateway, mac } => {
             rt.block_on(async {
@@ -299,6 +320,47 @@ impl Drop for VethGuard {
             // Already gone with its namespace is fine.
             if !matches!(e, HostError::NoSuchDevice { .. }) {
                 eprintln!("warning: removing probe port {} failed: {e}", self.0);
+            }
+        }
+    }
+}
+
+/// The host's neighbour entry for the probe's address on the bridge, deleted on drop (after
+/// the port: it is declared before it).
+struct NeighbourGuard {
+    ifindex: u32,
+    ip: Ipv4Addr,
+}
+
+impl Drop for NeighbourGuard {
+    fn drop(&mut self) {
+        use rtnetlink::packet_route::neighbour::{
+            NeighbourAddress, NeighbourAttribute, NeighbourMessage,
+        };
+        use rtnetlink::packet_route::AddressFamily;
+        let (ifindex, ip) = (self.ifindex, self.ip);
+        let gone = runtime().and_then(|rt| {
+            rt.block_on(async move {
+                let (conn, handle, _) = rtnetlink::new_connection()
+                    .map_err(|e| HostError::from_io("open rtnetlink", &e))?;
+                tokio::spawn(conn);
+                let mut msg = NeighbourMessage::default();
+                msg.header.family = AddressFamily::Inet;
+                msg.header.ifindex = ifindex;
+                msg.attributes
+                    .push(NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)));
+                handle
+                    .neighbours()
+                    .del(msg)
+                    .execute()
+                    .await
+                    .map_err(|e| HostError::from_netlink(format!("forget neighbour {ip}"), e))
+            })
+        });
+        // No entry (the host never needed one) is fine.
+        if let Err(e) = gone {
+            if e.errno() != Some(libc::ENOENT) {
+                eprintln!("warning: {e}");
             }
         }
     }
