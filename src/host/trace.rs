@@ -135,12 +135,6 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
 
     let tag = format!("{:06x}", super::random_u64() & 0xff_ffff);
     let (host_end, peer) = (format!("sywh{tag}"), format!("sywp{tag}"));
-    let ns = ProbeNs::start()?;
-    rt.block_on(nl.create_veth(&host_end, &peer))?;
-    let bad_net = |e: ipnet::PrefixLenError| HostError::Invalid {
-        op: "probe address".into(),
-        reason: e.to_string(),
-    };
     // The host learns the probe's address on the bridge while answering it: that
     // neighbour entry is the probe's too, and goes after the port (unless it was there
     // before).
@@ -162,7 +156,14 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
         }
         Attach::Outside { .. } => None,
     };
+    let ns = ProbeNs::start()?;
+    rt.block_on(nl.create_veth(&host_end, &peer))?;
+    // From here on the port goes on every way out (its peer with it).
     let _veth = VethGuard(host_end.clone());
+    let bad_net = |e: ipnet::PrefixLenError| HostError::Invalid {
+        op: "probe address".into(),
+        reason: e.to_string(),
+    };
     let setup = match &req.attach {
         Attach::Bridge { gateway, mac } => {
             rt.block_on(async {
