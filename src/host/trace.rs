@@ -200,6 +200,23 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
         }
     };
     ns.call(setup)?;
+    // Under spanning tree a new port listens, then learns, for a forward delay each before
+    // it forwards anything (the kernel's STP takes at least 2 s for each).
+    if let Attach::Bridge { .. } = req.attach {
+        let attrs = rt
+            .block_on(nl.link_by_name(&req.probe.bridge))?
+            .and_then(|l| l.bridge);
+        if let Some(b) = attrs.filter(|b| b.stp) {
+            let delay = Duration::from_millis(u64::from(b.forward_delay_cs.max(200)) * 10);
+            let until = Instant::now() + delay * 2 + Duration::from_millis(200);
+            while Instant::now() < until {
+                if super::apply::interrupted() {
+                    return Err(interrupted_error());
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    }
 
     let mut monitor = Monitor::start()?;
     monitor.wait_subscribed()?;
