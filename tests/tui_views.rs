@@ -337,3 +337,55 @@ fn unknown_counters_show_a_dash_and_macvtap_networks_say_so() {
         "unknown, not zero: {text}"
     );
 }
+
+/// The network detail and the ports on a large terminal (200×50; `networks_80x24` and
+/// `ports_80x24` are the small ones): the detail shows the network's traffic chart with its
+/// legend, its totals, its ports and its leases; the ports' sparklines share one scale, each
+/// row saying its own maximum where the column is wide.
+#[test]
+fn network_detail_and_ports_at_200x50() {
+    let app = screen_app(&[], 200, 50);
+    insta::assert_snapshot!("network_detail_200x50", render(&app, 200, 50).backend());
+    let app = screen_app(&[ch('2')], 200, 50);
+    insta::assert_snapshot!("ports_200x50", render(&app, 200, 50).backend());
+}
+
+#[test]
+fn the_network_detail_charts_its_summed_traffic_at_200x50() {
+    let app = screen_app(&[], 200, 50);
+    let text = render(&app, 200, 50).backend().to_string();
+    let ports = app
+        .snapshot()
+        .ports
+        .iter()
+        .filter(|p| p.network.as_deref() == Some("default"))
+        .count();
+    assert!(
+        text.contains(&format!("traffic of its {ports} ports")),
+        "{text}"
+    );
+    assert!(text.contains("━━ rx ━━ tx"), "legend: {text}");
+    assert!(text.contains("totals     rx "), "totals: {text}");
+    assert!(text.contains(&format!("Ports ({ports})")), "{text}");
+    assert!(text.contains("Leases ("), "{text}");
+    // The chart's history is the sum of the ports' rates, point for point.
+    let net = app.network_history("default").expect("history");
+    let newest = net.fine(switchyard::telemetry::Metric::RxBps).last();
+    let summed: f64 = app
+        .snapshot()
+        .ports
+        .iter()
+        .filter(|p| p.network.as_deref() == Some("default"))
+        .filter_map(|p| p.rate.map(|r| r.rx_bps))
+        .sum();
+    let newest = newest.expect("points");
+    assert!(
+        (newest - summed).abs() <= summed * 1e-6 + 1.0,
+        "{newest} vs {summed}"
+    );
+    // At 80×24 the detail keeps to its definition and runtime.
+    let small = render(&screen_app(&[], 80, 24), 80, 24)
+        .backend()
+        .to_string();
+    assert!(!small.contains("━━ rx"), "{small}");
+}

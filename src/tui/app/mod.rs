@@ -144,6 +144,8 @@ pub struct App {
     held: Option<Arc<Snapshot>>,
     pub(crate) frozen: bool,
     pub(crate) rates: RateTracker,
+    /// Each network's summed port rates and their history, keyed by [`snapshot::network_key`].
+    pub(crate) net_rates: RateTracker,
     pub(crate) net_traffic: BTreeMap<String, Traffic>,
     pub(crate) total: Traffic,
     pub(crate) view: View,
@@ -186,6 +188,7 @@ impl App {
             held: None,
             frozen: false,
             rates: RateTracker::new(),
+            net_rates: RateTracker::new(),
             net_traffic: BTreeMap::new(),
             total: Traffic::default(),
             view: View::Networks,
