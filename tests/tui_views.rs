@@ -33,6 +33,10 @@ fn screens() -> Vec<(&'static str, Vec<Event>)> {
                 key(KeyCode::Enter),
             ],
         ),
+        (
+            "move_port",
+            vec![ch('2'), ch('j'), ch('j'), ch('j'), ch('j'), ch('M')],
+        ),
         ("leases", vec![ch('3')]),
         (
             "leases_filtered",

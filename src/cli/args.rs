@@ -128,6 +128,17 @@ pub enum Command {
     },
     /// Remove a macvtap link made by attach.
     Detach { ifname: String },
+    /// Move a guest's port (tap or veth) from its network's bridge to the bridge of another
+    /// running network, by its interface index. Only ports on bridges switchyard made.
+    MovePort {
+        /// The port's interface name (as `ports` lists it).
+        ifname: String,
+        /// The network to move it to.
+        network: String,
+        /// Print what was moved as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A private world of namespaces with networks, guests and traffic, and the TUI inside it.
     /// Nothing on this machine's own network changes; everything is removed on exit.
     Sandbox {

@@ -140,6 +140,11 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             json,
         } => macvtap::attach(&backend, &network, name, mac, json).await,
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
+        Command::MovePort {
+            ifname,
+            network,
+            json,
+        } => ports::move_port(&backend, &ifname, &network, json).await,
         Command::Doctor { json } => doctor::run(&backend, json).await,
         Command::Forward(cmd) => forward::run(&backend, cmd).await,
         Command::Tui => tui(backend.paths().clone(), &cli.tui).await,

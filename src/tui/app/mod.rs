@@ -23,7 +23,7 @@ pub use keys::{interval_text, INTERVAL_STEPS_MS};
 pub use leases::{is_pinned, LeaseKey, LeaseSort, LeasesState};
 pub use list::ListState;
 pub use log::{Level, LogEntry};
-pub use popup::{Confirm, Popup};
+pub use popup::{Confirm, MovePort, Popup};
 pub use ports::{PortSort, PortsState};
 pub use snapshot::Traffic;
 pub use table::{SortColumn, TableState};
