@@ -39,6 +39,10 @@ pub struct TuiArgs {
     /// Show a simulated host instead of this one (changes nothing).
     #[arg(long)]
     pub demo: bool,
+    /// Name guests behind veths by their network namespace without this suffix (the
+    /// sandbox passes its `-PID`).
+    #[arg(long, value_name = "SUFFIX", hide = true, allow_hyphen_values = true)]
+    pub netns_suffix: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

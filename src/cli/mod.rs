@@ -240,7 +240,8 @@ async fn tui(paths: Paths, args: &TuiArgs) -> Result<()> {
             .wrap_err("cannot open a netlink connection")?;
         Ok(Backend::new(paths, host))
     };
-    let source = crate::live::LiveSource::start(connect, args.interval_ms.unwrap_or(1000))
+    let interval = args.interval_ms.unwrap_or(1000);
+    let source = crate::live::LiveSource::start_with(connect, interval, args.netns_suffix.clone())
         .wrap_err("cannot watch this host")?;
     crate::tui::run(source, opts).await
 }
