@@ -393,3 +393,53 @@ fn the_network_detail_charts_its_summed_traffic_at_200x50() {
         .to_string();
     assert!(!small.contains("━━ rx"), "{small}");
 }
+
+/// A reservation no client holds a lease of (spare, pinned through the real backend) is
+/// listed in Leases beside the leases: marked pinned, "not leased" instead of an expiry, and
+/// last when sorted by expiry.
+#[test]
+fn reservations_without_a_lease_are_listed() {
+    let mut demo = Demo::new();
+    demo.series(HISTORY_SECS);
+    let (_, r) = demo.execute(
+        1,
+        Command::PinLease {
+            network: "default".into(),
+            mac: "52:54:00:aa:bb:cc".into(),
+            ip: "192.168.122.50".into(),
+            hostname: Some("spare".into()),
+        },
+    );
+    assert!(r.ok, "{}", r.message);
+    demo.advance(std::time::Duration::from_secs(1));
+    let snap = Arc::new(demo.snapshot());
+    let spare: Vec<_> = snap.leases.iter().filter(|l| l.reserved).collect();
+    assert_eq!(spare.len(), 1, "{:?}", snap.leases);
+    assert_eq!(
+        (
+            spare[0].ip.to_string(),
+            spare[0].hostname.as_deref(),
+            spare[0].expiry
+        ),
+        ("192.168.122.50".to_string(), Some("spare"), None)
+    );
+    assert!(
+        !snap
+            .leases
+            .iter()
+            .any(|l| l.reserved && l.hostname.as_deref() == Some("ci-runner")),
+        "a reservation with a lease is listed once, as the lease"
+    );
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        let mut app = app(w, h);
+        app.update(Event::Snapshot(Arc::clone(&snap)));
+        app.update(ch('3'));
+        let shot = render(&app, w, h);
+        let row = lines(&shot)
+            .into_iter()
+            .find(|l| l.contains("192.168.122.50"))
+            .expect("the reservation is listed");
+        assert!(row.contains("pin") && row.contains("not leased"), "{row}");
+        insta::assert_snapshot!(format!("leases_reserved_{w}x{h}"), shot.backend());
+    }
+}

@@ -355,6 +355,12 @@ fn snapshot<H: Host>(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let mut leases: Vec<_> = ports
+        .leases
+        .iter()
+        .map(|(n, l)| rows::lease_row(n, l))
+        .collect();
+    leases.extend(rows::reservation_rows(&view.rows, &leases));
     Snapshot {
         host: host.summary(),
         at: ports.at,
@@ -364,11 +370,7 @@ fn snapshot<H: Host>(
             .iter()
             .map(|p| rows::port_row(p, ports))
             .collect(),
-        leases: ports
-            .leases
-            .iter()
-            .map(|(n, l)| rows::lease_row(n, l))
-            .collect(),
+        leases,
         ifaces: rows::iface_rows(&ports.host, &view.addrs, &view.default_via, ports),
         taken_subnets: view.taken_subnets.clone(),
         now_unix,

@@ -216,8 +216,11 @@ pub struct LeaseRow {
     pub ip: IpAddr,
     /// Client host name.
     pub hostname: Option<String>,
-    /// Expiry in unix seconds; `None` means infinite.
+    /// Expiry in unix seconds; `None` means infinite (or, for a reservation, no lease).
     pub expiry: Option<u64>,
+    /// A DHCP reservation (`<host>` entry) no client holds a lease of: listed so every
+    /// pinned address shows, marked pinned, with no expiry.
+    pub reserved: bool,
 }
 
 /// One host interface: NIC, bridge, bond, VLAN, ...

@@ -173,7 +173,7 @@ fn leases<'a>(app: &App, net: &NetworkRow) -> Option<Vec<Line<'a>>> {
     let mut lines = vec![Line::styled(format!("Leases ({})", leases.len()), t.title)];
     let now = app.now_unix();
     for l in leases {
-        let left = format::expires_in(l.expiry, now);
+        let left = format::lease_expires(l, now);
         lines.push(Line::from(vec![
             Span::styled(format!("  {:<16}", l.ip), t.base),
             Span::styled(format!("{:<18}", format::shown(l.mac.as_ref())), t.base),
