@@ -60,7 +60,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &AttachForm) {
                 (shown, "")
             };
             body.push(Line::styled(
-                format!(" QEMU line (←/→ scroll, Home/End; attach --json has it as \"qemu\"):"),
+                " QEMU line (←/→ scroll, Home/End; attach --json has it as \"qemu\"):",
                 t.muted,
             ));
             body.push(Line::from(vec![
