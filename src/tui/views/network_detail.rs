@@ -206,17 +206,22 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
     if inner.width < def_w + 30 {
         return draw_narrow(frame, inner, def, run);
     }
-    let [top, rest] = Layout::vertical([
-        Constraint::Length(def.len().max(run.len()) as u16),
-        Constraint::Fill(1),
-    ])
-    .areas(inner);
+    // The runtime's rows as wrapped beside the definition (a long drift line takes more).
+    let run_w = usize::from(inner.width - def_w).max(1);
+    let run_rows: usize = run.iter().map(|l| l.width().max(1).div_ceil(run_w)).sum();
+    let top_h = def.len().max(run_rows) as u16;
+    // Below them the traffic chart and the member sections, when the pane is tall and wide
+    // enough for a member's row on one line (a large terminal); else they have the pane.
+    let large = inner.height >= top_h + CHART_MIN + 2 && inner.width - def_w >= MEMBER_LINE;
+    let [top, rest] = if large {
+        Layout::vertical([Constraint::Length(top_h), Constraint::Fill(1)]).areas(inner)
+    } else {
+        [inner, Rect::default()]
+    };
     let [l, r] = Layout::horizontal([Constraint::Length(def_w), Constraint::Fill(1)]).areas(top);
     frame.render_widget(Paragraph::new(def), l);
     frame.render_widget(Paragraph::new(run).wrap(Wrap { trim: false }), r);
-    // Below: the traffic chart and the member sections, when the pane is tall and wide enough
-    // for a member's row on one line (a large terminal); else nothing more.
-    if rest.height < CHART_MIN + 2 || inner.width.saturating_sub(def_w) < MEMBER_LINE {
+    if !large {
         return;
     }
     let sections = sections(app, net);
