@@ -39,6 +39,10 @@ pub struct TuiArgs {
     /// Show a simulated host instead of this one (changes nothing).
     #[arg(long)]
     pub demo: bool,
+    /// Name guests behind veths by their network namespace without this suffix (the
+    /// sandbox passes its `-PID`).
+    #[arg(long, value_name = "SUFFIX", hide = true, allow_hyphen_values = true)]
+    pub netns_suffix: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +132,17 @@ pub enum Command {
     },
     /// Remove a macvtap link made by attach.
     Detach { ifname: String },
+    /// Move a guest's port (tap or veth) from its network's bridge to the bridge of another
+    /// running network, by its interface index. Only ports on bridges switchyard made.
+    MovePort {
+        /// The port's interface name (as `ports` lists it).
+        ifname: String,
+        /// The network to move it to.
+        network: String,
+        /// Print what was moved as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A private world of namespaces with networks, guests and traffic, and the TUI inside it.
     /// Nothing on this machine's own network changes; everything is removed on exit.
     Sandbox {

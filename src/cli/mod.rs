@@ -140,6 +140,11 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
             json,
         } => macvtap::attach(&backend, &network, name, mac, json).await,
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
+        Command::MovePort {
+            ifname,
+            network,
+            json,
+        } => ports::move_port(&backend, &ifname, &network, json).await,
         Command::Doctor { json } => doctor::run(&backend, json).await,
         Command::Forward(cmd) => forward::run(&backend, cmd).await,
         Command::Tui => tui(backend.paths().clone(), &cli.tui).await,
@@ -235,7 +240,8 @@ async fn tui(paths: Paths, args: &TuiArgs) -> Result<()> {
             .wrap_err("cannot open a netlink connection")?;
         Ok(Backend::new(paths, host))
     };
-    let source = crate::live::LiveSource::start(connect, args.interval_ms.unwrap_or(1000))
+    let interval = args.interval_ms.unwrap_or(1000);
+    let source = crate::live::LiveSource::start_with(connect, interval, args.netns_suffix.clone())
         .wrap_err("cannot watch this host")?;
     crate::tui::run(source, opts).await
 }

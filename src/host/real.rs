@@ -392,6 +392,15 @@ impl Kernel for RealHost {
         self.nl.set_master(port, bridge).await
     }
 
+    async fn set_master_index(
+        &self,
+        ifindex: u32,
+        name: &str,
+        master: u32,
+    ) -> Result<(), HostError> {
+        self.nl.set_master_index(ifindex, name, master).await
+    }
+
     async fn add_route(&self, dest: IpNet, gateway: IpAddr, dev: &str) -> Result<(), HostError> {
         self.nl.add_route(dest, Some(gateway), Some(dev)).await
     }

@@ -522,6 +522,7 @@ impl FakeHost {
                 | Step::LinkDown { .. }
                 | Step::SetMtu { .. }
                 | Step::AttachPorts { .. }
+                | Step::MovePort { .. }
         );
         if links_changed {
             self.emit(HostEvent::Links);
@@ -588,6 +589,15 @@ impl Kernel for FakeHost {
 
     async fn set_mtu(&self, dev: &str, mtu: u32) -> Result<(), HostError> {
         self.inner().links.set_mtu(dev, mtu)
+    }
+
+    async fn set_master_index(
+        &self,
+        ifindex: u32,
+        name: &str,
+        master: u32,
+    ) -> Result<(), HostError> {
+        self.inner().links.set_master_index(ifindex, name, master)
     }
 
     async fn set_master(&self, port: &str, bridge: &str) -> Result<(), HostError> {

@@ -146,6 +146,26 @@ impl Netlink {
             .await
     }
 
+    /// Enslaves the link with index `ifindex` to the link with index `master` (`name` is for
+    /// messages): `ip link set dev IFINDEX master MASTER`, by index only.
+    pub async fn set_master_index(
+        &self,
+        ifindex: u32,
+        name: &str,
+        master: u32,
+    ) -> Result<(), HostError> {
+        let op = format!("set master of {name} (index {ifindex}) to index {master}");
+        let msg = LinkUnspec::new_with_index(ifindex)
+            .controller(master)
+            .build();
+        self.handle
+            .link()
+            .change(msg)
+            .execute()
+            .await
+            .map_err(|e| HostError::from_netlink(op, e))
+    }
+
     /// Moves `name` into the network namespace open as `netns` (`ip link set NAME netns NS`).
     pub async fn move_to_netns(&self, name: &str, netns: &std::fs::File) -> Result<(), HostError> {
         use std::os::fd::AsRawFd;
