@@ -157,7 +157,10 @@ pub fn interpret(
         (Proto::Udp, Reply::Icmp(what)) => answered(&format!("ICMP {what}")),
         (_, Reply::Icmp(what)) => ProbeOutcome::NoAnswer {
             counter_hit: true,
-            stopped_by: Some(format!("rejected on the way (ICMP {what})")),
+            stopped_by: Some(match target {
+                Some(why) => format!("rejected on the way (ICMP {what}); {why}"),
+                None => format!("rejected on the way (ICMP {what})"),
+            }),
         },
         (_, Reply::NotSent(e)) => ProbeOutcome::NoAnswer {
             counter_hit: true,
@@ -339,7 +342,8 @@ impl<H: Host> Backend<H> {
             } else {
                 Vec::new()
             };
-            let arp = if silent && hit {
+            let unanswered = !matches!(seen.reply, Reply::SynAck | Reply::Rst | Reply::Datagram);
+            let arp = if unanswered && hit {
                 let neighbours = self.host().dump_neighbours().await.unwrap_or_default();
                 arp_silence(&neighbours, target)
             } else {
@@ -380,7 +384,10 @@ impl<H: Host> Backend<H> {
             to: SocketAddrV4::new(to, port),
             timeout: PROBE_TIMEOUT,
         };
-        let seed = self.host().monotonic().as_nanos() as u64;
+        // Where the search for a free /30 starts: two tests at once rarely pick the same.
+        let wall = self.host().now().duration_since(std::time::UNIX_EPOCH);
+        let seed = wall.map_or(0, |d| d.as_nanos() as u64 / 1000)
+            ^ self.host().monotonic().as_nanos() as u64;
         let outside = aim.clone().and_then(|to| {
             let link = probe_link(&taken_prefixes(host), seed)
                 .ok_or("every /30 of 198.18.0.0/15 is routed on this host")?;

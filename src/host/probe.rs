@@ -188,16 +188,20 @@ async fn veth_into(
 }
 
 /// Inside the probe namespace: `lo` and `dev` up with `addr`, a route to the probed address
-/// via `via`, the carrier awaited; then the probe.
+/// via `via`, the carrier of both ends awaited (and, for a bridge port, the host end
+/// forwarding); then the probe, and how long the setup took.
 fn inside(
     ns: &NetnsGuard,
     dev: &str,
     addr: Ipv4Net,
     via: Ipv4Addr,
     probe: &Probe,
-) -> Result<(Reply, Option<SocketAddrV4>), HostError> {
+    host_end: &str,
+    bridge_port: bool,
+) -> Result<(Reply, Option<SocketAddrV4>, Duration), HostError> {
     let dev = dev.to_owned();
     let probe = probe.clone();
+    let host_end = host_end.to_owned();
     ns.block_on(move || async move {
         let nl = Netlink::connect().await?;
         nl.set_up("lo").await?;
@@ -214,7 +218,16 @@ fn inside(
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Ok(send(probe.proto, probe.to, probe.timeout))
+        // sysfs shows the namespace it was mounted for (the host's), whatever this thread's:
+        // the host end must be up too (else its answers to ARP are dropped, and the probe
+        // would wait for a retry it has no time for), and a bridge port forwarding.
+        wait_host_end(&host_end);
+        if bridge_port {
+            wait_forwarding(&host_end);
+        }
+        let setup = start.elapsed();
+        let (reply, source) = send(probe.proto, probe.to, probe.timeout);
+        Ok((reply, source, setup))
     })?
 }
 
@@ -239,13 +252,13 @@ fn outside(probe: &Probe, link: Ipv4Net) -> Result<ProbeSeen, HostError> {
         Ok::<_, HostError>(guard)
     })?;
     let net = Ipv4Net::new(ns_addr, link.prefix_len()).unwrap_or(link);
-    let setup = start.elapsed();
-    let (reply, source) = inside(&ns, &ns_end, net, host_addr, probe)?;
+    let before = start.elapsed();
+    let (reply, source, inside_setup) = inside(&ns, &ns_end, net, host_addr, probe, &host_end, false)?;
     Ok(ProbeSeen {
         reply,
         source,
         link: Some(host_end),
-        setup,
+        setup: before + inside_setup,
     })
 }
 
@@ -255,7 +268,6 @@ fn hairpin(
     addr: Ipv4Net,
     gateway: Ipv4Addr,
 ) -> Result<ProbeSeen, HostError> {
-    let start = Instant::now();
     let rt = runtime()?;
     let nl = rt.block_on(Netlink::connect())?;
     let bridge_index = rt.block_on(nl.link_index(bridge))?;
@@ -272,15 +284,27 @@ fn hairpin(
         nl.set_up(&host_end).await?;
         Ok::<_, HostError>(guard)
     })?;
-    wait_forwarding(&host_end);
-    let setup = start.elapsed();
-    let (reply, source) = inside(&ns, &ns_end, addr, gateway, probe)?;
+    let (reply, source, waited) =
+        inside(&ns, &ns_end, addr, gateway, probe, &host_end, true)?;
     Ok(ProbeSeen {
         reply,
         source,
         link: Some(host_end),
-        setup,
+        setup: waited,
     })
+}
+
+/// Waits (up to [`CARRIER_WAIT`]) until the host's end of a probe link is operationally up.
+fn wait_host_end(dev: &str) {
+    let path = format!("/sys/class/net/{dev}/operstate");
+    let start = Instant::now();
+    while start.elapsed() < CARRIER_WAIT {
+        match std::fs::read_to_string(&path) {
+            Ok(s) if s.trim() == "up" => return,
+            Ok(_) => std::thread::sleep(Duration::from_millis(10)),
+            Err(_) => return,
+        }
+    }
 }
 
 /// Waits (up to [`PORT_FORWARDING_WAIT`]) until bridge port `port` forwards: at once without
