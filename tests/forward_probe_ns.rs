@@ -42,7 +42,15 @@ fn server(world: &World) -> Server {
     let ns = guest.netns().name().to_owned();
     run_ok(
         "ip",
-        &["-n", &ns, "link", "set", "eth0", "address", "52:54:00:aa:00:01"],
+        &[
+            "-n",
+            &ns,
+            "link",
+            "set",
+            "eth0",
+            "address",
+            "52:54:00:aa:00:01",
+        ],
     );
     run_ok(
         "ip",
@@ -130,15 +138,36 @@ fn every_path_reaches_a_serving_guest_and_counts() {
         return;
     };
     let _web = server(&world);
-    let said = add(&world, &["--proto", "tcp", "--port", "8080", "--to", "192.168.150.10:80"]);
-    assert!(said.contains("self-test: forward tcp/8080 of lab"), "{said}");
+    let said = add(
+        &world,
+        &[
+            "--proto",
+            "tcp",
+            "--port",
+            "8080",
+            "--to",
+            "192.168.150.10:80",
+        ],
+    );
+    assert!(
+        said.contains("self-test: forward tcp/8080 of lab"),
+        "{said}"
+    );
     assert!(
         said.contains("outside") && said.contains("ok, the guest answered (SYN-ACK)"),
         "{said}"
     );
     add(
         &world,
-        &["--proto", "udp", "--port", "5353", "--to-guest", "52:54:00:aa:00:01", "--no-test"],
+        &[
+            "--proto",
+            "udp",
+            "--port",
+            "5353",
+            "--to-guest",
+            "52:54:00:aa:00:01",
+            "--no-test",
+        ],
     );
 
     let (tcp, ok) = test(&world, "tcp", "8080");
@@ -162,7 +191,10 @@ fn every_path_reaches_a_serving_guest_and_counts() {
             .and_then(|f| f["hits"].as_u64())
             .unwrap_or(0)
     };
-    assert!(hits("tcp") >= 6, "three probes at add, three at test: {list:?}");
+    assert!(
+        hits("tcp") >= 6,
+        "three probes at add, three at test: {list:?}"
+    );
     assert!(hits("udp") >= 3, "{list:?}");
 
     // The text report, and how long a test takes (median of three).
@@ -171,11 +203,22 @@ fn every_path_reaches_a_serving_guest_and_counts() {
         let start = Instant::now();
         let text = world.sy_ok(&["forward", "test", "lab", "--proto", "tcp", "--port", "8080"]);
         took.push(start.elapsed());
-        assert!(text.starts_with("forward tcp/8080 of lab to 192.168.150.10:80\n"), "{text}");
-        assert_eq!(text.matches("ok, the guest answered (SYN-ACK)").count(), 3, "{text}");
+        assert!(
+            text.starts_with("forward tcp/8080 of lab to 192.168.150.10:80\n"),
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("ok, the guest answered (SYN-ACK)").count(),
+            3,
+            "{text}"
+        );
     }
     took.sort();
     eprintln!("forward test (tcp, all answered): median {:?}", took[1]);
+    eprintln!(
+        "{}",
+        world.sy_ok(&["forward", "test", "lab", "--proto", "udp", "--port", "5353"])
+    );
 }
 
 #[test]
@@ -186,7 +229,15 @@ fn a_port_nothing_serves_answers_rst() {
     let _web = server(&world);
     add(
         &world,
-        &["--proto", "tcp", "--port", "8081", "--to", "192.168.150.10:81", "--no-test"],
+        &[
+            "--proto",
+            "tcp",
+            "--port",
+            "8081",
+            "--to",
+            "192.168.150.10:81",
+            "--no-test",
+        ],
     );
     let (report, ok) = test(&world, "tcp", "8081");
     assert!(ok, "a RST is the guest's answer: {report:#}");
@@ -203,7 +254,15 @@ fn a_foreign_table_dropping_the_traffic_is_named() {
     let _web = server(&world);
     add(
         &world,
-        &["--proto", "tcp", "--port", "8080", "--to", "192.168.150.10:80", "--no-test"],
+        &[
+            "--proto",
+            "tcp",
+            "--port",
+            "8080",
+            "--to",
+            "192.168.150.10:80",
+            "--no-test",
+        ],
     );
     let h = world.host.name().to_owned();
     let nft = |args: &[&str]| {
@@ -213,17 +272,35 @@ fn a_foreign_table_dropping_the_traffic_is_named() {
     };
     nft(&["add", "table", "inet", "blocker"]);
     nft(&[
-        "add", "chain", "inet", "blocker", "toguests", "{ type filter hook forward priority 0; }",
+        "add",
+        "chain",
+        "inet",
+        "blocker",
+        "toguests",
+        "{ type filter hook forward priority 0; }",
     ]);
     nft(&[
-        "add", "rule", "inet", "blocker", "toguests", "ip", "daddr", "192.168.150.10", "tcp", "dport",
-        "80", "drop",
+        "add",
+        "rule",
+        "inet",
+        "blocker",
+        "toguests",
+        "ip",
+        "daddr",
+        "192.168.150.10",
+        "tcp",
+        "dport",
+        "80",
+        "drop",
     ]);
     let (report, ok) = test(&world, "tcp", "8080");
     assert!(!ok, "a dropped path fails the test: {report:#}");
     let outside = path(&report, "outside");
     assert_eq!(outside["outcome"]["result"], "no_answer", "{report:#}");
-    assert_eq!(outside["counter_hit"], true, "DNAT happened before the drop");
+    assert_eq!(
+        outside["counter_hit"], true,
+        "DNAT happened before the drop"
+    );
     let why = outside["outcome"]["stopped_by"].as_str().expect("a reason");
     assert!(
         why.contains("table inet blocker (chain toguests at forward: a rule drops)"),
@@ -310,11 +387,27 @@ fn a_test_leaves_the_host_as_it_was() {
     let _web = server(&world);
     add(
         &world,
-        &["--proto", "tcp", "--port", "8080", "--to", "192.168.150.10:80", "--no-test"],
+        &[
+            "--proto",
+            "tcp",
+            "--port",
+            "8080",
+            "--to",
+            "192.168.150.10:80",
+            "--no-test",
+        ],
     );
     add(
         &world,
-        &["--proto", "udp", "--port", "5353", "--to", "192.168.150.10", "--no-test"],
+        &[
+            "--proto",
+            "udp",
+            "--port",
+            "5353",
+            "--to",
+            "192.168.150.10",
+            "--no-test",
+        ],
     );
     // A first test makes the host learn the guest's address, as any traffic would.
     let (report, ok) = test(&world, "tcp", "8080");

@@ -187,14 +187,21 @@ pub fn interpret(
 
 /// Why the target may be silent, from the host's neighbour table: it did not answer ARP.
 fn arp_silence(neighbours: &[Neighbour], to: Ipv4Addr) -> Option<String> {
-    let failed = neighbours.iter().any(|n| {
-        matches!(n, Neighbour::Ip { ip: IpAddr::V4(ip), mac: None, .. } if *ip == to)
-    });
+    let failed = neighbours
+        .iter()
+        .any(|n| matches!(n, Neighbour::Ip { ip: IpAddr::V4(ip), mac: None, .. } if *ip == to));
     failed.then(|| format!("{to} does not answer ARP (is the guest up, with that address?)"))
 }
 
-/// The network's first IPv4 subnet with its gateway, and its DHCP ranges.
-fn ipv4_of(def: &NetworkDef) -> Option<(Ipv4Net, Vec<(Ipv4Addr, Ipv4Addr)>, Vec<Ipv4Addr>)> {
+/// A network's first IPv4 subnet (with its gateway's address), its DHCP ranges and its
+/// reserved addresses.
+struct Ipv4Side {
+    net: Ipv4Net,
+    ranges: Vec<(Ipv4Addr, Ipv4Addr)>,
+    pins: Vec<Ipv4Addr>,
+}
+
+fn ipv4_of(def: &NetworkDef) -> Option<Ipv4Side> {
     def.ips.iter().find_map(|ip| {
         let IpNet::V4(net) = ip.net()? else {
             return None;
@@ -215,7 +222,7 @@ fn ipv4_of(def: &NetworkDef) -> Option<(Ipv4Net, Vec<(Ipv4Addr, Ipv4Addr)>, Vec<
                 _ => None,
             })
             .collect();
-        Some((net, ranges, pins))
+        Some(Ipv4Side { net, ranges, pins })
     })
 }
 
@@ -290,7 +297,9 @@ impl<H: Host> Backend<H> {
             .collect();
         defs.push(def.clone());
         let aim = host_address(f.address, &host, &gateways(&defs));
-        let planned = self.plan_probes(network, &def, &f, target, &host, aim).await?;
+        let planned = self
+            .plan_probes(network, &def, &f, target, &host, aim)
+            .await?;
         let (counter, _) = forward_counters(network, proto, port.first);
         let mut ruleset = None;
         for p in planned {
@@ -332,7 +341,10 @@ impl<H: Host> Backend<H> {
             let hit = matches!((before, after), (Some(b), Some(a)) if a > b);
             let silent = !matches!(
                 (&seen.reply, hit),
-                (Reply::SynAck | Reply::Rst | Reply::Datagram | Reply::Icmp(_), true)
+                (
+                    Reply::SynAck | Reply::Rst | Reply::Datagram | Reply::Icmp(_),
+                    true
+                )
             );
             let suspects = if silent {
                 if ruleset.is_none() {
@@ -405,7 +417,7 @@ impl<H: Host> Backend<H> {
             (Err(e), _, _) => Err(e),
             (_, None, _) => Err("the network has no bridge".to_owned()),
             (_, _, None) => Err("the network has no IPv4 subnet".to_owned()),
-            (Ok(to), Some(bridge), Some((net, ranges, pins))) => {
+            (Ok(to), Some(bridge), Some(Ipv4Side { net, ranges, pins })) => {
                 let taken = self.taken_addresses(network, net, target, pins, host).await;
                 match free_address(net, &taken, &ranges) {
                     None => Err(format!("no free address in {}", net.trunc())),
@@ -524,9 +536,18 @@ mod tests {
         let udp = Proto::Udp;
         let icmp = Reply::Icmp("port unreachable".into());
         let answered = |how: &str| ProbeOutcome::Answered { how: how.into() };
-        assert_eq!(interpret(tcp, &Reply::SynAck, true, &[], None), answered("SYN-ACK"));
-        assert_eq!(interpret(tcp, &Reply::Rst, true, &[], None), answered("RST"));
-        assert_eq!(interpret(udp, &Reply::Datagram, true, &[], None), answered("reply"));
+        assert_eq!(
+            interpret(tcp, &Reply::SynAck, true, &[], None),
+            answered("SYN-ACK")
+        );
+        assert_eq!(
+            interpret(tcp, &Reply::Rst, true, &[], None),
+            answered("RST")
+        );
+        assert_eq!(
+            interpret(udp, &Reply::Datagram, true, &[], None),
+            answered("reply")
+        );
         assert_eq!(
             interpret(udp, &icmp, true, &[], None),
             answered("ICMP port unreachable")
@@ -562,7 +583,13 @@ mod tests {
         let ProbeOutcome::NoAnswer {
             stopped_by: Some(why),
             ..
-        } = interpret(tcp, &Reply::Nothing, true, &[], Some("x does not answer ARP".into()))
+        } = interpret(
+            tcp,
+            &Reply::Nothing,
+            true,
+            &[],
+            Some("x does not answer ARP".into()),
+        )
         else {
             panic!("silence is no answer");
         };
@@ -578,7 +605,10 @@ mod tests {
             setup: Duration::ZERO,
         };
         let n = note(ProbePath::Outside, &seen, Some("enp1s0")).expect("a note");
-        assert!(n.starts_with("arrived on syp0000000001h, not on the uplink enp1s0"), "{n}");
+        assert!(
+            n.starts_with("arrived on syp0000000001h, not on the uplink enp1s0"),
+            "{n}"
+        );
         assert!(n.contains("`ufw … in on enp1s0`"), "{n}");
         assert_eq!(note(ProbePath::Host, &seen, Some("enp1s0")), None);
         assert_eq!(note(ProbePath::Hairpin, &seen, None), None);

@@ -80,9 +80,7 @@ pub async fn run<H: Host>(backend: &Backend<H>, cmd: ForwardCmd) -> Result<()> {
             if !report.all_answered() {
                 use std::io::Write as _;
                 let _ = std::io::stdout().flush();
-                eprintln!(
-                    "forward {proto}/{port} of {network}: not every path reached the guest"
-                );
+                eprintln!("forward {proto}/{port} of {network}: not every path reached the guest");
                 std::process::exit(1);
             }
         }

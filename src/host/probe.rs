@@ -97,7 +97,10 @@ pub async fn run(probe: Probe) -> Result<ProbeSeen, HostError> {
     match rx.await {
         Ok(Ok(result)) => result,
         Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => Err(HostError::invalid("probe", "the probe thread ended without a word")),
+        Err(_) => Err(HostError::invalid(
+            "probe",
+            "the probe thread ended without a word",
+        )),
     }
 }
 
@@ -253,7 +256,8 @@ fn outside(probe: &Probe, link: Ipv4Net) -> Result<ProbeSeen, HostError> {
     })?;
     let net = Ipv4Net::new(ns_addr, link.prefix_len()).unwrap_or(link);
     let before = start.elapsed();
-    let (reply, source, inside_setup) = inside(&ns, &ns_end, net, host_addr, probe, &host_end, false)?;
+    let (reply, source, inside_setup) =
+        inside(&ns, &ns_end, net, host_addr, probe, &host_end, false)?;
     Ok(ProbeSeen {
         reply,
         source,
@@ -284,8 +288,7 @@ fn hairpin(
         nl.set_up(&host_end).await?;
         Ok::<_, HostError>(guard)
     })?;
-    let (reply, source, waited) =
-        inside(&ns, &ns_end, addr, gateway, probe, &host_end, true)?;
+    let (reply, source, waited) = inside(&ns, &ns_end, addr, gateway, probe, &host_end, true)?;
     Ok(ProbeSeen {
         reply,
         source,

@@ -180,7 +180,10 @@ fn priority(v: &Value) -> Option<i64> {
     }
     let s = v.as_str()?;
     let (name, offset) = match s.find(['+', '-']) {
-        Some(at) => (s[..at].trim(), s[at..].replace(' ', "").parse::<i64>().ok()?),
+        Some(at) => (
+            s[..at].trim(),
+            s[at..].replace(' ', "").parse::<i64>().ok()?,
+        ),
         None => (s.trim(), 0),
     };
     let base = match name {
@@ -200,7 +203,9 @@ fn priority(v: &Value) -> Option<i64> {
 /// Rules are not evaluated: these are the candidates, each named as
 /// `table FAMILY NAME (chain C at HOOK: policy drop)`.
 pub fn droppers(ruleset: &Value, spans: &[HookSpan]) -> Vec<String> {
-    let items = ruleset["nftables"].as_array().map_or(&[][..], Vec::as_slice);
+    let items = ruleset["nftables"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     let ours = |family: &str, table: &str| family == FAMILY && table == TABLE_NAME;
     let mut out = Vec::new();
     for item in items {
@@ -231,7 +236,9 @@ pub fn droppers(ruleset: &Value, spans: &[HookSpan]) -> Vec<String> {
             None
         };
         if let Some(why) = why {
-            out.push(format!("table {family} {table} (chain {name} at {hook}: {why})"));
+            out.push(format!(
+                "table {family} {table} (chain {name} at {hook}: {why})"
+            ));
         }
     }
     out
@@ -306,14 +313,16 @@ mod tests {
     }
 
     fn host(addrs: &[(u32, &str)], default_via: Option<u32>) -> HostState {
-        let mut h = HostState::default();
-        h.addrs = addrs
-            .iter()
-            .map(|(i, a)| AddrInfo {
-                ifindex: *i,
-                net: net(a),
-            })
-            .collect();
+        let mut h = HostState {
+            addrs: addrs
+                .iter()
+                .map(|(i, a)| AddrInfo {
+                    ifindex: *i,
+                    net: net(a),
+                })
+                .collect(),
+            ..HostState::default()
+        };
         for (i, a) in addrs {
             h.routes.push(RouteInfo {
                 dest: net(a).trunc(),
@@ -397,13 +406,20 @@ mod tests {
             .contains("not an address of this host"));
         // No default route: the first usable address; never a gateway, link-local or lo.
         let h = host(
-            &[(1, "127.0.0.1/8"), (5, "192.168.150.1/24"), (2, "10.1.1.5/24")],
+            &[
+                (1, "127.0.0.1/8"),
+                (5, "192.168.150.1/24"),
+                (2, "10.1.1.5/24"),
+            ],
             None,
         );
         assert_eq!(host_address(None, &h, &gw), Ok(ip("10.1.1.5")));
         let h = host(&[(1, "127.0.0.1/8"), (5, "192.168.150.1/24")], None);
         assert!(host_address(None, &h, &gw).is_err());
-        assert_eq!(uplink(&host(&[(3, "203.0.113.2/24")], Some(3))), Some("eth0"));
+        assert_eq!(
+            uplink(&host(&[(3, "203.0.113.2/24")], Some(3))),
+            Some("eth0")
+        );
     }
 
     #[test]

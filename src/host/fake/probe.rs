@@ -29,7 +29,9 @@ fn hooks(from: &ProbeFrom, dnat: bool) -> &'static [&'static str] {
 
 /// A foreign table's base chain at one of `at` that drops (by policy or by any rule).
 fn dropped_at(ruleset: &Value, at: &[&str]) -> bool {
-    let items = ruleset["nftables"].as_array().map_or(&[][..], Vec::as_slice);
+    let items = ruleset["nftables"]
+        .as_array()
+        .map_or(&[][..], Vec::as_slice);
     items.iter().any(|i| {
         let c = &i["chain"];
         let (Some(family), Some(table), Some(hook)) = (
@@ -57,7 +59,10 @@ fn dropped_at(ruleset: &Value, at: &[&str]) -> bool {
 fn port_in(v: &Value, port: u16) -> bool {
     match (v.as_u64(), v["range"].as_array()) {
         (Some(p), _) => p == u64::from(port),
-        (None, Some(r)) => match (r.first().and_then(Value::as_u64), r.get(1).and_then(Value::as_u64)) {
+        (None, Some(r)) => match (
+            r.first().and_then(Value::as_u64),
+            r.get(1).and_then(Value::as_u64),
+        ) {
             (Some(a), Some(b)) => a <= u64::from(port) && u64::from(port) <= b,
             _ => false,
         },
@@ -71,7 +76,10 @@ fn addr_in(right: &Value, ip: Ipv4Addr) -> bool {
         return a.parse::<Ipv4Addr>().is_ok_and(|a| a == ip);
     }
     let p = &right["prefix"];
-    match (p["addr"].as_str().and_then(|a| a.parse().ok()), p["len"].as_u64()) {
+    match (
+        p["addr"].as_str().and_then(|a| a.parse().ok()),
+        p["len"].as_u64(),
+    ) {
         (Some(a), Some(len)) => ipnet::Ipv4Net::new(a, len as u8).is_ok_and(|n| n.contains(&ip)),
         _ => false,
     }
@@ -199,10 +207,7 @@ impl FakeHost {
                 ip: IpAddr::V4(ip),
                 mac: Some(mac),
             } if *ip == *target.ip()
-                && links
-                    .links
-                    .get(ifindex)
-                    .is_some_and(|l| l.info.admin_up) =>
+                && links.links.get(ifindex).is_some_and(|l| l.info.admin_up) =>
             {
                 Some(*mac)
             }
