@@ -253,21 +253,25 @@ impl<H: Host> Backend<H> {
         proto: Proto,
         port: PortRange,
     ) -> Result<ForwardTest, BackendError> {
-        self.load_def(network)?;
+        let stored = self.load_def(network)?;
+        let find = |def: &NetworkDef| -> Result<Forward, BackendError> {
+            let list = forward::forwards(def).map_err(|p| BackendError::Invalid(vec![p]))?;
+            list.into_iter()
+                .find(|f| f.proto == proto && f.port == port)
+                .ok_or_else(|| {
+                    BackendError::Invalid(vec![Problem::new(
+                        "port",
+                        format!("network {network} has no forward {proto}/{port}"),
+                    )])
+                })
+        };
         let Some(rec) = self.record(network)? else {
+            find(&stored)?;
             return Err(BackendError::NotActive(network.to_owned()));
         };
+        // The forward as the network runs it (its rules are what the probes cross).
         let def = model::parse_network_xml(&rec.def_xml)?;
-        let list = forward::forwards(&def).map_err(|p| BackendError::Invalid(vec![p]))?;
-        let Some(f) = list
-            .into_iter()
-            .find(|f| f.proto == proto && f.port == port)
-        else {
-            return Err(BackendError::Invalid(vec![Problem::new(
-                "port",
-                format!("network {network} has no forward {proto}/{port}"),
-            )]));
-        };
+        let f = find(&def)?;
         let to = forward::target_address(&def, &f);
         let mut report = ForwardTest {
             network: network.to_owned(),
