@@ -145,7 +145,10 @@ pub fn interpret(
         return ProbeOutcome::NoAnswer {
             counter_hit: false,
             stopped_by: match reply {
-                Reply::Nothing => blame(why),
+                // Dropped on the way (or refused on the way out): the tables at those hooks.
+                Reply::Nothing | Reply::NotSent(_) if !suspects.is_empty() => {
+                    Some(format!("{why}; may be dropped by {}", suspects.join("; ")))
+                }
                 _ => Some(why),
             },
         };
@@ -582,6 +585,15 @@ mod tests {
             no_answer(
                 false,
                 "the forward's rule was not reached (its counter did not move)"
+            )
+        );
+        let raw = vec!["table ip raw (chain pre at prerouting: policy drop)".to_owned()];
+        assert_eq!(
+            interpret(tcp, &Reply::Nothing, false, &raw, None),
+            no_answer(
+                false,
+                "the forward's rule was not reached (its counter did not move); may be \
+                 dropped by table ip raw (chain pre at prerouting: policy drop)"
             )
         );
         let ProbeOutcome::NoAnswer {
