@@ -284,6 +284,11 @@ fn hairpin(
     };
     let _veth = rt.block_on(async {
         let guard = veth_into(&nl, &ns, &host_end, &ns_end).await?;
+        // A MAC starting fe, as libvirt gives taps: a bridge whose own MAC was never set
+        // takes its ports' lowest, and the probe port must not change the guests' gateway.
+        let r = super::random_u64().to_be_bytes();
+        nl.set_address(&host_end, [0xfe, r[0], r[1], r[2], r[3], r[4]])
+            .await?;
         nl.set_master(&host_end, bridge).await?;
         nl.set_up(&host_end).await?;
         Ok::<_, HostError>(guard)
