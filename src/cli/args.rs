@@ -165,7 +165,15 @@ pub enum Command {
         count: Option<u64>,
     },
     /// Port forwards into NAT networks: add, remove, list, test.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+            switchyard forward add lab --proto tcp --port 8080 --to 192.168.122.10:80\n  \
+            switchyard forward add lab --proto udp --port 5000-5009 --to-guest web\n  \
+            switchyard forward list --json\n  \
+            switchyard forward test lab --proto tcp --port 8080\n  \
+            switchyard forward remove lab --proto tcp --port 8080"
+    )]
     Forward(ForwardCmd),
     /// Check the prerequisites and say how to fix what is missing.
     Doctor {
@@ -231,11 +239,13 @@ pub enum ForwardCmd {
     /// Nothing stays behind. Exits 1 when a path did not reach the guest.
     Test {
         network: String,
+        /// tcp or udp.
         #[arg(long)]
         proto: String,
         /// The forward's host port or range (a range is probed at its first port).
         #[arg(long, value_name = "P[-Q]")]
         port: String,
+        /// The report as JSON: each path's outcome, with counter_hit.
         #[arg(long)]
         json: bool,
     },
