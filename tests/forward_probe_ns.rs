@@ -423,3 +423,34 @@ fn a_test_leaves_the_host_as_it_was() {
     assert!(!after.contains("syp"), "{after}");
     assert!(!after.contains("198.18."), "{after}");
 }
+
+#[test]
+fn a_probe_that_fails_half_way_leaves_nothing() {
+    use switchyard::host::probe::{blocking, Probe, ProbeFrom};
+    use switchyard::model::forward::Proto;
+    let Some(world) = World::new("fphalf") else {
+        return;
+    };
+    let before = stdout(&world.host.ip(&["-br", "link"]));
+    // `uplink` is a veth, not a bridge: the probe's port is made, then cannot be enslaved.
+    let probe = Probe {
+        from: ProbeFrom::Bridge {
+            bridge: "uplink".into(),
+            addr: "203.0.113.200/24".parse().expect("literal"),
+            gateway: "203.0.113.2".parse().expect("literal"),
+        },
+        proto: Proto::Tcp,
+        to: "203.0.113.2:8080".parse().expect("literal"),
+        timeout: Duration::from_secs(1),
+    };
+    let result = world.host.run(|| blocking(&probe)).expect("enter host");
+    let err = result.expect_err("no port on a veth");
+    assert!(err.to_string().contains("set master of syp"), "{err}");
+    assert_eq!(stdout(&world.host.ip(&["-br", "link"])), before);
+    let mine = format!("sy-probe-{}-", std::process::id());
+    let left: Vec<String> = ip_netns_list()
+        .into_iter()
+        .filter(|n| n.starts_with(&mine))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
