@@ -179,8 +179,16 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         count: Option<u64>,
     },
-    /// Port forwards into NAT networks: add, remove, list.
-    #[command(subcommand)]
+    /// Port forwards into NAT networks: add, remove, list, test.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+            switchyard forward add lab --proto tcp --port 8080 --to 192.168.122.10:80\n  \
+            switchyard forward add lab --proto udp --port 5000-5009 --to-guest web\n  \
+            switchyard forward list --json\n  \
+            switchyard forward test lab --proto tcp --port 8080\n  \
+            switchyard forward remove lab --proto tcp --port 8080"
+    )]
     Forward(ForwardCmd),
     /// Check the prerequisites and say how to fix what is missing.
     Doctor {
@@ -189,7 +197,7 @@ pub enum Command {
     },
 }
 
-/// `forward add|remove|list`.
+/// `forward add|remove|list|test`.
 #[derive(Debug, Subcommand)]
 pub enum ForwardCmd {
     /// Forward a host port (or range) of a NAT network to an address of it, or to a guest.
@@ -223,6 +231,9 @@ pub enum ForwardCmd {
         /// Take a port the host itself serves (sshd, this SSH session's port).
         #[arg(long)]
         force: bool,
+        /// Skip the self-test that follows an add to a running network (`forward test`).
+        #[arg(long)]
+        no_test: bool,
     },
     /// Remove a forward.
     Remove {
@@ -235,6 +246,21 @@ pub enum ForwardCmd {
     /// List forwards with their new-connection and byte counters.
     List {
         network: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Probe a forward of a running network three ways: from outside (a throwaway namespace
+    /// on a probe link), from the host itself, and from the network's bridge (hairpin).
+    /// Nothing stays behind. Exits 1 when a path did not reach the guest.
+    Test {
+        network: String,
+        /// tcp or udp.
+        #[arg(long)]
+        proto: String,
+        /// The forward's host port or range (a range is probed at its first port).
+        #[arg(long, value_name = "P[-Q]")]
+        port: String,
+        /// The report as JSON: each path's outcome, with counter_hit.
         #[arg(long)]
         json: bool,
     },

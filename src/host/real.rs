@@ -304,6 +304,21 @@ impl Host for RealHost {
             message: e.to_string(),
         })
     }
+
+    async fn nft_ruleset(&self) -> Result<serde_json::Value, HostError> {
+        nft::ruleset().map_err(|e| HostError::Other {
+            op: "list the nftables ruleset".into(),
+            errno: None,
+            message: e.to_string(),
+        })
+    }
+
+    async fn probe(
+        &self,
+        probe: &super::probe::Probe,
+    ) -> Result<super::probe::ProbeSeen, HostError> {
+        super::probe::run(probe.clone()).await
+    }
 }
 
 /// What identifies the present version of a file; `None` when it does not exist.

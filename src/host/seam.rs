@@ -209,4 +209,16 @@ pub trait Host: Send + Sync + 'static {
     fn firewall_counters(
         &self,
     ) -> impl Future<Output = Result<BTreeMap<String, (u64, u64)>, HostError>> + Send;
+
+    /// The whole nftables ruleset (every table of every family) as `nft -j list ruleset`
+    /// prints it: read, never changed, to name another table that may drop a probe.
+    fn nft_ruleset(&self) -> impl Future<Output = Result<serde_json::Value, HostError>> + Send;
+
+    /// Sends one probe of a forward (see [`super::probe`]) and says what came back. Whatever
+    /// the probe sets up (a throwaway namespace, a veth, a bridge port, an address, the
+    /// neighbour entry of its address) is gone when this returns, also on error.
+    fn probe(
+        &self,
+        probe: &super::probe::Probe,
+    ) -> impl Future<Output = Result<super::probe::ProbeSeen, HostError>> + Send;
 }

@@ -14,6 +14,7 @@
 mod dnsmasq;
 mod links;
 mod nft;
+mod probe;
 mod traffic;
 
 use std::collections::{BTreeMap, HashMap};
@@ -81,6 +82,8 @@ struct Inner {
     netns: HashMap<i32, String>,
     next_mac: u32,
     next_guest_pid: u32,
+    /// What guests serve, by guest MAC: (protocol, port) they answer probes on.
+    services: Vec<(String, crate::model::forward::Proto, u16)>,
 }
 
 /// What makes steps fail or slow.
@@ -158,6 +161,7 @@ impl FakeHost {
                 netns: HashMap::new(),
                 next_mac: 1,
                 next_guest_pid: 2200,
+                services: Vec::new(),
             }),
             clock: Mutex::new(clock),
             summary: HostSummary {
@@ -888,5 +892,16 @@ impl Host for FakeHost {
 
     async fn firewall_counters(&self) -> Result<BTreeMap<String, (u64, u64)>, HostError> {
         Ok(self.inner().nft.counters())
+    }
+
+    async fn nft_ruleset(&self) -> Result<Value, HostError> {
+        Ok(self.inner().nft.list_all())
+    }
+
+    async fn probe(
+        &self,
+        probe: &crate::host::probe::Probe,
+    ) -> Result<crate::host::probe::ProbeSeen, HostError> {
+        Ok(self.probe_now(probe))
     }
 }

@@ -24,7 +24,8 @@ struct Table {
     chains: Vec<(String, Chain)>,
     /// Maps and sets in declaration order.
     maps: Vec<(String, MapSpec)>,
-    /// Named counters (packets, bytes) in declaration order; the fake never counts.
+    /// Named counters (packets, bytes) in declaration order; only probes count (see
+    /// [`Ruleset::count`]).
     counters: Vec<(String, (u64, u64))>,
 }
 
@@ -145,6 +146,38 @@ impl Ruleset {
             .get(&(FAMILY.to_owned(), TABLE_NAME.to_owned()))
             .map(|t| t.counters.iter().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Every table, as `nft -j list ruleset` prints them.
+    pub fn list_all(&self) -> Value {
+        let mut items = vec![json!({ "metainfo": { "json_schema_version": 1 } })];
+        for (family, name) in self.tables.keys() {
+            if let Some(Value::Object(mut doc)) = self.list(family, name) {
+                if let Some(Value::Array(list)) = doc.remove("nftables") {
+                    items.extend(list.into_iter().skip(1));
+                }
+            }
+        }
+        json!({ "nftables": items })
+    }
+
+    /// Counts one packet of `bytes` on our table's named counter `name` (a probe through the
+    /// fake's rules); whether there is such a counter.
+    pub fn count(&mut self, name: &str, bytes: u64) -> bool {
+        let Some(t) = self
+            .tables
+            .get_mut(&(FAMILY.to_owned(), TABLE_NAME.to_owned()))
+        else {
+            return false;
+        };
+        match t.counters.iter_mut().find(|(n, _)| n == name) {
+            Some((_, (packets, b))) => {
+                *packets += 1;
+                *b += bytes;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Our table, read the way the real host reads it.

@@ -203,3 +203,19 @@ impl Netlink {
             .map_err(|e| HostError::from_netlink(op, e))
     }
 }
+
+/// Deletes link `ifindex` at once over a blocking socket of the calling thread's namespace
+/// (a veth takes its peer with it): for guards that clean up in `Drop`, where nothing can be
+/// awaited. `ENODEV` (already gone) is success.
+pub fn delete_link_now(ifindex: u32) -> std::io::Result<()> {
+    use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
+    use netlink_packet_route::RouteNetlinkMessage;
+    let mut sock = super::socket::RouteSocket::open()?;
+    let mut msg = LinkMessage::default();
+    msg.header.index = ifindex;
+    let seq = sock.send(RouteNetlinkMessage::DelLink(msg), NLM_F_REQUEST | NLM_F_ACK)?;
+    match sock.recv_replies(seq, |_, _| Ok(())) {
+        Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+        other => other,
+    }
+}
