@@ -162,6 +162,17 @@ fn sandbox_runs_and_leaves_nothing_after_quit() {
         return;
     };
     let pid = app.child.id();
+    // Guests are named as the sandbox names them: the pid that keeps its namespaces apart
+    // from others' is not part of what the operator reads.
+    let ports = app.screen();
+    assert!(
+        ports.contains(" web1 ") && ports.contains(" db2 "),
+        "guest names: {ports}"
+    );
+    assert!(
+        !ports.contains(&format!("-{pid}")),
+        "no pid suffix: {ports}"
+    );
     // The Host view shows the sandbox's own interfaces: the uplink that carries the default
     // route, the LAN NIC and the host bridge that bridged mode can use.
     app.send("4");

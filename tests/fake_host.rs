@@ -273,3 +273,88 @@ fn ruleset_changes_reach_the_snapshots_as_a_count() {
         assert_eq!(after.firewall, 2, "the change was noticed");
     });
 }
+
+/// The move step re-checks at the host what the backend decided on: it moves the very port
+/// (index, name, MAC) from the bridge it was on, to the bridge of that name and index, and
+/// refuses — changing nothing — when the port left that bridge meanwhile, was re-created
+/// under its name, or the target bridge was re-created. Its undo moves it back.
+#[test]
+fn a_port_move_refuses_what_changed_since_it_was_decided() {
+    use switchyard::plan::ports::PortRef;
+    use switchyard::plan::Step;
+    runtime().block_on(async {
+        let host = FakeHost::manual("fake", FAKE_EPOCH_UNIX);
+        let a = host
+            .add_link("bra", LinkKind::Bridge, None, Traffic::Idle)
+            .expect("bra");
+        let b = host
+            .add_link("brb", LinkKind::Bridge, None, Traffic::Idle)
+            .expect("brb");
+        let c = host
+            .add_link("brc", LinkKind::Bridge, None, Traffic::Idle)
+            .expect("brc");
+        let mac = [0x52, 0x54, 0, 1, 2, 3];
+        let tap = host
+            .add_link("vnet9", LinkKind::Tun, Some(mac), Traffic::Idle)
+            .expect("tap");
+        host.set_master("vnet9", "bra").expect("on bra");
+        let port = PortRef {
+            ifindex: tap,
+            name: "vnet9".into(),
+            mac: Some(switchyard::model::MacAddr(mac)),
+            guest: None,
+        };
+        let step = |from: &str, from_index, to: &str, to_index| Step::MovePort {
+            port: port.clone(),
+            from: from.into(),
+            from_index,
+            to: to.into(),
+            to_index,
+        };
+
+        // Decided as on brc, but it is on bra: refused, left on bra.
+        let e = host
+            .run(&step("brc", c, "brb", b))
+            .await
+            .expect_err("not on brc");
+        assert!(e.to_string().contains("no longer on brc"), "{e}");
+        assert_eq!(master(&host), Some(a));
+        // A target index that is not a bridge of that name: refused.
+        let e = host
+            .run(&step("bra", a, "brb", c))
+            .await
+            .expect_err("brb is not index c");
+        assert!(e.to_string().contains("bridge brb is gone"), "{e}");
+        assert_eq!(master(&host), Some(a));
+
+        // As decided: moved, the very link.
+        let moved = step("bra", a, "brb", b);
+        host.run(&moved).await.expect("moves");
+        assert_eq!(master(&host), Some(b));
+        assert_eq!(moved.to_string(), "move vnet9 from bra to brb");
+        // Undone: back on bra.
+        host.run(&moved.undo().expect("an undo"))
+            .await
+            .expect("moves back");
+        assert_eq!(master(&host), Some(a));
+
+        // Re-created under its name (a new index): the old decision touches nothing.
+        host.remove_link("vnet9").expect("gone");
+        host.add_link("vnet9", LinkKind::Tun, Some(mac), Traffic::Idle)
+            .expect("again");
+        host.set_master("vnet9", "bra").expect("on bra");
+        let e = host.run(&moved).await.expect_err("another link");
+        assert!(e.to_string().contains("vnet9 is gone"), "{e}");
+        assert_eq!(master(&host), Some(a));
+    });
+}
+
+/// The master of `vnet9` on `host`, as observed.
+fn master(host: &FakeHost) -> Option<u32> {
+    let s = runtime_free_observe(host);
+    s.link_by_name("vnet9").and_then(|l| l.master)
+}
+
+fn runtime_free_observe(host: &FakeHost) -> switchyard::state::HostState {
+    futures::executor::block_on(host.observe()).expect("observe")
+}

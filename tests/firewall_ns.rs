@@ -18,8 +18,8 @@ use switchyard::host::nft;
 use switchyard::model::{Proto, ResolvedForward};
 use switchyard::plan::firewall::{
     add_network, chain_name, ifname_problem, join_network, legacy_networks, network_drift,
-    parse_table, remove_legacy, remove_network, repair_network, table_drift, FirewallMode,
-    FirewallNet, NetChain, ObservedTable,
+    parse_table, remove_legacy, remove_network, repair_network, table_drift, FirewallDrift,
+    FirewallMode, FirewallNet, NetChain, ObservedTable,
 };
 
 const HOSTILE: &str = "x\"; } flush ruleset; { \"ü\u{1F4A3}\\n'";
@@ -193,14 +193,9 @@ fn assert_listed_as_loaded(net: &FirewallNet, t: &ObservedTable) {
 
 fn assert_no_drift(t: &ObservedTable, active: &[FirewallNet]) {
     for n in active {
-        assert_eq!(
-            network_drift(n, Some(t)),
-            Vec::<String>::new(),
-            "{}",
-            n.name
-        );
+        assert_eq!(network_drift(n, Some(t)), Vec::new(), "{}", n.name);
     }
-    assert_eq!(table_drift(t, active), Vec::<String>::new());
+    assert_eq!(table_drift(t, active), Vec::new());
 }
 
 #[test]
@@ -222,20 +217,25 @@ fn loads_lists_repairs_and_removes() {
     let t = observe(&ns);
     let drift = network_drift(&lab(), Some(&t));
     assert!(
-        drift
-            .iter()
-            .any(|d| d.starts_with("chain net_lab_nat lacks rule 3")),
+        drift.iter().any(|d| matches!(
+            d,
+            FirewallDrift::RuleMissing { chain, position: 3, .. } if chain.name == "net_lab_nat"
+        )),
         "{drift:?}"
     );
     assert!(
-        drift
-            .iter()
-            .any(|d| d.contains("net_lab_to has a rule switchyard did not")),
+        drift.iter().any(|d| matches!(
+            d,
+            FirewallDrift::RuleForeign { chain, .. } if chain.name == "net_lab_to"
+        )),
         "{drift:?}"
     );
     let drift = table_drift(&t, &nets);
     assert!(
-        drift.iter().any(|d| d.contains("base_forward has a rule")),
+        drift.iter().any(|d| matches!(
+            d,
+            FirewallDrift::RuleForeign { chain, .. } if chain.base && chain.name == "base_forward"
+        )),
         "{drift:?}"
     );
 
@@ -384,7 +384,10 @@ fn an_element_pointing_elsewhere_is_named_and_repaired() {
         ],
     );
     let t = observe(&ns);
-    let drift = network_drift(&lab(), Some(&t));
+    let drift: Vec<String> = network_drift(&lab(), Some(&t))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     assert_eq!(
         drift,
         ["map fwd_to holds \"sybr1\" : jump net_web_to instead of \"sybr1\" : jump net_lab_to"]

@@ -103,9 +103,14 @@ fn udp_round_trip(ns: &NetnsGuard, port: u16, server: &Server) -> bool {
     if client.send_to(b"ping", (UPLINK_HOST, port)).is_err() {
         return false;
     }
-    let mut buf = [0u8; 16];
-    let Ok((_, from)) = server.udp.recv_from(&mut buf) else {
-        return false;
+    let mut buf = [0u8; 64];
+    // The self-test of `forward add` sends its own datagrams first: answer only ours.
+    let from = loop {
+        match server.udp.recv_from(&mut buf) {
+            Ok((4, from)) if &buf[..4] == b"ping" => break from,
+            Ok(_) => continue,
+            Err(_) => return false,
+        }
     };
     let _ = server.udp.send_to(b"pong", from);
     matches!(client.recv_from(&mut buf), Ok((4, _)))

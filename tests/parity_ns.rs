@@ -552,3 +552,108 @@ fn bandwidth_shapes_the_bridge_as_libvirt_does() {
     world.sy_ok(&["stop", "bw"]);
     assert!(!world.link_exists(&bridge));
 }
+
+/// Networks with only IPv4 get `bind-interfaces` where libvirt writes `bind-dynamic` (see
+/// `tests/dnsmasq_parity.rs`). Guests must not tell: two such networks hand out leases side by
+/// side (each dnsmasq's DHCP socket is bound to its bridge), each answers DNS on its gateway
+/// only, and after the gateway address is lost and `start` puts it back, the dnsmasq that was
+/// running all along answers again. An IPv6 network keeps `bind-dynamic`.
+#[test]
+fn ipv4_networks_bind_once_and_serve_as_libvirts_do() {
+    let Some(world) = World::new("bnd") else {
+        return;
+    };
+    let host = |name: &str, ip: &str| {
+        format!("<dns><host ip='{ip}'><hostname>{name}</hostname></host></dns>")
+    };
+    let xml = |name: &str, net: &str, dns: &str| {
+        format!(
+            "<network><name>{name}</name><forward mode='nat'/>\
+             <bridge name='{name}br' stp='off' delay='0'/>{dns}\
+             <ip address='{net}.1' prefix='24'><dhcp><range start='{net}.10' end='{net}.20'/></dhcp></ip>\
+             </network>"
+        )
+    };
+    let a = start(
+        &world,
+        "bnda",
+        &xml("bnda", "10.81.0", &host("files-a", "10.81.0.5")),
+    );
+    let b = start(
+        &world,
+        "bndb",
+        &xml("bndb", "10.82.0", &host("files-b", "10.82.0.5")),
+    );
+    for net in ["bnda", "bndb"] {
+        let conf = dnsmasq_conf(&world, net);
+        assert!(conf.contains("\nbind-interfaces\n"), "{net}:\n{conf}");
+        assert!(!conf.contains("bind-dynamic"), "{net}:\n{conf}");
+    }
+    let ga = Guest::attach(&world.host, &a, "bndga");
+    let gb = Guest::attach(&world.host, &b, "bndgb");
+    let la = lease(&ga).expect("a lease on the first network");
+    let lb = lease(&gb).expect("a lease on the second network, beside the first");
+    assert!(la.contains("ip=10.81.0."), "{la}");
+    assert!(lb.contains("ip=10.82.0."), "{lb}");
+
+    guest_ip(&ga, &["addr", "add", "10.81.0.77/24", "dev", "eth0"]);
+    let answer = nslookup(&ga, &["files-a", "10.81.0.1"]);
+    assert!(
+        answer.contains("10.81.0.5"),
+        "DNS on the gateway:\n{answer}"
+    );
+    // Each dnsmasq listens on its own bridge's address only.
+    let pid_of = |net: &str| {
+        std::fs::read_to_string(world.dnsmasq_dir().join(format!("{net}.pid")))
+            .map(|p| p.trim().to_owned())
+            .expect("pid file")
+    };
+    let sockets = stdout(&run_ok(
+        "ip",
+        &[
+            "netns",
+            "exec",
+            world.host.name(),
+            "ss",
+            "-Hlunp",
+            "sport = :53",
+        ],
+    ));
+    for (net, gateway) in [("bnda", "10.81.0.1:53"), ("bndb", "10.82.0.1:53")] {
+        let pid = format!("pid={},", pid_of(net));
+        let lines: Vec<&str> = sockets.lines().filter(|l| l.contains(&pid)).collect();
+        assert!(
+            !lines.is_empty() && lines.iter().all(|l| l.contains(gateway)),
+            "{net} listens only on {gateway}:\n{sockets}"
+        );
+    }
+
+    // The gateway address goes away and comes back with `start`: the same dnsmasq answers.
+    let pid = pid_of("bnda");
+    world.host.ip(&["addr", "del", "10.81.0.1/24", "dev", &a]);
+    let drift = world.drift_of("bnda");
+    assert!(
+        drift.iter().any(|d| d.contains("10.81.0.1/24")),
+        "{drift:?}"
+    );
+    world.sy_ok(&["start", "bnda"]);
+    assert!(
+        world.drift_of("bnda").is_empty(),
+        "{:?}",
+        world.drift_of("bnda")
+    );
+    assert_eq!(pid_of("bnda"), pid, "the repair kept the dnsmasq");
+    let answered = wait_until(Duration::from_secs(5), || {
+        nslookup(&ga, &["files-a", "10.81.0.1"]).contains("10.81.0.5")
+    });
+    assert!(answered, "DNS answers again on the restored gateway");
+
+    start(
+        &world,
+        "bndc",
+        "<network><name>bndc</name><bridge name='bndcbr' stp='off' delay='0'/>\
+         <ip family='ipv6' address='fd00:83::1' prefix='64'/></network>",
+    );
+    let conf = dnsmasq_conf(&world, "bndc");
+    assert!(conf.contains("\nbind-dynamic\n"), "{conf}");
+}

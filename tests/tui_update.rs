@@ -822,3 +822,125 @@ fn a_long_log_entry_opens_in_full() {
     app.update(key(KeyCode::Esc));
     assert!(app.popup().is_none());
 }
+
+/// Select the port `ifname` in the Ports view (the view is open).
+fn select_port(app: &mut App, ifname: &str) {
+    app.update(ch('g'));
+    while app.selected_port().is_some_and(|p| p.ifname != ifname) {
+        let before = app.selected_port().map(|p| p.ifname.clone());
+        app.update(ch('j'));
+        assert_ne!(
+            before,
+            app.selected_port().map(|p| p.ifname.clone()),
+            "{ifname} listed"
+        );
+    }
+}
+
+/// A guest port moves to another running network's bridge from the Ports view: M offers the
+/// other running networks with a bridge of their own, ↓ picks, y moves (through the real
+/// backend over the simulated host, by interface index); Esc cancels; a port switchyard may not
+/// touch is refused saying why, here and in the backend.
+#[test]
+fn a_port_moves_to_another_network_from_the_ports_view() {
+    let mut demo = Demo::new();
+    let mut app = App::new(Settings::default(), (80, 24));
+    app.update(Event::Snapshot(Arc::new(demo.snapshot())));
+    app.update(ch('2'));
+    select_port(&mut app, "vnet0");
+
+    // Esc: nothing happens.
+    assert!(app.update(ch('M')).is_empty(), "asks first");
+    match app.popup() {
+        Some(Popup::MovePort(m)) => {
+            assert_eq!(
+                (m.from.as_str(), m.choices.clone()),
+                ("default", vec!["routed".to_string()])
+            );
+        }
+        other => panic!("expected the move popup, got {other:?}"),
+    }
+    assert!(app.update(key(KeyCode::Esc)).is_empty());
+    assert!(app.popup().is_none());
+
+    // ↓ wraps around the one choice; y moves.
+    app.update(ch('M'));
+    app.update(key(KeyCode::Down));
+    let (id, cmd) = executed(&app.update(ch('y'))).expect("y moves");
+    assert_eq!(
+        cmd,
+        Command::MovePort {
+            ifname: "vnet0".into(),
+            network: "routed".into()
+        }
+    );
+    let before = demo
+        .snapshot()
+        .ports
+        .iter()
+        .find(|p| p.ifname == "vnet0")
+        .map(|p| p.ifindex);
+    let (_, r) = demo.execute(id, cmd);
+    assert!(r.ok, "{}", r.message);
+    assert!(
+        r.message
+            .contains("from default (virbr0) to routed (virbr1)"),
+        "{}",
+        r.message
+    );
+    let snap = demo.snapshot();
+    let vnet0 = snap
+        .ports
+        .iter()
+        .find(|p| p.ifname == "vnet0")
+        .expect("still there");
+    assert_eq!(
+        (
+            vnet0.network.as_deref(),
+            vnet0.bridge.as_deref(),
+            Some(vnet0.ifindex)
+        ),
+        (Some("routed"), Some("virbr1"), before),
+        "the very link, on the other bridge"
+    );
+
+    // Refused in the TUI: a macvtap, a port on no network.
+    for (port, why) in [
+        ("macvtap0", "not a guest port"),
+        ("veth3f9a2c1", "on no switchyard network's bridge"),
+    ] {
+        select_port(&mut app, port);
+        assert!(app.update(ch('M')).is_empty());
+        assert!(app.popup().is_none(), "{port}");
+        let toast = app.toast().map(|t| t.text.clone()).unwrap_or_default();
+        assert!(toast.contains(why), "{port}: {toast}");
+    }
+
+    // Refused by the backend, whatever the screen offered: each says why.
+    for (n, (ifname, network, why)) in [
+        ("vnet0", "routed", "already on routed"),
+        ("vnet1", "isolated", "not active"),
+        ("vnet1", "nosuch", "does not exist"),
+        ("bond0", "routed", "not a guest port"),
+        (
+            "veth3f9a2c1",
+            "routed",
+            "which no running switchyard network made",
+        ),
+        ("nothere", "routed", "no interface nothere"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let cmd = Command::MovePort {
+            ifname: ifname.into(),
+            network: network.into(),
+        };
+        let (_, r) = demo.execute(10 + n as u64, cmd);
+        assert!(
+            !r.ok && r.message.contains(why),
+            "{ifname} → {network}: {}",
+            r.message
+        );
+    }
+}

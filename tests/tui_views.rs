@@ -33,6 +33,10 @@ fn screens() -> Vec<(&'static str, Vec<Event>)> {
                 key(KeyCode::Enter),
             ],
         ),
+        (
+            "move_port",
+            vec![ch('2'), ch('j'), ch('j'), ch('j'), ch('j'), ch('M')],
+        ),
         ("leases", vec![ch('3')]),
         (
             "leases_filtered",
@@ -336,4 +340,106 @@ fn unknown_counters_show_a_dash_and_macvtap_networks_say_so() {
         text.contains("total rx –") && text.contains("drops –"),
         "unknown, not zero: {text}"
     );
+}
+
+/// The network detail and the ports on a large terminal (200×50; `networks_80x24` and
+/// `ports_80x24` are the small ones): the detail shows the network's traffic chart with its
+/// legend, its totals, its ports and its leases; the ports' sparklines share one scale, each
+/// row saying its own maximum where the column is wide.
+#[test]
+fn network_detail_and_ports_at_200x50() {
+    let app = screen_app(&[], 200, 50);
+    insta::assert_snapshot!("network_detail_200x50", render(&app, 200, 50).backend());
+    let app = screen_app(&[ch('2')], 200, 50);
+    insta::assert_snapshot!("ports_200x50", render(&app, 200, 50).backend());
+}
+
+#[test]
+fn the_network_detail_charts_its_summed_traffic_at_200x50() {
+    let app = screen_app(&[], 200, 50);
+    let text = render(&app, 200, 50).backend().to_string();
+    let ports = app
+        .snapshot()
+        .ports
+        .iter()
+        .filter(|p| p.network.as_deref() == Some("default"))
+        .count();
+    assert!(
+        text.contains(&format!("traffic of its {ports} ports")),
+        "{text}"
+    );
+    assert!(text.contains("━━ rx ━━ tx"), "legend: {text}");
+    assert!(text.contains("totals     rx "), "totals: {text}");
+    assert!(text.contains(&format!("Ports ({ports})")), "{text}");
+    assert!(text.contains("Leases ("), "{text}");
+    // The chart's history is the sum of the ports' rates, point for point.
+    let net = app.network_history("default").expect("history");
+    let newest = net.fine(switchyard::telemetry::Metric::RxBps).last();
+    let summed: f64 = app
+        .snapshot()
+        .ports
+        .iter()
+        .filter(|p| p.network.as_deref() == Some("default"))
+        .filter_map(|p| p.rate.map(|r| r.rx_bps))
+        .sum();
+    let newest = newest.expect("points");
+    assert!(
+        (newest - summed).abs() <= summed * 1e-6 + 1.0,
+        "{newest} vs {summed}"
+    );
+    // At 80×24 the detail keeps to its definition and runtime.
+    let small = render(&screen_app(&[], 80, 24), 80, 24)
+        .backend()
+        .to_string();
+    assert!(!small.contains("━━ rx"), "{small}");
+}
+
+/// A reservation no client holds a lease of (spare, pinned through the real backend) is
+/// listed in Leases beside the leases: marked pinned, "not leased" instead of an expiry, and
+/// last when sorted by expiry.
+#[test]
+fn reservations_without_a_lease_are_listed() {
+    let mut demo = Demo::new();
+    demo.series(HISTORY_SECS);
+    let (_, r) = demo.execute(
+        1,
+        Command::PinLease {
+            network: "default".into(),
+            mac: "52:54:00:aa:bb:cc".into(),
+            ip: "192.168.122.50".into(),
+            hostname: Some("spare".into()),
+        },
+    );
+    assert!(r.ok, "{}", r.message);
+    demo.advance(std::time::Duration::from_secs(1));
+    let snap = Arc::new(demo.snapshot());
+    let spare: Vec<_> = snap.leases.iter().filter(|l| l.reserved).collect();
+    assert_eq!(spare.len(), 1, "{:?}", snap.leases);
+    assert_eq!(
+        (
+            spare[0].ip.to_string(),
+            spare[0].hostname.as_deref(),
+            spare[0].expiry
+        ),
+        ("192.168.122.50".to_string(), Some("spare"), None)
+    );
+    assert!(
+        !snap
+            .leases
+            .iter()
+            .any(|l| l.reserved && l.hostname.as_deref() == Some("ci-runner")),
+        "a reservation with a lease is listed once, as the lease"
+    );
+    for (w, h) in [(80u16, 24u16), (200, 50)] {
+        let mut app = app(w, h);
+        app.update(Event::Snapshot(Arc::clone(&snap)));
+        app.update(ch('3'));
+        let shot = render(&app, w, h);
+        let row = lines(&shot)
+            .into_iter()
+            .find(|l| l.contains("192.168.122.50"))
+            .expect("the reservation is listed");
+        assert!(row.contains("pin") && row.contains("not leased"), "{row}");
+        insta::assert_snapshot!(format!("leases_reserved_{w}x{h}"), shot.backend());
+    }
 }

@@ -222,6 +222,13 @@ fn screens() -> Vec<(&'static str, Setup)> {
             let attach = keys(a, d, vec![ch('m'), enter()]).expect("attach sent");
             run(a, d, attach, None);
         }),
+        // The QEMU line scrolled right once (→): one unwrapped row, its start marked ‹.
+        ("attach_done_qemu_scrolled", |a, d| {
+            with_macvtap(a, d);
+            let attach = keys(a, d, vec![ch('m'), enter()]).expect("attach sent");
+            run(a, d, attach, None);
+            drop(keys(a, d, vec![key(KeyCode::Right)]));
+        }),
         ("pin_confirm", |a, d| {
             drop(keys(a, d, vec![ch('3'), ch('j'), ch('j'), ch('p')]))
         }),

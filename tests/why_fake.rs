@@ -84,7 +84,12 @@ fn why_over_the_fake_host() {
             "{fix}"
         );
         // The tracer's chains came and went.
-        let listing = backend.host().ruleset().await.expect("ruleset").0;
+        let listing = backend
+            .host()
+            .nft_ruleset()
+            .await
+            .expect("ruleset")
+            .to_string();
         assert!(!listing.contains("why_"), "{listing}");
         let mut after = backend.host().nft_tables();
         after.retain(|t| t != "ip filter");

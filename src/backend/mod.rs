@@ -9,7 +9,9 @@ mod edit;
 mod forward;
 pub use forward::ForwardRow;
 mod forward_probe;
+mod move_port;
 pub use forward_probe::{ForwardTest, PathResult, ProbeOutcome, ProbePath};
+pub use move_port::{MoveError, MovedPort};
 mod ports;
 pub mod record;
 pub mod supervise;
@@ -51,6 +53,8 @@ pub enum BackendError {
     Firewall(#[from] NftError),
     #[error(transparent)]
     Attach(#[from] attach::AttachError),
+    #[error(transparent)]
+    Move(#[from] MoveError),
     #[error("{error}; {restored}")]
     EditFailed {
         error: Box<BackendError>,

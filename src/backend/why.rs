@@ -295,7 +295,7 @@ impl<H: Host> Backend<H> {
     pub async fn blocking_chains(
         &self,
     ) -> Result<Vec<(String, String, Vec<why::Blocker>)>, BackendError> {
-        let (json, _legacy) = self.host().ruleset().await?;
+        let json = self.host().nft_ruleset().await?.to_string();
         let ruleset = Ruleset::parse(&json).map_err(|e| HostError::Other {
             op: "read nft's listing".into(),
             errno: None,

@@ -39,6 +39,10 @@ pub struct TuiArgs {
     /// Show a simulated host instead of this one (changes nothing).
     #[arg(long)]
     pub demo: bool,
+    /// Name guests behind veths by their network namespace without this suffix (the
+    /// sandbox passes its `-PID`).
+    #[arg(long, value_name = "SUFFIX", hide = true, allow_hyphen_values = true)]
+    pub netns_suffix: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +132,17 @@ pub enum Command {
     },
     /// Remove a macvtap link made by attach.
     Detach { ifname: String },
+    /// Move a guest's port (tap or veth) from its network's bridge to the bridge of another
+    /// running network, by its interface index. Only ports on bridges switchyard made.
+    MovePort {
+        /// The port's interface name (as `ports` lists it).
+        ifname: String,
+        /// The network to move it to.
+        network: String,
+        /// Print what was moved as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// A private world of namespaces with networks, guests and traffic, and the TUI inside it.
     /// Nothing on this machine's own network changes; everything is removed on exit.
     Sandbox {
@@ -164,8 +179,16 @@ pub enum Command {
         #[arg(long, value_name = "N")]
         count: Option<u64>,
     },
-    /// Port forwards into NAT networks: add, remove, list.
-    #[command(subcommand)]
+    /// Port forwards into NAT networks: add, remove, list, test.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+            switchyard forward add lab --proto tcp --port 8080 --to 192.168.122.10:80\n  \
+            switchyard forward add lab --proto udp --port 5000-5009 --to-guest web\n  \
+            switchyard forward list --json\n  \
+            switchyard forward test lab --proto tcp --port 8080\n  \
+            switchyard forward remove lab --proto tcp --port 8080"
+    )]
     Forward(ForwardCmd),
     /// Check the prerequisites and say how to fix what is missing; names other firewalls'
     /// chains that would drop a running network's forwarding, DHCP or DNS.
@@ -211,7 +234,7 @@ pub struct WhyArgs {
     pub json: bool,
 }
 
-/// `forward add|remove|list`.
+/// `forward add|remove|list|test`.
 #[derive(Debug, Subcommand)]
 pub enum ForwardCmd {
     /// Forward a host port (or range) of a NAT network to an address of it, or to a guest.
@@ -245,6 +268,9 @@ pub enum ForwardCmd {
         /// Take a port the host itself serves (sshd, this SSH session's port).
         #[arg(long)]
         force: bool,
+        /// Skip the self-test that follows an add to a running network (`forward test`).
+        #[arg(long)]
+        no_test: bool,
     },
     /// Remove a forward.
     Remove {
@@ -257,6 +283,21 @@ pub enum ForwardCmd {
     /// List forwards with their new-connection and byte counters.
     List {
         network: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Probe a forward of a running network three ways: from outside (a throwaway namespace
+    /// on a probe link), from the host itself, and from the network's bridge (hairpin).
+    /// Nothing stays behind. Exits 1 when a path did not reach the guest.
+    Test {
+        network: String,
+        /// tcp or udp.
+        #[arg(long)]
+        proto: String,
+        /// The forward's host port or range (a range is probed at its first port).
+        #[arg(long, value_name = "P[-Q]")]
+        port: String,
+        /// The report as JSON: each path's outcome, with counter_hit.
         #[arg(long)]
         json: bool,
     },

@@ -1,11 +1,11 @@
-//! `forward add|remove|list`: port forwards into NAT networks.
+//! `forward add|remove|list|test`: port forwards into NAT networks.
 
 use color_eyre::eyre::{eyre, Result};
 use serde_json::{json, Value};
 
 use super::args::ForwardCmd;
 use super::table::Table;
-use crate::backend::{Backend, ForwardRow};
+use crate::backend::{Backend, ForwardRow, ForwardTest, PathResult, ProbeOutcome};
 use crate::host::Host;
 use crate::model::forward::{parse_to, parse_to_guest, Forward, PortRange, Proto, Target};
 
@@ -20,6 +20,7 @@ pub async fn run<H: Host>(backend: &Backend<H>, cmd: ForwardCmd) -> Result<()> {
             address,
             comment,
             force,
+            no_test,
         } => {
             let proto: Proto = proto.parse().map_err(|e| eyre!("--proto: {e}"))?;
             let port: PortRange = port.parse().map_err(|e| eyre!("--port: {e}"))?;
@@ -53,6 +54,35 @@ pub async fn run<H: Host>(backend: &Backend<H>, cmd: ForwardCmd) -> Result<()> {
                 .add_forward(&network, f, force, ssh.as_deref())
                 .await?;
             outln!("{said}")?;
+            // A forward just added to a running network is probed the ways a user will reach
+            // it; the add stands whatever the probes find.
+            if !no_test && backend.record(&network)?.is_some() {
+                match backend.test_forward(&network, proto, port).await {
+                    Ok(report) => out!("self-test: {}", report_text(&report))?,
+                    Err(e) => outln!("self-test could not run: {e}")?,
+                }
+            }
+        }
+        ForwardCmd::Test {
+            network,
+            proto,
+            port,
+            json,
+        } => {
+            let proto: Proto = proto.parse().map_err(|e| eyre!("--proto: {e}"))?;
+            let port: PortRange = port.parse().map_err(|e| eyre!("--port: {e}"))?;
+            let report = backend.test_forward(&network, proto, port).await?;
+            if json {
+                outln!("{}", serde_json::to_string_pretty(&report_json(&report))?)?;
+            } else {
+                out!("{}", report_text(&report))?;
+            }
+            if !report.all_answered() {
+                use std::io::Write as _;
+                let _ = std::io::stdout().flush();
+                eprintln!("forward {proto}/{port} of {network}: not every path reached the guest");
+                std::process::exit(1);
+            }
         }
         ForwardCmd::Remove {
             network,
@@ -74,6 +104,86 @@ pub async fn run<H: Host>(backend: &Backend<H>, cmd: ForwardCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The report of `forward test` for scripts: the forward, and each path's outcome with
+/// `counter_hit` (whether the forward's DNAT counter moved; an answer implies it).
+fn report_json(r: &ForwardTest) -> Value {
+    let f = &r.forward;
+    let paths: Vec<Value> = r
+        .paths
+        .iter()
+        .map(|p| {
+            let mut v = serde_json::to_value(p).unwrap_or(Value::Null);
+            let hit = match &p.outcome {
+                ProbeOutcome::Answered { .. } => Some(true),
+                ProbeOutcome::NoAnswer { counter_hit, .. } => Some(*counter_hit),
+                ProbeOutcome::Skipped { .. } => None,
+            };
+            v["counter_hit"] = json!(hit);
+            v
+        })
+        .collect();
+    json!({
+        "network": r.network,
+        "proto": f.proto.as_str(),
+        "port": port_json(f.port),
+        "probed_port": f.port.first,
+        "to": r.to.map(|a| a.to_string()),
+        "to_port": port_json(f.target_ports()),
+        "ok": r.all_answered(),
+        "paths": paths,
+    })
+}
+
+/// The report of `forward test` to read: one line per path, its caveat below it.
+pub fn report_text(r: &ForwardTest) -> String {
+    let f = &r.forward;
+    let to = match r.to {
+        Some(a) => format!("{a}:{}", f.target_ports()),
+        None => "(no address)".to_owned(),
+    };
+    let mut out = format!("forward {} of {} to {to}\n", f.key(), r.network);
+    for p in &r.paths {
+        out.push_str(&path_line(p));
+    }
+    out
+}
+
+fn path_line(p: &PathResult) -> String {
+    let name = match p.path {
+        crate::backend::ProbePath::Outside => "outside",
+        crate::backend::ProbePath::Host => "host",
+        crate::backend::ProbePath::Hairpin => "hairpin",
+    };
+    let route = if p.to.is_empty() {
+        p.from.clone()
+    } else {
+        format!("{} -> {}", p.from, p.to)
+    };
+    let said = match &p.outcome {
+        ProbeOutcome::Answered { how } => format!("ok, the guest answered ({how})"),
+        ProbeOutcome::NoAnswer {
+            counter_hit,
+            stopped_by,
+        } => {
+            let counter = if *counter_hit {
+                "the forward's counter moved"
+            } else {
+                "the forward's counter did not move"
+            };
+            match stopped_by {
+                Some(why) => format!("NO ANSWER ({counter}): {why}"),
+                None => format!("NO ANSWER ({counter})"),
+            }
+        }
+        ProbeOutcome::Skipped { reason } => format!("skipped: {reason}"),
+    };
+    let mut line = format!("  {name:<8} {route}: {said}\n");
+    if let Some(note) = &p.note {
+        line.push_str(&format!("  {:<8} note: {note}\n", ""));
+    }
+    line
 }
 
 /// A port as scripts want it: a number, or "P-Q".

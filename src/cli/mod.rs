@@ -143,6 +143,11 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
         Command::Detach { ifname } => macvtap::detach(&backend, &ifname).await,
         Command::Doctor { json, probe } => doctor::run(&backend, json, probe).await,
         Command::Why(args) => why::run(&backend, args).await,
+        Command::MovePort {
+            ifname,
+            network,
+            json,
+        } => ports::move_port(&backend, &ifname, &network, json).await,
         Command::Forward(cmd) => forward::run(&backend, cmd).await,
         Command::Tui => tui(backend.paths().clone(), &cli.tui).await,
         Command::Sandbox { keep } => sandbox(keep, &cli.tui).await,
@@ -237,7 +242,8 @@ async fn tui(paths: Paths, args: &TuiArgs) -> Result<()> {
             .wrap_err("cannot open a netlink connection")?;
         Ok(Backend::new(paths, host))
     };
-    let source = crate::live::LiveSource::start(connect, args.interval_ms.unwrap_or(1000))
+    let interval = args.interval_ms.unwrap_or(1000);
+    let source = crate::live::LiveSource::start_with(connect, interval, args.netns_suffix.clone())
         .wrap_err("cannot watch this host")?;
     crate::tui::run(source, opts).await
 }

@@ -362,6 +362,17 @@ fn row(
     }
     cells
 }
+/// `move-port IFNAME NETWORK [--json]`: re-master a guest port onto another network's bridge.
+pub async fn move_port(backend: &Backend, ifname: &str, network: &str, json: bool) -> Result<()> {
+    let moved = backend.move_port(ifname, network).await?;
+    if json {
+        outln!("{}", serde_json::to_string_pretty(&moved)?)?;
+    } else {
+        outln!("{moved}")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

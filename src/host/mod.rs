@@ -15,6 +15,7 @@ pub mod listen;
 pub mod netlink;
 pub mod netns;
 pub mod nft;
+pub mod probe;
 pub mod procscan;
 pub mod real;
 pub mod seam;

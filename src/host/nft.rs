@@ -118,6 +118,14 @@ impl PendingObserve {
     }
 }
 
+/// The whole ruleset, every family's tables, as `nft -j list ruleset` prints it.
+pub fn ruleset() -> Result<Value, NftError> {
+    match run(&["-j", "list", "ruleset"])? {
+        None => Ok(serde_json::json!({ "nftables": [] })),
+        Some(json) => serde_json::from_str(&json).map_err(|e| NftError::Output(e.to_string())),
+    }
+}
+
 /// Our table, listed and parsed; `None` when it does not exist.
 pub fn observe() -> Result<Option<ObservedTable>, NftError> {
     PendingObserve::start()?.finish()

@@ -312,8 +312,19 @@ impl Host for RealHost {
         super::trace::trace(req).await
     }
 
-    async fn ruleset(&self) -> Result<(String, crate::model::why::Legacy), HostError> {
-        Ok((super::trace::list_ruleset()?, super::trace::legacy()))
+    async fn nft_ruleset(&self) -> Result<serde_json::Value, HostError> {
+        nft::ruleset().map_err(|e| HostError::Other {
+            op: "list the nftables ruleset".into(),
+            errno: None,
+            message: e.to_string(),
+        })
+    }
+
+    async fn probe(
+        &self,
+        probe: &super::probe::Probe,
+    ) -> Result<super::probe::ProbeSeen, HostError> {
+        super::probe::run(probe.clone()).await
     }
 }
 
@@ -401,6 +412,15 @@ impl Kernel for RealHost {
 
     async fn set_master(&self, port: &str, bridge: &str) -> Result<(), HostError> {
         self.nl.set_master(port, bridge).await
+    }
+
+    async fn set_master_index(
+        &self,
+        ifindex: u32,
+        name: &str,
+        master: u32,
+    ) -> Result<(), HostError> {
+        self.nl.set_master_index(ifindex, name, master).await
     }
 
     async fn add_route(&self, dest: IpNet, gateway: IpAddr, dev: &str) -> Result<(), HostError> {

@@ -218,9 +218,15 @@ pub trait Host: Send + Sync + 'static {
         req: super::trace::TraceRequest,
     ) -> impl Future<Output = Result<super::trace::TraceCapture, HostError>> + Send;
 
-    /// Every table as `nft -j list ruleset` lists it, and the iptables-legacy tables beside
-    /// them (`doctor` reads what would drop a network's traffic from these).
-    fn ruleset(
+    /// The whole nftables ruleset (every table of every family) as `nft -j list ruleset`
+    /// prints it: read, never changed, to name another table that may drop a probe.
+    fn nft_ruleset(&self) -> impl Future<Output = Result<serde_json::Value, HostError>> + Send;
+
+    /// Sends one probe of a forward (see [`super::probe`]) and says what came back. Whatever
+    /// the probe sets up (a throwaway namespace, a veth, a bridge port, an address, the
+    /// neighbour entry of its address) is gone when this returns, also on error.
+    fn probe(
         &self,
-    ) -> impl Future<Output = Result<(String, crate::model::why::Legacy), HostError>> + Send;
+        probe: &super::probe::Probe,
+    ) -> impl Future<Output = Result<super::probe::ProbeSeen, HostError>> + Send;
 }

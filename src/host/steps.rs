@@ -57,6 +57,14 @@ pub trait Kernel: Sync {
     fn set_up(&self, dev: &str) -> impl Future<Output = Result<(), HostError>> + Send;
     fn set_down(&self, dev: &str) -> impl Future<Output = Result<(), HostError>> + Send;
     fn set_mtu(&self, dev: &str, mtu: u32) -> impl Future<Output = Result<(), HostError>> + Send;
+    /// Enslaves the link with index `ifindex` (`name` is for messages) to the link with index
+    /// `master`: by index, so a link that took the name meanwhile is never touched.
+    fn set_master_index(
+        &self,
+        ifindex: u32,
+        name: &str,
+        master: u32,
+    ) -> impl Future<Output = Result<(), HostError>> + Send;
     /// Enslaves `port` to `bridge`.
     fn set_master(
         &self,
@@ -154,6 +162,13 @@ pub async fn run_step<K: Kernel>(k: &K, step: &Step) -> Result<Outcome, HostErro
             store::write_atomic(path, json.as_bytes()).map_err(|e| other(step, e))
         }
         Step::AttachPorts { bridge, ports } => attach_ports(k, bridge, ports).await,
+        Step::MovePort {
+            port,
+            from,
+            from_index,
+            to,
+            to_index,
+        } => move_port(k, step, port, (from, *from_index), (to, *to_index)).await,
         Step::ReplaceFirewall { old, new } => k
             .nft_load(&firewall::replace_network(old, new))
             .map_err(|e| other(step, e)),
@@ -268,6 +283,37 @@ async fn attach_ports<K: Kernel>(k: &K, bridge: &str, ports: &[PortRef]) -> Resu
         }
     }
     Ok(())
+}
+
+/// Moves `port` from bridge `from` to bridge `to` (each a name and an interface index), after
+/// checking that each is still what it was when the move was decided: the very port (index,
+/// name, MAC) on `from`, and `to` a bridge of that name and index.
+async fn move_port<K: Kernel>(
+    k: &K,
+    step: &Step,
+    port: &PortRef,
+    from: (&str, u32),
+    to: (&str, u32),
+) -> Result<(), HostError> {
+    let changed = |why: String| HostError::invalid(step.to_string(), why);
+    let link = k.link_by_index(port.ifindex).await?;
+    let Some(link) = link.filter(|l| l.name == port.name) else {
+        return Err(changed(format!("{} is gone (or was renamed)", port.name)));
+    };
+    if port.mac.is_some_and(|m| link.mac != Some(m.0)) {
+        return Err(changed(format!("{} changed its MAC address", port.name)));
+    }
+    if link.master != Some(from.1) {
+        return Err(changed(format!("{} is no longer on {}", port.name, from.0)));
+    }
+    let bridge = k.link_by_index(to.1).await?;
+    if !bridge.is_some_and(|b| b.name == to.0 && b.kind == LinkKind::Bridge) {
+        return Err(changed(format!(
+            "bridge {} is gone (or was re-created)",
+            to.0
+        )));
+    }
+    k.set_master_index(port.ifindex, &port.name, to.1).await
 }
 
 /// Rewrites a running dnsmasq's files, then reloads it (SIGHUP: it re-reads its hosts files)

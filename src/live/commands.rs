@@ -133,6 +133,10 @@ pub async fn execute<H: Host>(
             let att = backend.detach(&ifname).await.map_err(s)?;
             Ok(format!("{} detached from {}", att.ifname, att.network))
         }
+        Command::MovePort { ifname, network } => {
+            let moved = backend.move_port(&ifname, &network).await.map_err(s)?;
+            Ok(moved.to_string())
+        }
         Command::StopAndUndefine(name) => {
             backend.stop(&name, report).await.map_err(s)?;
             backend.undefine(&name).map_err(s)?;

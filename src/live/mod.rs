@@ -46,6 +46,21 @@ impl LiveSource {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<Backend<H>>>,
     {
+        Self::start_with(connect, interval_ms, None)
+    }
+
+    /// [`Self::start`], naming the guests behind veths by their namespace without
+    /// `netns_suffix` (see [`CollectorOptions::netns_suffix`]).
+    pub fn start_with<H, F, Fut>(
+        connect: F,
+        interval_ms: u64,
+        netns_suffix: Option<String>,
+    ) -> Result<LiveSource>
+    where
+        H: Host,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<Backend<H>>>,
+    {
         let (tx, snapshots) = watch::channel(Arc::new(Snapshot::default()));
         let (interval_tx, interval_rx) = watch::channel(interval_ms.max(50));
         let refresh = Arc::new(Notify::new());
@@ -67,7 +82,7 @@ impl LiveSource {
                         Ok(backend) => backend,
                         Err(e) => return drop(ready_tx.send(Err(e))),
                     };
-                    run(backend, tx, interval_rx, r, u, ready_tx).await
+                    run(backend, tx, interval_rx, r, u, ready_tx, netns_suffix).await
                 });
             })
             .wrap_err("cannot start the telemetry thread")?;
@@ -247,11 +262,13 @@ async fn run<H: Host>(
     refresh: Arc<Notify>,
     busy: Busy,
     ready: std::sync::mpsc::Sender<Result<Backend<H>>>,
+    netns_suffix: Option<String>,
 ) {
     let setup = async {
         let (nets_tx, nets_rx) = watch::channel(backend.network_ports());
         let options = CollectorOptions {
             interval: Duration::from_millis(*interval_rx.borrow_and_update()),
+            netns_suffix,
             ..CollectorOptions::default()
         };
         let collector = Collector::open(backend.host_arc(), nets_rx, options)
@@ -338,6 +355,12 @@ fn snapshot<H: Host>(
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let mut leases: Vec<_> = ports
+        .leases
+        .iter()
+        .map(|(n, l)| rows::lease_row(n, l))
+        .collect();
+    leases.extend(rows::reservation_rows(&view.rows, &leases));
     Snapshot {
         host: host.summary(),
         at: ports.at,
@@ -347,11 +370,7 @@ fn snapshot<H: Host>(
             .iter()
             .map(|p| rows::port_row(p, ports))
             .collect(),
-        leases: ports
-            .leases
-            .iter()
-            .map(|(n, l)| rows::lease_row(n, l))
-            .collect(),
+        leases,
         ifaces: rows::iface_rows(&ports.host, &view.addrs, &view.default_via, ports),
         taken_subnets: view.taken_subnets.clone(),
         now_unix,

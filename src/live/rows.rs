@@ -71,7 +71,37 @@ pub fn lease_row(network: &str, l: &Lease) -> LeaseRow {
         ip: l.ip,
         hostname: l.hostname.clone(),
         expiry: l.expiry,
+        reserved: false,
     }
+}
+
+/// The DHCP reservations (`<host>` entries with an address) of active `networks` that none
+/// of `leases` holds, as rows of their own: their MAC, address and host name, no expiry.
+pub fn reservation_rows(networks: &[NetworkRow], leases: &[LeaseRow]) -> Vec<LeaseRow> {
+    let mut out = Vec::new();
+    for net in networks.iter().filter(|n| n.active) {
+        let Some(def) = net.def.as_deref() else {
+            continue;
+        };
+        for host in def.ips.iter().flat_map(|i| i.hosts()) {
+            let Some(ip) = host.ip else { continue };
+            let leased = leases.iter().any(|l| l.network == net.name && l.ip == ip);
+            let listed = out
+                .iter()
+                .any(|r: &LeaseRow| r.network == net.name && r.ip == ip);
+            if !leased && !listed {
+                out.push(LeaseRow {
+                    network: net.name.clone(),
+                    mac: host.mac,
+                    ip,
+                    hostname: host.name.clone(),
+                    expiry: None,
+                    reserved: true,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Every interface of the host itself: NICs, bridges, bonds, VLANs, an uplink veth, dummies,

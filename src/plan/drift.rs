@@ -6,6 +6,8 @@ use std::fmt;
 
 use ipnet::IpNet;
 
+use super::firewall::FirewallDrift;
+
 /// One difference between a network's definition and the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Drift {
@@ -35,9 +37,8 @@ pub enum Drift {
         /// The bridge.
         bridge: String,
     },
-    /// The network's firewall rules or the table's shared parts differ, in the firewall
-    /// check's words (`firewall: …`).
-    Firewall(String),
+    /// The network's firewall rules or the table's shared parts differ.
+    Firewall(FirewallDrift),
     /// The network needs a dnsmasq and none runs.
     DnsmasqDown,
     /// A forwarding sysctl the network needs is off (its key).
@@ -63,7 +64,7 @@ impl fmt::Display for Drift {
             Drift::AddressMissing { net, bridge } => {
                 write!(f, "address {net} is missing on {bridge}")
             }
-            Drift::Firewall(text) => f.write_str(text),
+            Drift::Firewall(drift) => write!(f, "firewall: {drift}"),
             Drift::DnsmasqDown => f.write_str("dnsmasq is not running"),
             Drift::ForwardingOff(key) => write!(f, "{key} is off"),
         }

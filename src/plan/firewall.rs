@@ -29,7 +29,7 @@ mod script;
 mod transaction;
 
 pub use describe::{describe, rule_text};
-pub use drift::{network_drift, shared_drift, table_drift};
+pub use drift::{network_drift, shared_drift, table_drift, ChainRef, FirewallDrift};
 pub use expected::expected_table;
 pub use layout::{
     chain_name, ifname_problem, NetChain, BASE_CHAINS, FAMILY, LEGACY_CHAINS, MAPS, TABLE_NAME,

@@ -6,6 +6,7 @@ pub mod change;
 pub mod dnsmasq;
 pub mod drift;
 pub mod firewall;
+pub mod forward_probe;
 pub mod ports;
 pub mod start;
 pub mod steps;

@@ -9,8 +9,8 @@ use ipnet::IpNet;
 use super::dnsmasq::{self, DnsmasqPaths};
 use super::drift::Drift;
 use super::firewall::{
-    legacy_networks, network_drift, shared_drift, table_drift, FirewallMode, FirewallNet,
-    ObservedTable,
+    legacy_networks, network_drift, shared_drift, table_drift, FirewallDrift, FirewallMode,
+    FirewallNet, ObservedTable,
 };
 use super::steps::{BridgeSpec, Plan, Step};
 use crate::model::{ForwardMode, NetworkDef};
@@ -585,7 +585,7 @@ mod tests;
 
 /// Firewall drift of a network: its rules (the first release's, found by comment, for a
 /// network started before an upgrade), and the table's shared chains and maps.
-fn firewall_drift(def: &NetworkDef, bridge: &str, obs: &Observed) -> Vec<String> {
+fn firewall_drift(def: &NetworkDef, bridge: &str, obs: &Observed) -> Vec<FirewallDrift> {
     let Some(entry) = firewall_net(def, bridge) else {
         return Vec::new();
     };
@@ -600,7 +600,4 @@ fn firewall_drift(def: &NetworkDef, bridge: &str, obs: &Observed) -> Vec<String>
         drift.extend(table_drift(table, &active));
     }
     drift
-        .into_iter()
-        .map(|d| format!("firewall: {d}"))
-        .collect()
 }

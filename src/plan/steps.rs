@@ -176,6 +176,16 @@ pub enum Step {
         bridge: String,
         ports: Vec<PortRef>,
     },
+    /// Moves one guest port (the very link: index, name and MAC) from bridge `from` to bridge
+    /// `to`, each named and known by its interface index; a port no longer on `from`, or a
+    /// `to` that is not that bridge any more, is refused, never guessed at.
+    MovePort {
+        port: PortRef,
+        from: String,
+        from_index: u32,
+        to: String,
+        to_index: u32,
+    },
     /// A running network's rules from `old` to `new`, in one transaction (a live change).
     ReplaceFirewall {
         old: FirewallNet,
@@ -257,6 +267,19 @@ impl Step {
                 pid_file: pid_file.clone(),
             },
             StopDnsmasq { .. } | RememberPorts { .. } | AttachPorts { .. } => return None,
+            MovePort {
+                port,
+                from,
+                from_index,
+                to,
+                to_index,
+            } => MovePort {
+                port: port.clone(),
+                from: to.clone(),
+                from_index: *to_index,
+                to: from.clone(),
+                to_index: *from_index,
+            },
             ReplaceFirewall { old, new } => ReplaceFirewall {
                 old: new.clone(),
                 new: old.clone(),
@@ -317,6 +340,7 @@ impl Step {
             ReplaceFirewall { .. } => "replace-firewall",
             UpdateDnsmasq { .. } => "update-dnsmasq",
             AttachPorts { .. } => "attach-ports",
+            MovePort { .. } => "move-port",
         }
     }
 }
@@ -417,6 +441,7 @@ impl fmt::Display for Step {
             AttachPorts { bridge, ports } => {
                 write!(f, "put guest ports back on {bridge}: {}", port_list(ports))
             }
+            MovePort { port, from, to, .. } => write!(f, "move {port} from {from} to {to}"),
             ReplaceFirewall { new, .. } => write!(
                 f,
                 "replace the nftables chains of network {} ({} rules)",

@@ -193,6 +193,8 @@ fn spawn_tui(world: &World, extra: &[String]) -> Result<tokio::process::Child> {
     let ns = world.host.open()?;
     let mut cmd = tokio::process::Command::new(exe);
     cmd.arg("--home").arg(&world.home).args(extra);
+    // The guests' namespaces carry our pid (see `World::build`); their names do not.
+    cmd.arg(format!("--netns-suffix=-{}", std::process::id()));
     let fd = ns.as_raw_fd();
     // SAFETY: setns is async-signal-safe; the fd stays open in the parent until spawn returns.
     unsafe {

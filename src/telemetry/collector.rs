@@ -51,8 +51,8 @@ pub enum CollectorError {
     },
 }
 
-/// Timings of a collector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Timings of a collector, and how it names guests.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectorOptions {
     /// Time between counter samples.
     pub interval: Duration,
@@ -63,6 +63,10 @@ pub struct CollectorOptions {
     pub settle: Duration,
     /// At least this long between two link dumps during an event storm.
     pub min_topology_gap: Duration,
+    /// A suffix of network namespace names that is not part of the guest's name (the
+    /// sandbox's `-PID`, which keeps its namespaces apart from others'): a guest behind a veth
+    /// is named by its namespace without it.
+    pub netns_suffix: Option<String>,
 }
 
 impl Default for CollectorOptions {
@@ -72,6 +76,7 @@ impl Default for CollectorOptions {
             guest_refresh: Duration::from_secs(5),
             settle: Duration::from_millis(20),
             min_topology_gap: Duration::from_millis(100),
+            netns_suffix: None,
         }
     }
 }
@@ -191,7 +196,7 @@ impl<H: Host> Collector<H> {
 
     /// The options it runs with.
     pub fn options(&self) -> CollectorOptions {
-        self.options
+        self.options.clone()
     }
 
     pub(crate) fn set_interval(&mut self, interval: Duration) {
@@ -360,7 +365,7 @@ impl<H: Host> Collector<H> {
         }
         if peers {
             match self.host_io.netns_names() {
-                Ok(names) => maps.netns_names = names,
+                Ok(names) => maps.netns_names = shown_names(names, &self.options.netns_suffix),
                 Err(e) => self.errors.push(format!("namespace names: {e}")),
             }
         }
@@ -408,5 +413,46 @@ impl<H: Host> Collector<H> {
             }
             self.dirty.annotations = false;
         }
+    }
+}
+
+/// Namespace names as guests' names: each without `suffix` where it ends with it (and has
+/// more than it).
+pub fn shown_names(names: HashMap<i32, String>, suffix: &Option<String>) -> HashMap<i32, String> {
+    let Some(suffix) = suffix.as_deref().filter(|s| !s.is_empty()) else {
+        return names;
+    };
+    names
+        .into_iter()
+        .map(|(id, name)| match name.strip_suffix(suffix) {
+            Some(short) if !short.is_empty() => (id, short.to_owned()),
+            _ => (id, name),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod netns_suffix_tests {
+    use super::*;
+
+    #[test]
+    fn the_sandbox_suffix_is_not_part_of_a_guest_name() {
+        let names: HashMap<i32, String> = [
+            (1, "web1-4242".to_string()),
+            (2, "other".to_string()),
+            (3, "-4242".to_string()),
+            (4, "db1-42425".to_string()),
+        ]
+        .into();
+        let shown = shown_names(names.clone(), &Some("-4242".into()));
+        assert_eq!(shown[&1], "web1");
+        assert_eq!(shown[&2], "other");
+        assert_eq!(shown[&3], "-4242", "never an empty name");
+        assert_eq!(
+            shown[&4], "db1-42425",
+            "a suffix only where the name ends with it"
+        );
+        assert_eq!(shown_names(names.clone(), &None), names);
+        assert_eq!(shown_names(names.clone(), &Some(String::new())), names);
     }
 }

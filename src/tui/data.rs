@@ -216,8 +216,11 @@ pub struct LeaseRow {
     pub ip: IpAddr,
     /// Client host name.
     pub hostname: Option<String>,
-    /// Expiry in unix seconds; `None` means infinite.
+    /// Expiry in unix seconds; `None` means infinite (or, for a reservation, no lease).
     pub expiry: Option<u64>,
+    /// A DHCP reservation (`<host>` entry) no client holds a lease of: listed so every
+    /// pinned address shows, marked pinned, with no expiry.
+    pub reserved: bool,
 }
 
 /// One host interface: NIC, bridge, bond, VLAN, ...
@@ -352,6 +355,14 @@ pub enum Command {
     StopAndUndefine(String),
     /// Remove a macvtap made by `attach` (by interface name).
     Detach(String),
+    /// Move a guest port (by interface name) to the bridge of running network `network`; the
+    /// backend refuses a port or bridge switchyard may not touch, saying why.
+    MovePort {
+        /// The port.
+        ifname: String,
+        /// The network to move it to.
+        network: String,
+    },
     /// Bring a network back in line with its definition (the backend starts it again).
     RepairNetwork(String),
     /// Plan the start of this definition without changing anything: a new network, or for an
@@ -425,6 +436,7 @@ impl Command {
             | Command::RepairNetwork(n)
             | Command::EditNetwork { name: n, .. }
             | Command::Attach { network: n, .. }
+            | Command::MovePort { network: n, .. }
             | Command::PinLease { network: n, .. } => Some(n.clone()),
             Command::CreateNetwork { xml, .. } => xml_name(xml),
             Command::PreviewStart { .. } | Command::Detach(_) => None,
@@ -451,6 +463,7 @@ impl Command {
             Command::Undefine(_) => format!("undefining {n}"),
             Command::StopAndUndefine(_) => format!("stopping and undefining {n}"),
             Command::Detach(i) => format!("detaching {i}"),
+            Command::MovePort { ifname, .. } => format!("moving {ifname} to {n}"),
             Command::RepairNetwork(_) => format!("repairing {n}"),
             Command::PreviewStart { .. } => format!("planning {n}"),
             Command::CreateNetwork { .. } => format!("creating {n}"),
@@ -471,6 +484,7 @@ impl Command {
             Command::Undefine(_) => format!("undefine {n}"),
             Command::StopAndUndefine(_) => format!("stop and undefine {n}"),
             Command::Detach(i) => format!("detach {i}"),
+            Command::MovePort { ifname, .. } => format!("move {ifname} to {n}"),
             Command::RepairNetwork(_) => format!("repair {n}"),
             Command::PreviewStart { .. } => format!("plan {n}"),
             Command::CreateNetwork { start: true, .. } => format!("create and start {n}"),

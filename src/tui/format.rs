@@ -102,6 +102,19 @@ pub fn expires_in(expiry: Option<u64>, now: u64) -> String {
     }
 }
 
+/// What a Leases row says in its expiry column: [`expires_in`], or "not leased" for a
+/// reservation no client holds.
+pub fn lease_expires(lease: &crate::tui::data::LeaseRow, now: u64) -> String {
+    if lease.reserved {
+        NOT_LEASED.to_owned()
+    } else {
+        expires_in(lease.expiry, now)
+    }
+}
+
+/// The expiry of a reservation that no client holds a lease of.
+pub const NOT_LEASED: &str = "not leased";
+
 /// Time of day of a unix timestamp, UTC: "22:13:20".
 pub fn clock_utc(unix: u64) -> String {
     let s = unix % 86_400;

@@ -120,6 +120,7 @@ actions! {
     Filter "filter" Tables "filter" "Filter the rows by text" [c('/')];
     OpenDetail "open_detail" Ports "detail" "Open the selected port's detail" [k(K::Enter)];
     Detach "detach" Ports "" "Detach the selected macvtap (asks)" [c('D')];
+    MovePort "move_port" Ports "" "Move the selected port to another network's bridge (asks)" [c('M')];
     PinLease "pin_lease" Leases "pin" "Pin the lease's address to its MAC (asks)" [c('p')];
     FieldNext "field_next" Form "next field" "Next field" [k(K::Tab)];
     FieldPrev "field_prev" Form "" "Previous field" [k(K::BackTab)];

@@ -158,6 +158,25 @@ impl Links {
         Ok(())
     }
 
+    /// Enslaves link `ifindex` to link `master`, by index (as `RTM_NEWLINK` with an index):
+    /// either missing is `ENODEV`, as the kernel answers.
+    pub fn set_master_index(
+        &mut self,
+        ifindex: u32,
+        name: &str,
+        master: u32,
+    ) -> Result<(), HostError> {
+        let gone = || HostError::NoSuchDevice {
+            op: format!("set master of {name} (index {ifindex}) to index {master}"),
+        };
+        if !self.links.contains_key(&master) {
+            return Err(gone());
+        }
+        self.links.get_mut(&ifindex).ok_or_else(gone)?.info.master = Some(master);
+        self.refresh_oper();
+        Ok(())
+    }
+
     /// Operational states as the kernel derives them: a bridge is up when it is and one of
     /// its ports is; any other link when it is administratively up.
     pub fn refresh_oper(&mut self) {

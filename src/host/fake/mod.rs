@@ -14,6 +14,7 @@
 mod dnsmasq;
 mod links;
 mod nft;
+mod probe;
 mod traffic;
 
 use std::collections::{BTreeMap, HashMap};
@@ -84,6 +85,8 @@ struct Inner {
     /// What the kernel's trace of the next `why` probe says (`trace id …` lines), if a test
     /// scripted it: the fake has no packet path of its own to trace.
     trace_script: Option<Vec<String>>,
+    /// What guests serve, by guest MAC: (protocol, port) they answer probes on.
+    services: Vec<(String, crate::model::forward::Proto, u16)>,
 }
 
 /// What makes steps fail or slow.
@@ -162,6 +165,7 @@ impl FakeHost {
                 next_mac: 1,
                 next_guest_pid: 2200,
                 trace_script: None,
+                services: Vec::new(),
             }),
             clock: Mutex::new(clock),
             summary: HostSummary {
@@ -532,6 +536,7 @@ impl FakeHost {
                 | Step::LinkDown { .. }
                 | Step::SetMtu { .. }
                 | Step::AttachPorts { .. }
+                | Step::MovePort { .. }
         );
         if links_changed {
             self.emit(HostEvent::Links);
@@ -598,6 +603,15 @@ impl Kernel for FakeHost {
 
     async fn set_mtu(&self, dev: &str, mtu: u32) -> Result<(), HostError> {
         self.inner().links.set_mtu(dev, mtu)
+    }
+
+    async fn set_master_index(
+        &self,
+        ifindex: u32,
+        name: &str,
+        master: u32,
+    ) -> Result<(), HostError> {
+        self.inner().links.set_master_index(ifindex, name, master)
     }
 
     async fn set_master(&self, port: &str, bridge: &str) -> Result<(), HostError> {
@@ -952,10 +966,14 @@ impl Host for FakeHost {
         })
     }
 
-    async fn ruleset(&self) -> Result<(String, crate::model::why::Legacy), HostError> {
-        Ok((
-            self.inner().nft.list_all().to_string(),
-            crate::model::why::Legacy::default(),
-        ))
+    async fn nft_ruleset(&self) -> Result<Value, HostError> {
+        Ok(self.inner().nft.list_all())
+    }
+
+    async fn probe(
+        &self,
+        probe: &crate::host::probe::Probe,
+    ) -> Result<crate::host::probe::ProbeSeen, HostError> {
+        Ok(self.probe_now(probe))
     }
 }

@@ -24,7 +24,8 @@ struct Table {
     chains: Vec<(String, Chain)>,
     /// Maps and sets in declaration order.
     maps: Vec<(String, MapSpec)>,
-    /// Named counters (packets, bytes) in declaration order; the fake never counts.
+    /// Named counters (packets, bytes) in declaration order; only probes count (see
+    /// [`Ruleset::count`]).
     counters: Vec<(String, (u64, u64))>,
 }
 
@@ -147,6 +148,38 @@ impl Ruleset {
             .unwrap_or_default()
     }
 
+    /// Every table, as `nft -j list ruleset` prints them.
+    pub fn list_all(&self) -> Value {
+        let mut items = vec![json!({ "metainfo": { "json_schema_version": 1 } })];
+        for (family, name) in self.tables.keys() {
+            if let Some(Value::Object(mut doc)) = self.list(family, name) {
+                if let Some(Value::Array(list)) = doc.remove("nftables") {
+                    items.extend(list.into_iter().skip(1));
+                }
+            }
+        }
+        json!({ "nftables": items })
+    }
+
+    /// Counts one packet of `bytes` on our table's named counter `name` (a probe through the
+    /// fake's rules); whether there is such a counter.
+    pub fn count(&mut self, name: &str, bytes: u64) -> bool {
+        let Some(t) = self
+            .tables
+            .get_mut(&(FAMILY.to_owned(), TABLE_NAME.to_owned()))
+        else {
+            return false;
+        };
+        match t.counters.iter_mut().find(|(n, _)| n == name) {
+            Some((_, (packets, b))) => {
+                *packets += 1;
+                *b += bytes;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Our table, read the way the real host reads it.
     pub fn observe(&self) -> Result<Option<ObservedTable>, String> {
         match self.list(FAMILY, TABLE_NAME) {
@@ -155,18 +188,6 @@ impl Ruleset {
                 .map(Some)
                 .map_err(|e| e.to_string()),
         }
-    }
-
-    /// Every table, as `nft -j list ruleset` lists them.
-    pub fn list_all(&self) -> Value {
-        let mut items = vec![json!({ "metainfo": { "json_schema_version": 1 } })];
-        for (family, name) in self.tables.keys() {
-            if let Some(Value::Array(list)) = self.list(family, name).map(|v| v["nftables"].clone())
-            {
-                items.extend(list.into_iter().filter(|i| i.get("metainfo").is_none()));
-            }
-        }
-        json!({ "nftables": items })
     }
 
     /// Names of every table, as `family name`.

@@ -146,6 +146,26 @@ impl Netlink {
             .await
     }
 
+    /// Enslaves the link with index `ifindex` to the link with index `master` (`name` is for
+    /// messages): `ip link set dev IFINDEX master MASTER`, by index only.
+    pub async fn set_master_index(
+        &self,
+        ifindex: u32,
+        name: &str,
+        master: u32,
+    ) -> Result<(), HostError> {
+        let op = format!("set master of {name} (index {ifindex}) to index {master}");
+        let msg = LinkUnspec::new_with_index(ifindex)
+            .controller(master)
+            .build();
+        self.handle
+            .link()
+            .change(msg)
+            .execute()
+            .await
+            .map_err(|e| HostError::from_netlink(op, e))
+    }
+
     /// Moves `name` into the network namespace open as `netns` (`ip link set NAME netns NS`).
     pub async fn move_to_netns(&self, name: &str, netns: &std::fs::File) -> Result<(), HostError> {
         use std::os::fd::AsRawFd;
@@ -181,5 +201,21 @@ impl Netlink {
             .execute()
             .await
             .map_err(|e| HostError::from_netlink(op, e))
+    }
+}
+
+/// Deletes link `ifindex` at once over a blocking socket of the calling thread's namespace
+/// (a veth takes its peer with it): for guards that clean up in `Drop`, where nothing can be
+/// awaited. `ENODEV` (already gone) is success.
+pub fn delete_link_now(ifindex: u32) -> std::io::Result<()> {
+    use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
+    use netlink_packet_route::RouteNetlinkMessage;
+    let mut sock = super::socket::RouteSocket::open()?;
+    let mut msg = LinkMessage::default();
+    msg.header.index = ifindex;
+    let seq = sock.send(RouteNetlinkMessage::DelLink(msg), NLM_F_REQUEST | NLM_F_ACK)?;
+    match sock.recv_replies(seq, |_, _| Ok(())) {
+        Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(()),
+        other => other,
     }
 }

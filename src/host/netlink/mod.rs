@@ -22,7 +22,7 @@ use super::sysctl;
 use crate::state::{AddrInfo, ForwardingSysctls, HostState, LinkInfo, RouteInfo};
 
 pub use decode::MAIN_TABLE;
-pub use links::{BridgeSpec, MacvtapMode};
+pub use links::{delete_link_now, BridgeSpec, MacvtapMode};
 
 /// A connection to the kernel's routing netlink, bound to one network namespace.
 pub struct Netlink {

@@ -60,6 +60,27 @@ fn lladdr(msg: &NeighbourMessage) -> Option<Mac> {
     })
 }
 
+/// Deletes the IPv4 neighbour entry of `ip` on link `ifindex` at once, over a blocking socket
+/// of the calling thread's namespace (for guards that clean up in `Drop`). No entry is success.
+pub fn delete_ipv4_now(ifindex: u32, ip: std::net::Ipv4Addr) -> std::io::Result<()> {
+    use netlink_packet_core::{NLM_F_ACK, NLM_F_REQUEST};
+    use netlink_packet_route::RouteNetlinkMessage;
+    let mut sock = super::socket::RouteSocket::open()?;
+    let mut msg = NeighbourMessage::default();
+    msg.header.family = AddressFamily::Inet;
+    msg.header.ifindex = ifindex;
+    msg.attributes
+        .push(NeighbourAttribute::Destination(NeighbourAddress::Inet(ip)));
+    let seq = sock.send(
+        RouteNetlinkMessage::DelNeighbour(msg),
+        NLM_F_REQUEST | NLM_F_ACK,
+    )?;
+    match sock.recv_replies(seq, |_, _| Ok(())) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

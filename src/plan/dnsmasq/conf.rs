@@ -35,7 +35,7 @@ pub fn plan(
 ) -> Result<DnsmasqPlan, RenderError> {
     let mut e = vec![Entry::flag(Key::StrictOrder)];
     dns_head(def, &mut e)?;
-    process(bridge, paths, &mut e)?;
+    process(def, bridge, paths, &mut e)?;
     if def.forward.is_none() {
         isolated(&mut e);
     }
@@ -259,9 +259,23 @@ pub fn ptr_domain(ip: &IpDef) -> Option<String> {
     Some(parts.join("."))
 }
 
-/// `pid-file`, `user`, `group`, and the interface dnsmasq serves (`bind-dynamic` with `interface`
-/// answers only there, libvirt's answer to CVE-2012-3411).
-fn process(bridge: &str, paths: &DnsmasqPaths, e: &mut Vec<Entry>) -> Result<(), RenderError> {
+/// `pid-file`, `user`, `group`, and the interface dnsmasq serves: binding to the bridge's
+/// addresses with `interface` answers only there, libvirt's answer to CVE-2012-3411.
+///
+/// libvirt always writes `bind-dynamic`, which makes every dnsmasq re-read all of the host's
+/// interfaces on every address event anywhere on the host: with 100 networks, one start wakes
+/// 99 dnsmasqs that each walk 100 bridges. A network with only IPv4 addresses (its bridge's IPv6
+/// is disabled) gets `bind-interfaces` instead: its addresses exist before dnsmasq starts and
+/// are never tentative, and it answers the same queries on the same addresses. A network with
+/// IPv6 keeps `bind-dynamic`: an IPv6 address is tentative for a while after it is added, which
+/// `bind-interfaces` cannot bind, and its dnsmasq re-reads interfaces for router advertisements
+/// anyway.
+fn process(
+    def: &NetworkDef,
+    bridge: &str,
+    paths: &DnsmasqPaths,
+    e: &mut Vec<Entry>,
+) -> Result<(), RenderError> {
     e.push(Entry::new(
         Key::PidFile,
         vec![path_field(&paths.pid_file, "pid_file")?],
@@ -287,7 +301,12 @@ fn process(bridge: &str, paths: &DnsmasqPaths, e: &mut Vec<Entry>) -> Result<(),
         ));
     }
     e.push(Entry::fixed(Key::ExceptInterface, ["lo"]));
-    e.push(Entry::flag(Key::BindDynamic));
+    let ipv6 = def.ipv6_no_gateway || def.ips.iter().any(|ip| ip.address.is_ipv6());
+    e.push(Entry::flag(if ipv6 {
+        Key::BindDynamic
+    } else {
+        Key::BindInterfaces
+    }));
     e.push(Entry::new(
         Key::Interface,
         vec![Field::data(bridge, "bridge.name")],

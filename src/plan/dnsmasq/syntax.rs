@@ -134,6 +134,7 @@ keys! {
     Group => "group", QUOTED_WHOLE;
     ExceptInterface => "except-interface", LIST;
     BindDynamic => "bind-dynamic", Form::Flag;
+    BindInterfaces => "bind-interfaces", Form::Flag;
     Interface => "interface", QUOTED_LIST;
     DhcpOption => "dhcp-option", LIST;
     RaParam => "ra-param", LIST;

@@ -6,6 +6,14 @@ use serde_json::json;
 use super::tests_json::{nat_full, net, routed};
 use super::*;
 
+fn lines(drift: &[FirewallDrift]) -> String {
+    drift
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn table_of(nets: &[FirewallNet]) -> ObservedTable {
     expected_table(nets)
 }
@@ -15,17 +23,16 @@ fn an_intact_table_has_no_drift() {
     let nets = [nat_full(), routed()];
     let t = table_of(&nets);
     for n in &nets {
-        assert_eq!(network_drift(n, Some(&t)), Vec::<String>::new());
+        assert_eq!(network_drift(n, Some(&t)), Vec::new());
     }
-    assert_eq!(table_drift(&t, &nets), Vec::<String>::new());
+    assert_eq!(table_drift(&t, &nets), Vec::new());
 }
 
 #[test]
 fn a_missing_table_is_one_line() {
-    assert_eq!(
-        network_drift(&nat_full(), None),
-        vec!["table inet switchyard is missing"]
-    );
+    let drift = network_drift(&nat_full(), None);
+    assert_eq!(drift, vec![FirewallDrift::TableMissing]);
+    assert_eq!(drift[0].to_string(), "table inet switchyard is missing");
     let open = net("o", "sybr9", FirewallMode::Open, "10.9.0.1/24");
     assert!(network_drift(&open, None).is_empty());
 }
@@ -52,7 +59,14 @@ fn rule_level_drift_names_each_difference() {
     t.maps.get_mut("fwd_from").expect("map").elements[0].data =
         json!({ "jump": { "target": "net_other_from" } });
     t.maps.get_mut("nat6").expect("map").elements.clear();
-    insta::assert_snapshot!(network_drift(&n, Some(&t)).join("\n"));
+    let drift = network_drift(&n, Some(&t));
+    // Typed: the removed chain and the foreign rule are told apart without reading words.
+    assert!(drift.contains(&FirewallDrift::ChainMissing("net_lab_in".into())));
+    assert!(drift.iter().any(|d| matches!(
+        d,
+        FirewallDrift::RuleForeign { chain, handle: 99, .. } if chain.name == "net_lab_to" && !chain.base
+    )));
+    insta::assert_snapshot!(lines(&drift));
 }
 
 #[test]
@@ -79,7 +93,16 @@ fn table_drift_names_foreign_and_orphaned_things() {
         h.policy = "drop".into();
     }
     // `routed` is no longer active: its chains and elements are orphans.
-    insta::assert_snapshot!(table_drift(&t, &[n]).join("\n"));
+    let drift = table_drift(&t, &[n]);
+    assert!(drift.contains(&FirewallDrift::BaseChainMissing("base_input".into())));
+    assert!(
+        drift.iter().any(|d| matches!(
+            d,
+            FirewallDrift::ChainUnused { network: Some(owner), .. } if owner == "routed"
+        )),
+        "{drift:?}"
+    );
+    insta::assert_snapshot!(lines(&drift));
 }
 
 #[test]

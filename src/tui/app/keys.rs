@@ -58,6 +58,7 @@ impl App {
             AttachMacvtap => self.open_attach(),
             PinLease => self.ask_pin(),
             Detach => return self.ask_detach(),
+            MovePort => self.ask_move_port(),
             OpenEntry => {
                 if !self.log.entries.is_empty() {
                     let at = self.log.list.selected.min(self.log.entries.len() - 1);
@@ -221,6 +222,62 @@ impl App {
             command: Command::Detach(port.ifname.clone()),
         }));
         vec![]
+    }
+
+    /// Move the selected guest port to another network's bridge: pick the network among the
+    /// other running networks with a bridge of their own, then confirm. A port that is not a
+    /// guest's tap or veth on a network's bridge is refused here, saying why (the backend
+    /// checks again, by interface index).
+    fn ask_move_port(&mut self) {
+        use crate::state::LinkKind;
+        use crate::tui::data::NetMode;
+        let Some(port) = self.selected_port().cloned() else {
+            return;
+        };
+        let refuse = |why: &str| format!("{}: {why}", port.ifname);
+        let from = match (&port.kind, &port.network) {
+            (LinkKind::Tun | LinkKind::Veth, Some(net)) => net.clone(),
+            (LinkKind::Tun | LinkKind::Veth, None) => {
+                let why = "it is on no switchyard network's bridge; only those ports can move";
+                return self.notify(Level::Info, refuse(why));
+            }
+            (kind, _) => {
+                let why = format!(
+                    "a {} link, not a guest port (switchyard moves only taps and veths)",
+                    kind.name()
+                );
+                return self.notify(Level::Info, refuse(&why));
+            }
+        };
+        let choices: Vec<String> = self
+            .snapshot()
+            .networks
+            .iter()
+            .filter(|n| n.active && n.name != from && n.bridge.is_some())
+            .filter(|n| {
+                matches!(n.mode, NetMode::Isolated)
+                    || matches!(
+                        n.mode,
+                        NetMode::Forward(
+                            crate::model::ForwardMode::Nat
+                                | crate::model::ForwardMode::Route
+                                | crate::model::ForwardMode::Open
+                        )
+                    )
+            })
+            .map(|n| n.name.clone())
+            .collect();
+        if choices.is_empty() {
+            let why = "no other running network with a bridge of its own to move it to";
+            return self.notify(Level::Info, refuse(why));
+        }
+        self.push_popup(Popup::MovePort(super::popup::MovePort {
+            ifname: port.ifname.clone(),
+            guest: port.guest.clone(),
+            from,
+            choices,
+            selected: 0,
+        }));
     }
 
     /// Stopping a network with ports cuts its guests off until it starts again: ask first,

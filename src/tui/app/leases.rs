@@ -78,6 +78,8 @@ fn sort_key(sort: LeaseSort, lease: &LeaseRow) -> SortKey {
     match sort {
         LeaseSort::Network => SortKey::Scoped(Some((lease.network.clone(), lease.ip))),
         // An infinite lease expires last (and first when reversed): it is not a missing value.
+        // A reservation nobody holds has no expiry at all: it sorts with missing values.
+        LeaseSort::Expiry if lease.reserved => SortKey::Time(None),
         LeaseSort::Expiry => SortKey::Time(Some(lease.expiry.unwrap_or(u64::MAX))),
         LeaseSort::Hostname => SortKey::Text(lease.hostname.clone()),
         LeaseSort::Mac => SortKey::Text(lease.mac.map(|m| m.to_string())),
@@ -137,6 +139,7 @@ mod tests {
             ip: ip.parse().expect("an address"),
             hostname: None,
             expiry: None,
+            reserved: false,
         }
     }
 

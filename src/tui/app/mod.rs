@@ -23,7 +23,7 @@ pub use keys::{interval_text, INTERVAL_STEPS_MS};
 pub use leases::{is_pinned, LeaseKey, LeaseSort, LeasesState};
 pub use list::ListState;
 pub use log::{Level, LogEntry};
-pub use popup::{Confirm, Popup};
+pub use popup::{Confirm, MovePort, Popup};
 pub use ports::{PortSort, PortsState};
 pub use snapshot::Traffic;
 pub use table::{SortColumn, TableState};
@@ -144,6 +144,8 @@ pub struct App {
     held: Option<Arc<Snapshot>>,
     pub(crate) frozen: bool,
     pub(crate) rates: RateTracker,
+    /// Each network's summed port rates and their history, keyed by [`snapshot::network_key`].
+    pub(crate) net_rates: RateTracker,
     pub(crate) net_traffic: BTreeMap<String, Traffic>,
     pub(crate) total: Traffic,
     pub(crate) view: View,
@@ -186,6 +188,7 @@ impl App {
             held: None,
             frozen: false,
             rates: RateTracker::new(),
+            net_rates: RateTracker::new(),
             net_traffic: BTreeMap::new(),
             total: Traffic::default(),
             view: View::Networks,

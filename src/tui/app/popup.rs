@@ -23,11 +23,29 @@ pub struct Confirm {
     pub command: Command,
 }
 
+/// Where to move a guest port: the other running networks with a bridge of their own, one of
+/// them picked; nothing moves until confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MovePort {
+    /// The port's interface name.
+    pub ifname: String,
+    /// The guest behind it, if known.
+    pub guest: Option<String>,
+    /// The network it is on.
+    pub from: String,
+    /// Networks it can move to, by name.
+    pub choices: Vec<String>,
+    /// Index of the picked one in `choices`.
+    pub selected: usize,
+}
+
 /// Something drawn over the views that takes keys first.
 #[derive(Debug, Clone)]
 pub enum Popup {
     /// Asks before running a command.
     Confirm(Confirm),
+    /// Picks the network a port moves to, and asks.
+    MovePort(MovePort),
     /// The key bindings.
     Help {
         /// First line shown.
@@ -84,6 +102,30 @@ impl App {
                 }
                 _ => vec![],
             },
+            Popup::MovePort(mv) => {
+                let step = match keymap.lookup(&[Scope::Confirm, Scope::List], &key) {
+                    Some(Action::Confirm) => {
+                        self.pop_popup();
+                        let network = mv.choices[mv.selected].clone();
+                        return self.issue(Command::MovePort {
+                            ifname: mv.ifname,
+                            network,
+                        });
+                    }
+                    Some(Action::Cancel) => {
+                        self.pop_popup();
+                        return vec![];
+                    }
+                    Some(Action::Up) => mv.choices.len() - 1,
+                    Some(Action::Down) => 1,
+                    _ => return vec![],
+                };
+                if let Some(Popup::MovePort(top)) = self.popups.last_mut() {
+                    top.selected = (top.selected + step) % top.choices.len();
+                }
+                self.touch();
+                vec![]
+            }
             Popup::Filter => self.filter_key(key),
             Popup::Help { scroll } => {
                 let action = keymap.lookup(&[Scope::Popup, Scope::List], &key);

@@ -19,15 +19,42 @@ pub struct Traffic {
     pub tx_bps: Option<f64>,
     /// Number of ports counted.
     pub ports: usize,
+    /// Bytes received since the ports' counters began, summed; `None` when no port has
+    /// counters.
+    pub rx_bytes: Option<u64>,
+    /// Bytes transmitted, summed likewise.
+    pub tx_bytes: Option<u64>,
 }
 
 impl Traffic {
-    fn add(&mut self, rate: Option<Rates>) {
+    fn add(&mut self, rate: Option<Rates>, counters: Option<&crate::telemetry::LinkCounters>) {
         self.ports += 1;
         if let Some(r) = rate {
             self.rx_bps = Some(self.rx_bps.unwrap_or(0.0) + r.rx_bps);
             self.tx_bps = Some(self.tx_bps.unwrap_or(0.0) + r.tx_bps);
         }
+        if let Some(c) = counters {
+            self.rx_bytes = Some(self.rx_bytes.unwrap_or(0).saturating_add(c.rx_bytes));
+            self.tx_bytes = Some(self.tx_bytes.unwrap_or(0).saturating_add(c.tx_bytes));
+        }
+    }
+}
+
+/// The key a network's summed rates are kept under in [`App::network_rates`]: interface index
+/// 0, which no link has, and the network's name.
+pub fn network_key(name: &str) -> PortKey {
+    PortKey::new(0, name)
+}
+
+/// Every rate of `a` and `b` added (a network's rate is the sum of its ports' rates).
+fn sum_rates(a: Option<Rates>, b: Option<Rates>) -> Option<Rates> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let (x, y) = (a.to_array(), b.to_array());
+            Some(Rates::from_array(std::array::from_fn(|i| x[i] + y[i])))
+        }
+        (a, None) => a,
+        (None, b) => b,
     }
 }
 
@@ -124,15 +151,34 @@ impl App {
         self.rates.record(snap.at, measured);
     }
 
+    /// Per-network and total traffic from the rates the collector measured (summed, never
+    /// measured again), and each network's summed rates into its own history, for the
+    /// network detail's chart.
     fn derive_traffic(&mut self) {
         let mut per_net: BTreeMap<String, Traffic> = BTreeMap::new();
+        let mut net_rates: BTreeMap<&str, Option<Rates>> = self
+            .snap
+            .networks
+            .iter()
+            .map(|n| (n.name.as_str(), None))
+            .collect();
         let mut total = Traffic::default();
         for port in &self.snap.ports {
-            total.add(port.rate);
+            total.add(port.rate, port.counters.as_ref());
             if let Some(net) = &port.network {
-                per_net.entry(net.clone()).or_default().add(port.rate);
+                per_net
+                    .entry(net.clone())
+                    .or_default()
+                    .add(port.rate, port.counters.as_ref());
+                let sum = net_rates.entry(net.as_str()).or_default();
+                *sum = sum_rates(*sum, port.rate);
             }
         }
+        let batch: Vec<_> = net_rates
+            .into_iter()
+            .map(|(name, rate)| (network_key(name), rate))
+            .collect();
+        self.net_rates.record(self.snap.at, batch);
         self.net_traffic = per_net;
         self.total = total;
     }
@@ -185,6 +231,11 @@ impl App {
     /// Rate tracker, for history and sparklines.
     pub fn rates(&self) -> &crate::telemetry::RateTracker {
         &self.rates
+    }
+
+    /// The history of a network's summed port rates (rx/tx of all its ports), for its chart.
+    pub fn network_history(&self, name: &str) -> Option<&crate::telemetry::History> {
+        self.net_rates.history(&network_key(name))
     }
 }
 

@@ -59,7 +59,7 @@ pub fn level_style(theme: &Theme, level: Level) -> Style {
 /// The scopes whose keys the footer advertises right now.
 fn hint_scopes(app: &App) -> &'static [Scope] {
     match app.popup() {
-        Some(Popup::Confirm(_)) => &[Scope::Confirm],
+        Some(Popup::Confirm(_) | Popup::MovePort(_)) => &[Scope::Confirm],
         Some(Popup::Filter) => &[Scope::Filter],
         Some(Popup::Wizard(w)) if w.step() == Step::Review => &[Scope::Review],
         Some(Popup::Wizard(_) | Popup::Attach(_)) => &[Scope::Form],

@@ -69,8 +69,9 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
         Col::Static => left("", t.base),
         Col::Expires => {
             let now = app.now_unix();
-            let text = format::expires_in(lease.expiry, now);
+            let text = format::lease_expires(lease, now);
             let style = match lease.expiry.map(|at| at.saturating_sub(now)) {
+                _ if lease.reserved => t.muted,
                 None => t.muted,
                 Some(0) => t.error,
                 Some(left_s) if left_s < SOON_SECS => t.warning,

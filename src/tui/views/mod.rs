@@ -42,6 +42,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     for popup in &app.popups {
         match popup {
             Popup::Confirm(c) => popups::confirm(frame, screen.body, app, c),
+            Popup::MovePort(m) => popups::move_port(frame, screen.body, app, m),
             Popup::Help { scroll } => help::draw(frame, area, app, *scroll),
             Popup::PortDetail { key } => port_detail::draw(frame, screen.body, app, key),
             Popup::Filter => {}

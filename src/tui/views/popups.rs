@@ -5,26 +5,80 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use crate::tui::app::{App, Confirm};
+use crate::tui::app::{App, Confirm, MovePort};
 use crate::tui::keymap::Action;
 use crate::tui::layout;
 
 /// Draw `confirm` centred in `body`.
 pub fn confirm(frame: &mut Frame, body: Rect, app: &App, confirm: &Confirm) {
     let t = &app.settings.theme;
-    let km = &app.settings.keymap;
-    let mut lines: Vec<Line> = confirm
+    let lines: Vec<Line> = confirm
         .lines
         .iter()
         .map(|l| Line::styled(l.clone(), t.base))
         .collect();
+    question(frame, body, app, &confirm.title, lines, Vec::new());
+}
+
+/// Draw the move of a guest port: the networks it can go to, the picked one marked, and the
+/// question.
+pub fn move_port(frame: &mut Frame, body: Rect, app: &App, mv: &MovePort) {
+    let t = &app.settings.theme;
+    let km = &app.settings.keymap;
+    let who = match &mv.guest {
+        Some(g) => format!("{} ({g})", mv.ifname),
+        None => mv.ifname.clone(),
+    };
+    let mut lines = vec![Line::styled(
+        format!("Move {who} from {} to:", mv.from),
+        t.base,
+    )];
+    for (i, name) in mv.choices.iter().enumerate() {
+        lines.push(if i == mv.selected {
+            Line::styled(format!("  ▸ {name}"), t.selected)
+        } else {
+            Line::styled(format!("    {name}"), t.base)
+        });
+    }
+    lines.push(Line::styled(
+        "The link moves at once; the guest may need to renew its DHCP lease.",
+        t.muted,
+    ));
+    let pick = vec![
+        Span::styled("   ", t.base),
+        Span::styled(
+            format!(
+                "[{}/{}]",
+                km.key_label(Action::Up),
+                km.key_label(Action::Down)
+            ),
+            t.key,
+        ),
+        Span::styled(" network", t.base),
+    ];
+    question(frame, body, app, "Move port", lines, pick);
+}
+
+/// A question popup centred in `body`: `lines`, then the yes/no keys and `extra` keys.
+fn question<'a>(
+    frame: &mut Frame,
+    body: Rect,
+    app: &App,
+    title: &str,
+    mut lines: Vec<Line<'a>>,
+    extra: Vec<Span<'a>>,
+) {
+    let t = &app.settings.theme;
+    let km = &app.settings.keymap;
     lines.push(Line::default());
-    lines.push(Line::from(vec![
+    let mut keys = vec![
         Span::styled(format!("[{}]", km.key_label(Action::Confirm)), t.key),
         Span::styled(" yes   ", t.base),
         Span::styled(format!("[{}]", km.key_label(Action::Cancel)), t.key),
         Span::styled(" no", t.base),
-    ]));
+    ];
+    keys.extend(extra);
+    lines.push(Line::from(keys));
     let widest = lines.iter().map(Line::width).max().unwrap_or(0) as u16;
     let width = widest.saturating_add(4).max(30).min(body.width);
     let area = layout::centered(
@@ -34,7 +88,7 @@ pub fn confirm(frame: &mut Frame, body: Rect, app: &App, confirm: &Confirm) {
     );
     frame.render_widget(Clear, area);
     let block = t
-        .block(confirm.title.clone(), true)
+        .block(title.to_owned(), true)
         .border_style(t.warning)
         .style(t.popup);
     frame.render_widget(

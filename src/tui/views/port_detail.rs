@@ -3,17 +3,16 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Clear, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use crate::telemetry::{History, Metric, PortKey};
+use crate::telemetry::{History, PortKey};
 use crate::tui::app::App;
 use crate::tui::data::PortRow;
-use crate::tui::format::{self, Units};
+use crate::tui::format;
 use crate::tui::layout;
-use crate::tui::theme::Theme;
+use crate::tui::widgets::chart::{self, Series};
 
 fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
     let t = &app.settings.theme;
@@ -92,98 +91,6 @@ fn info<'a>(app: &App, port: &PortRow, width: u16) -> Vec<Line<'a>> {
     lines.into_iter().map(Line::from).collect()
 }
 
-/// One chart's data: rx and tx over time, `step` x-units apart, newest last.
-struct Series {
-    title: String,
-    rx: Vec<f64>,
-    tx: Vec<f64>,
-    step: f64,
-    unit: &'static str,
-}
-
-impl Series {
-    fn new(history: &History, title: String, coarse: bool, step: f64, unit: &'static str) -> Self {
-        let get = |m| -> Vec<f64> {
-            if coarse {
-                history.coarse(m).collect()
-            } else {
-                history.fine(m).collect()
-            }
-        };
-        Self {
-            title,
-            rx: get(Metric::RxBps),
-            tx: get(Metric::TxBps),
-            step,
-            unit,
-        }
-    }
-
-    /// Points with the newest at x = 0.
-    fn points(&self, v: &[f64]) -> Vec<(f64, f64)> {
-        let n = v.len();
-        v.iter()
-            .enumerate()
-            .map(|(i, y)| (-((n - 1 - i) as f64) * self.step, *y))
-            .collect()
-    }
-}
-
-fn chart(frame: &mut Frame, area: Rect, t: &Theme, units: Units, s: &Series) {
-    let block = t.block(s.title.clone(), false);
-    if s.rx.len() < 2 {
-        let msg = format!(
-            "a line needs two points: one per {}",
-            if s.unit == "s" {
-                "refresh"
-            } else {
-                "full minute"
-            }
-        );
-        let msg = Paragraph::new(Span::styled(msg, t.muted)).block(block);
-        frame.render_widget(msg, area);
-        return;
-    }
-    let (rxp, txp) = (s.points(&s.rx), s.points(&s.tx));
-    let max =
-        s.rx.iter()
-            .chain(&s.tx)
-            .copied()
-            .fold(0.0_f64, f64::max)
-            .max(1.0)
-            * 1.1;
-    let span = (s.rx.len() - 1) as f64 * s.step;
-    let line = |name: &'static str, style, data| {
-        Dataset::default()
-            .name(name)
-            .marker(Marker::Braille)
-            .graph_type(GraphType::Line)
-            .style(style)
-            .data(data)
-    };
-    let datasets = vec![line("rx", t.rx, &rxp), line("tx", t.tx, &txp)];
-    let x = Axis::default()
-        .bounds([-span, 0.0])
-        .labels([
-            Span::styled(format!("-{span:.0}{}", s.unit), t.muted),
-            Span::styled("now", t.muted),
-        ])
-        .style(t.muted);
-    let y = Axis::default()
-        .bounds([0.0, max])
-        .labels([
-            Span::styled("0", t.muted),
-            Span::styled(format::rate(Some(max), units), t.muted),
-        ])
-        .style(t.muted);
-    let chart = Chart::new(datasets)
-        .block(block)
-        .x_axis(x)
-        .y_axis(y)
-        .style(t.base);
-    frame.render_widget(chart, area);
-}
-
 fn charts(frame: &mut Frame, area: Rect, app: &App, history: &History) {
     let t = &app.settings.theme;
     let units = app.settings.units;
@@ -191,14 +98,14 @@ fn charts(frame: &mut Frame, area: Rect, app: &App, history: &History) {
     let fine_title = format!("last {} samples, one per refresh", history.fine_len());
     let fine = Series::new(history, fine_title, false, step, "s");
     if area.height < 16 {
-        chart(frame, area, t, units, &fine);
+        chart::draw(frame, area, t, units, &fine);
         return;
     }
     let [top, bottom] =
         Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    chart(frame, top, t, units, &fine);
+    chart::draw(frame, top, t, units, &fine);
     let coarse_title = format!("last {} min, one average per minute", history.coarse_len());
-    chart(
+    chart::draw(
         frame,
         bottom,
         t,

@@ -5,7 +5,7 @@ use ratatui::widgets::Cell;
 use ratatui::Frame;
 
 use super::filter_bar;
-use crate::telemetry::Metric;
+use crate::telemetry::{History, Metric};
 use crate::tui::app::{App, PortSort, View};
 use crate::tui::format;
 use crate::tui::layout;
@@ -14,6 +14,45 @@ use crate::tui::widgets::{spark, Column, DataTable};
 
 /// Width of the sparkline column.
 const SPARK_W: u16 = 10;
+
+/// Columns of a row's " max 12.3 Mb/s" label (rates are at most 9 characters wide).
+const LABEL_W: usize = 14;
+
+/// Points a sparkline shows in a cell `width` wide: all of it, or what the label leaves when
+/// there is room for both.
+fn spark_points(width: u16) -> (usize, bool) {
+    let width = usize::from(width);
+    match width.checked_sub(LABEL_W) {
+        Some(room) if room >= usize::from(SPARK_W) => (room, true),
+        _ => (width, false),
+    }
+}
+
+/// The scale every sparkline of the view shares: the largest rx rate any listed port shows in
+/// a sparkline of `points`. One scale lets the rows compare at a glance (a quiet port draws
+/// low bars, not full ones); each row says its own maximum where there is room.
+fn spark_scale(app: &App, points: usize) -> f64 {
+    let snap = app.snapshot();
+    app.ports_state()
+        .order
+        .iter()
+        .filter_map(|i| app.rates().history(&snap.ports[*i].key()))
+        .map(|h| spark::peak(&spark::tail(h.fine(Metric::RxBps), points)))
+        .fold(0.0_f64, f64::max)
+}
+
+/// A row's sparkline on the view's `scale`, followed by " max 12.3 Mb/s" (the row's own
+/// maximum) when the cell has room for it beside a sparkline of [`SPARK_W`].
+fn spark_cell(app: &App, history: &History, width: u16, scale: f64) -> String {
+    let (n, label) = spark_points(width);
+    let points = spark::tail(history.fine(Metric::RxBps), n);
+    let mut text = spark::scaled(&points, n, scale);
+    if label {
+        let max = format::rate(Some(spark::peak(&points)), app.settings.units);
+        text.push_str(&format!(" max {max:>9}"));
+    }
+    text
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Col {
@@ -64,7 +103,7 @@ fn columns(app: &App) -> Vec<Column<Col>> {
     ]
 }
 
-fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
+fn cell<'a>(app: &App, row: usize, col: Col, width: u16, scale: &dyn Fn(u16) -> f64) -> Cell<'a> {
     let t = &app.settings.theme;
     let port = &app.snapshot().ports[app.ports_state().order[row]];
     let rate = port.rate;
@@ -97,7 +136,7 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
             right(text, if bad { t.warning } else { t.base })
         }
         Col::Spark => match app.rates().history(&port.key()) {
-            Some(h) => left(spark(h.fine(Metric::RxBps), usize::from(width)), t.rx),
+            Some(h) => left(spark_cell(app, h, width, scale(width)), t.rx),
             None => left(format::MISSING, t.muted),
         },
     }
@@ -109,6 +148,9 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
     let st = app.ports_state();
     let cols = columns(app);
     let total = app.snapshot().ports.len();
+    // Computed once per frame, at the first sparkline cell, when the column's width is known.
+    let shared = std::cell::OnceCell::new();
+    let scale = |width: u16| *shared.get_or_init(|| spark_scale(app, spark_points(width).0));
     let title = if st.order.len() == total {
         format!("Ports ({total})")
     } else {
@@ -127,7 +169,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         },
     };
     table.render(frame, table_area, &app.settings.theme, |i, c, w| {
-        cell(app, i, c, w)
+        cell(app, i, c, w, &scale)
     });
     if let Some(bar) = bar {
         filter_bar::draw(frame, bar, app, &st.filter, st.order.len(), total);

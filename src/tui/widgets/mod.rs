@@ -1,5 +1,6 @@
 //! Small drawing helpers shared by the views.
 
+pub mod chart;
 pub mod spark;
 pub mod table;
 

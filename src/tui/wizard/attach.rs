@@ -80,7 +80,16 @@ pub struct AttachForm {
     pub(crate) networks: Vec<TapNetwork>,
     pub(crate) state: AttachState,
     attempted: bool,
+    /// How far the result's QEMU line is scrolled left, in characters: the line is shown
+    /// whole on one row, never wrapped, so it can be copied as one line at 80 columns.
+    qemu_scroll: usize,
 }
+
+/// What the result's QEMU line starts with (the backend's message, see `live::commands`).
+pub const QEMU_PREFIX: &str = "qemu: ";
+
+/// Characters one ←/→ scrolls the QEMU line.
+const QEMU_STEP: usize = 16;
 
 const FIELDS: [FieldId; 3] = [FieldId::Network, FieldId::IfName, FieldId::Mac];
 
@@ -125,6 +134,7 @@ impl AttachForm {
             networks,
             state: AttachState::Editing,
             attempted: false,
+            qemu_scroll: 0,
         };
         form.recheck(ctx);
         Some(form)
@@ -139,6 +149,19 @@ impl AttachForm {
     /// Where the form stands.
     pub fn state(&self) -> &AttachState {
         &self.state
+    }
+
+    /// The QEMU line of a made attachment, without its `qemu: ` label.
+    pub fn qemu_line(&self) -> Option<&str> {
+        match &self.state {
+            AttachState::Done(msg) => msg.lines().find_map(|l| l.strip_prefix(QEMU_PREFIX)),
+            _ => None,
+        }
+    }
+
+    /// How far the QEMU line is scrolled left, in characters.
+    pub fn qemu_scroll(&self) -> usize {
+        self.qemu_scroll
     }
 
     /// The field with focus.
@@ -202,11 +225,21 @@ impl AttachForm {
             AttachState::Running(_) => return AttachOutcome::Nothing,
             AttachState::Done(_) => {
                 let close = matches!(action, Some(Action::StepBack | Action::StepNext));
-                return if close {
-                    AttachOutcome::Close
-                } else {
-                    AttachOutcome::Nothing
+                if close {
+                    return AttachOutcome::Close;
+                }
+                // ←/→ (Home/End) scroll the one-line QEMU command.
+                let last = self
+                    .qemu_line()
+                    .map_or(0, |l| l.chars().count().saturating_sub(1));
+                self.qemu_scroll = match action {
+                    Some(Action::ChoicePrev) => self.qemu_scroll.saturating_sub(QEMU_STEP),
+                    Some(Action::ChoiceNext) => (self.qemu_scroll + QEMU_STEP).min(last),
+                    Some(Action::First) => 0,
+                    Some(Action::Last) => last,
+                    _ => self.qemu_scroll,
                 };
+                return AttachOutcome::Nothing;
             }
             _ => {}
         }

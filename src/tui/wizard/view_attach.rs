@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::Line;
 use ratatui::Frame;
 
-use super::attach::{AttachForm, AttachState};
+use super::attach::{AttachForm, AttachState, QEMU_PREFIX};
 use super::field::FieldId;
 use super::view_form::{draw_scrolled, fields, frame_block, paragraph, FormLines};
 use crate::tui::app::App;
@@ -41,7 +41,33 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, form: &AttachForm) {
     let result = |title: &str, text: &str, style, body: &mut FormLines| {
         body.push(Line::styled(format!(" {title}"), style));
         for l in text.lines() {
+            if l.starts_with(QEMU_PREFIX) {
+                continue;
+            }
             body.lines.extend(paragraph(l, width, 3, t.base));
+        }
+        // The QEMU line on one row of its own, never wrapped: scrolled with ←/→, so a terminal
+        // selection copies it as one line.
+        if let Some(qemu) = form.qemu_line() {
+            let skip = form.qemu_scroll().min(qemu.chars().count());
+            let left = if skip > 0 { "‹" } else { " " };
+            let shown: String = qemu.chars().skip(skip).collect();
+            let room = width.saturating_sub(4);
+            let (window, more) = if shown.chars().count() > room {
+                let cut: String = shown.chars().take(room.saturating_sub(1)).collect();
+                (cut, "›")
+            } else {
+                (shown, "")
+            };
+            body.push(Line::styled(
+                " QEMU line (←/→ scroll, Home/End; attach --json has it as \"qemu\"):",
+                t.muted,
+            ));
+            body.push(Line::from(vec![
+                ratatui::text::Span::styled(format!("  {left}"), t.muted),
+                ratatui::text::Span::styled(window, t.base),
+                ratatui::text::Span::styled(more, t.muted),
+            ]));
         }
     };
     match form.state() {
