@@ -81,6 +81,9 @@ struct Inner {
     netns: HashMap<i32, String>,
     next_mac: u32,
     next_guest_pid: u32,
+    /// Named nft counters that grow with the clock (the fake forwards no packets itself):
+    /// name → (packets per second, bytes per second, since when in seconds).
+    counting: BTreeMap<String, (f64, f64, f64)>,
 }
 
 /// What makes steps fail or slow.
@@ -158,6 +161,7 @@ impl FakeHost {
                 netns: HashMap::new(),
                 next_mac: 1,
                 next_guest_pid: 2200,
+                counting: BTreeMap::new(),
             }),
             clock: Mutex::new(clock),
             summary: HostSummary {
@@ -377,6 +381,15 @@ impl FakeHost {
     }
 
     /// Ends the dnsmasq that reads `conf`, as a crash would; whether there was one.
+    /// Makes the table's named counter `name` count `pps` packets and `bytes_ps` bytes per
+    /// second of the fake clock from now on (while it exists): traffic through a forward.
+    pub fn count_steadily(&self, name: &str, pps: f64, bytes_ps: f64) {
+        let now = self.secs();
+        self.inner()
+            .counting
+            .insert(name.to_owned(), (pps, bytes_ps, now));
+    }
+
     pub fn kill_dnsmasq(&self, conf: &Path) -> bool {
         let mut inner = self.inner();
         match inner.dnsmasq.running_for(conf) {
@@ -877,6 +890,16 @@ impl Host for FakeHost {
     }
 
     async fn firewall_counters(&self) -> Result<BTreeMap<String, (u64, u64)>, HostError> {
-        Ok(self.inner().nft.counters())
+        let now = self.secs();
+        let inner = self.inner();
+        let mut counters = inner.nft.counters();
+        for (name, (pps, bps, since)) in &inner.counting {
+            if let Some((packets, bytes)) = counters.get_mut(name) {
+                let t = (now - since).max(0.0);
+                *packets += (pps * t) as u64;
+                *bytes += (bps * t) as u64;
+            }
+        }
+        Ok(counters)
     }
 }
