@@ -191,7 +191,10 @@ fn the_demo_forwards_show_their_guests_counters_and_hit_rates() {
     assert!(web.active);
     assert_eq!(web.network, "default");
     assert_eq!(web.guest.as_deref(), Some("web01"), "named by its lease");
-    assert_eq!(web.to.map(|a| a.to_string()).as_deref(), Some("192.168.122.4"));
+    assert_eq!(
+        web.to.map(|a| a.to_string()).as_deref(),
+        Some("192.168.122.4")
+    );
     // Counters are read every 2 s: the snapshots at 0 s and 2 s are two readings.
     let rate = web.hit_rate.expect("a rate after two readings");
     assert!((rate - 3.5).abs() < 0.6, "{rate}");

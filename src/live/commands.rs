@@ -244,13 +244,19 @@ pub async fn execute<H: Host>(
             network,
             proto,
             port,
-        } => backend.remove_forward(&network, proto, port).await.map_err(s),
+        } => backend
+            .remove_forward(&network, proto, port)
+            .await
+            .map_err(s),
         Command::TestForward {
             network,
             proto,
             port,
         } => {
-            let report = backend.test_forward(&network, proto, port).await.map_err(s)?;
+            let report = backend
+                .test_forward(&network, proto, port)
+                .await
+                .map_err(s)?;
             Ok(test_summary(&report))
         }
     }

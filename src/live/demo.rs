@@ -238,7 +238,7 @@ async fn forwards(backend: &Backend<FakeHost>) -> Result<()> {
             Some([198, 51, 100, 10]),
             "192.168.122.3",
             "db01 ssh",
-            0.25,
+            0.5,
             900.0,
         ),
     ];

@@ -323,7 +323,9 @@ async fn run<H: Host>(
         }
         topology = ports.topology;
         firewall = ports.firewall;
-        counters.poll(backend.host(), ports.at, &view.forwards).await;
+        counters
+            .poll(backend.host(), ports.at, &view.forwards)
+            .await;
         tx.send_replace(Arc::new(snapshot(
             backend.host(),
             &ports,
