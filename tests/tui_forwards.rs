@@ -232,7 +232,12 @@ fn a_checks_each_field_with_the_model_reviews_and_adds() {
     let mut demo = Demo::new();
     let (_, r) = demo.execute(id, cmd);
     assert!(r.ok, "{}", r.message);
-    assert_eq!(demo.snapshot().forwards.len(), 3, "the backend stored it");
+    let snap = demo.snapshot();
+    assert_eq!(snap.forwards.len(), 3, "the backend stored it");
+    // A snapshot showing the new forward before the result: not an error of the form's.
+    app.update(Event::Snapshot(std::sync::Arc::new(snap)));
+    assert!(matches!(form_state(&app), Some(ForwardState::Running(i)) if i == id));
+    assert_eq!(form_error(&app, FieldId::HostPort), None);
     app.update(Event::CommandDone(r));
     assert!(app.popup().is_none(), "done: the form closes");
 }

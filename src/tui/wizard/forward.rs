@@ -264,6 +264,11 @@ impl ForwardForm {
 
     /// The host changed: new context, fields checked again.
     pub fn refresh(&mut self, ctx: ForwardContext) {
+        // While the forward is being added, the host may already show it: not a problem of
+        // the fields.
+        if matches!(self.state, ForwardState::Running(_)) {
+            return;
+        }
         if self.ctx != ctx {
             self.ctx = ctx;
             self.refresh_targets();
