@@ -395,3 +395,58 @@ fn the_self_test_popup_shows_the_backends_error() {
     let terminal = render(&app, 80, 24);
     insta::assert_snapshot!("forward_test_failed_80x24", terminal.backend());
 }
+
+#[test]
+fn the_self_test_popup_shows_each_path_of_a_report() {
+    use switchyard::backend::{ForwardTest, PathResult, ProbeOutcome, ProbePath};
+    let mut app = app(80, 24);
+    app.update(ch('6'));
+    let (id, _) = executed(&app.update(ch('t'))).expect("sent");
+    let forward = app.selected_forward().expect("selected").forward.clone();
+    let report = ForwardTest {
+        network: "default".into(),
+        forward,
+        to: Some("192.168.122.3".parse().expect("ip")),
+        paths: vec![
+            PathResult {
+                path: ProbePath::Outside,
+                from: "probe link 198.18.0.2".into(),
+                to: "198.51.100.10:2222".into(),
+                outcome: ProbeOutcome::Answered { how: "SYN-ACK".into() },
+                note: Some("arrives on a probe link, not on eth0: rules tied to the uplink may treat real traffic differently".into()),
+            },
+            PathResult {
+                path: ProbePath::Host,
+                from: "the host".into(),
+                to: "198.51.100.10:2222".into(),
+                outcome: ProbeOutcome::NoAnswer {
+                    counter_hit: true,
+                    stopped_by: Some("table inet filter chain output".into()),
+                },
+                note: None,
+            },
+            PathResult {
+                path: ProbePath::Hairpin,
+                from: "a probe port on virbr0".into(),
+                to: "198.51.100.10:2222".into(),
+                outcome: ProbeOutcome::Skipped {
+                    reason: "no free address in 192.168.122.0/24".into(),
+                },
+                note: None,
+            },
+        ],
+    };
+    app.update(Event::CommandDone(CommandResult {
+        id,
+        ok: true,
+        message: "forward tcp/2222 of default tested".into(),
+        forward_test: Some(Box::new(report)),
+        ..Default::default()
+    }));
+    assert!(matches!(
+        app.popup(),
+        Some(Popup::ForwardTest(ForwardTestView::Done(_)))
+    ));
+    let terminal = render(&app, 80, 24);
+    insta::assert_snapshot!("forward_test_report_80x24", terminal.backend());
+}

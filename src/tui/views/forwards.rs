@@ -162,6 +162,7 @@ pub fn draw_test(frame: &mut Frame, body: Rect, app: &App, view: &ForwardTestVie
             format!("Self-test of forward {} of {}", r.forward.key(), r.network)
         }
     };
+    let title = format!("{title} (Esc closes)");
     let inner = frame_block(frame, area, t.block(title, true).style(t.popup));
     if inner.is_empty() {
         return;
@@ -184,8 +185,6 @@ pub fn draw_test(frame: &mut Frame, body: Rect, app: &App, view: &ForwardTestVie
         }
         ForwardTestView::Done(report) => report_lines(report, width, app, &mut lines),
     }
-    lines.push(Line::default());
-    lines.push(Line::styled(" Esc closes", t.muted));
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
