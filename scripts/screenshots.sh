@@ -66,6 +66,10 @@ shot leases
 keys 4
 sleep 1
 shot host
+keys 6
+wait_for "Port forwards ("
+sleep 3 # two readings of the forwards' counters: the hit rate shows
+shot forwards
 keys 1
 keys n
 wait_for "step 1 of 4"

@@ -172,3 +172,37 @@ fn an_attached_macvtap_shows_its_network() {
     assert!(!row.active, "never started");
     assert_eq!(row.attachments, 1, "but in use: the Networks view says so");
 }
+
+#[test]
+fn the_demo_forwards_show_their_guests_counters_and_hit_rates() {
+    let snaps = series(3);
+    let first = &snaps[0];
+    assert_eq!(first.forwards.len(), 2, "{:?}", first.forwards);
+    assert!(
+        first.forwards.iter().all(|f| f.hit_rate.is_none()),
+        "one reading is no rate"
+    );
+    let last = snaps.last().expect("snapshots");
+    let web = last
+        .forwards
+        .iter()
+        .find(|f| f.forward.port.first == 8080)
+        .expect("the web forward");
+    assert!(web.active);
+    assert_eq!(web.network, "default");
+    assert_eq!(web.guest.as_deref(), Some("web01"), "named by its lease");
+    assert_eq!(
+        web.to.map(|a| a.to_string()).as_deref(),
+        Some("192.168.122.4")
+    );
+    // Counters are read every 2 s: the snapshots at 0 s and 2 s are two readings.
+    let rate = web.hit_rate.expect("a rate after two readings");
+    assert!((rate - 3.5).abs() < 0.6, "{rate}");
+    assert!(web.hits.is_some_and(|h| h > 0) && web.bytes.is_some_and(|b| b > 0));
+    let db = last
+        .forwards
+        .iter()
+        .find(|f| f.forward.port.first == 2222)
+        .expect("the ssh forward");
+    assert_eq!(db.guest.as_deref(), Some("db01"));
+}

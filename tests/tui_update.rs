@@ -348,7 +348,18 @@ fn views_switch_by_tab_digit_and_mouse() {
         KeyCode::BackTab,
         KeyModifiers::SHIFT,
     )));
+    assert_eq!(
+        app.view(),
+        View::Forwards,
+        "back from the first view to the last"
+    );
+    app.update(Event::Key(KeyEvent::new(
+        KeyCode::BackTab,
+        KeyModifiers::SHIFT,
+    )));
     assert_eq!(app.view(), View::Log);
+    app.update(ch('6'));
+    assert_eq!(app.view(), View::Forwards);
     app.update(ch('4'));
     assert_eq!(app.view(), View::Host);
     // Tabs are on row 1: " 1 Networks  2 Ports ..." — column 14 is inside " 2 Ports ".

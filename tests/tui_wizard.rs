@@ -289,7 +289,7 @@ fn edit_default(app: &mut App, toggle_autostart: bool) -> (u64, Command) {
     app.update(ch('e'));
     app.update(enter());
     app.update(ctrl('u'));
-    type_str(app, "192.168.123.1/24");
+    type_str(app, "192.168.122.1/23");
     app.update(enter());
     if toggle_autostart {
         for _ in 0..2 {
@@ -312,7 +312,7 @@ fn edit_says_it_restarts_and_sends_edit_then_autostart() {
         "{text}"
     );
     assert!(
-        text.contains("IPv4: 192.168.122.1/24 → 192.168.123.1/24  (restart)"),
+        text.contains("IPv4: 192.168.122.1/24 → 192.168.122.1/23  (restart)"),
         "{text}"
     );
     assert!(text.contains("autostart: on → off  (live)"), "{text}");
@@ -321,7 +321,7 @@ fn edit_says_it_restarts_and_sends_edit_then_autostart() {
         panic!("{cmd:?}")
     };
     assert_eq!(name, "default");
-    assert!(xml.contains("192.168.123.1"));
+    assert!(xml.contains("prefix='23'"), "{xml}");
     let (_, result) = demo.execute(id, cmd);
     assert!(result.ok, "{result:?}");
     let (id2, cmd) = executed(&app.update(Event::CommandDone(result)));
@@ -339,7 +339,7 @@ fn edit_says_it_restarts_and_sends_edit_then_autostart() {
             default.ipv4.map(|n| n.to_string()),
             default.autostart
         ),
-        ("default", Some("192.168.123.1/24".to_string()), false),
+        ("default", Some("192.168.122.1/23".to_string()), false),
         "the host runs the new definition"
     );
 }

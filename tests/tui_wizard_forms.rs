@@ -456,7 +456,7 @@ fn edit_prefills_and_sends_only_what_changed() {
 
     let mut d = Driver::edit(&snap, &row);
     d.enter();
-    d.set(FieldId::Ipv4, "192.168.123.1/24");
+    d.set(FieldId::Ipv4, "192.168.122.1/23");
     d.enter();
     d.focus(FieldId::Autostart);
     d.space();
@@ -471,7 +471,7 @@ fn edit_prefills_and_sends_only_what_changed() {
         [Command::EditNetwork { name, xml }, Command::SetAutostart(n, false)] => {
             assert_eq!((name.as_str(), n.as_str()), ("default", "default"));
             assert!(
-                xml.contains("<ip address='192.168.123.1' prefix='24'>"),
+                xml.contains("<ip address='192.168.122.1' prefix='23'>"),
                 "{xml}"
             );
             assert!(

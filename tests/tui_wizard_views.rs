@@ -209,7 +209,7 @@ fn screens() -> Vec<(&'static str, Setup)> {
         ("edit_restart_notice", |a, d| {
             a.select_network("default");
             let mut evs = vec![ch('e'), enter(), ctrl('u')];
-            evs.extend(typed("192.168.123.1/24"));
+            evs.extend(typed("192.168.122.1/23"));
             evs.extend([enter(), enter()]);
             drop(keys(a, d, evs));
         }),

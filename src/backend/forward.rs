@@ -1,6 +1,7 @@
 //! Port forwards: added to and removed from a network's definition (stored, and applied live
 //! to a running network: only its firewall chains change), listed with their counters.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
 use serde::Serialize;
@@ -188,6 +189,20 @@ impl<H: Host> Backend<H> {
     /// Every forward (of `network`, or of every network), with its counters when running.
     /// A running network's forwards are those it runs with.
     pub async fn forwards(&self, network: Option<&str>) -> Result<Vec<ForwardRow>, BackendError> {
+        let mut rows = self.forward_rows(network)?;
+        // One read of the table's counters, for the running networks' forwards.
+        if rows.iter().any(|r| r.active) {
+            if let Ok(counters) = self.host().firewall_counters().await {
+                fill_counters(&mut rows, &counters);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Every forward (of `network`, or of every network) without its counters: the stored
+    /// definitions and the running networks' records only, no call to nft. The TUI's live
+    /// source reads these with the networks and the counters at its own pace.
+    pub fn forward_rows(&self, network: Option<&str>) -> Result<Vec<ForwardRow>, BackendError> {
         let names = match network {
             Some(n) => {
                 self.load_def(n)?;
@@ -211,17 +226,17 @@ impl<H: Host> Backend<H> {
                 forward: f,
             }));
         }
-        // One read of the table's counters, for the running networks' forwards.
-        if rows.iter().any(|r| r.active) {
-            if let Ok(counters) = self.host().firewall_counters().await {
-                for r in rows.iter_mut().filter(|r| r.active) {
-                    let f = &r.forward;
-                    let (hits, bytes) = forward_counters(&r.network, f.proto, f.port.first);
-                    r.hits = counters.get(&hits).map(|(packets, _)| *packets);
-                    r.bytes = counters.get(&bytes).map(|(_, b)| *b);
-                }
-            }
-        }
         Ok(rows)
+    }
+}
+
+/// The running forwards' hits and bytes from one reading of the table's named counters (name
+/// → packets, bytes); a forward whose counters are missing keeps `None`.
+pub fn fill_counters(rows: &mut [ForwardRow], counters: &BTreeMap<String, (u64, u64)>) {
+    for r in rows.iter_mut().filter(|r| r.active) {
+        let f = &r.forward;
+        let (hits, bytes) = forward_counters(&r.network, f.proto, f.port.first);
+        r.hits = counters.get(&hits).map(|(packets, _)| *packets);
+        r.bytes = counters.get(&bytes).map(|(_, b)| *b);
     }
 }

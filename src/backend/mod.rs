@@ -7,7 +7,7 @@ mod change;
 pub use change::{Changed, Target};
 mod edit;
 mod forward;
-pub use forward::ForwardRow;
+pub use forward::{fill_counters, ForwardRow};
 mod forward_probe;
 mod move_port;
 pub use forward_probe::{ForwardTest, PathResult, ProbeOutcome, ProbePath};

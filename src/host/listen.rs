@@ -137,6 +137,12 @@ fn socket_owners(root: &Path) -> HashMap<u64, (u32, String)> {
     out
 }
 
+/// `$SSH_CONNECTION` of this process, if it runs in an SSH session (the TUI's forward form
+/// passes it to the backend, as the CLI does).
+pub fn ssh_connection() -> Option<String> {
+    std::env::var("SSH_CONNECTION").ok()
+}
+
 /// The server port of the SSH session this runs in, from `$SSH_CONNECTION` ("client_ip
 /// client_port server_ip server_port").
 pub fn ssh_server_port(ssh_connection: &str) -> Option<(IpAddr, u16)> {

@@ -89,11 +89,57 @@ async fn serve<H: Host>(backend: &Backend<H>, req: Request, busy: &super::Busy) 
     if let (Some(n), Ok(mut set)) = (&network, busy.lock()) {
         set.insert(n.clone());
     }
-    let result = execute(backend, req.cmd, &req.progress).await;
+    let result = result(backend, req.id, req.cmd, &req.progress).await;
     if let (Some(n), Ok(mut set)) = (&network, busy.lock()) {
         set.remove(n);
     }
-    let _ = req.reply.send(CommandResult::from_outcome(req.id, result));
+    let _ = req.reply.send(result);
+}
+
+/// One command's result: as [`execute`] words it, and a forward test's report with it.
+pub async fn result<H: Host>(
+    backend: &Backend<H>,
+    id: u64,
+    cmd: Command,
+    progress: &ProgressSender,
+) -> CommandResult {
+    if let Command::TestForward {
+        network,
+        proto,
+        port,
+    } = &cmd
+    {
+        return match backend.test_forward(network, *proto, *port).await {
+            Ok(report) => CommandResult {
+                forward_test: Some(Box::new(report.clone())),
+                ..CommandResult::done(id, test_summary(&report))
+            },
+            Err(e) => CommandResult::failed(id, e.into()),
+        };
+    }
+    CommandResult::from_outcome(id, execute(backend, cmd, progress).await)
+}
+
+/// A forward test's report in one line per path, for the log.
+fn test_summary(report: &crate::backend::ForwardTest) -> String {
+    use crate::backend::ProbeOutcome;
+    let mut lines = vec![format!(
+        "forward {} of {} tested",
+        report.forward.key(),
+        report.network
+    )];
+    for p in &report.paths {
+        let what = match &p.outcome {
+            ProbeOutcome::Answered { how } => format!("answered ({how})"),
+            ProbeOutcome::NoAnswer { stopped_by, .. } => match stopped_by {
+                Some(s) => format!("no answer: {s}"),
+                None => "no answer".to_owned(),
+            },
+            ProbeOutcome::Skipped { reason } => format!("skipped: {reason}"),
+        };
+        lines.push(format!("{:?}: {what}", p.path).to_lowercase());
+    }
+    lines.join("\n")
 }
 
 /// One command against the backend; the message is what the operator reads. Each plan step
@@ -190,6 +236,32 @@ pub async fn execute<H: Host>(
                 .pin_host(&network, Some(mac), hostname.as_deref(), ip, false)
                 .await
                 .map_err(s)
+        }
+        Command::AddForward { network, forward } => {
+            let ssh = crate::host::listen::ssh_connection();
+            backend
+                .add_forward(&network, forward, false, ssh.as_deref())
+                .await
+                .map_err(s)
+        }
+        Command::RemoveForward {
+            network,
+            proto,
+            port,
+        } => backend
+            .remove_forward(&network, proto, port)
+            .await
+            .map_err(s),
+        Command::TestForward {
+            network,
+            proto,
+            port,
+        } => {
+            let report = backend
+                .test_forward(&network, proto, port)
+                .await
+                .map_err(s)?;
+            Ok(test_summary(&report))
         }
     }
 }

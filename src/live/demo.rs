@@ -221,7 +221,44 @@ pub async fn populate(backend: &Backend<FakeHost>) -> Result<()> {
         "52:54:00:6b:3c:01",
         Traffic::steady(250_000.0, 1_200_000.0, 0.0),
     )?;
+    forwards(backend).await?;
     h.advance(Duration::from_secs(60));
+    Ok(())
+}
+
+/// Two port forwards into the NAT network, to the web and database guests' addresses, with
+/// traffic through them (the fake counts on their named counters).
+async fn forwards(backend: &Backend<FakeHost>) -> Result<()> {
+    use crate::model::forward::{Forward, PortRange, Proto, Target};
+    let list = [
+        (8080, 80, None, "192.168.122.4", "web01 http", 3.5, 42_000.0),
+        (
+            2222,
+            22,
+            Some([198, 51, 100, 10]),
+            "192.168.122.3",
+            "db01 ssh",
+            0.5,
+            900.0,
+        ),
+    ];
+    for (port, to_port, address, to, comment, pps, bps) in list {
+        let f = Forward {
+            proto: Proto::Tcp,
+            port: PortRange::single(port),
+            address: address.map(std::net::Ipv4Addr::from),
+            target: Target::Addr(to.parse().expect("literal")),
+            to_port: Some(PortRange::single(to_port)),
+            comment: Some(comment.to_owned()),
+        };
+        backend
+            .add_forward("default", f, false, None)
+            .await
+            .wrap_err_with(|| format!("adding the demo's forward tcp/{port}"))?;
+        let (hits, bytes) = crate::plan::firewall::forward_counters("default", Proto::Tcp, port);
+        backend.host().count_steadily(&hits, pps, 0.0);
+        backend.host().count_steadily(&bytes, 0.0, bps);
+    }
     Ok(())
 }
 
@@ -266,6 +303,7 @@ pub struct Demo {
     backend: Backend<FakeHost>,
     collector: Collector<FakeHost>,
     nets: watch::Sender<Vec<crate::telemetry::ports::NetworkPorts>>,
+    counters: super::forwards::ForwardCounters,
     _home: crate::store::TempHome,
 }
 
@@ -300,6 +338,7 @@ impl Demo {
             backend,
             collector,
             nets,
+            counters: Default::default(),
             _home: home,
         }
     }
@@ -326,6 +365,7 @@ impl Demo {
             backend,
             collector,
             nets,
+            counters,
             ..
         } = self;
         rt.block_on(async {
@@ -340,7 +380,10 @@ impl Demo {
                 .cycle(SnapshotCause::Tick)
                 .await
                 .expect("a cycle on the simulated host");
-            snapshot(backend.host(), &ports, &view, &[])
+            counters
+                .poll(backend.host(), ports.at, &view.forwards)
+                .await;
+            snapshot(backend.host(), &ports, &view, &[], counters)
         })
     }
 
@@ -361,12 +404,11 @@ impl Demo {
         let progress = ProgressSender::new(id, tx);
         let result = self
             .rt
-            .block_on(super::commands::execute(&self.backend, cmd, &progress));
+            .block_on(super::commands::result(&self.backend, id, cmd, &progress));
         let mut steps = Vec::new();
         while let Ok(p) = rx.try_recv() {
             steps.push(p.step);
         }
-        let result = CommandResult::from_outcome(id, result);
         (steps, result)
     }
 

@@ -5,6 +5,7 @@
 
 mod commands;
 pub mod demo;
+pub mod forwards;
 pub mod rows;
 
 use std::path::Path;
@@ -138,6 +139,8 @@ struct NetworkView {
     /// The table as last listed, and the host's ruleset-change count when it was: while the
     /// count stays, the table is reused instead of running `nft list` again.
     firewall: Option<(u64, Option<crate::plan::firewall::ObservedTable>)>,
+    /// Every network's forwards as defined (running ones as they run), without counters.
+    forwards: Vec<crate::backend::ForwardRow>,
 }
 
 /// Modification times of the definition and runtime folders: a change made from another
@@ -198,6 +201,7 @@ async fn refresh_networks<H: Host>(
             .filter_map(|r| r.oif)
             .collect(),
         addrs: obs.host.addrs,
+        forwards: backend.forward_rows(None).unwrap_or_default(),
         stamp: stamp(backend),
         at: Some(Instant::now()),
         firewall,
@@ -287,6 +291,7 @@ async fn run<H: Host>(
     let mut ports_rx = collector.subscribe();
     let mut view = refresh_networks(&backend, None, None).await;
     let mut supervision = Supervision::default();
+    let mut counters = forwards::ForwardCounters::default();
     let mut topology = 0;
     let mut firewall = 0;
     loop {
@@ -335,11 +340,15 @@ async fn run<H: Host>(
         }
         topology = ports.topology;
         firewall = ports.firewall;
+        counters
+            .poll(backend.host(), ports.at, &view.forwards)
+            .await;
         tx.send_replace(Arc::new(snapshot(
             backend.host(),
             &ports,
             &view,
             &supervision.notices,
+            &counters,
         )));
     }
 }
@@ -349,12 +358,18 @@ fn snapshot<H: Host>(
     ports: &PortsSnapshot,
     view: &NetworkView,
     notices: &[crate::tui::data::Notice],
+    counters: &forwards::ForwardCounters,
 ) -> Snapshot {
     let now_unix = host
         .now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    let port_rows: Vec<_> = ports
+        .ports
+        .iter()
+        .map(|p| rows::port_row(p, ports))
+        .collect();
     let mut leases: Vec<_> = ports
         .leases
         .iter()
@@ -365,11 +380,8 @@ fn snapshot<H: Host>(
         host: host.summary(),
         at: ports.at,
         networks: view.rows.clone(),
-        ports: ports
-            .ports
-            .iter()
-            .map(|p| rows::port_row(p, ports))
-            .collect(),
+        forwards: counters.rows(&view.forwards, &view.rows, &leases, &port_rows),
+        ports: port_rows,
         leases,
         ifaces: rows::iface_rows(&ports.host, &view.addrs, &view.default_via, ports),
         taken_subnets: view.taken_subnets.clone(),

@@ -174,9 +174,16 @@ fn start_traffic(world: &World) -> Result<Traffic> {
         period: Duration::from_secs(secs),
     };
     let peer: std::net::SocketAddr = format!("10.20.0.15:{ECHO_PORT}").parse()?;
+    // New connections through the UDP port forward to web1's echo server, from upstream.
+    let forward: std::net::SocketAddr =
+        format!("{}:{}", world::UPLINK_ADDR, world::ECHO_FORWARD_PORT).parse()?;
+    traffic.send_new_flows(&world.upstream, flow(forward, 200, 1.0, 6.0, 20))?;
     for (ns, spec) in &world.guests {
         match spec.name {
-            "web1" => traffic.send(ns, flow(upstream, 900, 20.0, 120.0, 30))?,
+            "web1" => {
+                traffic.send(ns, flow(upstream, 900, 20.0, 120.0, 30))?;
+                traffic.echo(ns, any(ECHO_PORT))?;
+            }
             "web2" => traffic.send(ns, flow(upstream, 400, 5.0, 60.0, 12))?,
             "build" => traffic.send(ns, flow(upstream, 1200, 40.0, 200.0, 45))?,
             "db1" => traffic.send(ns, flow(peer, 600, 10.0, 80.0, 20))?,

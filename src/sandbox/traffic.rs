@@ -70,13 +70,23 @@ impl Traffic {
 
     /// A sender inside `ns` following `flow`; it also drains the echoes.
     pub fn send(&mut self, ns: &NetnsGuard, flow: Flow) -> std::io::Result<()> {
+        self.spawn(ns, flow, false)
+    }
+
+    /// A sender inside `ns` following `flow` from a new socket (a new source port) for each
+    /// datagram: each one a new connection to conntrack, as through a port forward.
+    pub fn send_new_flows(&mut self, ns: &NetnsGuard, flow: Flow) -> std::io::Result<()> {
+        self.spawn(ns, flow, true)
+    }
+
+    fn spawn(&mut self, ns: &NetnsGuard, flow: Flow, fresh: bool) -> std::io::Result<()> {
         let stop = self.stop.clone();
         let file = ns.open().map_err(std::io::Error::other)?;
         self.threads.push(std::thread::spawn(move || {
             if enter(&file).is_err() {
                 return;
             }
-            run_flow(&stop, flow);
+            run_flow(&stop, flow, fresh);
         }));
         Ok(())
     }
@@ -93,7 +103,7 @@ fn enter(file: &std::fs::File) -> nix::Result<()> {
     nix::sched::setns(file.as_fd(), nix::sched::CloneFlags::CLONE_NEWNET)
 }
 
-fn run_flow(stop: &AtomicBool, flow: Flow) {
+fn run_flow(stop: &AtomicBool, flow: Flow, fresh: bool) {
     let payload = vec![0x5au8; flow.size];
     let start = Instant::now();
     let mut sock: Option<UdpSocket> = None;
@@ -115,14 +125,24 @@ fn run_flow(stop: &AtomicBool, flow: Flow) {
         let t = start.elapsed();
         let due = flow.pps_at(t) * 0.02;
         sent += due;
+        let mut sent_one = false;
         while sent >= 1.0 {
             sent -= 1.0;
             if s.send_to(&payload, flow.target).is_err() {
                 sent = 0.0;
                 break;
             }
+            sent_one = true;
+            if fresh {
+                // One datagram per socket; the rest goes in the next rounds.
+                break;
+            }
         }
         while s.recv_from(&mut buf).is_ok() {}
+        if fresh && sent_one {
+            // The next datagram leaves from a new port: a new connection to conntrack.
+            sock = None;
+        }
     }
 }
 

@@ -90,6 +90,34 @@ fn network_xml() -> [String; 3] {
     ]
 }
 
+/// The host port of the sandbox's UDP forward to web1's echo server.
+pub const ECHO_FORWARD_PORT: u16 = 7007;
+
+/// Port forwards into the NAT network, to web1 by name (it has a reservation): its echo
+/// server over UDP (upstream sends through it, see `start_traffic`), and TCP 8080 to port 80.
+fn forwards() -> Vec<crate::model::Forward> {
+    use crate::model::forward::{Forward, GuestRef, PortRange, Proto, Target};
+    let web1 = || Target::Guest(GuestRef::Name("web1".into()));
+    vec![
+        Forward {
+            proto: Proto::Udp,
+            port: PortRange::single(ECHO_FORWARD_PORT),
+            address: None,
+            target: web1(),
+            to_port: Some(PortRange::single(super::traffic::ECHO_PORT)),
+            comment: Some("web1 echo".into()),
+        },
+        Forward {
+            proto: Proto::Tcp,
+            port: PortRange::single(8080),
+            address: None,
+            target: web1(),
+            to_port: Some(PortRange::single(80)),
+            comment: Some("web1 http".into()),
+        },
+    ]
+}
+
 /// Everything the sandbox made. Drop tears it down in reverse.
 pub struct World {
     pub home: PathBuf,
@@ -199,6 +227,15 @@ impl World {
                     .start(&def.name, |_, _| {})
                     .await
                     .wrap_err_with(|| format!("starting sandbox network {}", def.name))?;
+            }
+            for f in forwards() {
+                let key = f.key();
+                // `force`: the listener check reads the sockets of the process's namespace,
+                // not the sandbox's host namespace this thread entered.
+                backend
+                    .add_forward("default", f, true, None)
+                    .await
+                    .wrap_err_with(|| format!("adding sandbox forward {key}"))?;
             }
             Ok(())
         })

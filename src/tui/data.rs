@@ -9,7 +9,7 @@
 //! [`ProgressSender`]; each report reaches the UI as `Event::Progress { id, step }`.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +17,8 @@ use futures::future::BoxFuture;
 use ipnet::IpNet;
 use tokio::sync::{mpsc, watch};
 
+use crate::backend::ForwardTest;
+use crate::model::forward::{Forward, PortRange, Proto, Target};
 use crate::model::{ForwardMode, MacAddr, NetworkDef};
 use crate::state::LinkKind;
 use crate::telemetry::{LinkCounters, PortKey, Rates};
@@ -223,6 +225,66 @@ pub struct LeaseRow {
     pub reserved: bool,
 }
 
+/// One port forward of a network, with its counters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForwardRow {
+    /// The network it belongs to.
+    pub network: String,
+    /// Whether the network runs (its rules are loaded).
+    pub active: bool,
+    /// The forward as defined.
+    pub forward: Forward,
+    /// The target address now (a guest's reservation resolved).
+    pub to: Option<Ipv4Addr>,
+    /// The guest the target is known as: the name it was given, or the host name of the pin,
+    /// lease or port holding the target's MAC or address.
+    pub guest: Option<String>,
+    /// New connections DNAT'ed since the rules were loaded; `None` when the network is not
+    /// running or the counters could not be read.
+    pub hits: Option<u64>,
+    /// Bytes forwarded since the rules were loaded; `None` as for `hits`.
+    pub bytes: Option<u64>,
+    /// New connections per second between the last two counter readings; `None` before a
+    /// second reading, after a reset, or when inactive.
+    pub hit_rate: Option<f64>,
+}
+
+impl ForwardRow {
+    /// What identifies the forward: its network, protocol and host port(s).
+    pub fn key(&self) -> ForwardKey {
+        ForwardKey {
+            network: self.network.clone(),
+            proto: self.forward.proto,
+            port: self.forward.port,
+        }
+    }
+
+    /// The target as defined: a guest (MAC or name) or an address.
+    pub fn target_text(&self) -> String {
+        match &self.forward.target {
+            Target::Guest(g) => g.to_string(),
+            Target::Addr(a) => a.to_string(),
+        }
+    }
+}
+
+/// A forward's identity across snapshots (a network has one forward per protocol and port).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ForwardKey {
+    /// Network.
+    pub network: String,
+    /// Protocol.
+    pub proto: Proto,
+    /// Host port(s).
+    pub port: PortRange,
+}
+
+impl fmt::Display for ForwardKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{} of {}", self.proto, self.port, self.network)
+    }
+}
+
 /// One host interface: NIC, bridge, bond, VLAN, ...
 #[derive(Debug, Clone, PartialEq)]
 pub struct IfaceRow {
@@ -314,6 +376,8 @@ pub struct Snapshot {
     pub leases: Vec<LeaseRow>,
     /// Host interfaces.
     pub ifaces: Vec<IfaceRow>,
+    /// Port forwards of every network, with their counters and hit rates.
+    pub forwards: Vec<ForwardRow>,
     /// Wall-clock time of the sample, unix seconds.
     pub now_unix: u64,
     /// Subnets in use on the host, each once: its addresses (with their prefix) and the
@@ -416,6 +480,34 @@ pub enum Command {
         /// Host name to record with it.
         hostname: Option<String>,
     },
+    /// Add a port forward to a NAT network: stored, and loaded live when the network runs
+    /// (only its firewall chains change). Refused, naming the field, when the port is served
+    /// by the host (sshd, this SSH session) or the forward is invalid.
+    AddForward {
+        /// The network.
+        network: String,
+        /// The forward.
+        forward: Forward,
+    },
+    /// Remove the forward of `proto` on host port(s) `port` from the network.
+    RemoveForward {
+        /// The network.
+        network: String,
+        /// Protocol.
+        proto: Proto,
+        /// Host port(s).
+        port: PortRange,
+    },
+    /// Probe a forward three ways (outside, the host, hairpin); `ok` carries the report in
+    /// [`CommandResult::forward_test`].
+    TestForward {
+        /// The network.
+        network: String,
+        /// Protocol.
+        proto: Proto,
+        /// Host port(s).
+        port: PortRange,
+    },
 }
 
 /// The `<name>` of a network XML document, if it parses.
@@ -437,7 +529,10 @@ impl Command {
             | Command::EditNetwork { name: n, .. }
             | Command::Attach { network: n, .. }
             | Command::MovePort { network: n, .. }
-            | Command::PinLease { network: n, .. } => Some(n.clone()),
+            | Command::PinLease { network: n, .. }
+            | Command::AddForward { network: n, .. }
+            | Command::RemoveForward { network: n, .. }
+            | Command::TestForward { network: n, .. } => Some(n.clone()),
             Command::CreateNetwork { xml, .. } => xml_name(xml),
             Command::PreviewStart { .. } | Command::Detach(_) => None,
         }
@@ -470,6 +565,15 @@ impl Command {
             Command::EditNetwork { .. } => format!("applying changes to {n}"),
             Command::Attach { .. } => format!("attaching a macvtap to {n}"),
             Command::PinLease { ip, .. } => format!("pinning {ip} in {n}"),
+            Command::AddForward { forward, .. } => {
+                format!("adding forward {} to {n}", forward.key())
+            }
+            Command::RemoveForward { proto, port, .. } => {
+                format!("removing forward {proto}/{port} from {n}")
+            }
+            Command::TestForward { proto, port, .. } => {
+                format!("testing forward {proto}/{port} of {n}")
+            }
         }
     }
 
@@ -492,6 +596,13 @@ impl Command {
             Command::EditNetwork { .. } => format!("edit {n}"),
             Command::Attach { .. } => format!("attach a macvtap to {n}"),
             Command::PinLease { mac, ip, .. } => format!("pin {ip} to {mac} in {n}"),
+            Command::AddForward { forward, .. } => format!("add forward {} to {n}", forward.key()),
+            Command::RemoveForward { proto, port, .. } => {
+                format!("remove forward {proto}/{port} from {n}")
+            }
+            Command::TestForward { proto, port, .. } => {
+                format!("test forward {proto}/{port} of {n}")
+            }
         }
     }
 }
@@ -509,6 +620,8 @@ pub struct CommandResult {
     pub errno: Option<i32>,
     /// What the operator can do about a failure, for the common ones.
     pub fix: Option<String>,
+    /// A forward self-test's report ([`Command::TestForward`] that succeeded).
+    pub forward_test: Option<Box<ForwardTest>>,
 }
 
 /// Why a command failed: the message, and the errno and fix-it when there are some.
@@ -560,6 +673,7 @@ impl CommandResult {
             message: failure.message,
             errno: failure.errno,
             fix: failure.fix,
+            forward_test: None,
         }
     }
 

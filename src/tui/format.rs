@@ -62,6 +62,15 @@ pub fn per_sec(value: Option<f64>) -> String {
     format!("{}{prefix}", three_digits(v, !prefix.is_empty()))
 }
 
+/// A rate of rare events (new connections per second) to three significant digits, small
+/// values too: "0.25", "3.50", "12.5", "850", "1.23k".
+pub fn events_per_sec(value: Option<f64>) -> String {
+    match value.filter(|v| v.is_finite()) {
+        Some(v) if v.abs() < 999.5 => three_digits(v.max(0.0), true),
+        other => per_sec(other),
+    }
+}
+
 /// A plain count with an SI prefix: "1.23M".
 pub fn count(value: u64) -> String {
     per_sec(Some(value as f64))
@@ -208,6 +217,12 @@ mod tests {
         assert_eq!(per_sec(None), "–");
         assert_eq!(per_sec(Some(3.0)), "3");
         assert_eq!(per_sec(Some(1_234.0)), "1.23k");
+        assert_eq!(events_per_sec(Some(0.25)), "0.25");
+        assert_eq!(events_per_sec(Some(3.5)), "3.50");
+        assert_eq!(events_per_sec(Some(12.5)), "12.5");
+        assert_eq!(events_per_sec(Some(850.0)), "850");
+        assert_eq!(events_per_sec(Some(1_234.0)), "1.23k");
+        assert_eq!(events_per_sec(None), "–");
         assert_eq!(count(2_500_000), "2.50M");
         assert_eq!(total(1_000, Units::Bytes), "1.00 kB");
         assert_eq!(total(1_000, Units::Bits), "8.00 kb");

@@ -17,12 +17,14 @@ pub enum Scope {
     List,
     /// The networks view.
     Networks,
-    /// The sortable, filterable tables: the ports and leases views.
+    /// The sortable, filterable tables: the ports, leases and forwards views.
     Tables,
     /// The ports view.
     Ports,
     /// The leases view.
     Leases,
+    /// The forwards view.
+    Forwards,
     /// Forms: the network wizard's steps and the macvtap form.
     Form,
     /// The wizard's review step.
@@ -44,9 +46,10 @@ impl Scope {
             Scope::Global => "Global",
             Scope::List => "Lists",
             Scope::Networks => "Networks view",
-            Scope::Tables => "Ports and leases views",
+            Scope::Tables => "Ports, leases and forwards views",
             Scope::Ports => "Ports view",
             Scope::Leases => "Leases view",
+            Scope::Forwards => "Forwards view",
             Scope::Form => "Forms (wizard steps, macvtap form)",
             Scope::Review => "Wizard review",
             Scope::Filter => "Filter",
@@ -98,6 +101,7 @@ actions! {
     ViewLeases "view_leases" Global "" "Leases view" [c('3')];
     ViewHost "view_host" Global "" "Host view" [c('4')];
     ViewLog "view_log" Global "" "Log view" [c('5')];
+    ViewForwards "view_forwards" Global "" "Forwards view" [c('6')];
     Freeze "freeze" Global "freeze" "Freeze or thaw the display" [c('f')];
     Faster "faster" Global "" "Refresh more often" [c('+'), c('=')];
     Slower "slower" Global "" "Refresh less often" [c('-')];
@@ -122,6 +126,9 @@ actions! {
     Detach "detach" Ports "" "Detach the selected macvtap (asks)" [c('D')];
     MovePort "move_port" Ports "" "Move the selected port to another network's bridge (asks)" [c('M')];
     PinLease "pin_lease" Leases "pin" "Pin the lease's address to its MAC (asks)" [c('p')];
+    AddForward "add_forward" Forwards "add" "Add a port forward (form with review)" [c('a')];
+    RemoveForward "remove_forward" Forwards "remove" "Remove the selected forward (asks)" [c('d')];
+    TestForward "test_forward" Forwards "test" "Self-test the selected forward (outside, host, hairpin)" [c('t')];
     FieldNext "field_next" Form "next field" "Next field" [k(K::Tab)];
     FieldPrev "field_prev" Form "" "Previous field" [k(K::BackTab)];
     StepNext "step_next" Form "next" "Next step, if this one is valid; or apply" [k(K::Enter)];
@@ -180,6 +187,7 @@ const CONTEXTS: &[&[Scope]] = &[
     &[Scope::Networks, Scope::List, Scope::Global],
     &[Scope::Tables, Scope::Ports, Scope::List, Scope::Global],
     &[Scope::Tables, Scope::Leases, Scope::List, Scope::Global],
+    &[Scope::Tables, Scope::Forwards, Scope::List, Scope::Global],
     &[Scope::Form, Scope::List],
     &[Scope::Review, Scope::List],
     &[Scope::Popup, Scope::List],

@@ -119,7 +119,8 @@ pub fn tabs(area: Rect) -> Vec<Tab> {
         |v| format!(" {} {} ", v.number(), &v.title()[..3]),
         |v| format!(" {} ", v.number()),
     ];
-    let budget = usize::from(area.width) * 2 / 3;
+    // The interval (and the frozen flag) take at most 18 columns on the right.
+    let budget = usize::from(area.width).saturating_sub(18);
     let labels = styles
         .iter()
         .map(|f| View::ALL.iter().map(|v| f(*v)).collect::<Vec<_>>())
@@ -162,8 +163,11 @@ mod tests {
     #[test]
     fn tabs_shrink_to_fit() {
         let wide = tabs(Rect::new(0, 1, 80, 1));
-        assert_eq!(wide.len(), 5);
-        assert_eq!(wide[0].label, " 1 Networks ");
+        assert_eq!(wide.len(), 6);
+        assert_eq!(wide[0].label, " 1 Networks ", "full names at 80 columns");
+        assert_eq!(wide[5].label, " 6 Forwards ");
+        let used: u16 = wide.iter().map(|t| t.label.chars().count() as u16).sum();
+        assert!(used + 18 <= 80, "room for \"❄ FROZEN ⟳ 30 s\" on the right");
         let narrow = tabs(Rect::new(0, 1, 20, 1));
         assert!(narrow.iter().all(|t| t.label.len() <= 7));
         assert!(tabs(Rect::new(0, 1, 2, 1)).len() <= 1);

@@ -87,6 +87,9 @@ struct Inner {
     trace_script: Option<Vec<String>>,
     /// What guests serve, by guest MAC: (protocol, port) they answer probes on.
     services: Vec<(String, crate::model::forward::Proto, u16)>,
+    /// Named nft counters that grow with the clock (the fake forwards no packets itself):
+    /// name → (packets per second, bytes per second, since when in seconds).
+    counting: BTreeMap<String, (f64, f64, f64)>,
 }
 
 /// What makes steps fail or slow.
@@ -166,6 +169,7 @@ impl FakeHost {
                 next_guest_pid: 2200,
                 trace_script: None,
                 services: Vec::new(),
+                counting: BTreeMap::new(),
             }),
             clock: Mutex::new(clock),
             summary: HostSummary {
@@ -385,6 +389,15 @@ impl FakeHost {
     }
 
     /// Ends the dnsmasq that reads `conf`, as a crash would; whether there was one.
+    /// Makes the table's named counter `name` count `pps` packets and `bytes_ps` bytes per
+    /// second of the fake clock from now on (while it exists): traffic through a forward.
+    pub fn count_steadily(&self, name: &str, pps: f64, bytes_ps: f64) {
+        let now = self.secs();
+        self.inner()
+            .counting
+            .insert(name.to_owned(), (pps, bytes_ps, now));
+    }
+
     pub fn kill_dnsmasq(&self, conf: &Path) -> bool {
         let mut inner = self.inner();
         match inner.dnsmasq.running_for(conf) {
@@ -901,7 +914,17 @@ impl Host for FakeHost {
     }
 
     async fn firewall_counters(&self) -> Result<BTreeMap<String, (u64, u64)>, HostError> {
-        Ok(self.inner().nft.counters())
+        let now = self.secs();
+        let inner = self.inner();
+        let mut counters = inner.nft.counters();
+        for (name, (pps, bps, since)) in &inner.counting {
+            if let Some((packets, bytes)) = counters.get_mut(name) {
+                let t = (now - since).max(0.0);
+                *packets += (pps * t) as u64;
+                *bytes += (bps * t) as u64;
+            }
+        }
+        Ok(counters)
     }
 
     /// As the real host: refuses without our table or the bridge, adds the tracer's chains

@@ -84,6 +84,9 @@ impl App {
                 }
             }
         }
+        if self.forwards_on_result(&result) {
+            return vec![];
+        }
         self.forms_on_result(&result)
     }
 
@@ -105,7 +108,9 @@ impl App {
                 let secs = COMMAND_TIMEOUT_TICKS / TICKS_PER_SEC;
                 let message = format!("no answer after {secs} s, gave up");
                 let gave_up = CommandResult::failed(id, message.clone().into());
-                effects.extend(self.forms_on_result(&gave_up));
+                if !self.forwards_on_result(&gave_up) {
+                    effects.extend(self.forms_on_result(&gave_up));
+                }
                 self.report(Level::Error, format!("{}: {message}", p.cmd.describe()));
             }
         }

@@ -43,6 +43,7 @@ impl App {
             ViewLeases => self.switch_view(View::Leases),
             ViewHost => self.switch_view(View::Host),
             ViewLog => self.switch_view(View::Log),
+            ViewForwards => self.switch_view(View::Forwards),
             Freeze => self.toggle_freeze(),
             Faster => return self.step_interval(-1),
             Slower => return self.step_interval(1),
@@ -57,6 +58,7 @@ impl App {
             EditNetwork => self.open_edit_network(),
             AttachMacvtap => self.open_attach(),
             PinLease => self.ask_pin(),
+            AddForward | RemoveForward | TestForward => return self.forward_action(action),
             Detach => return self.ask_detach(),
             MovePort => self.ask_move_port(),
             OpenEntry => {

@@ -2,6 +2,7 @@
 //! state and returns [`Effect`]s for the event loop to carry out; views only read `&App`.
 
 mod commands;
+mod forwards;
 mod keys;
 mod leases;
 mod list;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use ratatui::layout::Rect;
 
 pub use commands::{Pending, Toast, COMMAND_TIMEOUT_TICKS};
+pub use forwards::{ForwardSort, ForwardTestView, ForwardsState};
 pub use keys::{interval_text, INTERVAL_STEPS_MS};
 pub use leases::{is_pinned, LeaseKey, LeaseSort, LeasesState};
 pub use list::ListState;
@@ -50,16 +52,19 @@ pub enum View {
     Host,
     /// What switchyard did.
     Log,
+    /// Port forwards into NAT networks.
+    Forwards,
 }
 
 impl View {
     /// Every view, in tab order.
-    pub const ALL: [View; 5] = [
+    pub const ALL: [View; 6] = [
         View::Networks,
         View::Ports,
         View::Leases,
         View::Host,
         View::Log,
+        View::Forwards,
     ];
 
     /// Tab title.
@@ -70,6 +75,7 @@ impl View {
             View::Leases => "Leases",
             View::Host => "Host",
             View::Log => "Log",
+            View::Forwards => "Forwards",
         }
     }
 
@@ -92,6 +98,7 @@ impl View {
             View::Ports => &[Scope::Tables, Scope::Ports, Scope::List, Scope::Global],
             View::Leases => &[Scope::Tables, Scope::Leases, Scope::List, Scope::Global],
             View::Log => &[Scope::Log, Scope::List, Scope::Global],
+            View::Forwards => &[Scope::Tables, Scope::Forwards, Scope::List, Scope::Global],
             _ => &[Scope::List, Scope::Global],
         }
     }
@@ -154,6 +161,7 @@ pub struct App {
     pub(crate) xml_scroll: u16,
     pub(crate) ports: PortsState,
     pub(crate) leases: LeasesState,
+    pub(crate) forwards: ForwardsState,
     pub(crate) host: ListState,
     pub(crate) iface_order: Vec<usize>,
     pub(crate) log: log::Log,
@@ -197,6 +205,7 @@ impl App {
             xml_scroll: 0,
             ports: PortsState::default(),
             leases: LeasesState::default(),
+            forwards: ForwardsState::default(),
             host: ListState::default(),
             iface_order: Vec::new(),
             log: log::Log::default(),
@@ -355,7 +364,9 @@ impl App {
         let body = self.screen().body;
         match self.view {
             View::Networks => layout::networks(body, self.snap.networks.len()).0,
-            View::Ports | View::Leases => layout::filtered(body, self.filter_bar(self.view)).0,
+            View::Ports | View::Leases | View::Forwards => {
+                layout::filtered(body, self.filter_bar(self.view)).0
+            }
             _ => body,
         }
     }
@@ -373,6 +384,7 @@ impl App {
             View::Leases => (&mut self.leases.list, self.leases.order.len()),
             View::Host => (&mut self.host, self.iface_order.len()),
             View::Log => (&mut self.log.list, self.log.entries.len()),
+            View::Forwards => (&mut self.forwards.list, self.forwards.order.len()),
         }
     }
 

@@ -5,12 +5,13 @@
 use crossterm::event::{Event as CtEvent, KeyEvent};
 use tui_input::backend::crossterm::to_input_request;
 
+use super::forwards::ForwardTestView;
 use super::App;
 use crate::telemetry::PortKey;
 use crate::tui::data::Command;
 use crate::tui::event::Effect;
 use crate::tui::keymap::{Action, Scope};
-use crate::tui::wizard::{AttachForm, NetworkWizard};
+use crate::tui::wizard::{AttachForm, ForwardForm, NetworkWizard};
 
 /// A question before a dangerous command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +65,10 @@ pub enum Popup {
     Wizard(Box<NetworkWizard>),
     /// The macvtap attachment form.
     Attach(Box<AttachForm>),
+    /// The port forward form.
+    Forward(Box<ForwardForm>),
+    /// A forward's self-test: running, its report, or why it could not run.
+    ForwardTest(ForwardTestView),
 }
 
 impl App {
@@ -82,7 +87,7 @@ impl App {
     pub(crate) fn popup_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if matches!(
             self.popups.last(),
-            Some(Popup::Wizard(_) | Popup::Attach(_))
+            Some(Popup::Wizard(_) | Popup::Attach(_) | Popup::Forward(_))
         ) {
             return self.form_key(key);
         }
@@ -158,8 +163,14 @@ impl App {
                 }
                 vec![]
             }
+            Popup::ForwardTest(_) => {
+                if keymap.lookup(&[Scope::Popup], &key) == Some(Action::Close) {
+                    self.pop_popup();
+                }
+                vec![]
+            }
             // Routed to `form_key` above.
-            Popup::Wizard(_) | Popup::Attach(_) => vec![],
+            Popup::Wizard(_) | Popup::Attach(_) | Popup::Forward(_) => vec![],
         }
     }
 

@@ -84,6 +84,7 @@ impl App {
         let selected_net = self.selected_network().map(|n| n.name.clone());
         let selected_port = self.selected_port().map(|p| p.key());
         let selected_lease = self.selected_lease_key();
+        let selected_forward = self.selected_forward().map(|f| f.key());
         let first = !self.have_snapshot;
         self.feed_rates(&snap);
         self.snap = snap;
@@ -100,12 +101,14 @@ impl App {
         self.host.clamp(self.iface_order.len());
         self.refresh_port_order(selected_port);
         self.refresh_lease_order(selected_lease);
+        self.refresh_forward_order(selected_forward);
         if let Some(name) = self.select_after.take() {
             if !self.select_network(&name) {
                 self.select_after = Some(name);
             }
         }
         self.refresh_forms();
+        self.refresh_forward_forms();
         if first {
             let s = &self.snap;
             let text = format!(

@@ -148,6 +148,7 @@ impl App {
         let filter = match view {
             View::Ports => &self.ports.filter,
             View::Leases => &self.leases.filter,
+            View::Forwards => &self.forwards.filter,
             _ => return false,
         };
         !filter.value().is_empty()
@@ -159,6 +160,7 @@ impl App {
         match self.view {
             View::Ports => Some(&mut self.ports.filter),
             View::Leases => Some(&mut self.leases.filter),
+            View::Forwards => Some(&mut self.forwards.filter),
             _ => None,
         }
     }
@@ -183,6 +185,15 @@ impl App {
                 }
                 self.refresh_lease_order(key);
             }
+            View::Forwards => {
+                let key = keep
+                    .then(|| self.selected_forward().map(|f| f.key()))
+                    .flatten();
+                if !keep {
+                    self.forwards.list.selected = 0;
+                }
+                self.refresh_forward_order(key);
+            }
             _ => {}
         }
     }
@@ -192,6 +203,7 @@ impl App {
         match self.view {
             View::Ports => self.ports.change_sort(action),
             View::Leases => self.leases.change_sort(action),
+            View::Forwards => self.forwards.change_sort(action),
             _ => return,
         }
         self.refresh_table(true);

@@ -111,6 +111,14 @@ impl App {
                 }
                 Outcome::Send(cmd) => self.send_for_form(cmd),
             },
+            Some(Popup::Forward(form)) => match form.key(&key, keymap) {
+                crate::tui::wizard::ForwardOutcome::Nothing => vec![],
+                crate::tui::wizard::ForwardOutcome::Close => {
+                    self.popups.pop();
+                    vec![]
+                }
+                crate::tui::wizard::ForwardOutcome::Send(cmd) => self.send_for_form(cmd),
+            },
             Some(Popup::Attach(form)) => match form.key(&key, keymap, ctx) {
                 AttachOutcome::Nothing => vec![],
                 AttachOutcome::Close => {
@@ -133,6 +141,7 @@ impl App {
         match self.popups.last_mut() {
             Some(Popup::Wizard(w)) => w.sent(&cmd, id),
             Some(Popup::Attach(f)) => f.sent(id),
+            Some(Popup::Forward(f)) => f.sent(id),
             _ => {}
         }
         effects

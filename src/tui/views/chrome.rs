@@ -12,7 +12,7 @@ use crate::tui::format;
 use crate::tui::keymap::Scope;
 use crate::tui::layout;
 use crate::tui::theme::Theme;
-use crate::tui::wizard::Step;
+use crate::tui::wizard::{ForwardState, Step};
 
 /// The tab line.
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
@@ -63,6 +63,8 @@ fn hint_scopes(app: &App) -> &'static [Scope] {
         Some(Popup::Filter) => &[Scope::Filter],
         Some(Popup::Wizard(w)) if w.step() == Step::Review => &[Scope::Review],
         Some(Popup::Wizard(_) | Popup::Attach(_)) => &[Scope::Form],
+        Some(Popup::Forward(f)) if *f.state() == ForwardState::Review => &[Scope::Review],
+        Some(Popup::Forward(_)) => &[Scope::Form],
         Some(_) => &[Scope::Popup],
         None => app.view().scopes(),
     }

@@ -2,6 +2,7 @@
 
 mod chrome;
 mod filter_bar;
+pub mod forwards;
 mod header;
 mod help;
 mod host;
@@ -18,7 +19,7 @@ use ratatui::Frame;
 
 use super::app::{App, Popup, View};
 use super::layout;
-use super::wizard::{view_attach, view_network};
+use super::wizard::{view_attach, view_forward, view_network};
 
 /// Draw the whole screen.
 pub fn draw(frame: &mut Frame, app: &App) {
@@ -37,6 +38,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         View::Leases => leases::draw(frame, screen.body, app, focused),
         View::Host => host::draw(frame, screen.body, app, focused),
         View::Log => log::draw(frame, screen.body, app, focused),
+        View::Forwards => forwards::draw(frame, screen.body, app, focused),
     }
     chrome::footer(frame, screen.footer, app);
     for popup in &app.popups {
@@ -49,6 +51,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Popup::LogEntry(i) => popups::log_entry(frame, screen.body, app, *i),
             Popup::Wizard(w) => view_network::draw(frame, screen.body, app, w),
             Popup::Attach(f) => view_attach::draw(frame, screen.body, app, f),
+            Popup::Forward(f) => view_forward::draw(frame, screen.body, app, f),
+            Popup::ForwardTest(v) => forwards::draw_test(frame, screen.body, app, v),
         }
     }
 }

@@ -192,6 +192,44 @@ const CHART_MIN: u16 = 8;
 /// Rows the network's chart takes at most.
 const CHART_MAX: u16 = 20;
 
+/// The network's port forwards, one compact line each: port, target, rate. Nothing when it
+/// has none.
+fn forwards<'a>(app: &App, net: &NetworkRow) -> Vec<Line<'a>> {
+    let t = &app.settings.theme;
+    let list: Vec<_> = app
+        .snapshot()
+        .forwards
+        .iter()
+        .filter(|f| f.network == net.name)
+        .collect();
+    if list.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![
+        Line::default(),
+        Line::styled(format!("Forwards ({}, 6: all)", list.len()), t.title),
+    ];
+    for f in list {
+        let port = format!("{}/{}", f.forward.proto, f.forward.port);
+        let target = format!(
+            "{}:{}",
+            super::forwards::target_label(f),
+            f.forward.target_ports()
+        );
+        let rate = match f.hit_rate {
+            Some(_) => format!("{}/s", format::events_per_sec(f.hit_rate)),
+            None => format::opt(None).to_owned(),
+        };
+        // Narrow enough for the right column at 80 columns; the Forwards view has the rest.
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {port:<8} → "), t.base),
+            Span::styled(format!("{:<14} ", format::fit(&target, 14)), t.base),
+            Span::styled(rate, t.muted),
+        ]));
+    }
+    lines
+}
+
 /// Draw the pane for `net`.
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
     if app.show_xml {
@@ -201,7 +239,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, net: &NetworkRow) {
     let block = t.block(format!("{} — detail (x: XML)", net.name), false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let (def, run) = (definition(t, net), runtime(app, net));
+    let (def, mut run) = (definition(t, net), runtime(app, net));
+    run.extend(forwards(app, net));
     let def_w = def.iter().map(Line::width).max().unwrap_or(0) as u16 + 3;
     if inner.width < def_w + 30 {
         return draw_narrow(frame, inner, def, run);

@@ -51,6 +51,20 @@ pub enum FieldId {
     IfName,
     /// Guest MAC address.
     Mac,
+    /// A forward's protocol.
+    Proto,
+    /// A forward's host port or range.
+    HostPort,
+    /// A forward's target: a pinned or leased guest, or an address.
+    Target,
+    /// A forward's target address, typed.
+    TargetAddr,
+    /// A forward's target port or range.
+    TargetPort,
+    /// A forward's host (listen) address.
+    Listen,
+    /// A forward's comment.
+    Comment,
 }
 
 /// One entry of a choice.

@@ -245,7 +245,8 @@ pub fn step_of(id: FieldId) -> Step {
         Ipv4 | Dhcp | DhcpRange | Ipv6 | Ipv6Prefix | ForwardDev | HostBridge | Devices
         | TapMode => Step::Addressing,
         BridgeName | Domain | Autostart | DefineOnly | Stp | Mtu => Step::Options,
-        Network | IfName | Mac => Step::Review,
+        Network | IfName | Mac | Proto | HostPort | Target | TargetAddr | TargetPort | Listen
+        | Comment => Step::Review,
     }
 }
 

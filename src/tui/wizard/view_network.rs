@@ -141,7 +141,13 @@ fn explanations(out: &mut FormLines, w: &NetworkWizard, width: usize, t: &Theme)
 }
 
 fn review(out: &mut FormLines, w: &NetworkWizard, spin: char, width: usize, t: &Theme) {
-    for (tone, text) in review_lines(w, spin) {
+    tone_lines(out, review_lines(w, spin), width, t);
+}
+
+/// Review lines drawn in their tones, wrapped to `width` under their indent (shared with the
+/// forward form's review).
+pub(crate) fn tone_lines(out: &mut FormLines, lines: Vec<(Tone, String)>, width: usize, t: &Theme) {
+    for (tone, text) in lines {
         let style = match tone {
             Tone::Title => t.title,
             Tone::Plain => t.base,
