@@ -7,14 +7,14 @@ use ratatui::text::Line;
 use ratatui::widgets::{Cell, Paragraph};
 use ratatui::Frame;
 
-use super::filter_bar;
+use super::filter_bar::FilteredList;
 use crate::backend::{ForwardTest, ProbeOutcome, ProbePath};
 use crate::tui::app::{App, ForwardSort, ForwardTestView, View};
 use crate::tui::data::ForwardRow;
 use crate::tui::format;
 use crate::tui::layout;
 use crate::tui::widgets::table::{left, right};
-use crate::tui::widgets::{Column, DataTable};
+use crate::tui::widgets::Column;
 use crate::tui::wizard::view_form::{frame_block, paragraph};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -112,34 +112,19 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
 
 /// Draw the view.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
-    let (table_area, bar) = layout::filtered(body, app.filter_bar(View::Forwards));
     let st = app.forwards_state();
-    let cols = columns(app);
-    let total = app.snapshot().forwards.len();
-    let shown = st.order.len();
-    let title = if shown == total {
-        format!("Port forwards ({total})")
-    } else {
-        format!("Port forwards ({shown} of {total})")
-    };
-    let table = DataTable {
-        title,
-        focused,
-        columns: &cols,
-        len: shown,
+    FilteredList {
+        view: View::Forwards,
+        name: "Port forwards",
+        columns: &columns(app),
+        shown: st.order.len(),
+        total: app.snapshot().forwards.len(),
         list: st.list,
-        empty: if total == 0 {
-            "no port forwards: a adds one to a NAT network"
-        } else {
-            "no forward matches the filter"
-        },
-    };
-    table.render(frame, table_area, &app.settings.theme, |i, c, w| {
-        cell(app, i, c, w)
-    });
-    if let Some(bar) = bar {
-        filter_bar::draw(frame, bar, app, &st.filter, shown, total);
+        filter: &st.filter,
+        none: "no port forwards: a adds one to a NAT network",
+        no_match: "no forward matches the filter",
     }
+    .draw(frame, body, app, focused, |i, c, w| cell(app, i, c, w));
 }
 
 fn path_name(p: ProbePath) -> &'static str {

@@ -5,12 +5,11 @@ use ratatui::layout::Rect;
 use ratatui::widgets::Cell;
 use ratatui::Frame;
 
-use super::filter_bar;
+use super::filter_bar::FilteredList;
 use crate::tui::app::{App, LeaseSort, View};
 use crate::tui::format;
-use crate::tui::layout;
 use crate::tui::widgets::table::{left, right};
-use crate::tui::widgets::{Column, DataTable};
+use crate::tui::widgets::Column;
 
 /// Leases with less time left than this are shown as a warning.
 const SOON_SECS: u64 = 60;
@@ -84,32 +83,17 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16) -> Cell<'a> {
 
 /// Draw the view.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
-    let (table_area, bar) = layout::filtered(body, app.filter_bar(View::Leases));
     let st = app.leases_state();
-    let cols = columns(app);
-    let total = app.snapshot().leases.len();
-    let shown = st.order.len();
-    let title = if shown == total {
-        format!("DHCP leases ({total})")
-    } else {
-        format!("DHCP leases ({shown} of {total})")
-    };
-    let table = DataTable {
-        title,
-        focused,
-        columns: &cols,
-        len: shown,
+    FilteredList {
+        view: View::Leases,
+        name: "DHCP leases",
+        columns: &columns(app),
+        shown: st.order.len(),
+        total: app.snapshot().leases.len(),
         list: st.list,
-        empty: if total == 0 {
-            "no leases"
-        } else {
-            "no lease matches the filter"
-        },
-    };
-    table.render(frame, table_area, &app.settings.theme, |i, c, w| {
-        cell(app, i, c, w)
-    });
-    if let Some(bar) = bar {
-        filter_bar::draw(frame, bar, app, &st.filter, shown, total);
+        filter: &st.filter,
+        none: "no leases",
+        no_match: "no lease matches the filter",
     }
+    .draw(frame, body, app, focused, |i, c, w| cell(app, i, c, w));
 }

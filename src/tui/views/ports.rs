@@ -4,13 +4,12 @@ use ratatui::layout::Rect;
 use ratatui::widgets::Cell;
 use ratatui::Frame;
 
-use super::filter_bar;
+use super::filter_bar::FilteredList;
 use crate::telemetry::{History, Metric};
 use crate::tui::app::{App, PortSort, View};
 use crate::tui::format;
-use crate::tui::layout;
 use crate::tui::widgets::table::{left, right};
-use crate::tui::widgets::{spark, Column, DataTable};
+use crate::tui::widgets::{spark, Column};
 
 /// Width of the sparkline column.
 const SPARK_W: u16 = 10;
@@ -144,34 +143,22 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16, scale: &dyn Fn(u16) -> 
 
 /// Draw the view.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
-    let (table_area, bar) = layout::filtered(body, app.filter_bar(View::Ports));
     let st = app.ports_state();
-    let cols = columns(app);
-    let total = app.snapshot().ports.len();
     // Computed once per frame, at the first sparkline cell, when the column's width is known.
     let shared = std::cell::OnceCell::new();
     let scale = |width: u16| *shared.get_or_init(|| spark_scale(app, spark_points(width).0));
-    let title = if st.order.len() == total {
-        format!("Ports ({total})")
-    } else {
-        format!("Ports ({} of {total})", st.order.len())
-    };
-    let table = DataTable {
-        title,
-        focused,
-        columns: &cols,
-        len: st.order.len(),
+    FilteredList {
+        view: View::Ports,
+        name: "Ports",
+        columns: &columns(app),
+        shown: st.order.len(),
+        total: app.snapshot().ports.len(),
         list: st.list,
-        empty: if total == 0 {
-            "no ports"
-        } else {
-            "no port matches the filter"
-        },
-    };
-    table.render(frame, table_area, &app.settings.theme, |i, c, w| {
+        filter: &st.filter,
+        none: "no ports",
+        no_match: "no port matches the filter",
+    }
+    .draw(frame, body, app, focused, |i, c, w| {
         cell(app, i, c, w, &scale)
     });
-    if let Some(bar) = bar {
-        filter_bar::draw(frame, bar, app, &st.filter, st.order.len(), total);
-    }
 }
