@@ -104,13 +104,19 @@ pub fn text(req: &WhyRequest, o: &WhyOutcome) -> Vec<String> {
         ));
     }
     out.push("  path:".into());
-    for h in &r.path {
+    let chains: Vec<String> = r
+        .path
+        .iter()
+        .map(|h| {
+            let (f, t, c) = (&h.family, &h.table, &h.chain);
+            printable(&format!("{f} {t} {c}"))
+        })
+        .collect();
+    let width = chains.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+    for (h, chain) in r.path.iter().zip(&chains) {
         out.push(format!(
-            "    {:<12} {} {} {:<24} {}",
+            "    {:<12} {chain:<width$}  {}",
             printable(&h.hook),
-            printable(&h.family),
-            printable(&h.table),
-            printable(&h.chain),
             printable(&h.verdict)
         ));
     }
