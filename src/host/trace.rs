@@ -118,7 +118,7 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
     let nl = rt.block_on(Netlink::connect())?;
     // Our table must be there (a network is running); tracer chains a killed run left behind
     // go first (the caller holds the store lock, so no other trace is under way).
-    let before = Ruleset::parse(&list_ruleset()?).map_err(|e| nft_error("list the ruleset", e))?;
+    let before = Ruleset::from_value(&ruleset_doc()?);
     if !before
         .tables
         .iter()
@@ -221,8 +221,8 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
     let mut monitor = Monitor::start()?;
     monitor.wait_subscribed()?;
     let _chains = TraceChains::add(&req.probe)?;
-    let ruleset_json = list_ruleset()?;
-    let ruleset = Ruleset::parse(&ruleset_json).map_err(|e| nft_error("list the ruleset", e))?;
+    let doc = ruleset_doc()?;
+    let ruleset = Ruleset::from_value(&doc);
 
     // Debug builds: hold here, everything in place, until a signal comes (the tests check
     // that an interrupted trace leaves nothing behind).
@@ -241,7 +241,7 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
 
     let sysctl = |path: &str| std::fs::read_to_string(path).is_ok_and(|v| v.trim() == "1");
     Ok(TraceCapture {
-        ruleset_json,
+        ruleset_json: doc.to_string(),
         lines,
         legacy: legacy(),
         br_netfilter: sysctl("/proc/sys/net/bridge/bridge-nf-call-iptables"),
@@ -288,20 +288,9 @@ pub fn legacy() -> Legacy {
     Legacy { tables, save }
 }
 
-/// `nft -j list ruleset`.
-pub fn list_ruleset() -> Result<String, HostError> {
-    let out = Command::new("nft")
-        .args(["-j", "list", "ruleset"])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| HostError::from_io("run nft -j list ruleset", &e))?;
-    if !out.status.success() {
-        return Err(nft_error(
-            "nft -j list ruleset",
-            String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-        ));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+/// The whole ruleset (`nft -j list ruleset`), as JSON.
+fn ruleset_doc() -> Result<Value, HostError> {
+    super::nft::ruleset().map_err(|e| nft_error("list the ruleset", e.to_string()))
 }
 
 fn load_json(doc: &Value) -> Result<(), String> {

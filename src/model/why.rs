@@ -280,6 +280,11 @@ impl Ruleset {
             return Ok(Ruleset::default());
         }
         let doc: Value = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        Ok(Ruleset::from_value(&doc))
+    }
+
+    /// Reads a listing already parsed as JSON.
+    pub fn from_value(doc: &Value) -> Ruleset {
         let mut out = Ruleset::default();
         let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
         for item in doc["nftables"].as_array().into_iter().flatten() {
@@ -319,7 +324,7 @@ impl Ruleset {
                 });
             }
         }
-        Ok(out)
+        out
     }
 
     pub fn chain(&self, family: &str, table: &str, name: &str) -> Option<&ChainInfo> {

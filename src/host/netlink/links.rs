@@ -158,12 +158,7 @@ impl Netlink {
         let msg = LinkUnspec::new_with_index(ifindex)
             .controller(master)
             .build();
-        self.handle
-            .link()
-            .change(msg)
-            .execute()
-            .await
-            .map_err(|e| HostError::from_netlink(op, e))
+        self.send_change(op, msg).await
     }
 
     /// Moves `name` into the network namespace open as `netns` (`ip link set NAME netns NS`).
@@ -195,6 +190,11 @@ impl Netlink {
     ) -> Result<(), HostError> {
         check_ifname(&op, name)?;
         let msg = edit(LinkUnspec::new_with_name(name)).build();
+        self.send_change(op, msg).await
+    }
+
+    /// Sends one RTM_NEWLINK change; a failure names `op`.
+    async fn send_change(&self, op: String, msg: LinkMessage) -> Result<(), HostError> {
         self.handle
             .link()
             .change(msg)
