@@ -376,11 +376,22 @@ fn observe_is_consistent_with_the_individual_dumps() {
         nl.add_addr("sybr0", net("10.55.0.1/24"))
             .await
             .expect("addr");
+        nl.add_addr("sybr0", net("fd55::1/64"))
+            .await
+            .expect("addr6");
         let state = nl.observe().await.expect("observe");
         let forward = read_sysctl("net.ipv4.ip_forward").expect("ns sysctl");
         let links = nl.dump_links().await.expect("links");
         let addrs = nl.dump_addrs().await.expect("addrs");
         let routes = nl.dump_routes().await.expect("routes");
+        // The lean dumps a start's look uses give the same records (the route dump asks the
+        // kernel for the main table only).
+        let mut dumper = switchyard::host::netlink::dump::Dumper::open().expect("dumper");
+        assert_eq!(dumper.addrs().expect("lean addrs"), addrs);
+        assert_eq!(dumper.main_routes().expect("lean routes"), routes);
+        assert!(routes.iter().any(|r| r.dest == net("10.55.0.0/24")));
+        assert!(routes.iter().any(|r| r.dest == net("fd55::/64")));
+        assert!(addrs.iter().any(|a| a.net == net("fd55::1/64")));
         (state, links, addrs, routes, forward)
     });
     let names = |ls: &[LinkInfo]| {

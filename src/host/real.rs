@@ -22,7 +22,7 @@ use super::netlink::nsid::NetnsResolver;
 use super::netlink::stats::StatsSocket;
 use super::netlink::{neigh, BridgeSpec, MacvtapMode, Netlink};
 use super::seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent};
-use super::steps::{self, Kernel};
+use super::steps::{self, Kernel, Stopping};
 use super::{dnsmasq, nft, sysctl};
 use crate::host::procscan::{
     scan_libvirt_interfaces, scan_libvirt_runtime, scan_processes, GuestIndex, LIBVIRT_QEMU_RUN_DIR,
@@ -39,7 +39,7 @@ pub struct RealHost {
     nl: Netlink,
     /// dnsmasq processes told to stop; [`Host::settle`] waits for them, so their exit overlaps
     /// the steps after.
-    stopping: Mutex<Vec<i32>>,
+    stopping: Mutex<Stopping>,
     stats: Mutex<StatsSocket>,
     netns: Mutex<NetnsResolver>,
     #[cfg(debug_assertions)]
@@ -68,7 +68,7 @@ impl RealHost {
     pub fn new(nl: Netlink) -> Result<RealHost, HostError> {
         Ok(RealHost {
             nl,
-            stopping: Mutex::new(Vec::new()),
+            stopping: Mutex::new(Stopping::default()),
             stats: Mutex::new(StatsSocket::open().map_err(io_error("open counter socket"))?),
             netns: Mutex::new(NetnsResolver::open().map_err(io_error("open namespace-id socket"))?),
             #[cfg(debug_assertions)]
@@ -85,11 +85,19 @@ impl RealHost {
             .map_err(io_error("dump links"))
     }
 
-    /// Links (lean dump), addresses, main-table routes and the forwarding sysctls.
+    /// Links, addresses, main-table routes (each a lean dump: only the attributes the records
+    /// hold are decoded, so a look at a host with many networks stays cheap) and the
+    /// forwarding sysctls.
     async fn observe_host(&self) -> Result<HostState, HostError> {
-        let links = self.links()?;
-        let addrs = self.nl.dump_addrs().await?;
-        let routes = self.nl.dump_routes().await?;
+        let (links, addrs, routes) = {
+            let mut dumper = self.dumper.lock().unwrap_or_else(|e| e.into_inner());
+            let links = dumper
+                .links(Counters::Without)
+                .map_err(io_error("dump links"))?;
+            let addrs = dumper.addrs().map_err(io_error("dump addresses"))?;
+            let routes = dumper.main_routes().map_err(io_error("dump routes"))?;
+            (links, addrs, routes)
+        };
         Ok(HostState {
             links,
             addrs,
@@ -122,10 +130,18 @@ impl Host for RealHost {
     }
 
     async fn observe_without_links(&self) -> Result<HostState, HostError> {
+        let (addrs, routes) = {
+            let mut dumper = self.dumper.lock().unwrap_or_else(|e| e.into_inner());
+            let addrs = dumper.addrs().map_err(io_error("dump addresses"))?;
+            (
+                addrs,
+                dumper.main_routes().map_err(io_error("dump routes"))?,
+            )
+        };
         Ok(HostState {
             links: Vec::new(),
-            addrs: self.nl.dump_addrs().await?,
-            routes: self.nl.dump_routes().await?,
+            addrs,
+            routes,
             sysctls: self.nl.forwarding_sysctls(),
         })
     }
@@ -481,7 +497,7 @@ impl Kernel for RealHost {
         dnsmasq::reader_of(path)
     }
 
-    fn stopping(&self) -> MutexGuard<'_, Vec<i32>> {
+    fn stopping(&self) -> MutexGuard<'_, Stopping> {
         self.stopping.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

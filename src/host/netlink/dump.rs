@@ -1,5 +1,6 @@
-//! Bulk dumps for the live views (every link, every neighbour) over one long-lived blocking
-//! rtnetlink socket with reused buffers, decoded in place by [`super::wire`].
+//! Bulk dumps (every link, neighbour, address and main-table route) over one long-lived
+//! blocking rtnetlink socket with reused buffers, decoded in place by [`super::wire`]: the
+//! live views' links and neighbours, and the look a start or stop takes of the host.
 //!
 //! The general [`Netlink`](super::Netlink) connection decodes every attribute of every
 //! message into owned values and queues the whole dump before the caller sees it: about
@@ -9,18 +10,26 @@
 use std::io;
 
 use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
 use netlink_packet_route::neighbour::NeighbourMessage;
+use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
 use super::socket::RouteSocket;
 use super::wire;
-use crate::state::{LinkInfo, Neighbour};
+use crate::state::{AddrInfo, LinkInfo, Neighbour, RouteInfo};
 
 /// `RTM_NEWLINK` (include/uapi/linux/rtnetlink.h).
 const RTM_NEWLINK: u16 = 16;
+/// `RTM_NEWADDR`.
+const RTM_NEWADDR: u16 = 20;
+/// `RTM_NEWROUTE`.
+const RTM_NEWROUTE: u16 = 24;
 /// `RTM_NEWNEIGH`.
 const RTM_NEWNEIGH: u16 = 28;
+/// `RT_TABLE_MAIN`.
+const RT_TABLE_MAIN: u8 = 254;
 
 /// Whether a link dump carries the counters of each link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +55,10 @@ fn invalid(e: netlink_packet_core::DecodeError) -> io::Error {
 impl Dumper {
     /// Opens the socket in the calling thread's network namespace.
     pub fn open() -> io::Result<Dumper> {
+        let sock = RouteSocket::open()?;
+        sock.filter_dumps();
         Ok(Dumper {
-            sock: RouteSocket::open()?,
+            sock,
             last_links: 0,
         })
     }
@@ -94,6 +105,45 @@ impl Dumper {
             self.sock.recv_replies(seq, |kind, payload| {
                 if kind == RTM_NEWNEIGH {
                     out.extend(wire::neighbour(payload).map_err(invalid)?);
+                }
+                Ok(())
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// Every IPv4 and IPv6 address.
+    pub fn addrs(&mut self) -> io::Result<Vec<AddrInfo>> {
+        let seq = self.sock.send(
+            RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        )?;
+        let mut out = Vec::new();
+        self.sock.recv_replies(seq, |kind, payload| {
+            if kind == RTM_NEWADDR {
+                out.extend(wire::addr_info(payload).map_err(invalid)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The unicast routes of the main table, IPv4 then IPv6.
+    pub fn main_routes(&mut self) -> io::Result<Vec<RouteInfo>> {
+        let mut out = Vec::new();
+        for family in [AddressFamily::Inet, AddressFamily::Inet6] {
+            let mut request = RouteMessage::default();
+            request.header.address_family = family;
+            // With strict checking the kernel sends the main table only: the local table,
+            // with a few entries per address of every network, stays in the kernel.
+            request.header.table = RT_TABLE_MAIN;
+            let seq = self.sock.send(
+                RouteNetlinkMessage::GetRoute(request),
+                NLM_F_REQUEST | NLM_F_DUMP,
+            )?;
+            self.sock.recv_replies(seq, |kind, payload| {
+                if kind == RTM_NEWROUTE {
+                    out.extend(wire::main_route_info(payload).map_err(invalid)?);
                 }
                 Ok(())
             })?;

@@ -48,6 +48,13 @@ impl RouteSocket {
         })
     }
 
+    /// Asks the kernel to check dump requests strictly and to honour their filters (Linux
+    /// 4.20 and later; an older kernel refuses the option and ignores the filters, and the
+    /// caller filters what comes anyway).
+    pub(crate) fn filter_dumps(&self) {
+        let _ = self.sock.set_netlink_get_strict_chk(true);
+    }
+
     /// Send one request with the given `NLM_F_*` flags; returns its sequence number.
     pub(crate) fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
         self.seq = self.seq.wrapping_add(1);

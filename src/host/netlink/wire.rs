@@ -1,5 +1,6 @@
-//! Lean decoding of the rtnetlink messages the live views read in bulk: `RTM_NEWLINK` and
-//! `RTM_NEWNEIGH`, straight from the kernel's bytes into switchyard's records.
+//! Lean decoding of the rtnetlink messages read in bulk: `RTM_NEWLINK` and `RTM_NEWNEIGH` for
+//! the live views, `RTM_NEWADDR` and `RTM_NEWROUTE` for the look a start or stop takes,
+//! straight from the kernel's bytes into switchyard's records.
 //!
 //! A link message of a dump carries dozens of attributes (per-family configuration, VF and
 //! XDP data, two sets of counters); the generic decoder builds every one of them, with an
@@ -12,12 +13,18 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use netlink_packet_core::DecodeError;
 use netlink_packet_route::link::Stats64;
 
-use crate::state::{BridgeAttrs, LinkInfo, LinkKind, Mac, Neighbour};
+use ipnet::IpNet;
+
+use crate::state::{AddrInfo, BridgeAttrs, LinkInfo, LinkKind, Mac, Neighbour, RouteInfo};
 
 /// Size of `struct ifinfomsg`.
 const IFINFOMSG_LEN: usize = 16;
 /// Size of `struct ndmsg`.
 const NDMSG_LEN: usize = 12;
+/// Size of `struct ifaddrmsg`.
+const IFADDRMSG_LEN: usize = 8;
+/// Size of `struct rtmsg`.
+const RTMSG_LEN: usize = 12;
 /// An attribute's type without `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER`.
 const NLA_TYPE_MASK: u16 = 0x3fff;
 
@@ -55,6 +62,17 @@ const NTF_SELF: u8 = 0x02;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
 const AF_BRIDGE: u8 = 7;
+
+// include/uapi/linux/if_addr.h, rtnetlink.h
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const RTA_DST: u16 = 1;
+const RTA_OIF: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const RTA_TABLE: u16 = 15;
+const RTN_UNICAST: u8 = 1;
+const RTM_F_CLONED: u32 = 0x200;
+const RT_TABLE_MAIN: u32 = 254;
 
 /// An error naming the message that did not decode.
 fn bad(what: &'static str) -> impl Fn(DecodeError) -> DecodeError {
@@ -297,6 +315,75 @@ pub fn neighbour(payload: &[u8]) -> Result<Option<Neighbour>, DecodeError> {
         ip,
         mac: lladdr.filter(|_| usable),
     }))
+}
+
+/// One `RTM_NEWADDR` payload (`ifaddrmsg` and attributes) to an [`AddrInfo`] (as
+/// [`super::decode::addr_info`] reads it: `IFA_LOCAL`, else `IFA_ADDRESS`); `None` for an
+/// address of another family or without either attribute.
+pub fn addr_info(payload: &[u8]) -> Result<Option<AddrInfo>, DecodeError> {
+    if payload.len() < IFADDRMSG_LEN {
+        return Err(DecodeError::from("RTM_NEWADDR: short ifaddrmsg"));
+    }
+    let prefix_len = payload[1];
+    let ifindex = u32_at(payload, 4);
+    let (mut local, mut address) = (None, None);
+    for attr in attrs(&payload[IFADDRMSG_LEN..]) {
+        match attr.map_err(bad("RTM_NEWADDR"))? {
+            (IFA_LOCAL, v) => local = ip_value(v),
+            (IFA_ADDRESS, v) => address = ip_value(v),
+            _ => {}
+        }
+    }
+    Ok(local
+        .or(address)
+        .and_then(|ip| IpNet::new(ip, prefix_len).ok())
+        .map(|net| AddrInfo { ifindex, net }))
+}
+
+/// One `RTM_NEWROUTE` payload (`rtmsg` and attributes) to a [`RouteInfo`] when it is a
+/// unicast route of the main table that is not a cloned cache entry (as
+/// [`super::decode::main_route_info`] keeps them).
+pub fn main_route_info(payload: &[u8]) -> Result<Option<RouteInfo>, DecodeError> {
+    if payload.len() < RTMSG_LEN {
+        return Err(DecodeError::from("RTM_NEWROUTE: short rtmsg"));
+    }
+    let family = payload[0];
+    let dst_len = payload[1];
+    let mut table = u32::from(payload[4]);
+    let protocol = payload[5];
+    let kind = payload[7];
+    let flags = u32_at(payload, 8);
+    if kind != RTN_UNICAST || flags & RTM_F_CLONED != 0 {
+        return Ok(None);
+    }
+    let (mut dst, mut gateway, mut oif) = (None, None, None);
+    for attr in attrs(&payload[RTMSG_LEN..]) {
+        match attr.map_err(bad("RTM_NEWROUTE"))? {
+            (RTA_DST, v) => dst = ip_value(v),
+            (RTA_GATEWAY, v) => gateway = ip_value(v),
+            (RTA_OIF, v) => oif = u32_value(v),
+            (RTA_TABLE, v) => table = u32_value(v).unwrap_or(table),
+            _ => {}
+        }
+    }
+    if table != RT_TABLE_MAIN {
+        return Ok(None);
+    }
+    let unspecified = match family {
+        AF_INET => Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        AF_INET6 => Some(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        _ => None,
+    };
+    Ok(dst
+        .or(unspecified)
+        .and_then(|ip| IpNet::new(ip, dst_len).ok())
+        .map(|dest| RouteInfo {
+            dest,
+            gateway,
+            oif,
+            table,
+            protocol,
+        }))
 }
 
 fn ip_value(v: &[u8]) -> Option<IpAddr> {

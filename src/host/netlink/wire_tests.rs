@@ -1,6 +1,7 @@
 //! The lean decoders give what the generic ones give, on messages the generic encoder built.
 
 use netlink_packet_core::Emitable;
+use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
     BridgeStpState, InfoBridge, InfoData, InfoKind, InfoMacVlan, InfoMacVtap, LinkAttribute,
     LinkFlags, LinkInfo as NlLinkInfo, LinkLayerType, LinkMessage, MacVlanMode, MacVtapMode, State,
@@ -9,7 +10,11 @@ use netlink_packet_route::link::{
 use netlink_packet_route::neighbour::{
     NeighbourAddress, NeighbourAttribute, NeighbourFlags, NeighbourMessage, NeighbourState,
 };
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteProtocol, RouteType,
+};
 use netlink_packet_route::AddressFamily;
+use std::net::IpAddr;
 
 use super::*;
 
@@ -244,4 +249,158 @@ fn neighbours_decode_as_the_generic_decoder_does() {
         assert_eq!(got, want, "case {i}");
     }
     assert!(neighbour(&[7, 0, 0]).is_err(), "short header");
+}
+
+fn addr(family: AddressFamily, prefix: u8, attrs: Vec<AddressAttribute>) -> AddressMessage {
+    let mut m = AddressMessage::default();
+    m.header.family = family;
+    m.header.prefix_len = prefix;
+    m.header.index = 9;
+    m.attributes = attrs;
+    m
+}
+
+#[test]
+fn addresses_decode_as_the_generic_decoder_does() {
+    let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+    let (inet, inet6) = (AddressFamily::Inet, AddressFamily::Inet6);
+    let cases = [
+        addr(
+            inet,
+            24,
+            vec![
+                AddressAttribute::Address(ip("10.0.0.1")),
+                AddressAttribute::Local(ip("10.0.0.1")),
+                AddressAttribute::Label("br0".into()),
+            ],
+        ),
+        // Point-to-point: the local end is the address, IFA_ADDRESS the peer.
+        addr(
+            inet,
+            32,
+            vec![
+                AddressAttribute::Address(ip("10.9.9.9")),
+                AddressAttribute::Local(ip("10.0.0.2")),
+            ],
+        ),
+        addr(inet6, 64, vec![AddressAttribute::Address(ip("fd00::1"))]),
+        addr(inet6, 200, vec![AddressAttribute::Address(ip("fd00::1"))]),
+        addr(inet, 24, vec![AddressAttribute::Label("x".into())]),
+    ];
+    for (i, msg) in cases.iter().enumerate() {
+        let want = super::super::decode::addr_info(msg);
+        let got = addr_info(&bytes(msg)).expect("decodes");
+        assert_eq!(got, want, "case {i}");
+    }
+    assert!(addr_info(&[2, 24, 0]).is_err(), "short header");
+}
+
+fn route(
+    family: AddressFamily,
+    dst_len: u8,
+    kind: RouteType,
+    table: u8,
+    flags: RouteFlags,
+    attrs: Vec<RouteAttribute>,
+) -> RouteMessage {
+    let mut m = RouteMessage::default();
+    m.header.address_family = family;
+    m.header.destination_prefix_length = dst_len;
+    m.header.kind = kind;
+    m.header.table = table;
+    m.header.protocol = RouteProtocol::Kernel;
+    m.header.flags = flags;
+    m.attributes = attrs;
+    m
+}
+
+#[test]
+fn routes_decode_as_the_generic_decoder_does() {
+    let v4 = |s: &str| RouteAddress::Inet(s.parse().expect("ip"));
+    let v6 = |s: &str| RouteAddress::Inet6(s.parse().expect("ip"));
+    let (inet, inet6) = (AddressFamily::Inet, AddressFamily::Inet6);
+    let none = RouteFlags::empty();
+    let (uni, local) = (RouteType::Unicast, RouteType::Local);
+    let cases = [
+        route(
+            inet,
+            24,
+            uni,
+            254,
+            none,
+            vec![
+                RouteAttribute::Table(254),
+                RouteAttribute::Destination(v4("10.1.0.0")),
+                RouteAttribute::Oif(4),
+            ],
+        ),
+        route(
+            inet,
+            0,
+            uni,
+            254,
+            none,
+            vec![
+                RouteAttribute::Gateway(v4("192.0.2.1")),
+                RouteAttribute::Oif(2),
+            ],
+        ),
+        route(
+            inet6,
+            64,
+            uni,
+            254,
+            none,
+            vec![
+                RouteAttribute::Destination(v6("fd00::")),
+                RouteAttribute::Oif(3),
+            ],
+        ),
+        route(
+            inet6,
+            0,
+            uni,
+            254,
+            none,
+            vec![RouteAttribute::Gateway(v6("fe80::1"))],
+        ),
+        route(
+            inet,
+            32,
+            local,
+            255,
+            none,
+            vec![RouteAttribute::Destination(v4("10.1.0.1"))],
+        ),
+        // A table above 255 is in RTA_TABLE only.
+        route(
+            inet,
+            24,
+            uni,
+            252,
+            none,
+            vec![
+                RouteAttribute::Table(1000),
+                RouteAttribute::Destination(v4("10.2.0.0")),
+            ],
+        ),
+        route(
+            inet,
+            32,
+            uni,
+            254,
+            RouteFlags::Cloned,
+            vec![RouteAttribute::Destination(v4("10.1.0.9"))],
+        ),
+    ];
+    for (i, msg) in cases.iter().enumerate() {
+        let want = super::super::decode::main_route_info(msg);
+        let got = main_route_info(&bytes(msg)).expect("decodes");
+        assert_eq!(got, want, "case {i}");
+    }
+    let kept = cases
+        .iter()
+        .filter(|m| main_route_info(&bytes(*m)).expect("ok").is_some());
+    assert_eq!(kept.count(), 4, "main-table unicast routes only");
+    assert!(main_route_info(&[2, 24, 0, 0]).is_err(), "short header");
 }
