@@ -592,7 +592,11 @@ impl<H: Host> Backend<H> {
         }
         let (other_fw, _) = self.active_others(name, &BTreeSet::new())?;
         let other_fw: Vec<FirewallNet> = other_fw.into_iter().collect();
-        let mut observed = obs.observed(&other_fw, self.dnsmasq_pid(name).is_some());
+        // A network without a record has no dnsmasq of ours: the record is written before
+        // the first change of a start and removed after the last of a stop. So only a repair
+        // looks for one (by pid file, else through every process's command line).
+        let dnsmasq_running = previous.is_some() && self.dnsmasq_pid(name).is_some();
+        let mut observed = obs.observed(&other_fw, dnsmasq_running);
         observed.own_bridge = previous.as_ref().and_then(|r| own_bridge(&r.plan));
         let mut plan = plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?;
         let dnsmasq_at = plan

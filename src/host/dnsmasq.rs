@@ -187,9 +187,17 @@ pub fn find_by_conf(conf: &Path) -> Option<i32> {
 
 /// The running dnsmasq that reads `path` (its configuration, hosts files or pid file, which
 /// share the configuration's stem), if any.
+///
+/// A file whose configuration and pid file are both gone has none: every dnsmasq of ours is
+/// started with that configuration and writes that pid file, so there is nothing to look for
+/// in every process's command line (a look that grows with the number of processes).
 pub fn reader_of(path: &Path) -> Option<i32> {
     let conf = path.with_extension("conf");
-    running(&path.with_extension("pid"), &conf)
+    let pid_file = path.with_extension("pid");
+    if !conf.exists() && !pid_file.exists() {
+        return None;
+    }
+    running(&pid_file, &conf)
 }
 
 /// Stops the dnsmasq serving `conf` (SIGTERM, then SIGKILL after a second) and removes the pid

@@ -107,7 +107,18 @@ pub trait Kernel: Sync {
     /// The running dnsmasq that reads `path`, if any.
     fn dnsmasq_reader_of(&self, path: &Path) -> Option<i32>;
     /// dnsmasq processes told to stop and not yet waited for.
-    fn stopping(&self) -> MutexGuard<'_, Vec<i32>>;
+    fn stopping(&self) -> MutexGuard<'_, Stopping>;
+}
+
+/// The dnsmasq processes the steps so far told to stop, and the configurations they served.
+#[derive(Debug, Default)]
+pub struct Stopping {
+    pub pids: Vec<i32>,
+    /// The configurations whose dnsmasq was told to stop (whether one ran was settled then: by
+    /// its pid file, else by a look through every process). A file of one of these is removed
+    /// without looking again, since no other dnsmasq can have started on it while the store
+    /// lock is held.
+    pub confs: Vec<std::path::PathBuf>,
 }
 
 /// Carries out one step on `k`.
@@ -184,7 +195,9 @@ pub async fn run_step<K: Kernel>(k: &K, step: &Step) -> Result<Outcome, HostErro
             let pid = k
                 .dnsmasq_signal_stop(pid_file, &conf)
                 .map_err(|e| other(step, e))?;
-            k.stopping().extend(pid);
+            let mut stopping = k.stopping();
+            stopping.pids.extend(pid);
+            stopping.confs.push(conf);
             Ok(())
         }
     }
@@ -193,7 +206,7 @@ pub async fn run_step<K: Kernel>(k: &K, step: &Step) -> Result<Outcome, HostErro
 
 /// Waits for the dnsmasq processes the steps so far told to stop.
 pub fn settle<K: Kernel>(k: &K) {
-    let pids = std::mem::take(&mut *k.stopping());
+    let Stopping { pids, .. } = std::mem::take(&mut *k.stopping());
     k.dnsmasq_wait_gone(&pids);
 }
 
@@ -348,9 +361,11 @@ fn update_dnsmasq<K: Kernel>(
 /// found its dnsmasq already running must not pull its files away); one this host has just
 /// told to stop is going, and its files go with it.
 fn remove_file<K: Kernel>(k: &K, step: &Step, path: &Path) -> Result<(), HostError> {
-    let reader = k
-        .dnsmasq_reader_of(path)
-        .filter(|p| !k.stopping().contains(p));
+    let told_to_stop = k.stopping().confs.contains(&path.with_extension("conf"));
+    let reader = (!told_to_stop)
+        .then(|| k.dnsmasq_reader_of(path))
+        .flatten()
+        .filter(|p| !k.stopping().pids.contains(p));
     if let Some(pid) = reader {
         return Err(other(
             step,

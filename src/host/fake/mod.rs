@@ -35,7 +35,7 @@ use super::apply::Outcome;
 use super::error::HostError;
 use super::netlink::{BridgeSpec, MacvtapMode};
 use super::seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent};
-use super::steps::{self, Kernel};
+use super::steps::{self, Kernel, Stopping};
 use crate::host::procscan::{GuestIndex, GuestProcess};
 use crate::plan::bandwidth::Shaping;
 use crate::plan::firewall::ObservedTable;
@@ -119,7 +119,7 @@ pub struct FakeHost {
     summary: HostSummary,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<HostEvent>>>,
     faults: Mutex<Faults>,
-    stopping: Mutex<Vec<i32>>,
+    stopping: Mutex<Stopping>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -181,7 +181,7 @@ impl FakeHost {
             },
             subscribers: Mutex::new(Vec::new()),
             faults: Mutex::new(Faults::default()),
-            stopping: Mutex::new(Vec::new()),
+            stopping: Mutex::new(Stopping::default()),
         };
         let lo = host
             .add_link("lo", LinkKind::Loopback, None, Traffic::Idle)
@@ -707,7 +707,7 @@ impl Kernel for FakeHost {
         self.inner().dnsmasq.reader_of(path)
     }
 
-    fn stopping(&self) -> MutexGuard<'_, Vec<i32>> {
+    fn stopping(&self) -> MutexGuard<'_, Stopping> {
         lock(&self.stopping)
     }
 }
