@@ -106,10 +106,22 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return; // `cargo test --benches` lists; nothing to list here.
     }
-    let Some(world) = World::new("bnch") else {
+    let Some(mut world) = World::new("bnch") else {
         eprintln!("backend bench skipped: needs root, dnsmasq and nft");
         return;
     };
+    // On a host, the records and dnsmasq's files live under /run, a tmpfs: a home there
+    // (traversable, so dnsmasq's files stay in it) keeps the disk's fsync latency, which other
+    // work on the machine can stretch tenfold, out of the figures.
+    world.home = tempfile::Builder::new()
+        .prefix("switchyard-bench-")
+        .tempdir_in("/dev/shm")
+        .expect("home on tmpfs");
+    std::fs::set_permissions(
+        world.home.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o711),
+    )
+    .expect("chmod home");
     let runs: usize = std::env::var("BENCH_RUNS")
         .ok()
         .and_then(|v| v.parse().ok())
