@@ -78,7 +78,7 @@ fn why_over_the_fake_host() {
         assert_eq!(out.report.verdict, Verdict::Dropped);
         let by = out.report.by.expect("by");
         assert_eq!((by.table.as_str(), by.chain.as_str()), ("filter", "FORWARD"));
-        let fix = out.report.fix.expect("fix");
+        let fix = out.report.fix.expect("fix").text();
         assert!(
             fix.contains("iptables -t filter -I FORWARD -i sybr0 -j ACCEPT"),
             "{fix}"

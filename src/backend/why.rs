@@ -202,7 +202,7 @@ impl<H: Host> Backend<H> {
                 def.forward.as_ref().map(|f| f.mode),
                 Some(model::ForwardMode::Nat)
             ) {
-                fix.push_str(&format!(
+                fix.push_note(&format!(
                     "; a NAT network's guest is reached from outside through a port forward: \
                      switchyard forward add {} --proto {} --port {} --to {guest}",
                     why::shell_quote(&req.network),
