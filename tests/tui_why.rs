@@ -429,3 +429,39 @@ fn why_screens_at_standard_sizes() {
         }
     }
 }
+
+#[test]
+fn a_long_path_scrolls_and_hostile_names_are_drawn_escaped() {
+    let mut app = app(80, 24);
+    let id = traced(&mut app, "203.0.113.1:80");
+    let mut outcome = report(Verdict::Dropped, Some(Fix::run(docker_fix())));
+    outcome.report.path = (0..20)
+        .map(|i| Hop {
+            hook: "forward".into(),
+            family: "inet".into(),
+            table: "evil\u{1b}[2J".into(),
+            chain: format!("chain{i:02}"),
+            verdict: "continue".into(),
+        })
+        .collect();
+    answer(&mut app, id, outcome);
+    let text = lines(&render(&app, 80, 24)).join("\n");
+    assert!(
+        text.contains("chain00") && !text.contains("chain19"),
+        "{text}"
+    );
+    assert!(text.contains("▼"), "says there is more: {text}");
+    assert!(text.contains("evil\\u{1b}[2J"), "escaped: {text}");
+    app.update(key(KeyCode::PageDown));
+    app.update(key(KeyCode::PageDown));
+    app.update(key(KeyCode::PageDown));
+    let text = lines(&render(&app, 80, 24)).join("\n");
+    assert!(text.contains("chain19"), "{text}");
+    assert!(
+        text.contains("Fix (for this bridge only)"),
+        "the end: {text}"
+    );
+    app.update(key(KeyCode::Home));
+    let text = lines(&render(&app, 80, 24)).join("\n");
+    assert!(text.contains("chain00"), "{text}");
+}

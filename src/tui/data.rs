@@ -637,9 +637,18 @@ impl Command {
                 let cmds: Vec<String> = commands
                     .iter()
                     .map(|c| {
+                        // Control characters escaped; quotes kept, so the log shows the
+                        // words as they were run.
                         crate::model::why::Fix::command_text(c)
-                            .escape_debug()
-                            .to_string()
+                            .chars()
+                            .map(|ch| {
+                                if ch.is_control() {
+                                    ch.escape_default().to_string()
+                                } else {
+                                    ch.to_string()
+                                }
+                            })
+                            .collect::<String>()
                     })
                     .collect();
                 format!("fix for {n}: {}", cmds.join(" && "))

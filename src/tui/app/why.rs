@@ -159,12 +159,18 @@ impl App {
                         }
                     }
                     Some(a @ (Action::Up | Action::Down | Action::PageUp | Action::PageDown)) => {
+                        // The report's lines depend on the width; this bounds the scroll
+                        // near its end (the view stops at the last line).
+                        let most = report
+                            .as_ref()
+                            .map_or(0, |o| o.report.path.len() * 2 + o.notes.len() * 3 + 12);
                         w.scroll = match a {
                             Action::Up => w.scroll.saturating_sub(1),
                             Action::Down => w.scroll.saturating_add(1),
                             Action::PageUp => w.scroll.saturating_sub(10),
                             _ => w.scroll.saturating_add(10),
-                        };
+                        }
+                        .min(u16::try_from(most).unwrap_or(u16::MAX));
                     }
                     Some(Action::First) => w.scroll = 0,
                     _ => {}
