@@ -149,6 +149,10 @@ impl App {
                             Some(fix) if fix.runnable() => {
                                 w.phase = WhyPhase::Confirm(outcome);
                             }
+                            Some(fix) if fix.commands.is_empty() => self.notify(
+                                Level::Info,
+                                "nothing to run: the report says what to change".into(),
+                            ),
                             Some(_) => self.notify(
                                 Level::Warn,
                                 "this fix is for you to run: switchyard runs only iptables, \
