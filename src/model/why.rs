@@ -4,8 +4,11 @@
 //!
 //! The host side ([`crate::host::trace`]) sends the probe and collects the lines; nothing here
 //! touches the system. Table and chain names are foreign, hostile text: trace lines are matched
-//! against the names the ruleset listing holds (nft prints them unquoted, spaces and all), and
-//! a name reaches a printed command only shell-quoted (and nft-quoted where nft needs it).
+//! against the names the ruleset listing holds (nft prints them unquoted, spaces and all). A
+//! fix is a list of argument vectors ([`Fix`]) that carry names verbatim, one word each, and
+//! are run (by the TUI, when confirmed) without a shell; its printed text is rendered from
+//! them, each word shell-quoted. Names nft's command line or iptables cannot take as a word
+//! get no command at all.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
