@@ -78,7 +78,7 @@ fn why_over_the_fake_host() {
         assert_eq!(out.report.verdict, Verdict::Dropped);
         let by = out.report.by.expect("by");
         assert_eq!((by.table.as_str(), by.chain.as_str()), ("filter", "FORWARD"));
-        let fix = out.report.fix.expect("fix");
+        let fix = out.report.fix.expect("fix").text();
         assert!(
             fix.contains("iptables -t filter -I FORWARD -i sybr0 -j ACCEPT"),
             "{fix}"
@@ -94,5 +94,128 @@ fn why_over_the_fake_host() {
         let mut after = backend.host().nft_tables();
         after.retain(|t| t != "ip filter");
         assert_eq!(before, after);
+    });
+}
+
+/// The Docker drop of the test above, before and after the fix.
+fn docker_drop() -> Vec<String> {
+    vec![
+        "trace id 1 inet switchyard why_mark packet: iif \"sybr0\" ip saddr 192.168.150.253 ip id 3".into(),
+        "trace id 2 inet switchyard why_fwd packet: iif \"sybr0\" ip id 3".into(),
+        "trace id 2 ip filter FORWARD packet: iif \"sybr0\" ip id 3".into(),
+        "trace id 2 ip filter FORWARD rule counter jump DOCKER-USER # handle 9 (verdict jump DOCKER-USER)".into(),
+        "trace id 2 ip filter DOCKER-USER rule counter return # handle 5 (verdict return)".into(),
+        "trace id 2 ip filter FORWARD policy drop".into(),
+    ]
+}
+
+fn docker_open() -> Vec<String> {
+    vec![
+        "trace id 1 inet switchyard why_mark packet: iif \"sybr0\" ip saddr 192.168.150.253 ip id 4".into(),
+        "trace id 2 inet switchyard why_fwd packet: iif \"sybr0\" ip id 4".into(),
+        "trace id 2 ip filter FORWARD packet: iif \"sybr0\" ip id 4".into(),
+        "trace id 2 ip filter FORWARD rule counter jump DOCKER-USER # handle 9 (verdict jump DOCKER-USER)".into(),
+        "trace id 2 ip filter DOCKER-USER rule iifname \"sybr0\" accept # handle 20 (verdict accept)".into(),
+        "trace id 3 inet switchyard why_post packet: oif \"eth0\" ip id 4".into(),
+    ]
+}
+
+#[test]
+fn a_confirmed_fix_runs_the_reports_argv_then_traces_again() {
+    runtime().block_on(async {
+        let home = tempfile::tempdir().expect("home");
+        let host = FakeHost::manual("fake", FAKE_EPOCH_UNIX);
+        host.add_link("eth0", LinkKind::Physical, None, Traffic::Idle)
+            .expect("eth0");
+        let backend = Backend::new(Paths::under(home.path()), host);
+        let state = backend.host().observe().await.expect("observe");
+        backend
+            .define_xml(NAT, &host_facts(&state))
+            .expect("defines");
+        backend.start("lab", |_, _| {}).await.expect("starts");
+        backend
+            .host()
+            .nft_apply(&json!({"nftables": [
+                {"add": {"table": {"family": "ip", "name": "filter"}}},
+                {"add": {"chain": {"family": "ip", "table": "filter", "name": "FORWARD",
+                    "type": "filter", "hook": "forward", "prio": 0, "policy": "drop"}}},
+                {"add": {"chain": {"family": "ip", "table": "filter", "name": "DOCKER-USER"}}}]}))
+            .expect("Docker's table");
+        backend.host().script_trace(docker_drop());
+        let req = request("203.0.113.1:80");
+        let before = backend.why(&req).await.expect("why");
+        assert_eq!(before.report.verdict, Verdict::Dropped);
+        let fix = before.report.fix.clone().expect("a fix");
+        assert!(fix.runnable(), "{fix}");
+        let argv: Vec<Vec<String>> = [
+            vec![
+                "iptables",
+                "-I",
+                "DOCKER-USER",
+                "-i",
+                "sybr0",
+                "-j",
+                "ACCEPT",
+            ],
+            vec![
+                "iptables",
+                "-I",
+                "DOCKER-USER",
+                "-o",
+                "sybr0",
+                "-m",
+                "conntrack",
+                "--ctstate",
+                "RELATED,ESTABLISHED",
+                "-j",
+                "ACCEPT",
+            ],
+        ]
+        .iter()
+        .map(|c| c.iter().map(|w| (*w).to_owned()).collect())
+        .collect();
+        assert_eq!(fix.commands, argv);
+
+        // A failing command: its words come back, nothing else is traced or recorded.
+        backend
+            .host()
+            .fail_next_fix("iptables: No chain/target/match by that name.");
+        let err = backend
+            .apply_why_fix(&fix.commands, &req)
+            .await
+            .expect_err("fails");
+        assert!(err.to_string().contains("No chain/target/match"), "{err}");
+        assert!(backend.host().fix_runs().is_empty());
+
+        // Another program is refused before the host is asked.
+        let sh = vec![vec!["sh".to_owned(), "-c".into(), "reboot".into()]];
+        let err = backend.apply_why_fix(&sh, &req).await.expect_err("refused");
+        assert!(err.to_string().contains("'sh' is not a program"), "{err}");
+        assert!(backend.host().fix_runs().is_empty());
+
+        backend.host().script_trace_after_fix(docker_open());
+        let after = backend
+            .apply_why_fix(&fix.commands, &req)
+            .await
+            .expect("applied and traced again");
+        assert_eq!(backend.host().fix_runs(), [argv]);
+        assert_eq!(
+            after.report.verdict,
+            Verdict::Delivered,
+            "{:?}",
+            after.report
+        );
+        assert_eq!(after.report.fix, None);
+        let chains: Vec<&str> = after.report.path.iter().map(|h| h.chain.as_str()).collect();
+        assert_eq!(chains, ["FORWARD", "DOCKER-USER"]);
+
+        // Not running: refused before any command.
+        backend.stop("lab", |_, _| {}).await.expect("stops");
+        let err = backend
+            .apply_why_fix(&fix.commands, &req)
+            .await
+            .expect_err("not active");
+        assert!(err.to_string().contains("not active"), "{err}");
+        assert_eq!(backend.host().fix_runs().len(), 1);
     });
 }

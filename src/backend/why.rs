@@ -121,6 +121,25 @@ impl<H: Host> Backend<H> {
         self.trace_and_read(probe, attach, timeout, notes).await
     }
 
+    /// Runs a fix the operator confirmed (the commands of a [`why::Fix`], as they were
+    /// shown), then traces `req` again and returns the new answer. Nothing runs unless the
+    /// network is running and every command passes [`why::check_fix`]; a command that fails
+    /// stops the rest, and its error (with the program's stderr) is returned without a
+    /// second trace.
+    pub async fn apply_why_fix(
+        &self,
+        commands: &[Vec<String>],
+        req: &WhyRequest,
+    ) -> Result<WhyOutcome, BackendError> {
+        self.load_def(&req.network)?;
+        if self.record(&req.network)?.is_none() {
+            return Err(BackendError::NotActive(req.network.clone()));
+        }
+        why::check_fix(commands).map_err(|e| invalid("fix", e))?;
+        self.host().run_fix(commands).await?;
+        self.why(req).await
+    }
+
     /// `why --inbound`: a probe from a link of its own into the host (as from outside) to
     /// the guest, through the forward that leads to it when there is one.
     async fn why_inbound(
@@ -202,7 +221,7 @@ impl<H: Host> Backend<H> {
                 def.forward.as_ref().map(|f| f.mode),
                 Some(model::ForwardMode::Nat)
             ) {
-                fix.push_str(&format!(
+                fix.push_note(&format!(
                     "; a NAT network's guest is reached from outside through a port forward: \
                      switchyard forward add {} --proto {} --port {} --to {guest}",
                     why::shell_quote(&req.network),

@@ -320,7 +320,7 @@ pub fn blocking_findings(nets: &[(String, String, Vec<why::Blocker>)]) -> Vec<Fi
                 b.by.table.escape_debug(),
                 b.by.chain.escape_debug(),
             );
-            let fix = b.fix.clone().unwrap_or_else(|| {
+            let fix = b.fix.as_ref().map(why::Fix::text).unwrap_or_else(|| {
                 "allow the bridge in that chain (its name cannot be written as a command)".into()
             });
             out.push(finding(&check, false, detail, &fix));
@@ -374,7 +374,7 @@ async fn probes(backend: &Backend, nets: &[(String, String, Vec<why::Blocker>)])
                         &check,
                         r.verdict == why::Verdict::Delivered,
                         format!("udp to {to}:{port}: {}{by}", r.verdict.as_str()),
-                        r.fix.as_deref().unwrap_or(""),
+                        &r.fix.as_ref().map(why::Fix::text).unwrap_or_default(),
                     ));
                 }
                 Err(e) => out.push(with_status(

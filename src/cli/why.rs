@@ -121,7 +121,7 @@ pub fn text(req: &WhyRequest, o: &WhyOutcome) -> Vec<String> {
         ));
     }
     if let Some(fix) = &r.fix {
-        out.push(format!("  fix: {}", printable(fix)));
+        out.push(format!("  fix: {}", printable(&fix.text())));
     }
     for n in &o.notes {
         out.push(format!("  note: {n}"));

@@ -9,6 +9,7 @@ mod debug_hooks;
 pub mod dnsmasq;
 pub mod error;
 pub mod fake;
+pub mod fix;
 pub mod inotify;
 pub mod kernel;
 pub mod listen;

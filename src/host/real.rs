@@ -336,6 +336,10 @@ impl Host for RealHost {
         })
     }
 
+    async fn run_fix(&self, commands: &[Vec<String>]) -> Result<(), HostError> {
+        super::fix::run(commands).await
+    }
+
     async fn probe(
         &self,
         probe: &super::probe::Probe,

@@ -222,6 +222,16 @@ pub trait Host: Send + Sync + 'static {
     /// prints it: read, never changed, to name another table that may drop a probe.
     fn nft_ruleset(&self) -> impl Future<Output = Result<serde_json::Value, HostError>> + Send;
 
+    /// Runs a `why` fix the operator confirmed: each command an argument vector, spawned
+    /// without a shell, in order, stopping at the first that fails (its stderr in the error).
+    /// Refuses, before running anything, a list that
+    /// [`check_fix`](crate::model::why::check_fix) refuses (a program other than iptables,
+    /// ip6tables, ufw, firewall-cmd or nft).
+    fn run_fix(
+        &self,
+        commands: &[Vec<String>],
+    ) -> impl Future<Output = Result<(), HostError>> + Send;
+
     /// Sends one probe of a forward (see [`super::probe`]) and says what came back. Whatever
     /// the probe sets up (a throwaway namespace, a veth, a bridge port, an address, the
     /// neighbour entry of its address) is gone when this returns, also on error.

@@ -117,7 +117,38 @@ pub async fn result<H: Host>(
             Err(e) => CommandResult::failed(id, e.into()),
         };
     }
+    let why = match &cmd {
+        Command::Why { request } => Some(backend.why(request).await),
+        Command::ApplyWhyFix { request, commands } => {
+            Some(backend.apply_why_fix(commands, request).await)
+        }
+        _ => None,
+    };
+    if let Some(answer) = why {
+        return match answer {
+            Ok(outcome) => CommandResult {
+                why: Some(Box::new(outcome.clone())),
+                ..CommandResult::done(id, why_summary(&outcome))
+            },
+            Err(e) => CommandResult::failed(id, e.into()),
+        };
+    }
     CommandResult::from_outcome(id, execute(backend, cmd, progress).await)
+}
+
+/// `why`'s answer in one line, for the log: the verdict and the chain that decided it.
+fn why_summary(o: &crate::backend::WhyOutcome) -> String {
+    let r = &o.report;
+    match &r.by {
+        Some(by) => format!(
+            "{} by {} {} chain {}",
+            r.verdict.as_str(),
+            by.family,
+            by.table.escape_debug(),
+            by.chain.escape_debug()
+        ),
+        None => r.verdict.as_str().to_owned(),
+    }
 }
 
 /// A forward test's report in one line per path, for the log.
@@ -262,6 +293,17 @@ pub async fn execute<H: Host>(
                 .await
                 .map_err(s)?;
             Ok(test_summary(&report))
+        }
+        Command::Why { request } => {
+            let outcome = backend.why(&request).await.map_err(s)?;
+            Ok(why_summary(&outcome))
+        }
+        Command::ApplyWhyFix { request, commands } => {
+            let outcome = backend
+                .apply_why_fix(&commands, &request)
+                .await
+                .map_err(s)?;
+            Ok(why_summary(&outcome))
         }
     }
 }

@@ -4,8 +4,11 @@
 //!
 //! The host side ([`crate::host::trace`]) sends the probe and collects the lines; nothing here
 //! touches the system. Table and chain names are foreign, hostile text: trace lines are matched
-//! against the names the ruleset listing holds (nft prints them unquoted, spaces and all), and
-//! a name reaches a printed command only shell-quoted (and nft-quoted where nft needs it).
+//! against the names the ruleset listing holds (nft prints them unquoted, spaces and all). A
+//! fix is a list of argument vectors ([`Fix`]) that carry names verbatim, one word each, and
+//! are run (by the TUI, when confirmed) without a shell; its printed text is rendered from
+//! them, each word shell-quoted. Names nft's command line or iptables cannot take as a word
+//! get no command at all.
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
@@ -168,7 +171,8 @@ pub struct WhyReport {
     pub verdict: Verdict,
     pub by: Option<By>,
     pub path: Vec<Hop>,
-    pub fix: Option<String>,
+    /// What opens the path: words and the exact commands (the JSON has its text).
+    pub fix: Option<Fix>,
 }
 
 /// The tracer's chains and the marking rule, as one nft JSON transaction: a chain first in
@@ -661,12 +665,15 @@ pub fn report(events: &[TraceEvent], probe: &Probe, ctx: &Context) -> WhyReport 
     }
     if hook.is_none() {
         let fix = if !ctx.ip_forward && !probe.subnet.contains(&probe.dst) {
-            "forwarding is off on this host: sysctl -w net.ipv4.ip_forward=1".to_owned()
+            // Host-wide, not for this bridge only: shown, never run (no program of
+            // FIX_PROGRAMS).
+            Fix::run(vec![words(["sysctl", "-w", "net.ipv4.ip_forward=1"])])
+                .after("forwarding is off on this host")
         } else {
-            format!(
+            Fix::words(format!(
                 "the host has no route to {}: check `ip route get {}`",
                 probe.dst, probe.dst
-            )
+            ))
         };
         return WhyReport {
             verdict: Verdict::NoRoute,
@@ -857,34 +864,173 @@ fn nft_family(name: &str) -> Option<String> {
         .then(|| name.to_owned())
 }
 
-/// The command that lets the probe's path through the chain `by` names, for this bridge only;
-/// `None` when none can be written (a name nft cannot take).
-pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<String> {
+/// The programs a fix may run, and the only ones switchyard runs when the operator confirms a
+/// fix in the TUI (see [`check_fix`]). A fix with another program (`sysctl`,
+/// `iptables-legacy`) is shown for the operator to run, never run.
+pub const FIX_PROGRAMS: [&str; 5] = ["iptables", "ip6tables", "ufw", "firewall-cmd", "nft"];
+
+/// What opens a path: advice in words around the exact commands, each an argument vector run
+/// without a shell, in order. The text ([`Fix::text`], and the JSON's `fix`) is rendered
+/// from the vectors, each word shell-quoted, so what is shown and what is run cannot differ.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Fix {
+    /// Words before the commands; the whole advice when there are none.
+    pub lead: String,
+    /// The commands, each `[program, arg, …]`; run one after the other, stopping at the first
+    /// that fails (the text joins them with `&&`).
+    pub commands: Vec<Vec<String>>,
+    /// Words after the commands, as they are (`" (br_netfilter …)"`, `"; note: …"`).
+    pub tail: String,
+}
+
+impl Fix {
+    /// Advice in words, with nothing to run.
+    pub fn words(text: impl Into<String>) -> Fix {
+        Fix {
+            lead: text.into(),
+            ..Fix::default()
+        }
+    }
+
+    /// Commands to run, without words around them.
+    pub fn run(commands: Vec<Vec<String>>) -> Fix {
+        Fix {
+            commands,
+            ..Fix::default()
+        }
+    }
+
+    /// The same commands, after `lead`.
+    fn after(mut self, lead: impl Into<String>) -> Fix {
+        self.lead = lead.into();
+        self
+    }
+
+    /// The same, with `text` appended to the words after the commands.
+    fn then(mut self, text: &str) -> Fix {
+        self.tail.push_str(text);
+        self
+    }
+
+    /// Appends words after the commands.
+    pub fn push_note(&mut self, text: &str) {
+        self.tail.push_str(text);
+    }
+
+    /// One command as a shell would take it: every word shell-quoted.
+    pub fn command_text(argv: &[String]) -> String {
+        argv.iter()
+            .map(|w| shell_quote(w))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The advice as one line: `lead: cmd && cmd tail`.
+    pub fn text(&self) -> String {
+        let cmds = self
+            .commands
+            .iter()
+            .map(|c| Fix::command_text(c))
+            .collect::<Vec<_>>()
+            .join(" && ");
+        let mut out = self.lead.clone();
+        if !cmds.is_empty() {
+            if !out.is_empty() {
+                out.push_str(": ");
+            }
+            out.push_str(&cmds);
+        }
+        out.push_str(&self.tail);
+        out
+    }
+
+    /// Whether switchyard may run it when the operator confirms: it has commands and
+    /// [`check_fix`] passes them.
+    pub fn runnable(&self) -> bool {
+        check_fix(&self.commands).is_ok()
+    }
+}
+
+impl std::fmt::Display for Fix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+/// The JSON's `fix` is the text, as the issue documents it.
+impl Serialize for Fix {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text())
+    }
+}
+
+/// Whether `commands` may be run as a fix: at least one, each with a program of
+/// [`FIX_PROGRAMS`] named bare (no path), and no word holding a NUL (which no argument
+/// vector can carry). The host checks this again right before it spawns anything.
+pub fn check_fix(commands: &[Vec<String>]) -> Result<(), String> {
+    if commands.is_empty() {
+        return Err("the fix has no command to run".into());
+    }
+    for argv in commands {
+        let Some(program) = argv.first() else {
+            return Err("a command of the fix is empty".into());
+        };
+        if !FIX_PROGRAMS.contains(&program.as_str()) {
+            return Err(format!(
+                "'{}' is not a program switchyard runs as a fix (only {})",
+                program.escape_debug(),
+                FIX_PROGRAMS.join(", ")
+            ));
+        }
+        if argv.iter().any(|w| w.contains('\0')) {
+            return Err(format!("a word of the {program} command holds a NUL byte"));
+        }
+    }
+    Ok(())
+}
+
+fn words<const N: usize>(ws: [&str; N]) -> Vec<String> {
+    ws.iter().map(|w| (*w).to_owned()).collect()
+}
+
+/// A table or chain name as an iptables argument: not empty, no control characters, and not
+/// starting with `-` (which would read as an option); `None` otherwise.
+fn ipt_name(name: &str) -> Option<String> {
+    let ok = !name.is_empty() && !name.starts_with('-') && !name.chars().any(char::is_control);
+    ok.then(|| name.to_owned())
+}
+
+/// The fix that lets the probe's path through the chain `by` names, for this bridge only;
+/// `None` when none can be written (a name nft or iptables cannot take).
+pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Fix> {
     let br = &probe.bridge;
-    // The bridge goes into nft strings and shell words below: interface-name characters only
+    // The bridge goes into nft strings and arguments below: interface-name characters only
     // (switchyard's validation allows no others; a name from elsewhere gets no command).
     if br.is_empty()
         || !br
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || br.starts_with('-')
     {
         return None;
     }
-    let qbr = shell_quote(br);
     let owner = owner(&ctx.ruleset, &by.family, &by.table);
     let bridged = probe.subnet.contains(&probe.dst) && !local;
-    let port_words = |iptables: bool| match (probe.proto, iptables) {
-        (WhyProto::Icmp, true) => " -p icmp".to_owned(),
-        (WhyProto::Icmp, false) => " meta l4proto icmp".to_owned(),
-        (p, true) => format!(" -p {} --dport {}", p.as_str(), probe.port()),
-        (p, false) => format!(" {} dport {}", p.as_str(), probe.port()),
+    let port = probe.port().to_string();
+    let ipt_port: Vec<String> = match probe.proto {
+        WhyProto::Icmp => words(["-p", "icmp"]),
+        p => words(["-p", p.as_str(), "--dport", &port]),
+    };
+    let nft_port = match probe.proto {
+        WhyProto::Icmp => " meta l4proto icmp".to_owned(),
+        p => format!(" {} dport {port}", p.as_str()),
     };
     if probe.direction == Direction::Inbound {
-        return inbound_fix(by, probe, owner, local).map(|c| with_legacy_note(c, ctx));
+        return inbound_fix(by, probe, owner, local).map(|f| with_legacy_note(f, ctx));
     }
-    let cmd = match owner {
+    let fix = match owner {
         Owner::Switchyard => {
-            return Some(if local {
+            return Some(Fix::words(if local {
                 "this network's own rules refuse it: the host serves only DHCP and DNS to its \
                  guests"
                     .to_owned()
@@ -893,59 +1039,96 @@ pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Str
                     "this network's own rules refuse it (an isolated network forwards nothing): \
                      give it <forward mode='nat'/> with `switchyard edit` (bridge {br})"
                 )
-            })
+            }))
         }
         Owner::Docker if !local => {
-            let mut c = format!(
-                "iptables -I DOCKER-USER -i {qbr} -j ACCEPT && iptables -I DOCKER-USER -o {qbr} \
-                 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
-            );
             if bridged && ctx.br_netfilter {
-                c = format!(
-                    "iptables -I DOCKER-USER -i {qbr} -o {qbr} -j ACCEPT (br_netfilter, which \
-                     Docker loads, sends traffic between guests of the bridge through \
-                     iptables)"
-                );
+                Fix::run(vec![words([
+                    "iptables",
+                    "-I",
+                    "DOCKER-USER",
+                    "-i",
+                    br,
+                    "-o",
+                    br,
+                    "-j",
+                    "ACCEPT",
+                ])])
+                .then(
+                    " (br_netfilter, which Docker loads, sends traffic between guests of the \
+                     bridge through iptables)",
+                )
+            } else {
+                Fix::run(vec![
+                    words(["iptables", "-I", "DOCKER-USER", "-i", br, "-j", "ACCEPT"]),
+                    words([
+                        "iptables",
+                        "-I",
+                        "DOCKER-USER",
+                        "-o",
+                        br,
+                        "-m",
+                        "conntrack",
+                        "--ctstate",
+                        "RELATED,ESTABLISHED",
+                        "-j",
+                        "ACCEPT",
+                    ]),
+                ])
             }
-            c
         }
-        Owner::Ufw if !local => format!("ufw route allow in on {qbr}"),
+        Owner::Ufw if !local => Fix::run(vec![words(["ufw", "route", "allow", "in", "on", br])]),
         Owner::Ufw => {
-            let port = match probe.proto {
-                WhyProto::Icmp => String::new(),
-                p => format!(" to any port {} proto {}", probe.port(), p.as_str()),
-            };
-            format!("ufw allow in on {qbr}{port}")
+            let mut cmd = words(["ufw", "allow", "in", "on", br]);
+            if probe.proto != WhyProto::Icmp {
+                cmd.extend(words([
+                    "to",
+                    "any",
+                    "port",
+                    &port,
+                    "proto",
+                    probe.proto.as_str(),
+                ]));
+            }
+            Fix::run(vec![cmd])
         }
         Owner::Firewalld => {
-            let zone = firewalld_zone(&ctx.ruleset, br);
-            let words = match zone {
+            let lead = match firewalld_zone(&ctx.ruleset, br) {
                 Some(z) => format!("the bridge is in firewalld zone {z}, which refuses this"),
                 None => "the bridge is in no firewalld zone (the default zone takes it)".into(),
             };
-            format!(
-                "{words}: firewall-cmd --zone=trusted --change-interface={qbr} && \
-                 firewall-cmd --permanent --zone=trusted --change-interface={qbr}"
-            )
+            firewalld_trusted(br).after(lead)
         }
         Owner::Docker | Owner::Iptables => {
-            let chain = shell_quote(&by.chain);
-            let table = shell_quote(&by.table);
+            let table = ipt_name(&by.table)?;
+            let chain = ipt_name(&by.chain)?;
             let prog = if by.family == "ip6" {
                 "ip6tables"
             } else {
                 "iptables"
             };
+            let at = words([prog, "-t", &table, "-I", &chain]);
+            let with =
+                |tail: Vec<String>| -> Vec<String> { at.iter().cloned().chain(tail).collect() };
             if local {
-                format!(
-                    "{prog} -t {table} -I {chain} -i {qbr}{} -j ACCEPT",
-                    port_words(true)
-                )
+                let mut tail = words(["-i", br]);
+                tail.extend(ipt_port);
+                tail.extend(words(["-j", "ACCEPT"]));
+                Fix::run(vec![with(tail)])
             } else {
-                format!(
-                    "{prog} -t {table} -I {chain} -i {qbr} -j ACCEPT && {prog} -t {table} -I \
-                     {chain} -o {qbr} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
-                )
+                Fix::run(vec![
+                    with(words(["-i", br, "-j", "ACCEPT"])),
+                    with(words([
+                        "-o",
+                        br,
+                        "-m",
+                        "conntrack",
+                        "--ctstate",
+                        "RELATED,ESTABLISHED",
+                        "-j",
+                        "ACCEPT",
+                    ])),
+                ])
             }
         }
         Owner::Nftables => {
@@ -954,79 +1137,97 @@ pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Str
             let chain = nft_ident(&by.chain)?;
             let at = format!("{family} {table} {chain}");
             if local {
-                let rule = format!(
-                    "insert rule {at} iifname \"{br}\"{} accept",
-                    port_words(false)
-                );
-                format!("nft {}", shell_quote(&rule))
+                let rule = format!("insert rule {at} iifname \"{br}\"{nft_port} accept");
+                Fix::run(vec![vec!["nft".into(), rule]])
             } else {
                 let out = format!("insert rule {at} iifname \"{br}\" accept");
                 let back = format!(
                     "insert rule {at} oifname \"{br}\" ct state established,related accept"
                 );
-                format!("nft {} && nft {}", shell_quote(&out), shell_quote(&back))
+                Fix::run(vec![vec!["nft".into(), out], vec!["nft".into(), back]])
             }
         }
     };
-    Some(with_legacy_note(cmd, ctx))
+    Some(with_legacy_note(fix, ctx))
 }
 
-fn with_legacy_note(mut cmd: String, ctx: &Context) -> String {
+/// The bridge into firewalld's trusted zone, now and after a reload.
+fn firewalld_trusted(br: &str) -> Fix {
+    let iface = format!("--change-interface={br}");
+    Fix::run(vec![
+        words(["firewall-cmd", "--zone=trusted", &iface]),
+        words(["firewall-cmd", "--permanent", "--zone=trusted", &iface]),
+    ])
+}
+
+fn with_legacy_note(fix: Fix, ctx: &Context) -> Fix {
     if ctx.legacy.in_use() {
-        cmd.push_str(
+        fix.then(
             "; note: iptables-legacy tables are loaded too, and their rules cannot be traced \
              (see iptables-legacy-save)",
-        );
+        )
+    } else {
+        fix
     }
-    cmd
 }
 
 /// The fix for a probe from outside toward a guest: let it out onto the bridge.
-fn inbound_fix(by: &By, probe: &Probe, owner: Owner, local: bool) -> Option<String> {
-    let br = &probe.bridge;
-    let qbr = shell_quote(br);
+fn inbound_fix(by: &By, probe: &Probe, owner: Owner, local: bool) -> Option<Fix> {
+    let br = probe.bridge.as_str();
     if local {
-        return Some(format!(
+        return Some(Fix::words(format!(
             "the probe to {} was taken by the host itself, not passed on to the guest: no \
              forward of that port leads to it",
             probe.dst
-        ));
+        )));
     }
-    let port = probe.guest_port.unwrap_or(probe.port());
+    let port = probe.guest_port.unwrap_or(probe.port()).to_string();
     let (ipt, nft, ufw) = match probe.proto {
         WhyProto::Icmp => (
-            " -p icmp".to_owned(),
+            words(["-p", "icmp"]),
             " meta l4proto icmp".to_owned(),
-            String::new(),
+            vec![],
         ),
         p => (
-            format!(" -p {} --dport {port}", p.as_str()),
+            words(["-p", p.as_str(), "--dport", &port]),
             format!(" {} dport {port}", p.as_str()),
-            format!(" to any port {port} proto {}", p.as_str()),
+            words(["to", "any", "port", &port, "proto", p.as_str()]),
         ),
     };
+    let cmd = |head: Vec<String>, mid: Vec<String>, end: &[&str]| -> Vec<String> {
+        head.into_iter()
+            .chain(mid)
+            .chain(end.iter().map(|w| (*w).to_owned()))
+            .collect()
+    };
     Some(match owner {
-        Owner::Switchyard => format!(
+        Owner::Switchyard => Fix::words(format!(
             "this network's own rules refuse new connections from outside onto {br} (a NAT or \
              isolated network)"
-        ),
-        Owner::Docker => format!("iptables -I DOCKER-USER -o {qbr}{ipt} -j ACCEPT"),
-        Owner::Ufw => format!("ufw route allow out on {qbr}{ufw}"),
-        Owner::Firewalld => format!(
-            "firewall-cmd --zone=trusted --change-interface={qbr} && firewall-cmd --permanent \
-             --zone=trusted --change-interface={qbr}"
-        ),
+        )),
+        Owner::Docker => Fix::run(vec![cmd(
+            words(["iptables", "-I", "DOCKER-USER", "-o", br]),
+            ipt,
+            &["-j", "ACCEPT"],
+        )]),
+        Owner::Ufw => Fix::run(vec![cmd(
+            words(["ufw", "route", "allow", "out", "on", br]),
+            ufw,
+            &[],
+        )]),
+        Owner::Firewalld => firewalld_trusted(br),
         Owner::Iptables => {
             let prog = if by.family == "ip6" {
                 "ip6tables"
             } else {
                 "iptables"
             };
-            format!(
-                "{prog} -t {} -I {} -o {qbr}{ipt} -j ACCEPT",
-                shell_quote(&by.table),
-                shell_quote(&by.chain)
-            )
+            let (table, chain) = (ipt_name(&by.table)?, ipt_name(&by.chain)?);
+            Fix::run(vec![cmd(
+                words([prog, "-t", &table, "-I", &chain, "-o", br]),
+                ipt,
+                &["-j", "ACCEPT"],
+            )])
         }
         Owner::Nftables => {
             let at = format!(
@@ -1036,7 +1237,7 @@ fn inbound_fix(by: &By, probe: &Probe, owner: Owner, local: bool) -> Option<Stri
                 nft_ident(&by.chain)?
             );
             let rule = format!("insert rule {at} oifname \"{br}\"{nft} accept");
-            format!("nft {}", shell_quote(&rule))
+            Fix::run(vec![vec!["nft".into(), rule]])
         }
     })
 }
@@ -1069,14 +1270,20 @@ pub fn firewalld_zone(ruleset: &Ruleset, bridge: &str) -> Option<String> {
         })
 }
 
-/// The fix when iptables-legacy dropped it.
-fn legacy_fix(chain: &str, probe: &Probe) -> String {
-    let br = shell_quote(&probe.bridge);
-    let chain = shell_quote(chain);
-    format!(
-        "iptables-legacy tables are loaded, and nftables tracing cannot see into them: \
-         iptables-legacy -I {chain} -i {br} -j ACCEPT (look first: iptables-legacy-save)"
-    )
+/// The fix when iptables-legacy dropped it (shown, not run: `iptables-legacy` is no
+/// program of [`FIX_PROGRAMS`], and the chain is a guess to look at first).
+fn legacy_fix(chain: &str, probe: &Probe) -> Fix {
+    Fix::run(vec![words([
+        "iptables-legacy",
+        "-I",
+        chain,
+        "-i",
+        &probe.bridge,
+        "-j",
+        "ACCEPT",
+    ])])
+    .after("iptables-legacy tables are loaded, and nftables tracing cannot see into them")
+    .then(" (look first: iptables-legacy-save)")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1120,7 +1327,7 @@ pub struct Blocker {
     pub need: Need,
     pub owner: Owner,
     pub by: By,
-    pub fix: Option<String>,
+    pub fix: Option<Fix>,
 }
 
 /// How a rule's matches compare with a packet of the bridge.

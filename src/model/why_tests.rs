@@ -98,7 +98,7 @@ fn a_docker_forward_drop_reads_as_its_policy_with_the_docker_user_fix() {
     );
     assert_eq!(by.policy.as_deref(), Some("drop"));
     assert_eq!(
-        r.fix.as_deref(),
+        r.fix.as_ref().map(Fix::text).as_deref(),
         Some(
             "iptables -I DOCKER-USER -i sybr0 -j ACCEPT && iptables -I DOCKER-USER -o sybr0 -m \
              conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
@@ -178,7 +178,9 @@ fn hostile_names_are_matched_whole_and_never_reach_a_command_unquoted() {
     assert_eq!(fix_for(&by, &odd, &Context::default(), true), None);
     odd.bridge = "sybr0".into();
     assert_eq!(
-        fix_for(&by, &odd, &Context::default(), true).as_deref(),
+        fix_for(&by, &odd, &Context::default(), true)
+            .map(|f| f.text())
+            .as_deref(),
         Some("nft 'insert rule inet filter input iifname \"sybr0\" udp dport 67 accept'")
     );
 
@@ -210,7 +212,7 @@ fn iptables_names_are_shell_quoted_in_the_fix() {
     };
     let fix = fix_for(&by, &probe("192.168.150.1", 53, WhyProto::Udp), &ctx, true);
     assert_eq!(
-        fix.as_deref(),
+        fix.map(|f| f.text()).as_deref(),
         Some("iptables -t filter -I 'my $(chain)' -i sybr0 -p udp --dport 53 -j ACCEPT")
     );
 }
@@ -246,7 +248,7 @@ fn static_blockers_of_the_three_firewalls() {
                     b.owner,
                     b.by.chain.clone(),
                     b.by.policy.is_some(),
-                    b.fix.unwrap_or_default(),
+                    b.fix.map(|f| f.text()).unwrap_or_default(),
                 )
             })
             .collect::<Vec<_>>()
@@ -347,6 +349,7 @@ fn legacy_tables_are_read_from_save_output() {
     assert!(r
         .fix
         .expect("fix")
+        .text()
         .contains("iptables-legacy -I FORWARD -i sybr0"));
 }
 
@@ -366,7 +369,9 @@ fn no_forward_hook_is_no_route_and_says_why() {
         &ctx,
     );
     assert_eq!(r.verdict, Verdict::NoRoute);
-    assert!(r.fix.expect("fix").contains("net.ipv4.ip_forward=1"));
+    let fix = r.fix.expect("fix");
+    assert!(fix.text().contains("net.ipv4.ip_forward=1"));
+    assert!(!fix.runnable(), "host-wide: shown, never run");
 }
 
 #[test]
@@ -400,4 +405,467 @@ fn trace_doc_marks_exactly_the_probe_flow() {
     );
     assert!(parse_target("10.0.0.1:0").is_err());
     assert!(parse_target("host:80").is_err());
+}
+
+/// A listing of one table whose chain `chain` drops, for the owner the table's shape names.
+fn one_table(family: &str, table: &str, chains: &[&str]) -> Context {
+    let mut items = vec![serde_json::json!({"table": {"family": family, "name": table}})];
+    for c in chains {
+        items.push(serde_json::json!({"chain": {"family": family, "table": table, "name": c}}));
+    }
+    Context {
+        ruleset: Ruleset::parse(&serde_json::json!({ "nftables": items }).to_string())
+            .expect("parse"),
+        ..Context::default()
+    }
+}
+
+fn by(family: &str, table: &str, chain: &str) -> By {
+    By {
+        family: family.into(),
+        table: table.into(),
+        chain: chain.into(),
+        rule: None,
+        policy: Some("drop".into()),
+        handle: None,
+    }
+}
+
+fn argv(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| (*w).to_owned()).collect()
+}
+
+#[test]
+fn each_fix_is_argument_vectors_and_its_text_is_rendered_from_them() {
+    let docker = Context {
+        ruleset: with_ours(DOCKER),
+        ..Context::default()
+    };
+    let ufw = Context {
+        ruleset: with_ours(UFW),
+        ..Context::default()
+    };
+    let firewalld = Context {
+        ruleset: with_ours(FIREWALLD),
+        ..Context::default()
+    };
+    let mut netfilter = docker.clone();
+    netfilter.br_netfilter = true;
+    let mut legacy = one_table("ip", "filter", &["INPUT", "FORWARD"]);
+    legacy.legacy = Legacy {
+        tables: vec!["filter".into()],
+        save: None,
+    };
+    let out = probe("203.0.113.1", 443, WhyProto::Tcp);
+    let dhcp = probe("192.168.150.1", 67, WhyProto::Udp);
+    let guest = probe("192.168.150.7", 22, WhyProto::Tcp);
+    let mut inbound = probe("192.168.150.7", 2222, WhyProto::Tcp);
+    inbound.direction = Direction::Inbound;
+    inbound.guest_port = Some(22);
+    let mut ping_in = probe("192.168.150.7", 1, WhyProto::Icmp);
+    ping_in.direction = Direction::Inbound;
+    let iptables = one_table("ip", "filter", &["INPUT", "FORWARD"]);
+    let ip6 = one_table("ip6", "filter", &["INPUT", "FORWARD"]);
+    let nft = Context::default();
+
+    type Case<'a> = (
+        &'a str,
+        By,
+        &'a Probe,
+        &'a Context,
+        bool,
+        Vec<Vec<String>>,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "Docker, forwarded out",
+            by("ip", "filter", "FORWARD"),
+            &out,
+            &docker,
+            false,
+            vec![
+                argv(&[
+                    "iptables",
+                    "-I",
+                    "DOCKER-USER",
+                    "-i",
+                    "sybr0",
+                    "-j",
+                    "ACCEPT",
+                ]),
+                argv(&[
+                    "iptables",
+                    "-I",
+                    "DOCKER-USER",
+                    "-o",
+                    "sybr0",
+                    "-m",
+                    "conntrack",
+                    "--ctstate",
+                    "RELATED,ESTABLISHED",
+                    "-j",
+                    "ACCEPT",
+                ]),
+            ],
+            "iptables -I DOCKER-USER -i sybr0 -j ACCEPT && iptables -I DOCKER-USER -o sybr0 -m \
+             conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+        ),
+        (
+            "Docker, guest to guest through br_netfilter",
+            by("ip", "filter", "FORWARD"),
+            &guest,
+            &netfilter,
+            false,
+            vec![argv(&[
+                "iptables",
+                "-I",
+                "DOCKER-USER",
+                "-i",
+                "sybr0",
+                "-o",
+                "sybr0",
+                "-j",
+                "ACCEPT",
+            ])],
+            "iptables -I DOCKER-USER -i sybr0 -o sybr0 -j ACCEPT (br_netfilter, which Docker \
+             loads, sends traffic between guests of the bridge through iptables)",
+        ),
+        (
+            "ufw, forwarded",
+            by("ip", "filter", "ufw-before-forward"),
+            &out,
+            &ufw,
+            false,
+            vec![argv(&["ufw", "route", "allow", "in", "on", "sybr0"])],
+            "ufw route allow in on sybr0",
+        ),
+        (
+            "ufw, DHCP to the host",
+            by("ip", "filter", "ufw-before-input"),
+            &dhcp,
+            &ufw,
+            true,
+            vec![argv(&[
+                "ufw", "allow", "in", "on", "sybr0", "to", "any", "port", "67", "proto", "udp",
+            ])],
+            "ufw allow in on sybr0 to any port 67 proto udp",
+        ),
+        (
+            "firewalld, no zone",
+            by("inet", "firewalld", "filter_FORWARD"),
+            &out,
+            &firewalld,
+            false,
+            vec![
+                argv(&["firewall-cmd", "--zone=trusted", "--change-interface=sybr0"]),
+                argv(&[
+                    "firewall-cmd",
+                    "--permanent",
+                    "--zone=trusted",
+                    "--change-interface=sybr0",
+                ]),
+            ],
+            "the bridge is in no firewalld zone (the default zone takes it): firewall-cmd \
+             --zone=trusted --change-interface=sybr0 && firewall-cmd --permanent \
+             --zone=trusted --change-interface=sybr0",
+        ),
+        (
+            "iptables, DHCP to the host",
+            by("ip", "filter", "INPUT"),
+            &dhcp,
+            &iptables,
+            true,
+            vec![argv(&[
+                "iptables", "-t", "filter", "-I", "INPUT", "-i", "sybr0", "-p", "udp", "--dport",
+                "67", "-j", "ACCEPT",
+            ])],
+            "iptables -t filter -I INPUT -i sybr0 -p udp --dport 67 -j ACCEPT",
+        ),
+        (
+            "ip6tables, forwarded",
+            by("ip6", "filter", "FORWARD"),
+            &out,
+            &ip6,
+            false,
+            vec![
+                argv(&[
+                    "ip6tables",
+                    "-t",
+                    "filter",
+                    "-I",
+                    "FORWARD",
+                    "-i",
+                    "sybr0",
+                    "-j",
+                    "ACCEPT",
+                ]),
+                argv(&[
+                    "ip6tables",
+                    "-t",
+                    "filter",
+                    "-I",
+                    "FORWARD",
+                    "-o",
+                    "sybr0",
+                    "-m",
+                    "conntrack",
+                    "--ctstate",
+                    "RELATED,ESTABLISHED",
+                    "-j",
+                    "ACCEPT",
+                ]),
+            ],
+            "ip6tables -t filter -I FORWARD -i sybr0 -j ACCEPT && ip6tables -t filter -I \
+             FORWARD -o sybr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+        ),
+        (
+            "nftables, forwarded",
+            by("inet", "filter", "forward"),
+            &out,
+            &nft,
+            false,
+            vec![
+                argv(&[
+                    "nft",
+                    "insert rule inet filter forward iifname \"sybr0\" accept",
+                ]),
+                argv(&[
+                    "nft",
+                    "insert rule inet filter forward oifname \"sybr0\" ct state \
+                     established,related accept",
+                ]),
+            ],
+            "nft 'insert rule inet filter forward iifname \"sybr0\" accept' && nft 'insert rule \
+             inet filter forward oifname \"sybr0\" ct state established,related accept'",
+        ),
+        (
+            "Docker, inbound through a forward to the guest's port 22",
+            by("ip", "filter", "FORWARD"),
+            &inbound,
+            &docker,
+            false,
+            vec![argv(&[
+                "iptables",
+                "-I",
+                "DOCKER-USER",
+                "-o",
+                "sybr0",
+                "-p",
+                "tcp",
+                "--dport",
+                "22",
+                "-j",
+                "ACCEPT",
+            ])],
+            "iptables -I DOCKER-USER -o sybr0 -p tcp --dport 22 -j ACCEPT",
+        ),
+        (
+            "ufw, inbound ping",
+            by("ip", "filter", "ufw-before-forward"),
+            &ping_in,
+            &ufw,
+            false,
+            vec![argv(&["ufw", "route", "allow", "out", "on", "sybr0"])],
+            "ufw route allow out on sybr0",
+        ),
+        (
+            "iptables with iptables-legacy loaded too",
+            by("ip", "filter", "FORWARD"),
+            &out,
+            &legacy,
+            false,
+            vec![
+                argv(&[
+                    "iptables", "-t", "filter", "-I", "FORWARD", "-i", "sybr0", "-j", "ACCEPT",
+                ]),
+                argv(&[
+                    "iptables",
+                    "-t",
+                    "filter",
+                    "-I",
+                    "FORWARD",
+                    "-o",
+                    "sybr0",
+                    "-m",
+                    "conntrack",
+                    "--ctstate",
+                    "RELATED,ESTABLISHED",
+                    "-j",
+                    "ACCEPT",
+                ]),
+            ],
+            "iptables -t filter -I FORWARD -i sybr0 -j ACCEPT && iptables -t filter -I FORWARD \
+             -o sybr0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT; note: \
+             iptables-legacy tables are loaded too, and their rules cannot be traced (see \
+             iptables-legacy-save)",
+        ),
+    ];
+    for (what, by, probe, ctx, local, want_argv, want_text) in cases {
+        let fix = fix_for(&by, probe, ctx, local).unwrap_or_else(|| panic!("{what}: a fix"));
+        assert_eq!(fix.commands, want_argv, "{what}");
+        assert_eq!(fix.text(), want_text, "{what}");
+        assert!(fix.runnable(), "{what}: {:?}", check_fix(&fix.commands));
+        assert_eq!(
+            serde_json::to_value(&fix).expect("json"),
+            Value::from(want_text),
+            "{what}: the JSON keeps the text"
+        );
+    }
+}
+
+#[test]
+fn advice_without_a_command_or_with_another_program_is_never_runnable() {
+    let ours = Context {
+        ruleset: with_ours(DOCKER),
+        ..Context::default()
+    };
+    let own = fix_for(
+        &by("inet", "switchyard", "base_forward"),
+        &probe("203.0.113.1", 80, WhyProto::Tcp),
+        &ours,
+        false,
+    )
+    .expect("words");
+    assert!(own.commands.is_empty() && !own.runnable());
+    assert!(own.text().contains("switchyard edit"), "{own}");
+
+    let lines = "trace id 01 inet switchyard why_mark packet: iif \"sybr0\" ip id 9\n\
+                 trace id 02 inet switchyard why_fwd packet: iif \"sybr0\" ip id 9";
+    let rs = with_ours(UFW);
+    let ctx = Context {
+        ruleset: rs.clone(),
+        legacy: Legacy {
+            tables: vec!["filter".into()],
+            save: Some("*filter\n:FORWARD DROP [0:0]\nCOMMIT\n".into()),
+        },
+        ..Context::default()
+    };
+    let r = report(
+        &events(lines, &rs),
+        &probe("203.0.113.1", 80, WhyProto::Tcp),
+        &ctx,
+    );
+    let fix = r.fix.expect("legacy fix");
+    assert_eq!(
+        fix.commands,
+        [argv(&[
+            "iptables-legacy",
+            "-I",
+            "FORWARD",
+            "-i",
+            "sybr0",
+            "-j",
+            "ACCEPT"
+        ])]
+    );
+    assert_eq!(
+        fix.text(),
+        "iptables-legacy tables are loaded, and nftables tracing cannot see into them: \
+         iptables-legacy -I FORWARD -i sybr0 -j ACCEPT (look first: iptables-legacy-save)"
+    );
+    assert!(!fix.runnable(), "iptables-legacy is shown, not run");
+
+    for (commands, err) in [
+        (vec![], "no command"),
+        (vec![vec![]], "empty"),
+        (vec![argv(&["sh", "-c", "reboot"])], "'sh' is not a program"),
+        (
+            vec![argv(&["/usr/sbin/iptables", "-L"])],
+            "is not a program",
+        ),
+        (
+            vec![argv(&["ufw", "route"]), argv(&["sysctl", "-w", "x=1"])],
+            "'sysctl' is not",
+        ),
+        (vec![argv(&["nft", "a\0b"])], "NUL"),
+    ] {
+        let got = check_fix(&commands).expect_err("refused");
+        assert!(got.contains(err), "{commands:?}: {got}");
+    }
+}
+
+#[test]
+fn hostile_chain_names_reach_the_argument_vector_verbatim() {
+    let hostile = [
+        "my $(chain)",
+        "x'; reboot; '",
+        "a\"b`c`",
+        "ends with \\",
+        "ünïcode ☃",
+        "*?[glob]",
+    ];
+    for chain in hostile {
+        let ctx = one_table("ip", "filter", &["INPUT", chain]);
+        let fix = fix_for(
+            &by("ip", "filter", chain),
+            &probe("192.168.150.1", 53, WhyProto::Udp),
+            &ctx,
+            true,
+        )
+        .unwrap_or_else(|| panic!("{chain:?}: a fix"));
+        assert_eq!(fix.commands.len(), 1);
+        assert_eq!(fix.commands[0][4], chain, "verbatim, one word");
+        assert!(fix.runnable());
+        assert!(
+            fix.text().contains(&shell_quote(chain)),
+            "{chain:?}: {}",
+            fix.text()
+        );
+    }
+    // Names that would read as an option, or hold control characters, get no command.
+    for chain in ["-F", "--flush", "", "new\nline", "tab\there"] {
+        let ctx = one_table("ip", "filter", &["INPUT", chain]);
+        let fix = fix_for(
+            &by("ip", "filter", chain),
+            &probe("192.168.150.1", 53, WhyProto::Udp),
+            &ctx,
+            true,
+        );
+        assert_eq!(fix, None, "{chain:?}");
+    }
+    // A bridge name from elsewhere: no command at all.
+    let mut odd = probe("203.0.113.1", 80, WhyProto::Tcp);
+    for br in ["-br0", "br 0", "br;0", "br'0"] {
+        odd.bridge = br.into();
+        let ctx = Context {
+            ruleset: with_ours(DOCKER),
+            ..Context::default()
+        };
+        assert_eq!(
+            fix_for(&by("ip", "filter", "FORWARD"), &odd, &ctx, false),
+            None,
+            "{br}"
+        );
+    }
+}
+
+proptest::proptest! {
+    /// A shell given a fix's text sees exactly its argument vectors: `sh` splits each
+    /// rendered command back into the words that would be run (printed NUL-separated).
+    #[test]
+    fn a_shell_reads_the_text_back_as_the_argv(chain in "[^\\x00]{0,20}") {
+        let ctx = one_table("ip", "filter", &["INPUT", &chain]);
+        let fix = fix_for(
+            &by("ip", "filter", &chain),
+            &probe("192.168.150.1", 53, WhyProto::Udp),
+            &ctx,
+            true,
+        );
+        let refused = chain.is_empty() || chain.starts_with('-') || chain.chars().any(char::is_control);
+        proptest::prop_assert_eq!(fix.is_none(), refused);
+        let Some(fix) = fix else { return Ok(()) };
+        let line = Fix::command_text(&fix.commands[0]);
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s\\0' {line}"))
+            .output()
+            .expect("sh runs");
+        let words: Vec<String> = String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .split_terminator('\0')
+            .map(str::to_owned)
+            .collect();
+        proptest::prop_assert_eq!(&words, &fix.commands[0]);
+    }
 }

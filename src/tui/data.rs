@@ -17,7 +17,7 @@ use futures::future::BoxFuture;
 use ipnet::IpNet;
 use tokio::sync::{mpsc, watch};
 
-use crate::backend::ForwardTest;
+use crate::backend::{ForwardTest, WhyOutcome, WhyRequest};
 use crate::model::forward::{Forward, PortRange, Proto, Target};
 use crate::model::{ForwardMode, MacAddr, NetworkDef};
 use crate::state::LinkKind;
@@ -508,6 +508,30 @@ pub enum Command {
         /// Host port(s).
         port: PortRange,
     },
+    /// Trace where one packet of a network's guest stops (`why`); `ok` carries the answer in
+    /// [`CommandResult::why`].
+    Why {
+        /// What is traced.
+        request: WhyRequest,
+    },
+    /// Run a fix `why` showed, as confirmed (each command an argument vector, run without a
+    /// shell), then trace `request` again; `ok` carries the new answer in
+    /// [`CommandResult::why`].
+    ApplyWhyFix {
+        /// What is traced again afterwards.
+        request: WhyRequest,
+        /// The fix's commands, exactly as shown.
+        commands: Vec<Vec<String>>,
+    },
+}
+
+/// The target of a `why` request in words: "tcp to 203.0.113.1:443".
+fn why_target(r: &WhyRequest) -> String {
+    let dir = if r.inbound { " inbound" } else { "" };
+    match r.port {
+        Some(p) => format!("{}{dir} to {}:{p}", r.proto.as_str(), r.to),
+        None => format!("{}{dir} to {}", r.proto.as_str(), r.to),
+    }
 }
 
 /// The `<name>` of a network XML document, if it parses.
@@ -533,6 +557,9 @@ impl Command {
             | Command::AddForward { network: n, .. }
             | Command::RemoveForward { network: n, .. }
             | Command::TestForward { network: n, .. } => Some(n.clone()),
+            Command::Why { request } | Command::ApplyWhyFix { request, .. } => {
+                Some(request.network.clone())
+            }
             Command::CreateNetwork { xml, .. } => xml_name(xml),
             Command::PreviewStart { .. } | Command::Detach(_) => None,
         }
@@ -574,6 +601,8 @@ impl Command {
             Command::TestForward { proto, port, .. } => {
                 format!("testing forward {proto}/{port} of {n}")
             }
+            Command::Why { request } => format!("tracing {} from {n}", why_target(request)),
+            Command::ApplyWhyFix { .. } => format!("running the fix for {n}"),
         }
     }
 
@@ -603,6 +632,27 @@ impl Command {
             Command::TestForward { proto, port, .. } => {
                 format!("test forward {proto}/{port} of {n}")
             }
+            Command::Why { request } => format!("why {n}: {}", why_target(request)),
+            Command::ApplyWhyFix { commands, .. } => {
+                let cmds: Vec<String> = commands
+                    .iter()
+                    .map(|c| {
+                        // Control characters escaped; quotes kept, so the log shows the
+                        // words as they were run.
+                        crate::model::why::Fix::command_text(c)
+                            .chars()
+                            .map(|ch| {
+                                if ch.is_control() {
+                                    ch.escape_default().to_string()
+                                } else {
+                                    ch.to_string()
+                                }
+                            })
+                            .collect::<String>()
+                    })
+                    .collect();
+                format!("fix for {n}: {}", cmds.join(" && "))
+            }
         }
     }
 }
@@ -622,6 +672,8 @@ pub struct CommandResult {
     pub fix: Option<String>,
     /// A forward self-test's report ([`Command::TestForward`] that succeeded).
     pub forward_test: Option<Box<ForwardTest>>,
+    /// `why`'s answer ([`Command::Why`] and [`Command::ApplyWhyFix`] that succeeded).
+    pub why: Option<Box<WhyOutcome>>,
 }
 
 /// Why a command failed: the message, and the errno and fix-it when there are some.
@@ -674,6 +726,7 @@ impl CommandResult {
             errno: failure.errno,
             fix: failure.fix,
             forward_test: None,
+            why: None,
         }
     }
 

@@ -37,6 +37,8 @@ pub enum Scope {
     Log,
     /// Other popups (help, port detail).
     Popup,
+    /// The `why` report popup.
+    Why,
 }
 
 impl Scope {
@@ -56,6 +58,7 @@ impl Scope {
             Scope::Confirm => "Confirmation",
             Scope::Log => "Log view",
             Scope::Popup => "Popups",
+            Scope::Why => "Why report (w)",
         }
     }
 }
@@ -119,6 +122,7 @@ actions! {
     NewNetwork "new_network" Networks "new" "Create a network with the wizard" [c('n')];
     EditNetwork "edit_network" Networks "" "Edit the selected network with the wizard" [c('e')];
     AttachMacvtap "attach_macvtap" Networks "" "Attach a macvtap for a guest (form)" [c('m')];
+    Why "why" Networks "" "Why: where a guest's packet stops, and the fix" [c('w')];
     SortNext "sort" Tables "sort" "Sort by the next column" [c('o')];
     SortReverse "sort_reverse" Tables "" "Reverse the sort order" [c('O')];
     Filter "filter" Tables "filter" "Filter the rows by text" [c('/')];
@@ -146,6 +150,8 @@ actions! {
     Cancel "cancel" Confirm "no" "Cancel" [c('n'), k(K::Esc)];
     Close "close" Popup "close" "Close the popup" [k(K::Esc), c('q')];
     OpenEntry "open_entry" Log "open" "Show the whole log entry" [k(K::Enter)];
+    WhyFix "why_fix" Why "run fix" "Run the fix shown (asks, showing its commands)" [c('f'), c('y')];
+    WhyAgain "why_again" Why "again" "Back to the form: trace another destination" [k(K::Enter), c('e')];
 }
 
 /// A problem with keymap overrides from the config file.
@@ -191,6 +197,7 @@ const CONTEXTS: &[&[Scope]] = &[
     &[Scope::Form, Scope::List],
     &[Scope::Review, Scope::List],
     &[Scope::Popup, Scope::List],
+    &[Scope::Why, Scope::Popup, Scope::List],
     &[Scope::Confirm],
     &[Scope::Filter],
 ];

@@ -85,6 +85,12 @@ struct Inner {
     /// What the kernel's trace of the next `why` probe says (`trace id …` lines), if a test
     /// scripted it: the fake has no packet path of its own to trace.
     trace_script: Option<Vec<String>>,
+    /// The trace once a fix has run (the fake cannot tell what a fix changes: a test says).
+    trace_after_fix: Option<Vec<String>>,
+    /// Every fix run, in order: its commands.
+    fix_runs: Vec<Vec<Vec<String>>>,
+    /// The next fix fails with this stderr.
+    fail_fix: Option<String>,
     /// What guests serve, by guest MAC: (protocol, port) they answer probes on.
     services: Vec<(String, crate::model::forward::Proto, u16)>,
     /// Named nft counters that grow with the clock (the fake forwards no packets itself):
@@ -168,6 +174,9 @@ impl FakeHost {
                 next_mac: 1,
                 next_guest_pid: 2200,
                 trace_script: None,
+                trace_after_fix: None,
+                fix_runs: Vec::new(),
+                fail_fix: None,
                 services: Vec::new(),
                 counting: BTreeMap::new(),
             }),
@@ -432,6 +441,23 @@ impl FakeHost {
     /// monitor` prints them, naming the tracer's chains from [`crate::model::why`]).
     pub fn script_trace(&self, lines: Vec<String>) {
         self.inner().trace_script = Some(lines);
+    }
+
+    /// Scripts the trace of the probes after the next fix runs (it replaces the one of
+    /// [`FakeHost::script_trace`] then): what the kernel would print once the fix opened
+    /// the path.
+    pub fn script_trace_after_fix(&self, lines: Vec<String>) {
+        self.inner().trace_after_fix = Some(lines);
+    }
+
+    /// Every fix run through [`Host::run_fix`], in order (refused ones are not).
+    pub fn fix_runs(&self) -> Vec<Vec<Vec<String>>> {
+        self.inner().fix_runs.clone()
+    }
+
+    /// The next fix fails as its program would, with `stderr`.
+    pub fn fail_next_fix(&self, stderr: &str) {
+        self.inner().fail_fix = Some(stderr.to_owned());
     }
 
     /// Every nft table, as `family name`.
@@ -987,6 +1013,32 @@ impl Host for FakeHost {
                 .get("net.ipv4.ip_forward")
                 .is_some_and(|v| v == "1"),
         })
+    }
+
+    /// As the real host: refuses what [`crate::model::why::check_fix`] refuses; otherwise
+    /// records the commands (the fake runs no programs) and, when a test scripted one, the
+    /// trace after the fix becomes the trace.
+    async fn run_fix(&self, commands: &[Vec<String>]) -> Result<(), HostError> {
+        crate::model::why::check_fix(commands).map_err(|reason| HostError::Invalid {
+            op: "run the fix".into(),
+            reason,
+        })?;
+        let mut inner = self.inner();
+        if let Some(stderr) = inner.fail_fix.take() {
+            let first = commands
+                .first()
+                .map(|c| crate::model::why::Fix::command_text(c));
+            return Err(HostError::Other {
+                op: format!("run {}", first.unwrap_or_default()),
+                errno: None,
+                message: format!("exit status 1: {stderr}"),
+            });
+        }
+        inner.fix_runs.push(commands.to_vec());
+        if let Some(after) = inner.trace_after_fix.take() {
+            inner.trace_script = Some(after);
+        }
+        Ok(())
     }
 
     async fn nft_ruleset(&self) -> Result<Value, HostError> {

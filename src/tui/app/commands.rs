@@ -84,7 +84,7 @@ impl App {
                 }
             }
         }
-        if self.forwards_on_result(&result) {
+        if self.forwards_on_result(&result) || self.why_on_result(&result) {
             return vec![];
         }
         self.forms_on_result(&result)
@@ -108,7 +108,7 @@ impl App {
                 let secs = COMMAND_TIMEOUT_TICKS / TICKS_PER_SEC;
                 let message = format!("no answer after {secs} s, gave up");
                 let gave_up = CommandResult::failed(id, message.clone().into());
-                if !self.forwards_on_result(&gave_up) {
+                if !self.forwards_on_result(&gave_up) && !self.why_on_result(&gave_up) {
                     effects.extend(self.forms_on_result(&gave_up));
                 }
                 self.report(Level::Error, format!("{}: {message}", p.cmd.describe()));

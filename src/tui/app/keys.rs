@@ -57,6 +57,7 @@ impl App {
             NewNetwork => self.open_new_network(),
             EditNetwork => self.open_edit_network(),
             AttachMacvtap => self.open_attach(),
+            Why => self.open_why(),
             PinLease => self.ask_pin(),
             AddForward | RemoveForward | TestForward => return self.forward_action(action),
             Detach => return self.ask_detach(),
@@ -78,7 +79,7 @@ impl App {
             // Consulted only inside their popups.
             FilterApply | FilterClear | Confirm | Cancel | Close | FieldNext | FieldPrev
             | StepNext | StepBack | FieldToggle | ChoicePrev | ChoiceNext | FieldClear
-            | FieldDeleteWord | Apply | ReviewBack => {}
+            | FieldDeleteWord | Apply | ReviewBack | WhyFix | WhyAgain => {}
         }
         vec![]
     }

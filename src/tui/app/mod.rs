@@ -12,6 +12,7 @@ mod popup;
 mod ports;
 mod snapshot;
 mod table;
+mod why;
 mod wizards;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ pub use popup::{Confirm, MovePort, Popup};
 pub use ports::{PortSort, PortsState};
 pub use snapshot::Traffic;
 pub use table::{SortColumn, TableState};
+pub use why::{WhyPhase, WhyPopup};
 
 use super::config::{Config, DEFAULT_INTERVAL_MS};
 use super::data::{NetworkRow, PortRow, Snapshot};

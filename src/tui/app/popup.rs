@@ -69,6 +69,8 @@ pub enum Popup {
     Forward(Box<ForwardForm>),
     /// A forward's self-test: running, its report, or why it could not run.
     ForwardTest(ForwardTestView),
+    /// `why`: the form, the trace running, its report, the fix asked about or running.
+    Why(Box<super::why::WhyPopup>),
 }
 
 impl App {
@@ -90,6 +92,9 @@ impl App {
             Some(Popup::Wizard(_) | Popup::Attach(_) | Popup::Forward(_))
         ) {
             return self.form_key(key);
+        }
+        if matches!(self.popups.last(), Some(Popup::Why(_))) {
+            return self.why_key(key);
         }
         let Some(top) = self.popups.last().cloned() else {
             return vec![];
@@ -169,8 +174,8 @@ impl App {
                 }
                 vec![]
             }
-            // Routed to `form_key` above.
-            Popup::Wizard(_) | Popup::Attach(_) | Popup::Forward(_) => vec![],
+            // Routed to `form_key` and `why_key` above.
+            Popup::Wizard(_) | Popup::Attach(_) | Popup::Forward(_) | Popup::Why(_) => vec![],
         }
     }
 

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
-use crate::tui::app::{App, Level, Popup};
+use crate::tui::app::{App, Level, Popup, WhyPhase};
 use crate::tui::format;
 use crate::tui::keymap::Scope;
 use crate::tui::layout;
@@ -65,6 +65,12 @@ fn hint_scopes(app: &App) -> &'static [Scope] {
         Some(Popup::Wizard(_) | Popup::Attach(_)) => &[Scope::Form],
         Some(Popup::Forward(f)) if *f.state() == ForwardState::Review => &[Scope::Review],
         Some(Popup::Forward(_)) => &[Scope::Form],
+        Some(Popup::Why(w)) => match w.phase {
+            WhyPhase::Form(_) => &[Scope::Form],
+            WhyPhase::Confirm(_) => &[Scope::Confirm],
+            WhyPhase::Report { .. } | WhyPhase::Failed { .. } => &[Scope::Why, Scope::Popup],
+            WhyPhase::Tracing(_) | WhyPhase::Applying(..) => &[Scope::Popup],
+        },
         Some(_) => &[Scope::Popup],
         None => app.view().scopes(),
     }

@@ -13,6 +13,7 @@ mod networks;
 mod popups;
 mod port_detail;
 mod ports;
+mod why;
 
 use ratatui::widgets::Block;
 use ratatui::Frame;
@@ -53,6 +54,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Popup::Attach(f) => view_attach::draw(frame, screen.body, app, f),
             Popup::Forward(f) => view_forward::draw(frame, screen.body, app, f),
             Popup::ForwardTest(v) => forwards::draw_test(frame, screen.body, app, v),
+            Popup::Why(w) => why::draw(frame, screen.body, app, w),
         }
     }
 }

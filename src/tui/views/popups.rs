@@ -60,7 +60,7 @@ pub fn move_port(frame: &mut Frame, body: Rect, app: &App, mv: &MovePort) {
 }
 
 /// A question popup centred in `body`: `lines`, then the yes/no keys and `extra` keys.
-fn question<'a>(
+pub(super) fn question<'a>(
     frame: &mut Frame,
     body: Rect,
     app: &App,

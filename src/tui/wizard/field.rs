@@ -65,6 +65,10 @@ pub enum FieldId {
     Listen,
     /// A forward's comment.
     Comment,
+    /// `why`'s destination: `ADDR[:PORT]`.
+    Destination,
+    /// `why`'s direction: outbound from a guest, or inbound toward one.
+    Direction,
 }
 
 /// One entry of a choice.

@@ -23,6 +23,7 @@ pub mod view_attach;
 pub mod view_form;
 pub mod view_forward;
 pub mod view_network;
+pub mod why;
 
 pub use attach::{AttachForm, AttachOutcome, AttachState, TapNetwork};
 pub use check::Checked;

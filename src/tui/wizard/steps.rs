@@ -246,7 +246,7 @@ pub fn step_of(id: FieldId) -> Step {
         | TapMode => Step::Addressing,
         BridgeName | Domain | Autostart | DefineOnly | Stp | Mtu => Step::Options,
         Network | IfName | Mac | Proto | HostPort | Target | TargetAddr | TargetPort | Listen
-        | Comment => Step::Review,
+        | Comment | Destination | Direction => Step::Review,
     }
 }
 
