@@ -163,13 +163,14 @@ fn killed_start_is_drift_and_start_repairs_it() {
     };
     world.sy_ok(&["create", "--name", "net", "--mode", "nat"]);
     let before = world.snapshot();
-    // Pause before the fourth step (after the bridge and its sysctls exist), then kill -9.
+    // Pause before the fifth step (after the bridge, its sysctl, up, and its address), then
+    // kill -9.
     let mut child = world
         .sy_command(&["start", "net"])
-        .env("SWITCHYARD_PAUSE_STEP", "4")
+        .env("SWITCHYARD_PAUSE_STEP", "5")
         .spawn()
         .expect("spawn start");
-    // Step 3 (the address) done means the bridge and its recorded index are there.
+    // Step 4 (the address) done means the bridge and its recorded index are there.
     let bridge_up = (0..200).any(|_| {
         std::thread::sleep(std::time::Duration::from_millis(25));
         world.link_exists("sybr0")

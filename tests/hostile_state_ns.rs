@@ -237,7 +237,7 @@ fn sigterm_during_a_start_rolls_it_back() {
     let before = world.snapshot();
     let child = world
         .sy_command(&["start", "net"])
-        .env("SWITCHYARD_PAUSE_STEP", "4")
+        .env("SWITCHYARD_PAUSE_STEP", "5")
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn start");
