@@ -494,13 +494,12 @@ impl<H: Host> Backend<H> {
         Ok((fw, needed))
     }
 
-    /// How many networks but `except` have a runtime record (are active, or were interrupted).
+    /// How many networks but `except` have a runtime record (are active, or were interrupted):
+    /// one read of the run folder, not a look for each defined network's record.
     fn active_count(&self, except: &str) -> Result<u64, BackendError> {
-        let run = &self.paths().run;
-        let names = self.store.names()?;
-        let active = names
+        let active = crate::store::names_in(&self.paths().run, ".json")?
             .iter()
-            .filter(|n| *n != except && record::record_path(run, n).exists())
+            .filter(|n| *n != except)
             .count();
         Ok(active as u64)
     }
