@@ -45,7 +45,7 @@ impl WhyForm {
         };
         let fields = vec![
             Field::text(FieldId::Destination, "Destination", "", "ADDR or ADDR:PORT")
-                .hint("outbound: where the guest's packet goes; inbound: the guest's address"),
+                .hint("outbound: where it goes; inbound: the guest"),
             Field::with(
                 FieldId::Proto,
                 "Protocol",
