@@ -22,8 +22,12 @@ pub async fn run<H: Host>(backend: &Backend<H>, args: WhyArgs) -> Result<()> {
         .from
         .as_deref()
         .map(|f| {
-            f.parse::<std::net::Ipv4Addr>()
-                .map_err(|_| eyre!("--from: '{}' is not an IPv4 address", printable(f)))
+            f.parse::<std::net::Ipv4Addr>().map_err(|_| {
+                eyre!(
+                    "--from: '{}' is not an IPv4 address",
+                    crate::model::why::escape_controls(f)
+                )
+            })
         })
         .transpose()?;
     if proto == WhyProto::Icmp && port.is_some() {
@@ -58,13 +62,19 @@ fn guest_target(text: &str) -> Result<(std::net::Ipv4Addr, Option<u16>, Option<S
         6 => (text, None),
         7 => (
             &text[..text.rfind(':').unwrap_or(text.len())],
-            Some(
-                groups[6]
-                    .parse::<u16>()
-                    .map_err(|_| format!("'{}' is not a port", printable(groups[6])))?,
-            ),
+            Some(groups[6].parse::<u16>().map_err(|_| {
+                format!(
+                    "'{}' is not a port",
+                    crate::model::why::escape_controls(groups[6])
+                )
+            })?),
         ),
-        _ => return Err(format!("'{}' is not GUEST[:PORT]", printable(text))),
+        _ => {
+            return Err(format!(
+                "'{}' is not GUEST[:PORT]",
+                crate::model::why::escape_controls(text)
+            ))
+        }
     };
     Ok((std::net::Ipv4Addr::UNSPECIFIED, port, Some(mac.to_owned())))
 }
@@ -78,7 +88,7 @@ pub fn text(req: &WhyRequest, o: &WhyOutcome) -> Vec<String> {
     };
     let mut out = vec![format!(
         "{} {} from {} to {target}: {}",
-        printable(&req.network),
+        crate::model::why::escape_controls(&req.network),
         req.proto.as_str(),
         o.from,
         r.verdict.as_str()
@@ -87,8 +97,11 @@ pub fn text(req: &WhyRequest, o: &WhyOutcome) -> Vec<String> {
         let what = match (&by.rule, &by.policy) {
             (_, Some(p)) => format!("the chain's policy {p}"),
             (Some(rule), None) => match by.handle {
-                Some(h) => format!("rule {} (handle {h})", printable(rule)),
-                None => format!("rule {}", printable(rule)),
+                Some(h) => format!(
+                    "rule {} (handle {h})",
+                    crate::model::why::escape_controls(rule)
+                ),
+                None => format!("rule {}", crate::model::why::escape_controls(rule)),
             },
             (None, None) => "it".into(),
         };
@@ -98,9 +111,9 @@ pub fn text(req: &WhyRequest, o: &WhyOutcome) -> Vec<String> {
         };
         out.push(format!(
             "  {verb} by table {} {}, chain {}: {what}",
-            printable(&by.family),
-            printable(&by.table),
-            printable(&by.chain)
+            crate::model::why::escape_controls(&by.family),
+            crate::model::why::escape_controls(&by.table),
+            crate::model::why::escape_controls(&by.chain)
         ));
     }
     out.push("  path:".into());
@@ -109,38 +122,27 @@ pub fn text(req: &WhyRequest, o: &WhyOutcome) -> Vec<String> {
         .iter()
         .map(|h| {
             let (f, t, c) = (&h.family, &h.table, &h.chain);
-            printable(&format!("{f} {t} {c}"))
+            crate::model::why::escape_controls(&format!("{f} {t} {c}"))
         })
         .collect();
     let width = chains.iter().map(|c| c.chars().count()).max().unwrap_or(0);
     for (h, chain) in r.path.iter().zip(&chains) {
         out.push(format!(
             "    {:<12} {chain:<width$}  {}",
-            printable(&h.hook),
-            printable(&h.verdict)
+            crate::model::why::escape_controls(&h.hook),
+            crate::model::why::escape_controls(&h.verdict)
         ));
     }
     if let Some(fix) = &r.fix {
-        out.push(format!("  fix: {}", printable(&fix.text())));
+        out.push(format!(
+            "  fix: {}",
+            crate::model::why::escape_controls(&fix.text())
+        ));
     }
     for n in &o.notes {
         out.push(format!("  note: {n}"));
     }
     out
-}
-
-/// Foreign text for a terminal: control characters escaped, quotes kept (a fix stays
-/// copyable).
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 fn print_text(req: &WhyRequest, o: &WhyOutcome) -> Result<()> {

@@ -834,6 +834,20 @@ pub fn owner(ruleset: &Ruleset, family: &str, table: &str) -> Owner {
     Owner::Nftables
 }
 
+/// Foreign text (a table, chain or bridge name, a fix's words) for a terminal: control
+/// characters escaped, everything else, quotes included, kept as it is.
+pub fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `text` as one shell word.
 pub fn shell_quote(text: &str) -> String {
     if !text.is_empty()
@@ -993,6 +1007,25 @@ fn words<const N: usize>(ws: [&str; N]) -> Vec<String> {
     ws.iter().map(|w| (*w).to_owned()).collect()
 }
 
+/// The two iptables rules, each `at` (the program and chain) followed by its match, that let
+/// traffic from `br` through and the replies back to it.
+fn bridge_in_and_replies(at: &[String], br: &str) -> Vec<Vec<String>> {
+    let with = |tail: Vec<String>| -> Vec<String> { at.iter().cloned().chain(tail).collect() };
+    vec![
+        with(words(["-i", br, "-j", "ACCEPT"])),
+        with(words([
+            "-o",
+            br,
+            "-m",
+            "conntrack",
+            "--ctstate",
+            "RELATED,ESTABLISHED",
+            "-j",
+            "ACCEPT",
+        ])),
+    ]
+}
+
 /// A table or chain name as an iptables argument: not empty, no control characters, and not
 /// starting with `-` (which would read as an option); `None` otherwise.
 fn ipt_name(name: &str) -> Option<String> {
@@ -1059,22 +1092,10 @@ pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Fix
                      bridge through iptables)",
                 )
             } else {
-                Fix::run(vec![
-                    words(["iptables", "-I", "DOCKER-USER", "-i", br, "-j", "ACCEPT"]),
-                    words([
-                        "iptables",
-                        "-I",
-                        "DOCKER-USER",
-                        "-o",
-                        br,
-                        "-m",
-                        "conntrack",
-                        "--ctstate",
-                        "RELATED,ESTABLISHED",
-                        "-j",
-                        "ACCEPT",
-                    ]),
-                ])
+                Fix::run(bridge_in_and_replies(
+                    &words(["iptables", "-I", "DOCKER-USER"]),
+                    br,
+                ))
             }
         }
         Owner::Ufw if !local => Fix::run(vec![words(["ufw", "route", "allow", "in", "on", br])]),
@@ -1116,19 +1137,7 @@ pub fn fix_for(by: &By, probe: &Probe, ctx: &Context, local: bool) -> Option<Fix
                 tail.extend(words(["-j", "ACCEPT"]));
                 Fix::run(vec![with(tail)])
             } else {
-                Fix::run(vec![
-                    with(words(["-i", br, "-j", "ACCEPT"])),
-                    with(words([
-                        "-o",
-                        br,
-                        "-m",
-                        "conntrack",
-                        "--ctstate",
-                        "RELATED,ESTABLISHED",
-                        "-j",
-                        "ACCEPT",
-                    ])),
-                ])
+                Fix::run(bridge_in_and_replies(&at, br))
             }
         }
         Owner::Nftables => {

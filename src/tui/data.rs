@@ -636,19 +636,9 @@ impl Command {
             Command::ApplyWhyFix { commands, .. } => {
                 let cmds: Vec<String> = commands
                     .iter()
+                    // Quotes kept, so the log shows the words as they were run.
                     .map(|c| {
-                        // Control characters escaped; quotes kept, so the log shows the
-                        // words as they were run.
-                        crate::model::why::Fix::command_text(c)
-                            .chars()
-                            .map(|ch| {
-                                if ch.is_control() {
-                                    ch.escape_default().to_string()
-                                } else {
-                                    ch.to_string()
-                                }
-                            })
-                            .collect::<String>()
+                        crate::model::why::escape_controls(&crate::model::why::Fix::command_text(c))
                     })
                     .collect();
                 format!("fix for {n}: {}", cmds.join(" && "))

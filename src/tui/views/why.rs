@@ -19,18 +19,7 @@ use crate::tui::theme::Theme;
 use crate::tui::wizard::view_form::{draw_scrolled, fields, frame_block, paragraph, FormLines};
 use crate::tui::wizard::why::WHY_FIELDS;
 
-/// Foreign text for the terminal: control characters escaped.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+use crate::model::why::escape_controls as clean;
 
 /// "tcp to 203.0.113.1:443" (inbound: "tcp inbound to …").
 fn target(r: &WhyRequest) -> String {
