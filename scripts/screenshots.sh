@@ -87,3 +87,13 @@ keys ?
 sleep 0.5
 shot help
 keys Escape
+keys 1
+keys Home
+keys Down
+keys w
+wait_for "what to trace"
+keys 1 9 8 . 5 1 . 1 0 0 . 1 : 4 4 3
+keys Enter
+wait_for "Path (hook"
+shot why
+keys Escape
