@@ -264,8 +264,8 @@ fn own_bridge_steps(
         }
     }
     // Up before its addresses: an IPv4 address on an up link brings its local and prefix
-    // routes at once, so every dnsmasq on the host (each listens for route changes) wakes
-    // once, not once for the address and again for the link coming up. With 99 networks
+    // routes at once, so every dnsmasq on the host (each subscribes to address and route
+    // changes) wakes once, not once for the address and again for the link coming up. With 99 networks
     // running that is about 4 ms of other processes' work on the way of each start.
     if !existing.is_some_and(|l| l.admin_up) {
         steps.push(Step::LinkUp {
