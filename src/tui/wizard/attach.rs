@@ -5,7 +5,7 @@
 use crossterm::event::KeyEvent;
 
 use super::context::{Seed, WizardContext};
-use super::field::{is_typing, Choice, Edit, Field, FieldId, Form, Value};
+use super::field::{Choice, Field, FieldId, Form, FormKey, Value};
 use super::steps::TapMode;
 use crate::model::defaults::random_mac;
 use crate::model::validate::ifname_problem;
@@ -244,33 +244,16 @@ impl AttachForm {
             _ => {}
         }
         let text = self.focus != FieldId::Network;
-        let action = if text && is_typing(key) { None } else { action };
-        match action {
-            Some(Action::StepBack) => return AttachOutcome::Close,
-            Some(Action::StepNext) => return self.submit(ctx),
-            Some(Action::FieldNext) => self.move_focus(1),
-            Some(Action::FieldPrev) => self.move_focus(-1),
-            other => {
-                let Some(field) = self.form.get_mut(self.focus) else {
-                    return AttachOutcome::Nothing;
-                };
-                match field.key(key, other) {
-                    Edit::LeavePrev => self.move_focus(-1),
-                    Edit::LeaveNext => self.move_focus(1),
-                    Edit::Changed => {
-                        self.state = AttachState::Editing;
-                        self.recheck(ctx);
-                    }
-                    _ => {}
-                }
+        match self.form.route(&mut self.focus, &FIELDS, key, action, text) {
+            FormKey::Back => return AttachOutcome::Close,
+            FormKey::Submit => return self.submit(ctx),
+            FormKey::Changed => {
+                self.state = AttachState::Editing;
+                self.recheck(ctx);
             }
+            FormKey::Nothing => {}
         }
         AttachOutcome::Nothing
-    }
-
-    fn move_focus(&mut self, by: isize) {
-        let at = FIELDS.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
-        self.focus = FIELDS[(at + by).rem_euclid(FIELDS.len() as isize) as usize];
     }
 
     fn submit(&mut self, ctx: &WizardContext) -> AttachOutcome {

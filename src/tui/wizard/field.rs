@@ -339,7 +339,61 @@ pub struct Form {
     pub fields: Vec<Field>,
 }
 
+/// What a key meant to a one-page form, once [`Form::route`] has done what every such form
+/// does with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormKey {
+    /// Back (Esc): leave the form.
+    Back,
+    /// On (Enter): check the form and go on if it is valid.
+    Submit,
+    /// The focused field's value changed: check it again.
+    Changed,
+    /// The focus or a cursor moved, or nothing happened.
+    Nothing,
+}
+
 impl Form {
+    /// The keys every one-page form shares: Back and Submit are the caller's; Tab, Shift-Tab
+    /// and leaving a field at either end move `focus` along `order` (wrapping); any other key
+    /// edits the focused field. In a text field (`text`), a typed character is text even where
+    /// `action` binds it.
+    pub fn route(
+        &mut self,
+        focus: &mut FieldId,
+        order: &[FieldId],
+        key: &KeyEvent,
+        action: Option<Action>,
+        text: bool,
+    ) -> FormKey {
+        let action = if text && is_typing(key) { None } else { action };
+        let step = |focus: &mut FieldId, by: isize| {
+            if order.is_empty() {
+                return;
+            }
+            let at = order.iter().position(|f| f == focus).unwrap_or(0) as isize;
+            *focus = order[(at + by).rem_euclid(order.len() as isize) as usize];
+        };
+        match action {
+            Some(Action::StepBack) => return FormKey::Back,
+            Some(Action::StepNext) => return FormKey::Submit,
+            Some(Action::FieldNext) => step(focus, 1),
+            Some(Action::FieldPrev) => step(focus, -1),
+            other => {
+                let Some(field) = self.get_mut(*focus) else {
+                    return FormKey::Nothing;
+                };
+                match field.key(key, other) {
+                    Edit::LeavePrev => step(focus, -1),
+                    Edit::LeaveNext => step(focus, 1),
+                    Edit::Changed => return FormKey::Changed,
+                    _ => {}
+                }
+            }
+        }
+        FormKey::Nothing
+    }
+
     /// The field `id`.
     pub fn get(&self, id: FieldId) -> Option<&Field> {
         self.fields.iter().find(|f| f.id == id)
@@ -390,6 +444,58 @@ mod tests {
 
     fn press(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn a_form_routes_keys_the_same_way_everywhere() {
+        let mut form = Form {
+            fields: vec![
+                Field::text(FieldId::Name, "Name", "", ""),
+                Field::with(
+                    FieldId::Mode,
+                    "Mode",
+                    Value::Pick {
+                        choices: vec![Choice::plain("a"), Choice::plain("b")],
+                        selected: 0,
+                    },
+                ),
+            ],
+        };
+        let order = [FieldId::Name, FieldId::Mode];
+        let mut focus = FieldId::Name;
+        let tab = press(KeyCode::Tab);
+        let route = |form: &mut Form, focus: &mut FieldId, key, action, text| {
+            form.route(focus, &order, &key, action, text)
+        };
+        // A typed 'q' is text in a text field, even where it is bound.
+        let q = press(KeyCode::Char('q'));
+        let got = route(&mut form, &mut focus, q, Some(Action::StepBack), true);
+        assert_eq!(got, FormKey::Changed);
+        assert_eq!(form.text(FieldId::Name), "q");
+        // Tab moves along the order and wraps.
+        let got = route(&mut form, &mut focus, tab, Some(Action::FieldNext), true);
+        assert_eq!((got, focus), (FormKey::Nothing, FieldId::Mode));
+        let got = route(&mut form, &mut focus, tab, Some(Action::FieldNext), false);
+        assert_eq!((got, focus), (FormKey::Nothing, FieldId::Name));
+        // Off a text field, a bound key is its action; Enter and Esc are the caller's.
+        focus = FieldId::Mode;
+        let got = route(&mut form, &mut focus, q, Some(Action::StepBack), false);
+        assert_eq!(got, FormKey::Back);
+        let enter = press(KeyCode::Enter);
+        let got = route(&mut form, &mut focus, enter, Some(Action::StepNext), false);
+        assert_eq!(got, FormKey::Submit);
+        let right = press(KeyCode::Right);
+        let got = route(
+            &mut form,
+            &mut focus,
+            right,
+            Some(Action::ChoiceNext),
+            false,
+        );
+        assert_eq!(
+            (got, form.text(FieldId::Mode).as_str()),
+            (FormKey::Changed, "b")
+        );
     }
 
     #[test]

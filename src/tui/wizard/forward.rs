@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crossterm::event::KeyEvent;
 
-use super::field::{is_typing, Choice, Edit, Field, FieldId, Form, Value};
+use super::field::{Choice, Field, FieldId, Form, FormKey, Value};
 use super::review::Tone;
 use crate::model::forward::{self, Forward, GuestRef, PortRange, Proto, Target};
 use crate::model::validate::Problems;
@@ -505,10 +505,10 @@ impl ForwardForm {
         let action = keymap.lookup(&[Scope::Form, Scope::List], key);
         let picks = [FieldId::Network, FieldId::Proto, FieldId::Target];
         let text = !picks.contains(&self.focus);
-        let action = if text && is_typing(key) { None } else { action };
-        match action {
-            Some(Action::StepBack) => return ForwardOutcome::Close,
-            Some(Action::StepNext) => {
+        let shown = self.shown();
+        match self.form.route(&mut self.focus, &shown, key, action, text) {
+            FormKey::Back => return ForwardOutcome::Close,
+            FormKey::Submit => {
                 self.attempted = true;
                 self.general = None;
                 self.recheck();
@@ -524,33 +524,16 @@ impl ForwardForm {
                     }
                 }
             }
-            Some(Action::FieldNext) => self.move_focus(1),
-            Some(Action::FieldPrev) => self.move_focus(-1),
-            other => {
-                let Some(field) = self.form.get_mut(self.focus) else {
-                    return ForwardOutcome::Nothing;
-                };
-                match field.key(key, other) {
-                    Edit::LeavePrev => self.move_focus(-1),
-                    Edit::LeaveNext => self.move_focus(1),
-                    Edit::Changed => {
-                        self.general = None;
-                        if self.focus == FieldId::Network {
-                            self.refresh_targets();
-                        }
-                        self.recheck();
-                    }
-                    _ => {}
+            FormKey::Changed => {
+                self.general = None;
+                if self.focus == FieldId::Network {
+                    self.refresh_targets();
                 }
+                self.recheck();
             }
+            FormKey::Nothing => {}
         }
         ForwardOutcome::Nothing
-    }
-
-    fn move_focus(&mut self, by: isize) {
-        let shown = self.shown();
-        let at = shown.iter().position(|f| *f == self.focus).unwrap_or(0) as isize;
-        self.focus = shown[(at + by).rem_euclid(shown.len() as isize) as usize];
     }
 
     /// The App sent the command as `id` (or could not).

@@ -4,10 +4,10 @@
 
 use crossterm::event::KeyEvent;
 
-use super::field::{is_typing, Choice, Edit, Field, FieldId, Form, Value};
+use super::field::{Choice, Field, FieldId, Form, FormKey, Value};
 use crate::backend::WhyRequest;
 use crate::model::why::{parse_target, WhyProto};
-use crate::tui::keymap::{Action, Keymap, Scope};
+use crate::tui::keymap::{Keymap, Scope};
 
 /// The fields, in focus order.
 pub const WHY_FIELDS: [FieldId; 3] = [FieldId::Destination, FieldId::Proto, FieldId::Direction];
@@ -161,43 +161,29 @@ impl WhyForm {
     pub fn key(&mut self, key: &KeyEvent, keymap: &Keymap) -> WhyFormOutcome {
         let action = keymap.lookup(&[Scope::Form, Scope::List], key);
         let text = self.focus == FieldId::Destination;
-        let action = if text && is_typing(key) { None } else { action };
-        match action {
-            Some(Action::StepBack) => return WhyFormOutcome::Close,
-            Some(Action::StepNext) => {
+        match self
+            .form
+            .route(&mut self.focus, &WHY_FIELDS, key, action, text)
+        {
+            FormKey::Back => WhyFormOutcome::Close,
+            FormKey::Submit => {
                 self.attempted = true;
                 self.recheck();
                 match self.check() {
-                    Ok(req) => return WhyFormOutcome::Trace(req),
+                    Ok(req) => WhyFormOutcome::Trace(req),
                     Err(bad) => {
                         if let Some((id, _)) = bad.first() {
                             self.focus = *id;
                         }
+                        WhyFormOutcome::Nothing
                     }
                 }
             }
-            Some(Action::FieldNext) => self.move_focus(1),
-            Some(Action::FieldPrev) => self.move_focus(-1),
-            other => {
-                let Some(field) = self.form.get_mut(self.focus) else {
-                    return WhyFormOutcome::Nothing;
-                };
-                match field.key(key, other) {
-                    Edit::LeavePrev => self.move_focus(-1),
-                    Edit::LeaveNext => self.move_focus(1),
-                    Edit::Changed => self.recheck(),
-                    _ => {}
-                }
+            FormKey::Changed => {
+                self.recheck();
+                WhyFormOutcome::Nothing
             }
+            FormKey::Nothing => WhyFormOutcome::Nothing,
         }
-        WhyFormOutcome::Nothing
-    }
-
-    fn move_focus(&mut self, by: isize) {
-        let at = WHY_FIELDS
-            .iter()
-            .position(|f| *f == self.focus)
-            .unwrap_or(0) as isize;
-        self.focus = WHY_FIELDS[(at + by).rem_euclid(WHY_FIELDS.len() as isize) as usize];
     }
 }
