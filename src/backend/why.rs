@@ -33,6 +33,20 @@ pub struct WhyRequest {
     pub from: Option<Ipv4Addr>,
 }
 
+impl WhyRequest {
+    /// What is traced, in words: "tcp to 203.0.113.1:443" (inbound: "tcp inbound to …"; an
+    /// icmp probe has no port).
+    pub fn target(&self) -> String {
+        let dir = if self.inbound { " inbound" } else { "" };
+        match self.port {
+            Some(p) if self.proto != WhyProto::Icmp => {
+                format!("{}{dir} to {}:{p}", self.proto.as_str(), self.to)
+            }
+            _ => format!("{}{dir} to {}", self.proto.as_str(), self.to),
+        }
+    }
+}
+
 /// The outside probe link's subnet: in 198.18.0.0/15, set aside for benchmarks (RFC 2544),
 /// so it is nobody's real address.
 fn outside_link() -> Ipv4Net {

@@ -11,12 +11,17 @@ use crate::model::why::{check_fix, Fix};
 /// How long one command may take (firewall-cmd waits on D-Bus, ufw on its lock).
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Checks `commands` (see [`check_fix`]), then runs them in order.
-pub async fn run(commands: &[Vec<String>]) -> Result<(), HostError> {
+/// [`check_fix`] as a host error: what the real host and the fake refuse alike.
+pub fn check(commands: &[Vec<String>]) -> Result<(), HostError> {
     check_fix(commands).map_err(|reason| HostError::Invalid {
         op: "run the fix".into(),
         reason,
-    })?;
+    })
+}
+
+/// Checks `commands` (see [`check_fix`]), then runs them in order.
+pub async fn run(commands: &[Vec<String>]) -> Result<(), HostError> {
+    check(commands)?;
     for argv in commands {
         run_one(argv, COMMAND_TIMEOUT).await?;
     }

@@ -89,19 +89,20 @@ impl RealHost {
     /// hold are decoded, so a look at a host with many networks stays cheap) and the
     /// forwarding sysctls.
     async fn observe_host(&self) -> Result<HostState, HostError> {
-        let (links, addrs, routes) = {
-            let mut dumper = self.dumper.lock().unwrap_or_else(|e| e.into_inner());
-            let links = dumper
-                .links(Counters::Without)
-                .map_err(io_error("dump links"))?;
-            let addrs = dumper.addrs().map_err(io_error("dump addresses"))?;
-            let routes = dumper.main_routes().map_err(io_error("dump routes"))?;
-            (links, addrs, routes)
-        };
+        let links = self.links()?;
         Ok(HostState {
             links,
-            addrs,
-            routes,
+            ..self.addrs_and_routes()?
+        })
+    }
+
+    /// Addresses, main-table routes (lean dumps) and the forwarding sysctls; no links.
+    fn addrs_and_routes(&self) -> Result<HostState, HostError> {
+        let mut dumper = self.dumper.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(HostState {
+            links: Vec::new(),
+            addrs: dumper.addrs().map_err(io_error("dump addresses"))?,
+            routes: dumper.main_routes().map_err(io_error("dump routes"))?,
             sysctls: self.nl.forwarding_sysctls(),
         })
     }
@@ -130,20 +131,7 @@ impl Host for RealHost {
     }
 
     async fn observe_without_links(&self) -> Result<HostState, HostError> {
-        let (addrs, routes) = {
-            let mut dumper = self.dumper.lock().unwrap_or_else(|e| e.into_inner());
-            let addrs = dumper.addrs().map_err(io_error("dump addresses"))?;
-            (
-                addrs,
-                dumper.main_routes().map_err(io_error("dump routes"))?,
-            )
-        };
-        Ok(HostState {
-            links: Vec::new(),
-            addrs,
-            routes,
-            sysctls: self.nl.forwarding_sysctls(),
-        })
+        self.addrs_and_routes()
     }
 
     fn forwarding(&self) -> ForwardingSysctls {

@@ -362,10 +362,12 @@ fn update_dnsmasq<K: Kernel>(
 /// told to stop is going, and its files go with it.
 fn remove_file<K: Kernel>(k: &K, step: &Step, path: &Path) -> Result<(), HostError> {
     let told_to_stop = k.stopping().confs.contains(&path.with_extension("conf"));
-    let reader = (!told_to_stop)
-        .then(|| k.dnsmasq_reader_of(path))
-        .flatten()
-        .filter(|p| !k.stopping().pids.contains(p));
+    let reader = if told_to_stop {
+        None
+    } else {
+        k.dnsmasq_reader_of(path)
+            .filter(|p| !k.stopping().pids.contains(p))
+    };
     if let Some(pid) = reader {
         return Err(other(
             step,

@@ -126,10 +126,13 @@ pub async fn result<H: Host>(
     };
     if let Some(answer) = why {
         return match answer {
-            Ok(outcome) => CommandResult {
-                why: Some(Box::new(outcome.clone())),
-                ..CommandResult::done(id, why_summary(&outcome))
-            },
+            Ok(outcome) => {
+                let summary = why_summary(&outcome);
+                CommandResult {
+                    why: Some(Box::new(outcome)),
+                    ..CommandResult::done(id, summary)
+                }
+            }
             Err(e) => CommandResult::failed(id, e.into()),
         };
     }

@@ -922,7 +922,7 @@ impl Fix {
 
     /// The same, with `text` appended to the words after the commands.
     fn then(mut self, text: &str) -> Fix {
-        self.tail.push_str(text);
+        self.push_note(text);
         self
     }
 

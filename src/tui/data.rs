@@ -525,15 +525,6 @@ pub enum Command {
     },
 }
 
-/// The target of a `why` request in words: "tcp to 203.0.113.1:443".
-fn why_target(r: &WhyRequest) -> String {
-    let dir = if r.inbound { " inbound" } else { "" };
-    match r.port {
-        Some(p) => format!("{}{dir} to {}:{p}", r.proto.as_str(), r.to),
-        None => format!("{}{dir} to {}", r.proto.as_str(), r.to),
-    }
-}
-
 /// The `<name>` of a network XML document, if it parses.
 fn xml_name(xml: &str) -> Option<String> {
     crate::model::parse_network_xml(xml).ok().map(|d| d.name)
@@ -601,7 +592,7 @@ impl Command {
             Command::TestForward { proto, port, .. } => {
                 format!("testing forward {proto}/{port} of {n}")
             }
-            Command::Why { request } => format!("tracing {} from {n}", why_target(request)),
+            Command::Why { request } => format!("tracing {} from {n}", request.target()),
             Command::ApplyWhyFix { .. } => format!("running the fix for {n}"),
         }
     }
@@ -632,7 +623,7 @@ impl Command {
             Command::TestForward { proto, port, .. } => {
                 format!("test forward {proto}/{port} of {n}")
             }
-            Command::Why { request } => format!("why {n}: {}", why_target(request)),
+            Command::Why { request } => format!("why {n}: {}", request.target()),
             Command::ApplyWhyFix { commands, .. } => {
                 let cmds: Vec<String> = commands
                     .iter()

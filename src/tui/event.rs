@@ -43,6 +43,16 @@ pub enum Effect {
     Quit,
 }
 
+impl Effect {
+    /// The request id of the command `effects` ask to run, if they ask to run one.
+    pub fn executed_id(effects: &[Effect]) -> Option<u64> {
+        effects.iter().find_map(|e| match e {
+            Effect::Execute(id, _) => Some(*id),
+            _ => None,
+        })
+    }
+}
+
 /// Milliseconds between two [`Event::Tick`]s.
 pub const TICK_MS: u64 = 250;
 /// Ticks per second.

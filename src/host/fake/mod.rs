@@ -1019,10 +1019,7 @@ impl Host for FakeHost {
     /// records the commands (the fake runs no programs) and, when a test scripted one, the
     /// trace after the fix becomes the trace.
     async fn run_fix(&self, commands: &[Vec<String>]) -> Result<(), HostError> {
-        crate::model::why::check_fix(commands).map_err(|reason| HostError::Invalid {
-            op: "run the fix".into(),
-            reason,
-        })?;
+        super::fix::check(commands)?;
         let mut inner = self.inner();
         if let Some(stderr) = inner.fail_fix.take() {
             let first = commands

@@ -166,11 +166,7 @@ impl App {
                     proto: key.proto,
                     port: key.port,
                 });
-                let id = effects.iter().find_map(|e| match e {
-                    Effect::Execute(id, _) => Some(*id),
-                    _ => None,
-                });
-                if let Some(id) = id {
+                if let Some(id) = Effect::executed_id(&effects) {
                     self.push_popup(Popup::ForwardTest(ForwardTestView::Running(id, key)));
                 }
                 effects

@@ -188,10 +188,7 @@ impl App {
     /// over `before`) until the result comes.
     fn send_why(&mut self, cmd: Command, before: Option<Box<WhyOutcome>>) -> Vec<Effect> {
         let effects = self.issue(cmd);
-        let id = effects.iter().find_map(|e| match e {
-            Effect::Execute(id, _) => Some(*id),
-            _ => None,
-        });
+        let id = Effect::executed_id(&effects);
         if let (Some(id), Some(Popup::Why(w))) = (id, self.popups.last_mut()) {
             w.scroll = 0;
             w.phase = match before {

@@ -134,10 +134,7 @@ impl App {
     /// Send a form's command and tell the form its request id (or that it was refused).
     fn send_for_form(&mut self, cmd: Command) -> Vec<Effect> {
         let effects = self.issue(cmd.clone());
-        let id = effects.iter().find_map(|e| match e {
-            Effect::Execute(id, _) => Some(*id),
-            _ => None,
-        });
+        let id = Effect::executed_id(&effects);
         match self.popups.last_mut() {
             Some(Popup::Wizard(w)) => w.sent(&cmd, id),
             Some(Popup::Attach(f)) => f.sent(id),

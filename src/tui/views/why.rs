@@ -10,7 +10,7 @@ use ratatui::Frame;
 
 use super::popups::question;
 use crate::backend::{WhyOutcome, WhyRequest};
-use crate::model::why::{Fix, Verdict, WhyProto};
+use crate::model::why::{Fix, Verdict};
 use crate::tui::app::{App, WhyPhase, WhyPopup};
 use crate::tui::format::spinner;
 use crate::tui::keymap::Action;
@@ -20,17 +20,6 @@ use crate::tui::wizard::view_form::{draw_scrolled, fields, frame_block, paragrap
 use crate::tui::wizard::why::WHY_FIELDS;
 
 use crate::model::why::escape_controls as clean;
-
-/// "tcp to 203.0.113.1:443" (inbound: "tcp inbound to …").
-fn target(r: &WhyRequest) -> String {
-    let dir = if r.inbound { " inbound" } else { "" };
-    match r.port {
-        Some(p) if r.proto != WhyProto::Icmp => {
-            format!("{}{dir} to {}:{p}", r.proto.as_str(), r.to)
-        }
-        _ => format!("{}{dir} to {}", r.proto.as_str(), r.to),
-    }
-}
 
 /// Draw the popup over `body`.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, w: &WhyPopup) {
@@ -90,7 +79,11 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, w: &WhyPopup) {
             let mut lines = Vec::new();
             match phase {
                 WhyPhase::Tracing(_) => {
-                    let what = w.request.as_ref().map(target).unwrap_or_default();
+                    let what = w
+                        .request
+                        .as_ref()
+                        .map(WhyRequest::target)
+                        .unwrap_or_default();
                     lines.push(Line::styled(
                         format!(
                             " {} tracing {what} from a probe port on the bridge…",
@@ -227,7 +220,7 @@ fn report_lines(
     let r = &o.report;
     if let Some(req) = req {
         out.extend(paragraph(
-            &format!("{} from {}", target(req), o.from),
+            &format!("{} from {}", req.target(), o.from),
             width,
             1,
             t.muted,

@@ -394,6 +394,18 @@ impl Form {
         FormKey::Nothing
     }
 
+    /// Shows the first of `found` that names each field beside it, on fields touched (or on
+    /// every field once the form was tried, `attempted`); clears the rest.
+    pub fn show_errors(&mut self, found: &[(FieldId, String)], attempted: bool) {
+        for f in &mut self.fields {
+            let err = found
+                .iter()
+                .find(|(id, _)| *id == f.id)
+                .map(|(_, m)| m.clone());
+            f.error = err.filter(|_| attempted || f.touched);
+        }
+    }
+
     /// The field `id`.
     pub fn get(&self, id: FieldId) -> Option<&Field> {
         self.fields.iter().find(|f| f.id == id)

@@ -147,14 +147,7 @@ impl WhyForm {
     /// Check every field as it is now; errors show on fields touched (or all after a try).
     pub fn recheck(&mut self) {
         let found = self.check().err().unwrap_or_default();
-        let attempted = self.attempted;
-        for f in &mut self.form.fields {
-            let err = found
-                .iter()
-                .find(|(id, _)| *id == f.id)
-                .map(|(_, m)| m.clone());
-            f.error = err.filter(|_| attempted || f.touched);
-        }
+        self.form.show_errors(&found, self.attempted);
     }
 
     /// Handle a key.
