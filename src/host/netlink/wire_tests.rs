@@ -404,3 +404,45 @@ fn routes_decode_as_the_generic_decoder_does() {
     assert_eq!(kept.count(), 4, "main-table unicast routes only");
     assert!(main_route_info(&[2, 24, 0, 0]).is_err(), "short header");
 }
+
+#[test]
+fn truncated_address_and_route_messages_do_not_panic() {
+    let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
+    let a = bytes(&addr(
+        AddressFamily::Inet,
+        24,
+        vec![
+            AddressAttribute::Address(ip("10.0.0.1")),
+            AddressAttribute::Local(ip("10.0.0.1")),
+        ],
+    ));
+    let r = bytes(&route(
+        AddressFamily::Inet,
+        24,
+        RouteType::Unicast,
+        254,
+        RouteFlags::empty(),
+        vec![
+            RouteAttribute::Destination(RouteAddress::Inet("10.1.0.0".parse().expect("ip"))),
+            RouteAttribute::Oif(4),
+        ],
+    ));
+    // Every prefix of a good message, and each with its first attribute's length overlong:
+    // an error or a record, never a panic.
+    for cut in 0..=a.len() {
+        let _ = addr_info(&a[..cut]);
+        let mut broken = a[..cut].to_vec();
+        if broken.len() > IFADDRMSG_LEN {
+            broken[IFADDRMSG_LEN] = 0xff;
+            assert!(addr_info(&broken).is_err(), "cut {cut}");
+        }
+    }
+    for cut in 0..=r.len() {
+        let _ = main_route_info(&r[..cut]);
+        let mut broken = r[..cut].to_vec();
+        if broken.len() > RTMSG_LEN {
+            broken[RTMSG_LEN] = 0xff;
+            assert!(main_route_info(&broken).is_err(), "cut {cut}");
+        }
+    }
+}
