@@ -161,6 +161,39 @@ impl Observation {
         })
     }
 
+    /// A look for a network's first start: addresses, routes and forwarding, and of the links
+    /// only those called `names` or numbered `indices` (one request each), so that it costs
+    /// the same however many links the host has. A name the kernel could not hold is absent.
+    pub async fn take_with_links<H: Host>(
+        h: &H,
+        names: &[&str],
+        indices: &[u32],
+    ) -> Result<Observation, BackendError> {
+        let mut host = h.observe_without_links().await?;
+        let mut found = Vec::new();
+        for name in names {
+            match h.link_by_name(name).await {
+                Ok(link) => found.extend(link),
+                Err(HostError::Invalid { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for &index in indices {
+            found.extend(h.link_by_index(index).await?);
+        }
+        for link in found {
+            if host.link_by_index(link.ifindex).is_none() {
+                host.links.push(link);
+            }
+        }
+        Ok(Observation {
+            host,
+            firewall: None,
+            firewall_error: None,
+            forwarding: h.forwarding(),
+        })
+    }
+
     /// A look that takes its links from the caller (who follows link events) and `firewall`
     /// as the table last listed (`None`: list it now).
     pub async fn take_with<H: Host>(
@@ -576,12 +609,20 @@ impl<H: Host> Backend<H> {
     pub async fn plan_for(&self, def: &NetworkDef) -> Result<Plan, BackendError> {
         let name = def.name.as_str();
         let previous = self.record(name)?;
+        let reattach = self.reattach_candidates(def);
         // A network that is not running gets its rules loaded whatever the table holds (the
         // transaction is idempotent and repairs this network's part and the shared chains), so
-        // the table, whose listing grows with every network, is not read. A running network's
-        // start is a repair: its part is compared with what it should be.
-        let obs = match previous {
+        // the table, whose listing grows with every network, is not read; nor are the links
+        // but its bridge and the guests' ports it may put back. A running network's start is
+        // a repair: its part is compared with what it should be.
+        let targeted = previous.is_none() && def.uses_own_bridge();
+        let obs = match &previous {
             Some(_) => Observation::take(&*self.host).await?,
+            None if targeted => {
+                let (mut names, indices) = reattach.as_ref().map(|r| r.links()).unwrap_or_default();
+                names.extend(def.bridge_name());
+                Observation::take_with_links(&*self.host, &names, &indices).await?
+            }
             None => Observation::take_without_firewall(&*self.host).await?,
         };
         if let Some(e) = &obs.firewall_error {
@@ -595,9 +636,23 @@ impl<H: Host> Backend<H> {
         // the first change of a start and removed after the last of a stop. So only a repair
         // looks for one (by pid file, else through every process's command line).
         let dnsmasq_running = previous.is_some() && self.dnsmasq_pid(name).is_some();
-        let mut observed = obs.observed(&other_fw, dnsmasq_running);
-        observed.own_bridge = previous.as_ref().and_then(|r| own_bridge(&r.plan));
-        let mut plan = plan::plan_start(def, &observed, &self.dnsmasq_paths(name))?;
+        let own_bridge = previous.as_ref().and_then(|r| own_bridge(&r.plan));
+        let paths = self.dnsmasq_paths(name);
+        let plan_with = |obs: &Observation| {
+            let mut observed = obs.observed(&other_fw, dnsmasq_running);
+            observed.own_bridge = own_bridge;
+            plan::plan_start(def, &observed, &paths)
+        };
+        let (obs, planned) = match plan_with(&obs) {
+            // The conflicts name the interfaces that hold the subnet: look at every link.
+            Err(PlanError::HostConflict { .. }) if targeted => {
+                let full = Observation::take_without_firewall(&*self.host).await?;
+                let planned = plan_with(&full);
+                (full, planned)
+            }
+            planned => (obs, planned),
+        };
+        let mut plan = planned?;
         let dnsmasq_at = plan
             .steps
             .iter()
@@ -611,7 +666,8 @@ impl<H: Host> Backend<H> {
                 plan.steps.insert(at, step);
             }
         }
-        plan.steps.extend(self.reattach_steps(def, &obs.host));
+        plan.steps
+            .extend(self.reattach_steps(def, reattach, &obs.host));
         Ok(plan)
     }
 

@@ -44,22 +44,58 @@ impl<H: crate::host::Host> Backend<H> {
         ports::remember(host, bridge, &guests, &self.ports_file(network))
     }
 
-    /// The steps that put a network's guests back on its bridge at the end of a start:
-    /// remembered ports that are still there, and libvirt guests whose runtime XML names the
-    /// network (or its bridge); then the remembered list is forgotten.
-    pub(super) fn reattach_steps(&self, def: &NetworkDef, host: &HostState) -> Vec<Step> {
-        let Some(bridge) = def.bridge_name().filter(|_| def.uses_own_bridge()) else {
-            return Vec::new();
-        };
+    /// Who a start of `def` may put back on its bridge: the remembered ports and the libvirt
+    /// guests on the network. `None` when the network has no bridge of its own.
+    pub(super) fn reattach_candidates(&self, def: &NetworkDef) -> Option<Reattach> {
+        def.bridge_name().filter(|_| def.uses_own_bridge())?;
         let (remembered, had_file) = self.remembered_ports(&def.name);
         let libvirt = libvirt_ports(def, &self.host().libvirt_interfaces());
-        let guests = if remembered.is_empty() && libvirt.is_empty() {
+        Some(Reattach {
+            remembered,
+            had_file,
+            libvirt,
+        })
+    }
+
+    /// The steps that put a network's guests back on its bridge at the end of a start:
+    /// remembered ports that are still there, and libvirt guests whose runtime XML names the
+    /// network (or its bridge); then the remembered list is forgotten. `host` needs to hold
+    /// only the links [`Reattach::links`] names.
+    pub(super) fn reattach_steps(
+        &self,
+        def: &NetworkDef,
+        candidates: Option<Reattach>,
+        host: &HostState,
+    ) -> Vec<Step> {
+        let (Some(bridge), Some(c)) = (def.bridge_name(), candidates) else {
+            return Vec::new();
+        };
+        let guests = if c.remembered.is_empty() && c.libvirt.is_empty() {
             BTreeMap::new()
         } else {
             self.host().guest_names(&host.links)
         };
-        let back = ports::to_reattach(host, &remembered, &libvirt, &guests);
-        ports::reattach(bridge, back, &self.ports_file(&def.name), had_file)
+        let back = ports::to_reattach(host, &c.remembered, &c.libvirt, &guests);
+        ports::reattach(bridge, back, &self.ports_file(&def.name), c.had_file)
+    }
+}
+
+/// The ports a start may put back on its bridge (see [`Backend::reattach_candidates`]).
+#[derive(Debug, Default)]
+pub(super) struct Reattach {
+    remembered: Vec<PortRef>,
+    had_file: bool,
+    /// `(domain, tap)` of the libvirt guests on the network.
+    libvirt: Vec<(String, String)>,
+}
+
+impl Reattach {
+    /// The links deciding what goes back: the remembered ports by interface index, the
+    /// libvirt taps by name.
+    pub(super) fn links(&self) -> (Vec<&str>, Vec<u32>) {
+        let names = self.libvirt.iter().map(|(_, tap)| tap.as_str()).collect();
+        let indices = self.remembered.iter().map(|p| p.ifindex).collect();
+        (names, indices)
     }
 }
 

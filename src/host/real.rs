@@ -150,6 +150,10 @@ impl Host for RealHost {
         self.nl.link_by_index(ifindex).await
     }
 
+    async fn link_by_name(&self, name: &str) -> Result<Option<LinkInfo>, HostError> {
+        self.nl.link_by_name(name).await
+    }
+
     async fn run(&self, step: &Step) -> Result<Outcome, HostError> {
         #[cfg(debug_assertions)]
         if let Some(e) = self.hooks.before(step).await {

@@ -117,6 +117,12 @@ pub trait Host: Send + Sync + 'static {
         ifindex: u32,
     ) -> impl Future<Output = Result<Option<LinkInfo>, HostError>> + Send;
 
+    /// One link by name (one request, not a dump); `None` when there is none.
+    fn link_by_name(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<LinkInfo>, HostError>> + Send;
+
     /// Carries out one plan step (see [`crate::host::apply`] for the transaction around it).
     fn run(&self, step: &Step) -> impl Future<Output = Result<Outcome, HostError>> + Send;
 

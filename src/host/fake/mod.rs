@@ -762,6 +762,10 @@ impl Host for FakeHost {
         Kernel::link_by_index(self, ifindex).await
     }
 
+    async fn link_by_name(&self, name: &str) -> Result<Option<LinkInfo>, HostError> {
+        Kernel::link_by_name(self, name).await
+    }
+
     async fn run(&self, step: &Step) -> Result<Outcome, HostError> {
         let (delay, fail) = {
             let mut faults = lock(&self.faults);
