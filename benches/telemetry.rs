@@ -9,6 +9,8 @@ use switchyard::telemetry::leases::parse_leases;
 use switchyard::telemetry::{LinkCounters, PortKey, RateTracker};
 
 const PORTS: u32 = 300;
+/// A namespace identity for the ports' keys (any value does).
+const NETNS: u64 = 4_026_531_840;
 
 fn batch(tick: u64) -> Vec<(PortKey, LinkCounters)> {
     (0..PORTS)
@@ -20,7 +22,7 @@ fn batch(tick: u64) -> Vec<(PortKey, LinkCounters)> {
                 tx_packets: tick * 2000,
                 ..Default::default()
             };
-            (PortKey::new(i + 1, format!("vnet{i}")), c)
+            (PortKey::new(NETNS, i + 1), c)
         })
         .collect()
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
+use switchyard::host::fake::FAKE_NETNS_ID;
 use switchyard::live::demo::Demo;
 use switchyard::model::MacAddr;
 use switchyard::state::LinkKind;
@@ -26,6 +27,7 @@ fn big_snapshot(base: &Snapshot, step: u64) -> Snapshot {
             let n = u64::from(i) + 1;
             let grow = |per_s: u64| per_s * n * step + (step * 7 + n) % 13 * 100;
             PortRow {
+                netns: FAKE_NETNS_ID,
                 ifindex: 100 + i,
                 ifname: format!("vnet{i}"),
                 kind: LinkKind::Tun,

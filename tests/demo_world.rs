@@ -206,3 +206,14 @@ fn the_demo_forwards_show_their_guests_counters_and_hit_rates() {
         .expect("the ssh forward");
     assert_eq!(db.guest.as_deref(), Some("db01"));
 }
+
+#[test]
+fn the_simulated_host_keys_its_links_in_one_made_up_namespace() {
+    use switchyard::host::fake::FAKE_NETNS_ID;
+    let snaps = series(1);
+    let last = snaps.last().expect("snapshots");
+    assert!(!last.ports.is_empty() && !last.ifaces.is_empty());
+    assert!(last.ports.iter().all(|p| p.netns == FAKE_NETNS_ID));
+    assert!(last.ifaces.iter().all(|i| i.netns == FAKE_NETNS_ID));
+    assert_eq!(series(1)[1].ports, last.ports, "the same on every run");
+}

@@ -78,6 +78,33 @@ fn frames_written_by_the_tests_are_well_formed() {
     assert_eq!(arp_request(a.0, a.1, b.1).len(), 42);
 }
 
+/// The inode number of the calling thread's network namespace.
+fn thread_netns_inode() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/thread-self/ns/net")
+        .expect("namespace of this thread")
+        .ino()
+}
+
+#[test]
+fn snapshots_name_the_namespace_their_links_were_read_in() {
+    let Some(ns) = TestNetns::new("colns") else {
+        return;
+    };
+    let outside = thread_netns_inode();
+    let (inside, seen) = ns.block_on(|| async {
+        let (_tx, rx) = watch::channel(Vec::new());
+        let handle = start(rx, Duration::from_secs(10)).await;
+        let seen = handle.latest().netns;
+        (thread_netns_inode(), seen)
+    });
+    assert_eq!(
+        seen, inside,
+        "the namespace the collector's host was opened in"
+    );
+    assert_ne!(seen, outside, "not the test process's own");
+}
+
 #[test]
 fn link_changes_arrive_before_the_poll() {
     let Some(ns) = TestNetns::new("colev") else {

@@ -26,8 +26,12 @@ fn rx_only(rx_bytes: u64) -> LinkCounters {
     }
 }
 
+/// The namespace the ports of these tests were read in (any value does).
+const NS: u64 = 4_026_531_840;
+
+/// "vnet0", ifindex 7. Its name is not part of its key: renamed, it stays this port.
 fn vnet0() -> PortKey {
-    PortKey::new(7, "vnet0")
+    PortKey::new(NS, 7)
 }
 
 /// A step of a scenario: time, the batch, and the expected rx_bps of `vnet0` after it.
@@ -124,11 +128,23 @@ fn rate_scenarios() {
             ],
         ),
         (
-            "link re-created under the same name starts over",
+            "link re-created (under the same name, a new ifindex) starts over",
             vec![
                 step(0.0, vec![(k(), counters(0, 0))], None),
                 step(1.0, vec![(k(), counters(1000, 0))], Some(8000.0)),
-                step(2.0, vec![(PortKey::new(9, "vnet0"), counters(10, 0))], None),
+                step(2.0, vec![(PortKey::new(NS, 9), counters(10, 0))], None),
+            ],
+        ),
+        (
+            "the same ifindex in another namespace is another port",
+            vec![
+                step(0.0, vec![(k(), counters(0, 0))], None),
+                step(1.0, vec![(k(), counters(1000, 0))], Some(8000.0)),
+                step(
+                    2.0,
+                    vec![(PortKey::new(NS + 1, 7), counters(5000, 0))],
+                    None,
+                ),
             ],
         ),
         (
@@ -149,12 +165,13 @@ fn rate_scenarios() {
 
 #[test]
 fn recreated_link_does_not_inherit_state() {
-    let old = PortKey::new(7, "vnet0");
-    let new = PortKey::new(12, "vnet0");
+    // vnet0 deleted and created again: the kernel gives the new link a new ifindex.
+    let old = PortKey::new(NS, 7);
+    let new = PortKey::new(NS, 12);
     let mut t = RateTracker::new();
-    t.update(secs(0.0), [(old.clone(), counters(0, 0))]);
-    t.update(secs(1.0), [(old.clone(), counters(10_000, 0))]);
-    t.update(secs(2.0), [(new.clone(), counters(50, 0))]);
+    t.update(secs(0.0), [(old, counters(0, 0))]);
+    t.update(secs(1.0), [(old, counters(10_000, 0))]);
+    t.update(secs(2.0), [(new, counters(50, 0))]);
     assert_eq!(t.len(), 1);
     assert!(t.rate(&old).is_none() && t.counters(&old).is_none());
     assert!(
@@ -162,7 +179,7 @@ fn recreated_link_does_not_inherit_state() {
         "new link must not get a rate from the old one"
     );
     assert_eq!(t.history(&new).map(History::fine_len), Some(0));
-    t.update(secs(3.0), [(new.clone(), counters(150, 0))]);
+    t.update(secs(3.0), [(new, counters(150, 0))]);
     assert_eq!(t.rate(&new).map(|r| r.rx_bps), Some(800.0));
 }
 
@@ -210,19 +227,13 @@ fn every_rate_field_is_computed() {
 #[test]
 fn many_ports_are_independent() {
     let mut t = RateTracker::new();
-    let batch = |n: u64| {
-        (0..50u32).map(move |i| {
-            (
-                PortKey::new(i, format!("p{i}")),
-                counters(n * u64::from(i), 0),
-            )
-        })
-    };
+    let batch =
+        |n: u64| (0..50u32).map(move |i| (PortKey::new(NS, i), counters(n * u64::from(i), 0)));
     t.update(secs(0.0), batch(0));
     t.update(secs(1.0), batch(1));
     assert_eq!(t.len(), 50);
     for i in 0..50u32 {
-        let got = t.rate(&PortKey::new(i, format!("p{i}"))).map(|r| r.rx_bps);
+        let got = t.rate(&PortKey::new(NS, i)).map(|r| r.rx_bps);
         assert_eq!(got, Some(8.0 * f64::from(i)));
     }
 }

@@ -406,11 +406,52 @@ fn port_detail_opens_on_the_selected_port() {
     app.update(ch('j'));
     app.update(key(KeyCode::Enter));
     match app.popup() {
-        Some(Popup::PortDetail { key }) => assert_eq!(key.name, "macvtap0"),
+        Some(Popup::PortDetail { name, .. }) => assert_eq!(name, "macvtap0"),
         other => panic!("expected the detail, got {other:?}"),
     }
     app.update(key(KeyCode::Esc));
     assert!(app.popup().is_none());
+}
+
+#[test]
+fn a_renamed_port_keeps_its_history_selection_and_detail() {
+    // `ip link set vnet0 name guest-web`: the same link (the same ifindex in the same
+    // namespace), so the same port, called something else.
+    let series = &history()[..4];
+    let mut app = App::new(Settings::default(), (100, 30));
+    for snap in &series[..3] {
+        app.update(Event::Snapshot(Arc::new(snap.clone())));
+    }
+    app.update(ch('2'));
+    select_port(&mut app, "vnet0");
+    let port_key = app.selected_port().expect("selected").key();
+    assert_eq!(
+        app.rates().history(&port_key).map(|h| h.fine_len()),
+        Some(2)
+    );
+    app.update(key(KeyCode::Enter));
+    let mut renamed = series[3].clone();
+    let port = renamed
+        .ports
+        .iter_mut()
+        .find(|p| p.ifname == "vnet0")
+        .expect("vnet0");
+    port.ifname = "guest-web".into();
+    app.update(Event::Snapshot(Arc::new(renamed)));
+    let selected = app.selected_port().expect("still selected");
+    assert_eq!(
+        (selected.key(), selected.ifname.as_str()),
+        (port_key, "guest-web")
+    );
+    assert_eq!(
+        app.rates().history(&port_key).map(|h| h.fine_len()),
+        Some(3),
+        "its history goes on"
+    );
+    assert!(app.rate_of(&port_key).is_some(), "and its rate");
+    let screen = lines(&render(&app, 100, 30)).join("\n");
+    assert!(screen.contains("Port guest-web"), "{screen}");
+    assert!(!screen.contains("this port is gone"), "{screen}");
 }
 
 #[test]

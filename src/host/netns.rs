@@ -36,6 +36,14 @@ pub fn current_netns_id() -> std::io::Result<NetnsId> {
     netns_id_of(Path::new("/proc/thread-self/ns/net"))
 }
 
+impl NetnsId {
+    /// The inode number of the namespace's nsfs file: what `ls -i /proc/self/ns/net` shows,
+    /// and what tells one network namespace from another on a running system.
+    pub fn inode(self) -> u64 {
+        self.ino
+    }
+}
+
 fn netns_id_of(path: &Path) -> std::io::Result<NetnsId> {
     let meta = fs::metadata(path)?;
     Ok(NetnsId {

@@ -46,6 +46,8 @@ pub struct RealHost {
     hooks: super::debug_hooks::Hooks,
     /// Link and neighbour dumps, decoded lean (the connection's decoder costs ~30× more).
     dumper: Mutex<Dumper>,
+    /// Inode number of the network namespace the sockets were opened in.
+    netns_id: u64,
 }
 
 /// Receive buffer asked for the event socket, so a burst of link changes (hundreds of links
@@ -74,6 +76,11 @@ impl RealHost {
             #[cfg(debug_assertions)]
             hooks: super::debug_hooks::Hooks::from_env(),
             dumper: Mutex::new(Dumper::open().map_err(io_error("open link dump socket"))?),
+            // The calling thread's namespace, where the sockets above were opened (not the
+            // process's: a test or the sandbox opens a host from a thread that entered another
+            // namespace). Unreadable without /proc: 0 then, which still tells this host's
+            // links apart, all being in the one namespace.
+            netns_id: super::netns::current_netns_id().map_or(0, |id| id.inode()),
         })
     }
 
@@ -268,6 +275,10 @@ impl Host for RealHost {
 
     fn libvirt_devices(&self) -> HashMap<String, String> {
         scan_libvirt_runtime(Path::new(LIBVIRT_QEMU_RUN_DIR))
+    }
+
+    fn netns_id(&self) -> u64 {
+        self.netns_id
     }
 
     fn netns_names(&self) -> Result<HashMap<i32, String>, HostError> {

@@ -181,6 +181,11 @@ pub trait Host: Send + Sync + 'static {
     /// Tap devices of running libvirt domains: device name → domain name.
     fn libvirt_devices(&self) -> HashMap<String, String>;
 
+    /// Identity of the network namespace this host reads its links in: the inode number of
+    /// that namespace. A link is known by this and its ifindex
+    /// ([`PortKey`](crate::telemetry::PortKey)).
+    fn netns_id(&self) -> u64;
+
     /// Names of the network namespaces veth peers live in, by namespace id.
     fn netns_names(&self) -> Result<HashMap<i32, String>, HostError>;
 

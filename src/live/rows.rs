@@ -48,6 +48,7 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
 pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
     let mac = |m: &Option<String>| m.as_deref().and_then(|m| m.parse::<MacAddr>().ok());
     PortRow {
+        netns: snap.netns,
         ifindex: p.ifindex,
         ifname: p.ifname.clone(),
         kind: LinkKind::from_name(&p.kind),
@@ -123,6 +124,7 @@ pub fn iface_rows(
         .iter()
         .filter(|l| wanted(l))
         .map(|l| IfaceRow {
+            netns: snap.netns,
             ifindex: l.ifindex,
             ifname: l.name.clone(),
             kind: l.kind.clone(),
@@ -194,6 +196,7 @@ mod tests {
         }];
         let snap = PortsSnapshot {
             at: std::time::Duration::from_secs(2),
+            netns: 7,
             ports: Default::default(),
             host: Default::default(),
             counters: vec![(

@@ -231,6 +231,7 @@ impl<H: Host> Collector<H> {
         self.update_ports();
         Ok(PortsSnapshot {
             at,
+            netns: self.host_io.netns_id(),
             ports: Arc::clone(&self.ports),
             host: Arc::clone(&self.host),
             counters,

@@ -101,9 +101,10 @@ pub struct PortInfo {
 }
 
 impl PortInfo {
-    /// Identity for rate tracking.
-    pub fn key(&self) -> PortKey {
-        PortKey::new(self.ifindex, self.ifname.clone())
+    /// Identity for rate tracking, the port having been read in the namespace `netns`
+    /// ([`PortsSnapshot::netns`](super::snapshot::PortsSnapshot::netns)).
+    pub fn key(&self, netns: u64) -> PortKey {
+        PortKey::new(netns, self.ifindex)
     }
 }
 

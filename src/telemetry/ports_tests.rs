@@ -342,7 +342,7 @@ fn port_fields_from_the_link() {
     assert_eq!((v.mtu, v.up, v.oper_state.as_str()), (1500, true, "up"));
     let local = find(&ports, "ve-local");
     assert_eq!((local.up, local.oper_state.as_str()), (false, "down"));
-    assert_eq!(v.key(), PortKey::new(11, "vnet0"));
+    assert_eq!(v.key(4), PortKey::new(4, 11));
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //! The collector calls [`RateTracker::update`] once per tick with every port it saw and a
 //! monotonic timestamp. Rules, each covered by the table tests in `tests/telemetry_rates.rs`:
 //!
-//! * Ports are keyed by `(ifindex, name)`: a link deleted and re-created under the same name gets
-//!   a new ifindex and starts from scratch; a port missing from a batch is forgotten.
+//! * Ports are keyed by [`PortKey`], `(netns, ifindex)`: a link deleted and re-created under the
+//!   same name gets a new ifindex and starts from scratch, while a link renamed keeps its ifindex
+//!   and its history (the kernel does not hand an ifindex out again within a namespace until its
+//!   counter wraps); a port missing from a batch is forgotten.
 //! * A rate needs two samples; before that [`RateTracker::rate`] is `None` (draw "–", not 0).
 //! * A sample whose time is not after the previous one (zero or negative elapsed time) changes
 //!   nothing: the previous rate and baseline stay, and nothing is divided by zero.
@@ -12,7 +14,9 @@
 //!   `None` for that tick and the new values become the baseline. The one exception is a
 //!   plausible 64-bit wrap, see [`counter_delta`].
 
+use std::borrow::Borrow;
 use std::collections::hash_map::{Entry, HashMap};
+use std::hash::Hash;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -38,22 +42,24 @@ pub fn counter_delta(prev: u64, now: u64) -> Option<u64> {
     (wrapped < WRAP_WINDOW).then_some(wrapped)
 }
 
-/// Identity of a port across ticks: ifindex and name together.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+/// Identity of a port across ticks: the network namespace it was read in and its interface
+/// index there. An ifindex is unique within a namespace and not handed out again until the
+/// kernel's counter wraps, so a link renamed is the same port (its history continues) and a
+/// link re-created under the same name is a new one. The name is not part of the key: it is
+/// read from the port's row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct PortKey {
-    /// Kernel interface index.
+    /// Identity of the network namespace the port was read in: the inode number of that
+    /// namespace (see [`Host::netns_id`](crate::host::Host::netns_id)).
+    pub netns: u64,
+    /// Kernel interface index, within `netns`.
     pub ifindex: u32,
-    /// Interface name.
-    pub name: String,
 }
 
 impl PortKey {
     /// A key from its parts.
-    pub fn new(ifindex: u32, name: impl Into<String>) -> Self {
-        Self {
-            ifindex,
-            name: name.into(),
-        }
+    pub fn new(netns: u64, ifindex: u32) -> Self {
+        Self { netns, ifindex }
     }
 }
 
@@ -219,7 +225,7 @@ impl<K> Default for RateMeter<K> {
     }
 }
 
-impl<K: std::hash::Hash + Eq + Clone> RateMeter<K> {
+impl<K: Hash + Eq> RateMeter<K> {
     /// An empty meter.
     pub fn new() -> Self {
         Self::default()
@@ -293,15 +299,26 @@ struct Tracked {
 
 /// Rates and bounded histories of every port, for the screens: fed with the rates the
 /// collector's [`RateMeter`] computed ([`Self::record`]), or with counters
-/// ([`Self::update`], which runs a meter of its own).
-#[derive(Debug, Default)]
-pub struct RateTracker {
-    meter: Option<RateMeter<PortKey>>,
-    ports: HashMap<PortKey, Tracked>,
+/// ([`Self::update`], which runs a meter of its own). Keyed by [`PortKey`] unless told
+/// otherwise (the TUI keeps networks' summed rates in one keyed by network name).
+#[derive(Debug)]
+pub struct RateTracker<K = PortKey> {
+    meter: Option<RateMeter<K>>,
+    ports: HashMap<K, Tracked>,
     generation: u64,
 }
 
-impl RateTracker {
+impl<K> Default for RateTracker<K> {
+    fn default() -> Self {
+        RateTracker {
+            meter: None,
+            ports: HashMap::new(),
+            generation: 0,
+        }
+    }
+}
+
+impl<K: Hash + Eq> RateTracker<K> {
     /// An empty tracker.
     pub fn new() -> Self {
         Self::default()
@@ -311,13 +328,14 @@ impl RateTracker {
     /// port now present. Ports not in `samples` are dropped with their history.
     pub fn update<I>(&mut self, at: Duration, samples: I)
     where
-        I: IntoIterator<Item = (PortKey, LinkCounters)>,
+        I: IntoIterator<Item = (K, LinkCounters)>,
+        K: Copy,
     {
-        let samples: Vec<(PortKey, LinkCounters)> = samples.into_iter().collect();
+        let samples: Vec<(K, LinkCounters)> = samples.into_iter().collect();
         let meter = self.meter.get_or_insert_with(RateMeter::new);
-        let keys: Vec<PortKey> = samples.iter().map(|(k, _)| k.clone()).collect();
+        let keys: Vec<K> = samples.iter().map(|(k, _)| *k).collect();
         meter.update(at, samples);
-        let batch: Vec<(PortKey, Option<Rates>)> = keys
+        let batch: Vec<(K, Option<Rates>)> = keys
             .into_iter()
             .map(|k| {
                 let r = meter.rate(&k);
@@ -332,7 +350,7 @@ impl RateTracker {
     /// Ports not in the batch are dropped with their history.
     pub fn record<I>(&mut self, at: Duration, batch: I)
     where
-        I: IntoIterator<Item = (PortKey, Option<Rates>)>,
+        I: IntoIterator<Item = (K, Option<Rates>)>,
     {
         self.generation = self.generation.wrapping_add(1);
         let generation = self.generation;
@@ -364,22 +382,30 @@ impl RateTracker {
     }
 
     /// The latest rate of a port; `None` before its second sample and on the tick of a reset.
-    pub fn rate(&self, key: &PortKey) -> Option<Rates> {
+    pub fn rate<Q>(&self, key: &Q) -> Option<Rates>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.ports.get(key).and_then(|t| t.rate)
     }
 
     /// The counters of the port's current baseline, when this tracker was fed counters.
-    pub fn counters(&self, key: &PortKey) -> Option<LinkCounters> {
+    pub fn counters(&self, key: &K) -> Option<LinkCounters> {
         self.meter.as_ref().and_then(|m| m.counters(key))
     }
 
     /// The rate history of a port, for sparklines.
-    pub fn history(&self, key: &PortKey) -> Option<&History> {
+    pub fn history<Q>(&self, key: &Q) -> Option<&History>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
         self.ports.get(key).map(|t| &t.history)
     }
 
     /// The ports currently tracked, in no particular order.
-    pub fn ports(&self) -> impl Iterator<Item = &PortKey> {
+    pub fn ports(&self) -> impl Iterator<Item = &K> {
         self.ports.keys()
     }
 
@@ -431,6 +457,52 @@ mod tests {
         for &(prev, now, want, why) in cases {
             assert_eq!(counter_delta(prev, now), want, "{why}: {prev} -> {now}");
         }
+    }
+
+    fn rx(rx_bytes: u64) -> LinkCounters {
+        LinkCounters {
+            rx_bytes,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_same_ifindex_in_two_namespaces_is_two_ports() {
+        // Every namespace numbers its links from 1: ifindex 2 here and there are unrelated.
+        let (here, there) = (
+            PortKey::new(4_026_531_840, 2),
+            PortKey::new(4_026_532_301, 2),
+        );
+        let mut t = RateTracker::new();
+        t.update(
+            Duration::from_secs(1),
+            [(here, rx(0)), (there, rx(1_000_000))],
+        );
+        t.update(
+            Duration::from_secs(2),
+            [(here, rx(100)), (there, rx(1_000_500))],
+        );
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.rate(&here).map(|r| r.rx_bps), Some(800.0));
+        assert_eq!(t.rate(&there).map(|r| r.rx_bps), Some(4000.0));
+        assert_eq!(t.counters(&there).map(|c| c.rx_bytes), Some(1_000_500));
+        assert_eq!(t.history(&here).map(History::fine_len), Some(1));
+        // One of them gone: the other keeps its baseline and history.
+        t.update(Duration::from_secs(3), [(there, rx(1_001_500))]);
+        assert_eq!((t.len(), t.rate(&here)), (1, None));
+        assert_eq!(t.rate(&there).map(|r| r.rx_bps), Some(8000.0));
+        assert_eq!(t.history(&there).map(History::fine_len), Some(2));
+    }
+
+    #[test]
+    fn a_tracker_keyed_by_name_is_looked_up_by_str() {
+        let mut t: RateTracker<String> = RateTracker::new();
+        let r = Rates::from_array([1.0; 8]);
+        t.record(Duration::from_secs(1), [("lab".to_owned(), None)]);
+        t.record(Duration::from_secs(2), [("lab".to_owned(), Some(r))]);
+        assert_eq!(t.rate("lab"), Some(r));
+        assert_eq!(t.history("lab").map(History::fine_len), Some(1));
+        assert!(t.history("other").is_none());
     }
 
     #[test]

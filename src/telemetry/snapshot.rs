@@ -27,6 +27,10 @@ pub enum SnapshotCause {
 pub struct PortsSnapshot {
     /// When the counters were sampled, on the monotonic clock of [`monotonic_now`].
     pub at: Duration,
+    /// Identity of the network namespace the links were read in (the collector's own:
+    /// [`Host::netns_id`](crate::host::Host::netns_id)); with an ifindex, a port's
+    /// [`PortKey`].
+    pub netns: u64,
     /// Every bridge port and macvtap with its guest and address; shared between snapshots
     /// until a port or what is known about it changes. Counters: [`Self::counters_of`].
     pub ports: Arc<Vec<PortInfo>>,
@@ -75,7 +79,7 @@ impl PortsSnapshot {
     /// `(key, counters)` of every port that has counters, for [`RateTracker::update`].
     pub fn samples(&self) -> impl Iterator<Item = (PortKey, LinkCounters)> + '_ {
         self.ports_with_counters()
-            .filter_map(|(p, c)| Some((p.key(), c?)))
+            .filter_map(|(p, c)| Some((p.key(self.netns), c?)))
     }
 
     /// The ports of one network.
@@ -131,6 +135,7 @@ mod tests {
         counters.sort_by_key(|(i, _)| *i);
         PortsSnapshot {
             at: Duration::from_millis(at_ms),
+            netns: 7,
             counters,
             ports: Arc::new(ports),
             host: Arc::default(),
@@ -166,7 +171,12 @@ mod tests {
             .map(|(p, c)| (p.ifindex, c.is_some()))
             .collect();
         assert_eq!(with, [(3, true), (9, true), (5, true), (6, false)]);
-        assert_eq!(b.samples().count(), 3);
+        let keys: Vec<PortKey> = b.samples().map(|(k, _)| k).collect();
+        assert_eq!(
+            keys,
+            [PortKey::new(7, 3), PortKey::new(7, 9), PortKey::new(7, 5)],
+            "keyed in the snapshot's namespace"
+        );
     }
 
     #[test]

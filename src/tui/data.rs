@@ -150,6 +150,8 @@ impl NetworkRow {
 /// One port: a guest interface or another link attached to a network's bridge.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortRow {
+    /// Identity of the network namespace it was read in (see [`PortKey`]).
+    pub netns: u64,
     /// Kernel interface index.
     pub ifindex: u32,
     /// Interface name.
@@ -179,6 +181,7 @@ pub struct PortRow {
 impl Default for PortRow {
     fn default() -> Self {
         PortRow {
+            netns: 0,
             ifindex: 0,
             ifname: String::new(),
             kind: LinkKind::Tun,
@@ -198,12 +201,12 @@ impl Default for PortRow {
 impl PortRow {
     /// The key the rate tracker knows this port by.
     pub fn key(&self) -> PortKey {
-        PortKey::new(self.ifindex, self.ifname.clone())
+        PortKey::new(self.netns, self.ifindex)
     }
 
-    /// Whether `key` is this port's key (without building one).
+    /// Whether `key` is this port's key: the same link, whatever it is called now.
     pub fn is(&self, key: &PortKey) -> bool {
-        self.ifindex == key.ifindex && self.ifname == key.name
+        self.key() == *key
     }
 }
 
@@ -288,6 +291,8 @@ impl fmt::Display for ForwardKey {
 /// One host interface: NIC, bridge, bond, VLAN, ...
 #[derive(Debug, Clone, PartialEq)]
 pub struct IfaceRow {
+    /// Identity of the network namespace it was read in (see [`PortKey`]).
+    pub netns: u64,
     /// Kernel interface index.
     pub ifindex: u32,
     /// Interface name.
@@ -356,7 +361,7 @@ impl IfaceRow {
     }
     /// The key the rate tracker knows this interface by.
     pub fn key(&self) -> PortKey {
-        PortKey::new(self.ifindex, self.ifname.clone())
+        PortKey::new(self.netns, self.ifindex)
     }
 }
 

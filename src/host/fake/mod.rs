@@ -47,6 +47,10 @@ use crate::state::{
 /// The fake clock's epoch for tests: 2026-01-01T00:00:00Z.
 pub const FAKE_EPOCH_UNIX: u64 = 1_767_225_600;
 
+/// The namespace identity every fake host reports ([`Host::netns_id`]): made up, the same on
+/// every run, shaped like the inode number of a real namespace.
+pub const FAKE_NETNS_ID: u64 = 4_026_532_008;
+
 /// How a guest reaches its port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GuestKind {
@@ -899,6 +903,10 @@ impl Host for FakeHost {
 
     fn libvirt_devices(&self) -> HashMap<String, String> {
         HashMap::new()
+    }
+
+    fn netns_id(&self) -> u64 {
+        FAKE_NETNS_ID
     }
 
     fn netns_names(&self) -> Result<HashMap<i32, String>, HostError> {

@@ -72,8 +72,8 @@ impl App {
             Filter => self.push_popup(Popup::Filter),
             OpenDetail => {
                 if let Some(port) = self.selected_port() {
-                    let key = port.key();
-                    self.push_popup(Popup::PortDetail { key });
+                    let (key, name) = (port.key(), port.ifname.clone());
+                    self.push_popup(Popup::PortDetail { key, name });
                 }
             }
             // Consulted only inside their popups.

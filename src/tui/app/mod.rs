@@ -153,8 +153,8 @@ pub struct App {
     held: Option<Arc<Snapshot>>,
     pub(crate) frozen: bool,
     pub(crate) rates: RateTracker,
-    /// Each network's summed port rates and their history, keyed by [`snapshot::network_key`].
-    pub(crate) net_rates: RateTracker,
+    /// Each network's summed port rates and their history, by network name.
+    pub(crate) net_rates: RateTracker<String>,
     pub(crate) net_traffic: BTreeMap<String, Traffic>,
     pub(crate) total: Traffic,
     pub(crate) view: View,

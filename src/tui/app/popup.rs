@@ -56,6 +56,9 @@ pub enum Popup {
     PortDetail {
         /// The port.
         key: PortKey,
+        /// Its name when the popup opened, for the title once the port is gone (while it is
+        /// there, the title reads the port's row: a renamed port shows its new name).
+        name: String,
     },
     /// Typing the filter of the current view's table (ports, leases).
     Filter,

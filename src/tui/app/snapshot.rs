@@ -40,12 +40,6 @@ impl Traffic {
     }
 }
 
-/// The key a network's summed rates are kept under in [`App::network_rates`]: interface index
-/// 0, which no link has, and the network's name.
-pub fn network_key(name: &str) -> PortKey {
-    PortKey::new(0, name)
-}
-
 /// Every rate of `a` and `b` added (a network's rate is the sum of its ports' rates).
 fn sum_rates(a: Option<Rates>, b: Option<Rates>) -> Option<Rates> {
     match (a, b) {
@@ -148,7 +142,7 @@ impl App {
         let ifaces = snap.ifaces.iter().map(|i| (i.key(), i.rate));
         let measured: Vec<_> = ports
             .chain(ifaces)
-            .filter(|(k, _)| seen.insert(k.clone()))
+            .filter(|(k, _)| seen.insert(*k))
             .collect();
         // The collector measured them; the screen keeps their history.
         self.rates.record(snap.at, measured);
@@ -179,7 +173,7 @@ impl App {
         }
         let batch: Vec<_> = net_rates
             .into_iter()
-            .map(|(name, rate)| (network_key(name), rate))
+            .map(|(name, rate)| (name.to_owned(), rate))
             .collect();
         self.net_rates.record(self.snap.at, batch);
         self.net_traffic = per_net;
@@ -238,7 +232,7 @@ impl App {
 
     /// The history of a network's summed port rates (rx/tx of all its ports), for its chart.
     pub fn network_history(&self, name: &str) -> Option<&crate::telemetry::History> {
-        self.net_rates.history(&network_key(name))
+        self.net_rates.history(name)
     }
 }
 

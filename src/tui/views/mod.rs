@@ -47,7 +47,9 @@ pub fn draw(frame: &mut Frame, app: &App) {
             Popup::Confirm(c) => popups::confirm(frame, screen.body, app, c),
             Popup::MovePort(m) => popups::move_port(frame, screen.body, app, m),
             Popup::Help { scroll } => help::draw(frame, area, app, *scroll),
-            Popup::PortDetail { key } => port_detail::draw(frame, screen.body, app, key),
+            Popup::PortDetail { key, name } => {
+                port_detail::draw(frame, screen.body, app, key, name)
+            }
             Popup::Filter => {}
             Popup::LogEntry(i) => popups::log_entry(frame, screen.body, app, *i),
             Popup::Wizard(w) => view_network::draw(frame, screen.body, app, w),

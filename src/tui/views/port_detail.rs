@@ -114,15 +114,17 @@ fn charts(frame: &mut Frame, area: Rect, app: &App, history: &History) {
     );
 }
 
-/// Draw the popup for the port with `key`.
-pub fn draw(frame: &mut Frame, body: Rect, app: &App, key: &PortKey) {
+/// Draw the popup for the port with `key`; `gone_name` is what it was called when the popup
+/// opened, shown if it is gone.
+pub fn draw(frame: &mut Frame, body: Rect, app: &App, key: &PortKey, gone_name: &str) {
     let t = &app.settings.theme;
     let area = layout::detail_popup(body);
     frame.render_widget(Clear, area);
     let port = app.snapshot().ports.iter().find(|p| p.is(key));
+    let name = port.map_or(gone_name, |p| p.ifname.as_str());
     let title = match port.and_then(|p| p.guest.as_deref()) {
-        Some(g) => format!("Port {} — {g} (Esc: close)", key.name),
-        None => format!("Port {} (Esc: close)", key.name),
+        Some(g) => format!("Port {name} — {g} (Esc: close)"),
+        None => format!("Port {name} (Esc: close)"),
     };
     let block = t.block(title, true).style(t.popup);
     let inner = block.inner(area);
