@@ -633,3 +633,38 @@ fn run_ok_nft(ns: &TestNetns, args: &[&str]) {
     full.extend_from_slice(args);
     support::run_ok("ip", &full);
 }
+
+#[test]
+fn a_namespace_without_routes_has_an_empty_main_table_not_an_error() {
+    if !require_root_or_skip() {
+        return;
+    }
+    // A new namespace (`lo` down, as `ip netns add` leaves it) has no main table until its
+    // first route: the kernel answers a dump filtered to it with ENOENT, which is "no
+    // routes", not a failed look (a start there failed with "dump routes: No such file").
+    let routes = in_new_netns(|| {
+        let mut dumper = switchyard::host::netlink::dump::Dumper::open().expect("dumper");
+        let empty = dumper.main_routes().expect("no routes yet");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            let nl = Netlink::connect().await.expect("connect");
+            assert!(nl.observe().await.expect("observe").routes.is_empty());
+            nl.create_bridge(&bridge("sybr0")).await.expect("bridge");
+            nl.set_up("sybr0").await.expect("up");
+            nl.add_addr("sybr0", net("10.56.0.1/24"))
+                .await
+                .expect("addr");
+        });
+        (empty, dumper.main_routes().expect("routes"))
+    })
+    .expect("new namespace");
+    assert_eq!(routes.0, Vec::new());
+    assert!(
+        routes.1.iter().any(|r| r.dest == net("10.56.0.0/24")),
+        "{:?}",
+        routes.1
+    );
+}

@@ -141,12 +141,18 @@ impl Dumper {
                 RouteNetlinkMessage::GetRoute(request),
                 NLM_F_REQUEST | NLM_F_DUMP,
             )?;
-            self.sock.recv_replies(seq, |kind, payload| {
+            let dumped = self.sock.recv_replies(seq, |kind, payload| {
                 if kind == RTM_NEWROUTE {
                     out.extend(wire::main_route_info(payload).map_err(invalid)?);
                 }
                 Ok(())
-            })?;
+            });
+            match dumped {
+                // A namespace without a route of this family has no main table yet: the
+                // kernel answers a dump filtered to it with ENOENT.
+                Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+                other => other?,
+            }
         }
         Ok(out)
     }
