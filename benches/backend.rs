@@ -23,6 +23,9 @@ async fn backend(world: &World) -> Backend {
     Backend::new(Paths::under(world.home.path()), host)
 }
 
+/// The pause before each timed start and stop (see `rounds` in `main`).
+const SETTLE: Duration = Duration::from_millis(100);
+
 fn median(mut xs: Vec<Duration>) -> Duration {
     xs.sort();
     xs[xs.len() / 2]
@@ -64,6 +67,7 @@ fn start_stop(world: &World) -> (Duration, Duration) {
         if std::env::var_os("BENCH_STEPS").is_some() {
             print_marks("start", t0, started, &marks);
         }
+        std::thread::sleep(SETTLE);
         let t1 = Instant::now();
         let mut marks = Vec::new();
         backend
@@ -138,6 +142,10 @@ fn main() {
     let rounds = |world: &World| {
         let (mut starts, mut stops) = (Vec::new(), Vec::new());
         for _ in 0..runs {
+            // Each start and stop is timed from a quiet host: every dnsmasq wakes on the
+            // previous operation's address and route changes, and that work, which is not the
+            // next operation's, would otherwise land in its figure.
+            std::thread::sleep(SETTLE);
             let (s, t) = start_stop(world);
             starts.push(s);
             stops.push(t);
