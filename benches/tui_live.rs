@@ -104,6 +104,32 @@ fn main() {
     }
     let rss = status_kib(pid, "VmRSS:");
     let hwm = status_kib(pid, "VmHWM:");
+    let (anon, file) = (status_kib(pid, "RssAnon:"), status_kib(pid, "RssFile:"));
+    if let Ok(smaps) = std::fs::read_to_string(format!("/proc/{pid}/smaps")) {
+        // The biggest resident mappings, to see what the memory is.
+        let mut maps: Vec<(u64, String)> = Vec::new();
+        let mut name = String::new();
+        for line in smaps.lines() {
+            if let Some(kib) = line.strip_prefix("Rss:") {
+                let kib = kib.split_whitespace().next().and_then(|v| v.parse().ok());
+                maps.push((kib.unwrap_or(0), name.clone()));
+            } else if line
+                .split_whitespace()
+                .next()
+                .is_some_and(|f| f.contains('-'))
+            {
+                name = line
+                    .split_whitespace()
+                    .nth(5)
+                    .unwrap_or("[anon]")
+                    .to_owned();
+            }
+        }
+        maps.sort_by_key(|m| std::cmp::Reverse(m.0));
+        for (kib, name) in maps.iter().take(6) {
+            eprintln!("  mapping {name}: {:.1} MiB", *kib as f64 / 1024.0);
+        }
+    }
     app.send("q");
     let _ = app.wait_exit(Duration::from_secs(5));
     let share = (c1 - c0) / elapsed * 100.0;
@@ -122,8 +148,10 @@ fn main() {
         share / ip_share
     );
     println!(
-        "  memory  {:.1} MiB resident, peak {:.1} MiB",
+        "  memory  {:.1} MiB resident ({:.1} anonymous, {:.1} file), peak {:.1} MiB",
         rss as f64 / 1024.0,
+        anon as f64 / 1024.0,
+        file as f64 / 1024.0,
         hwm as f64 / 1024.0
     );
 }

@@ -372,7 +372,8 @@ fn the_network_detail_charts_its_summed_traffic_at_200x50() {
     assert!(text.contains("totals     rx "), "totals: {text}");
     assert!(text.contains(&format!("Ports ({ports})")), "{text}");
     assert!(text.contains("Leases ("), "{text}");
-    // The chart's history is the sum of the ports' rates, point for point.
+    // The chart's history is the sum of the ports' rates, point for point (as a history
+    // stores it: within 0.04 %).
     let net = app.network_history("default").expect("history");
     let newest = net.fine(switchyard::telemetry::Metric::RxBps).last();
     let summed: f64 = app
@@ -384,7 +385,7 @@ fn the_network_detail_charts_its_summed_traffic_at_200x50() {
         .sum();
     let newest = newest.expect("points");
     assert!(
-        (newest - summed).abs() <= summed * 1e-6 + 1.0,
+        (newest - summed).abs() <= summed * 4e-4 + 1.0,
         "{newest} vs {summed}"
     );
     // At 80×24 the detail keeps to its definition and runtime.
