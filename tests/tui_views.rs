@@ -444,3 +444,26 @@ fn reservations_without_a_lease_are_listed() {
         insta::assert_snapshot!(format!("leases_reserved_{w}x{h}"), shot.backend());
     }
 }
+
+/// The sparklines share the scale of the rows on screen: wherever the list is scrolled, the
+/// busiest port shown draws a full bar (a busier port scrolled away does not flatten them).
+#[test]
+fn the_sparkline_scale_is_that_of_the_rows_on_screen() {
+    let mut app = screen_app(&[ch('2')], 200, 9);
+    let total = app.ports_state().order.len();
+    assert!(total > 3, "needs more ports than fit: {total}");
+    for at in 0..total {
+        let text = render(&app, 200, 9).backend().to_string();
+        let body: Vec<&str> = text.lines().skip(3).take(3).collect();
+        let busy = body
+            .iter()
+            .any(|l| l.contains(" max ") && !l.contains("max       0 b/s"));
+        if busy {
+            assert!(
+                body.iter().any(|l| l.contains('█')),
+                "row {at}: the busiest row shown reaches the top:\n{text}"
+            );
+        }
+        app.update(ch('j'));
+    }
+}

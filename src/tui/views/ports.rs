@@ -27,13 +27,14 @@ fn spark_points(width: u16) -> (usize, bool) {
     }
 }
 
-/// The scale every sparkline of the view shares: the largest rx rate any listed port shows in
-/// a sparkline of `points`. One scale lets the rows compare at a glance (a quiet port draws
-/// low bars, not full ones); each row says its own maximum where there is room.
-fn spark_scale(app: &App, points: usize) -> f64 {
+/// The scale the sparklines on screen share: the largest rx rate any of the `rows` shown (of
+/// the listed ports) draws in a sparkline of `points`. One scale lets the rows compare at a
+/// glance (a quiet port draws low bars, not full ones); each row says its own maximum where
+/// there is room. Only the rows on screen are read: a thousand ports' histories are not.
+fn spark_scale(app: &App, rows: std::ops::Range<usize>, points: usize) -> f64 {
     let snap = app.snapshot();
-    app.ports_state()
-        .order
+    let order = &app.ports_state().order;
+    order[rows.start.min(order.len())..rows.end.min(order.len())]
         .iter()
         .filter_map(|i| app.rates().history(&snap.ports[*i].key()))
         .map(|h| spark::peak(&spark::tail(h.fine(Metric::RxBps), points)))
@@ -144,10 +145,7 @@ fn cell<'a>(app: &App, row: usize, col: Col, width: u16, scale: &dyn Fn(u16) -> 
 /// Draw the view.
 pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
     let st = app.ports_state();
-    // Computed once per frame, at the first sparkline cell, when the column's width is known.
-    let shared = std::cell::OnceCell::new();
-    let scale = |width: u16| *shared.get_or_init(|| spark_scale(app, spark_points(width).0));
-    FilteredList {
+    let list = FilteredList {
         view: View::Ports,
         name: "Ports",
         columns: &columns(app),
@@ -157,8 +155,13 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, focused: bool) {
         filter: &st.filter,
         none: "no ports",
         no_match: "no port matches the filter",
-    }
-    .draw(frame, body, app, focused, |i, c, w| {
+    };
+    let rows = list.visible(body, app);
+    // Computed once per frame, at the first sparkline cell, when the column's width is known.
+    let shared = std::cell::OnceCell::new();
+    let scale =
+        |width: u16| *shared.get_or_init(|| spark_scale(app, rows.clone(), spark_points(width).0));
+    list.draw(frame, body, app, focused, |i, c, w| {
         cell(app, i, c, w, &scale)
     });
 }

@@ -133,7 +133,7 @@ impl<C: Copy> DataTable<'_, C> {
         let block = theme.block(self.title.clone(), self.focused);
         let inner = block.inner(area);
         let keep = layout(self.columns, inner.width);
-        let height = usize::from(inner.height.saturating_sub(1));
+        let height = rows_in(area);
         if self.len == 0 || keep.is_empty() {
             let msg = Paragraph::new(Span::styled(self.empty, theme.muted)).block(block);
             frame.render_widget(msg, area);
@@ -162,6 +162,11 @@ impl<C: Copy> DataTable<'_, C> {
             TableState::default().with_selected(Some(self.list.selected.saturating_sub(start)));
         frame.render_stateful_widget(table, area, &mut state);
     }
+}
+
+/// How many rows a table drawn in `area` shows: inside its border, under its header.
+pub fn rows_in(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(3))
 }
 
 /// A right-aligned cell.
