@@ -996,3 +996,21 @@ fn a_port_moves_to_another_network_from_the_ports_view() {
         );
     }
 }
+
+/// Histories are kept for the ports, which the sparklines and the port detail chart, and for
+/// nothing else: the other interfaces show the collector's rate (a veth pair's peer, the
+/// uplink) and cost no ten minutes of points each.
+#[test]
+fn only_ports_keep_a_history() {
+    let app = app(120, 40);
+    let snap = app.snapshot();
+    assert!(
+        snap.ifaces
+            .iter()
+            .any(|i| !snap.ports.iter().any(|p| p.key() == i.key())),
+        "the demo has interfaces that are not ports"
+    );
+    let ports: std::collections::HashSet<_> = snap.ports.iter().map(|p| p.key()).collect();
+    let tracked: std::collections::HashSet<_> = app.rates().ports().copied().collect();
+    assert_eq!(tracked, ports);
+}

@@ -135,13 +135,15 @@ impl App {
         }
     }
 
+    /// The ports' rates into their histories (the sparklines and the port detail's charts).
+    /// Other interfaces show the collector's rate and keep no history: a host with a
+    /// thousand veth pairs has a thousand peers nobody charts.
     fn feed_rates(&mut self, snap: &Snapshot) {
-        let mut seen: HashSet<PortKey> =
-            HashSet::with_capacity(snap.ports.len() + snap.ifaces.len());
-        let ports = snap.ports.iter().map(|p| (p.key(), p.rate));
-        let ifaces = snap.ifaces.iter().map(|i| (i.key(), i.rate));
-        let measured: Vec<_> = ports
-            .chain(ifaces)
+        let mut seen: HashSet<PortKey> = HashSet::with_capacity(snap.ports.len());
+        let measured: Vec<_> = snap
+            .ports
+            .iter()
+            .map(|p| (p.key(), p.rate))
             .filter(|(k, _)| seen.insert(*k))
             .collect();
         // The collector measured them; the screen keeps their history.
@@ -220,7 +222,7 @@ impl App {
         self.problems = now;
     }
 
-    /// The latest rate of a port or interface.
+    /// The latest rate of a port.
     pub fn rate_of(&self, key: &PortKey) -> Option<Rates> {
         self.rates.rate(key)
     }
