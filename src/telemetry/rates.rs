@@ -506,6 +506,19 @@ mod tests {
     }
 
     #[test]
+    fn a_key_listed_twice_in_a_batch_counts_once_the_first() {
+        let mut t: RateTracker<String> = RateTracker::new();
+        let (a, b) = (Rates::from_array([1.0; 8]), Rates::from_array([2.0; 8]));
+        t.record(Duration::from_secs(1), [("p".to_owned(), None)]);
+        t.record(
+            Duration::from_secs(2),
+            [("p".to_owned(), Some(a)), ("p".to_owned(), Some(b))],
+        );
+        assert_eq!(t.rate("p"), Some(a));
+        assert_eq!(t.history("p").map(History::fine_len), Some(1));
+    }
+
+    #[test]
     fn rates_array_round_trip() {
         let r = Rates::from_array([1., 2., 3., 4., 5., 6., 7., 8.]);
         for (i, m) in Metric::ALL.iter().enumerate() {

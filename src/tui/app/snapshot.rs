@@ -1,7 +1,7 @@
 //! Taking in a snapshot: feed the rate tracker, derive per-network and total traffic, keep
 //! selections on the same items, and log problems when they appear.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::log::Level;
@@ -139,14 +139,9 @@ impl App {
     /// Other interfaces show the collector's rate and keep no history: a host with a
     /// thousand veth pairs has a thousand peers nobody charts.
     fn feed_rates(&mut self, snap: &Snapshot) {
-        let mut seen: HashSet<PortKey> = HashSet::with_capacity(snap.ports.len());
-        let measured: Vec<_> = snap
-            .ports
-            .iter()
-            .map(|p| (p.key(), p.rate))
-            .filter(|(k, _)| seen.insert(*k))
-            .collect();
-        // The collector measured them; the screen keeps their history.
+        // The collector measured them; the screen keeps their history. A key listed twice
+        // counts once (the tracker takes the first).
+        let measured = snap.ports.iter().map(|p| (p.key(), p.rate));
         self.rates.record(snap.at, measured);
     }
 
@@ -165,10 +160,13 @@ impl App {
         for port in &self.snap.ports {
             total.add(port.rate, port.counters.as_ref());
             if let Some(net) = &port.network {
-                per_net
-                    .entry(net.clone())
-                    .or_default()
-                    .add(port.rate, port.counters.as_ref());
+                // The name is copied once per network, not once per port.
+                if !per_net.contains_key(net) {
+                    per_net.insert(net.clone(), Traffic::default());
+                }
+                if let Some(traffic) = per_net.get_mut(net) {
+                    traffic.add(port.rate, port.counters.as_ref());
+                }
                 let sum = net_rates.entry(net.as_str()).or_default();
                 *sum = sum_rates(*sum, port.rate);
             }
