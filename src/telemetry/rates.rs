@@ -203,29 +203,44 @@ struct Baseline {
     counters: LinkCounters,
     at: Duration,
     rate: Option<Rates>,
-    /// Generation of the last batch that contained this link.
-    seen: u64,
+}
+
+impl Baseline {
+    /// The baseline after a new sample `counters` taken at `at`.
+    fn next(mut self, at: Duration, counters: LinkCounters) -> Baseline {
+        if let Some(elapsed) = at.checked_sub(self.at).filter(|d| !d.is_zero()) {
+            self.rate = deltas(self.counters, counters).map(|d| Rates::from_deltas(&d, elapsed));
+            self.counters = counters;
+            self.at = at;
+        }
+        self
+    }
 }
 
 /// Rates from successive counter samples: the one place rates are computed. The collector
 /// keeps one (keyed by ifindex) and publishes its rates in every snapshot; the CLI and the
 /// screens read those. Holds one baseline per link and nothing else.
+///
+/// The baselines are kept sorted by key, and each batch is merged into them in one pass (the
+/// kernel dumps links in ifindex order, so a batch is already sorted): with thousands of links
+/// a tick walks two arrays front to back instead of looking each link up in a hash map.
 #[derive(Debug)]
 pub struct RateMeter<K> {
-    last: HashMap<K, Baseline>,
-    generation: u64,
+    last: Vec<(K, Baseline)>,
+    /// The previous tick's array, kept for its capacity.
+    spare: Vec<(K, Baseline)>,
 }
 
 impl<K> Default for RateMeter<K> {
     fn default() -> Self {
         RateMeter {
-            last: HashMap::new(),
-            generation: 0,
+            last: Vec::new(),
+            spare: Vec::new(),
         }
     }
 }
 
-impl<K: Hash + Eq> RateMeter<K> {
+impl<K: Ord> RateMeter<K> {
     /// An empty meter.
     pub fn new() -> Self {
         Self::default()
@@ -234,46 +249,49 @@ impl<K: Hash + Eq> RateMeter<K> {
     /// Feeds one batch taken at `at` (monotonic); afterwards [`Self::rate`] answers by the
     /// module's rules (`None` before a second sample and on the tick of a reset; a sample not
     /// after the previous one keeps the previous rate and baseline). Links missing from the
-    /// batch are forgotten.
+    /// batch are forgotten; a link listed twice counts once, with its first sample.
     pub fn update<I>(&mut self, at: Duration, samples: I)
     where
         I: IntoIterator<Item = (K, LinkCounters)>,
     {
-        self.generation = self.generation.wrapping_add(1);
-        let generation = self.generation;
-        for (key, counters) in samples {
-            match self.last.entry(key) {
-                Entry::Occupied(e) => {
-                    let base = e.into_mut();
-                    base.seen = generation;
-                    if let Some(elapsed) = at.checked_sub(base.at).filter(|d| !d.is_zero()) {
-                        base.rate = deltas(base.counters, counters)
-                            .map(|d| Rates::from_deltas(&d, elapsed));
-                        base.counters = counters;
-                        base.at = at;
-                    }
-                }
-                Entry::Vacant(e) => {
-                    e.insert(Baseline {
-                        counters,
-                        at,
-                        rate: None,
-                        seen: generation,
-                    });
-                }
-            }
+        let mut samples: Vec<(K, LinkCounters)> = samples.into_iter().collect();
+        if !samples.is_sorted_by(|a, b| a.0 <= b.0) {
+            // Stable: of a key listed twice, the first sample stays first.
+            samples.sort_by(|a, b| a.0.cmp(&b.0));
         }
-        self.last.retain(|_, b| b.seen == generation);
+        std::mem::swap(&mut self.last, &mut self.spare);
+        self.last.clear();
+        let mut old = self.spare.drain(..).peekable();
+        for (key, counters) in samples {
+            if self.last.last().is_some_and(|(k, _)| *k == key) {
+                continue;
+            }
+            while old.next_if(|(k, _)| *k < key).is_some() {}
+            let base = match old.next_if(|(k, _)| *k == key) {
+                Some((_, base)) => base.next(at, counters),
+                None => Baseline {
+                    counters,
+                    at,
+                    rate: None,
+                },
+            };
+            self.last.push((key, base));
+        }
+    }
+
+    fn baseline(&self, key: &K) -> Option<&Baseline> {
+        let at = self.last.binary_search_by(|(k, _)| k.cmp(key)).ok()?;
+        Some(&self.last[at].1)
     }
 
     /// The latest rate of a link.
     pub fn rate(&self, key: &K) -> Option<Rates> {
-        self.last.get(key).and_then(|b| b.rate)
+        self.baseline(key).and_then(|b| b.rate)
     }
 
     /// The counters of the link's baseline (its latest accepted sample).
     pub fn counters(&self, key: &K) -> Option<LinkCounters> {
-        self.last.get(key).map(|b| b.counters)
+        self.baseline(key).map(|b| b.counters)
     }
 
     /// How many links are measured.
@@ -329,7 +347,7 @@ impl<K: Hash + Eq> RateTracker<K> {
     pub fn update<I>(&mut self, at: Duration, samples: I)
     where
         I: IntoIterator<Item = (K, LinkCounters)>,
-        K: Copy,
+        K: Copy + Ord,
     {
         let samples: Vec<(K, LinkCounters)> = samples.into_iter().collect();
         let meter = self.meter.get_or_insert_with(RateMeter::new);
@@ -391,7 +409,10 @@ impl<K: Hash + Eq> RateTracker<K> {
     }
 
     /// The counters of the port's current baseline, when this tracker was fed counters.
-    pub fn counters(&self, key: &K) -> Option<LinkCounters> {
+    pub fn counters(&self, key: &K) -> Option<LinkCounters>
+    where
+        K: Ord,
+    {
         self.meter.as_ref().and_then(|m| m.counters(key))
     }
 
@@ -503,6 +524,33 @@ mod tests {
         assert_eq!(t.rate("lab"), Some(r));
         assert_eq!(t.history("lab").map(History::fine_len), Some(1));
         assert!(t.history("other").is_none());
+    }
+
+    #[test]
+    fn a_meter_merges_batches_in_any_order() {
+        let rx = |b: u64| LinkCounters {
+            rx_bytes: b,
+            ..Default::default()
+        };
+        let s = Duration::from_secs;
+        let mut m: RateMeter<u32> = RateMeter::new();
+        m.update(s(1), [(5, rx(0)), (2, rx(0)), (9, rx(0))]);
+        // Unsorted, a link gone (9), one new between the others (3), one listed twice (5).
+        m.update(s(2), [(5, rx(100)), (3, rx(7)), (2, rx(10)), (5, rx(999))]);
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.rate(&2).map(|r| r.rx_bps), Some(80.0));
+        assert_eq!(
+            m.rate(&5).map(|r| r.rx_bps),
+            Some(800.0),
+            "the first of 5's samples"
+        );
+        assert_eq!(m.rate(&3), None, "new: one sample");
+        assert_eq!(m.counters(&3).map(|c| c.rx_bytes), Some(7));
+        assert_eq!(m.counters(&9), None, "forgotten");
+        m.update(s(3), [(2, rx(20)), (3, rx(17)), (9, rx(5))]);
+        assert_eq!(m.rate(&3).map(|r| r.rx_bps), Some(80.0));
+        assert_eq!((m.rate(&5), m.rate(&9)), (None, None));
+        assert_eq!(m.len(), 3);
     }
 
     #[test]
