@@ -1,5 +1,6 @@
 //! Pure conversions from what the backend and the collector observed into the TUI's rows.
 
+use ipnet::IpNet;
 use std::sync::Arc;
 
 use crate::backend::NetworkStatus;
@@ -120,6 +121,12 @@ pub fn iface_rows(
         LinkKind::Veth | LinkKind::Tun => l.master.is_none(),
         _ => true,
     };
+    // Each interface's addresses, gathered in one pass (not a pass over every address for
+    // each of a thousand interfaces).
+    let mut addrs_of: std::collections::HashMap<u32, Vec<IpNet>> = Default::default();
+    for a in addrs {
+        addrs_of.entry(a.ifindex).or_default().push(a.net);
+    }
     host.links
         .iter()
         .filter(|l| wanted(l))
@@ -133,11 +140,7 @@ pub fn iface_rows(
             up: l.admin_up,
             oper: OperState::from_kernel(&l.oper_state),
             default_route: default_via.contains(&l.ifindex),
-            addrs: addrs
-                .iter()
-                .filter(|a| a.ifindex == l.ifindex)
-                .map(|a| a.net)
-                .collect(),
+            addrs: addrs_of.remove(&l.ifindex).unwrap_or_default(),
             master: l
                 .master
                 .and_then(|m| host.link_by_index(m))
