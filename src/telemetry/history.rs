@@ -5,8 +5,8 @@
 //! minute (the last [`COARSE_MINUTES`]). The fine ring keeps the bit rates only ([`FINE_METRICS`],
 //! what sparklines and charts draw): with a thousand ports, keeping every metric at one point a
 //! second would cost 19 MiB instead of 2.3. The coarse ring keeps every metric. Each rate is
-//! stored in two bytes, as a [`Level`] (within 0.04 % of the rate from 0 to 10^19, ample for
-//! drawing, a quarter of an `f64`); every read returns `f64`, oldest first.
+//! stored in two bytes, as a [`Level`] (within 0.04 % of 1 + the rate from 0 to 10^19, ample
+//! for drawing, a quarter of an `f64`); every read returns `f64`, oldest first.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -24,7 +24,8 @@ const METRICS: usize = Metric::ALL.len();
 pub const FINE_METRICS: [Metric; 2] = [Metric::RxBps, Metric::TxBps];
 
 /// A rate (≥ 0) in two bytes: `log2(1 + rate)` in steps of 1/1024, so that zero is exact
-/// and any rate up to about 1.8·10^19 comes back within 0.034 % (half a step). Negative and
+/// and any rate up to about 1.8·10^19 comes back within 0.034 % of `1 + rate` (half a
+/// step). Negative and
 /// NaN rates, which no counter gives, are stored as zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Level(u16);

@@ -54,9 +54,7 @@ impl<C: Copy> FilteredList<'_, C> {
     /// The rows [`Self::draw`] shows in `body`, as indices into the list.
     pub fn visible(&self, body: Rect, app: &App) -> std::ops::Range<usize> {
         let (table_area, _) = layout::filtered(body, app.filter_bar(self.view));
-        let height = crate::tui::widgets::table::rows_in(table_area);
-        let start = self.list.window(height);
-        start..(start + height).min(self.shown)
+        crate::tui::widgets::table::window(self.list, self.shown, table_area)
     }
 
     /// Draws the table in `body` and, while a filter is set or typed, the bar under it.

@@ -33,8 +33,10 @@ fn spark_points(width: u16) -> (usize, bool) {
 /// there is room. Only the rows on screen are read: a thousand ports' histories are not.
 fn spark_scale(app: &App, rows: std::ops::Range<usize>, points: usize) -> f64 {
     let snap = app.snapshot();
-    let order = &app.ports_state().order;
-    order[rows.start.min(order.len())..rows.end.min(order.len())]
+    app.ports_state()
+        .order
+        .get(rows)
+        .unwrap_or_default()
         .iter()
         .filter_map(|i| app.rates().history(&snap.ports[*i].key()))
         .map(|h| spark::peak(&spark::tail(h.fine(Metric::RxBps), points)))

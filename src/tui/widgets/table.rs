@@ -133,15 +133,14 @@ impl<C: Copy> DataTable<'_, C> {
         let block = theme.block(self.title.clone(), self.focused);
         let inner = block.inner(area);
         let keep = layout(self.columns, inner.width);
-        let height = rows_in(area);
         if self.len == 0 || keep.is_empty() {
             let msg = Paragraph::new(Span::styled(self.empty, theme.muted)).block(block);
             frame.render_widget(msg, area);
             return;
         }
-        let start = self.list.window(height);
-        let end = (start + height).min(self.len);
-        let rows = (start..end).map(|i| {
+        let shown = window(self.list, self.len, area);
+        let start = shown.start;
+        let rows = shown.map(|i| {
             let cells = keep.iter().map(|(k, w)| cell(i, self.columns[*k].id, *w));
             Row::new(cells)
         });
@@ -164,9 +163,12 @@ impl<C: Copy> DataTable<'_, C> {
     }
 }
 
-/// How many rows a table drawn in `area` shows: inside its border, under its header.
-pub fn rows_in(area: Rect) -> usize {
-    usize::from(area.height.saturating_sub(3))
+/// The rows of a list of `len` a table drawn in `area` shows (inside its border, under its
+/// header), scrolled as `list` says.
+pub fn window(list: ListState, len: usize, area: Rect) -> std::ops::Range<usize> {
+    let height = usize::from(area.height.saturating_sub(3));
+    let start = list.window(height);
+    start..(start + height).min(len)
 }
 
 /// A right-aligned cell.
