@@ -10,7 +10,10 @@
 //! - **The seam**: [`host`] is the only module that touches the system — every syscall,
 //!   netlink socket, `/proc` and `/sys` read, sysctl and process spawn. Its [`host::Host`]
 //!   trait has two implementations: [`host::RealHost`] on the kernel and
-//!   [`host::fake::FakeHost`], an in-memory kernel for tests and `--demo`. [`store`] owns
+//!   [`host::fake::FakeHost`], an in-memory kernel for tests and `--demo` (with its own
+//!   faults); debug builds run the verbs over `host::faults::Faulty`, a wrapper that fails
+//!   or holds a step where a test's environment says, so no production path has a hook.
+//!   [`store`] owns
 //!   switchyard's own files (definitions, runtime records), all written atomically.
 //! - **Over the seam**, generic in `H: Host`: [`backend`] (define, start, stop, update,
 //!   attach: plan, apply, roll back), [`telemetry`] (the collector: ports, counters, rates,

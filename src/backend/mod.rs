@@ -25,7 +25,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::host::apply::{self, ApplyError, On};
 use crate::host::error::HostError;
 use crate::host::nft::NftError;
-use crate::host::{Host, RealHost};
+use crate::host::{Host, SystemHost};
 use crate::model::{self, CreateRequest, HostFacts, NetworkDef, Problem, XmlError};
 use crate::plan::dnsmasq::DnsmasqPaths;
 use crate::plan::firewall::{FirewallNet, ObservedTable};
@@ -256,7 +256,7 @@ pub struct NetworkStatus {
 
 /// The operations, over one store and one host.
 #[derive(Debug)]
-pub struct Backend<H = RealHost> {
+pub struct Backend<H = SystemHost> {
     pub store: Store,
     host: Arc<H>,
 }

@@ -263,6 +263,7 @@ impl<H: Host> Backend<H> {
                 probe: probe.clone(),
                 attach: attach.clone(),
                 timeout,
+                hold_before_send: false,
             })
             .await?;
         let ruleset = Ruleset::parse(&capture.ruleset_json).map_err(|e| HostError::Other {

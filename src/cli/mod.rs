@@ -34,7 +34,7 @@ use std::path::Path;
 use color_eyre::eyre::{eyre, Result, WrapErr};
 
 use crate::backend::{host_facts, Backend};
-use crate::host::{Host, RealHost};
+use crate::host::Host;
 use crate::model::{self, CreateRequest, HostFacts};
 use crate::store::Paths;
 pub use args::{Cli, Command, CreateArgs, PinArgs, TuiArgs, UpdateArgs, WhyArgs, XmlSource};
@@ -72,7 +72,7 @@ pub async fn run(cli: Cli, command: Command) -> Result<()> {
     if matches!(command, Command::Tui) {
         return tui(paths, &cli.tui).await;
     }
-    let host = RealHost::connect()
+    let host = crate::host::connect()
         .await
         .wrap_err("cannot open a netlink connection")?;
     let backend = Backend::new(paths, host);
@@ -237,7 +237,7 @@ async fn tui(paths: Paths, args: &TuiArgs) -> Result<()> {
         return demo(opts, args.interval_ms.unwrap_or(1000)).await;
     }
     let connect = || async {
-        let host = RealHost::connect()
+        let host = crate::host::connect()
             .await
             .wrap_err("cannot open a netlink connection")?;
         Ok(Backend::new(paths, host))

@@ -27,7 +27,7 @@ async fn open_collector(
     backend: &Backend,
     interval: Duration,
     follow: bool,
-) -> Result<Collector<crate::host::RealHost>> {
+) -> Result<Collector<crate::host::SystemHost>> {
     let (_, networks) = watch::channel(backend.network_ports());
     let options = CollectorOptions {
         interval,

@@ -4,11 +4,11 @@
 //! state they produce (`state`), sysctls, and network namespaces for tests and the sandbox.
 
 pub mod apply;
-#[cfg(debug_assertions)]
-mod debug_hooks;
 pub mod dnsmasq;
 pub mod error;
 pub mod fake;
+#[cfg(debug_assertions)]
+pub mod faults;
 pub mod fix;
 pub mod inotify;
 pub mod kernel;
@@ -32,6 +32,22 @@ pub use error::HostError;
 pub use netlink::{BridgeSpec, MacvtapMode, Netlink};
 pub use netns::{in_new_netns, NetnsGuard};
 pub use real::RealHost;
+
+/// The host the binary's verbs run over: the real one, wrapped in debug builds (the ones the
+/// tests drive) by [`faults::Faulty`], which fails or holds a step where the environment says.
+#[cfg(debug_assertions)]
+pub type SystemHost = faults::Faulty<RealHost>;
+/// The host the binary's verbs run over: the real one.
+#[cfg(not(debug_assertions))]
+pub type SystemHost = RealHost;
+
+/// Opens [`SystemHost`] in the calling thread's network namespace.
+pub async fn connect() -> Result<SystemHost, HostError> {
+    let host = RealHost::connect().await?;
+    #[cfg(debug_assertions)]
+    let host = faults::Faulty::from_env(host);
+    Ok(host)
+}
 pub use seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent, Look};
 
 /// Where `program` is installed: PATH, then the sbin folders (root's tools live there, and a

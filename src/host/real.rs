@@ -42,8 +42,6 @@ pub struct RealHost {
     stopping: Mutex<Stopping>,
     stats: Mutex<StatsSocket>,
     netns: Mutex<NetnsResolver>,
-    #[cfg(debug_assertions)]
-    hooks: super::debug_hooks::Hooks,
     /// Link and neighbour dumps, decoded lean (the connection's decoder costs ~30× more).
     dumper: Mutex<Dumper>,
     /// Inode number of the network namespace the sockets were opened in.
@@ -73,8 +71,6 @@ impl RealHost {
             stopping: Mutex::new(Stopping::default()),
             stats: Mutex::new(StatsSocket::open().map_err(io_error("open counter socket"))?),
             netns: Mutex::new(NetnsResolver::open().map_err(io_error("open namespace-id socket"))?),
-            #[cfg(debug_assertions)]
-            hooks: super::debug_hooks::Hooks::from_env(),
             dumper: Mutex::new(Dumper::open().map_err(io_error("open link dump socket"))?),
             // The calling thread's namespace, where the sockets above were opened (not the
             // process's: a test or the sandbox opens a host from a thread that entered another
@@ -162,10 +158,6 @@ impl Host for RealHost {
     }
 
     async fn run(&self, step: &Step) -> Result<Outcome, HostError> {
-        #[cfg(debug_assertions)]
-        if let Some(e) = self.hooks.before(step).await {
-            return Err(e);
-        }
         steps::run_step(self, step).await
     }
 

@@ -49,6 +49,10 @@ pub struct TraceRequest {
     pub attach: Attach,
     /// How long to wait for the probe's trace.
     pub timeout: Duration,
+    /// Hold, with the probe port and the trace rule in place, until a signal comes, and send
+    /// nothing: set only by the tests' fault wrapper ([`super::faults`]), to check that an
+    /// interrupted trace leaves nothing behind.
+    pub hold_before_send: bool,
 }
 
 /// What the kernel said, for [`crate::model::why::report`].
@@ -224,10 +228,7 @@ pub fn run(req: &TraceRequest) -> Result<TraceCapture, HostError> {
     let doc = ruleset_doc()?;
     let ruleset = Ruleset::from_value(&doc);
 
-    // Debug builds: hold here, everything in place, until a signal comes (the tests check
-    // that an interrupted trace leaves nothing behind).
-    #[cfg(debug_assertions)]
-    if std::env::var_os("SWITCHYARD_WHY_PAUSE").is_some() {
+    if req.hold_before_send {
         eprintln!("why: paused with the probe port and the trace rule in place");
         while !super::apply::interrupted() {
             std::thread::sleep(Duration::from_millis(20));
