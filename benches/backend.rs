@@ -18,7 +18,7 @@ use switchyard::host::RealHost;
 use switchyard::store::Paths;
 
 /// A backend on the world's host namespace (its netlink connection is opened there).
-async fn backend(world: &World) -> Backend {
+async fn backend(world: &World) -> Backend<RealHost> {
     let host = RealHost::connect().await.expect("netlink");
     Backend::new(Paths::under(world.home.path()), host)
 }

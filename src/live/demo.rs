@@ -383,7 +383,14 @@ impl Demo {
             counters
                 .poll(backend.host(), ports.at, &view.forwards)
                 .await;
-            snapshot(backend.host(), &ports, &view, &[], counters)
+            snapshot(
+                backend.host(),
+                &ports,
+                (&view, 0),
+                &[],
+                counters,
+                &mut super::rows::RowCache::default(),
+            )
         })
     }
 

@@ -292,6 +292,9 @@ async fn run<H: Host>(
     let mut view = refresh_networks(&backend, None, None).await;
     let mut supervision = Supervision::default();
     let mut counters = forwards::ForwardCounters::default();
+    let mut rows = rows::RowCache::default();
+    // Counts the network views read (their addresses are the interface rows' input).
+    let mut views = 0u64;
     let mut topology = 0;
     let mut firewall = 0;
     loop {
@@ -325,6 +328,7 @@ async fn run<H: Host>(
                 (Some(&view), Some(&*ports))
             };
             view = refresh_networks(&backend, previous, seen).await;
+            views += 1;
             if supervision.round(&backend, &view, &busy).await {
                 view = refresh_networks(&backend, Some(&view), Some(&ports)).await;
             }
@@ -346,30 +350,30 @@ async fn run<H: Host>(
         tx.send_replace(Arc::new(snapshot(
             backend.host(),
             &ports,
-            &view,
+            (&view, views),
             &supervision.notices,
             &counters,
+            &mut rows,
         )));
     }
 }
 
+/// The screens' snapshot: `view` is the network view with its number (which changes
+/// whenever its addresses may have), `rows` the rows of the snapshots before.
 fn snapshot<H: Host>(
     host: &H,
     ports: &PortsSnapshot,
-    view: &NetworkView,
+    (view, view_number): (&NetworkView, u64),
     notices: &[crate::tui::data::Notice],
     counters: &forwards::ForwardCounters,
+    cache: &mut rows::RowCache,
 ) -> Snapshot {
     let now_unix = host
         .now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let port_rows: Vec<_> = ports
-        .ports
-        .iter()
-        .map(|p| rows::port_row(p, ports))
-        .collect();
+    let port_rows = cache.port_rows(ports);
     let mut leases: Vec<_> = ports
         .leases
         .iter()
@@ -383,7 +387,7 @@ fn snapshot<H: Host>(
         forwards: counters.rows(&view.forwards, &view.rows, &leases, &port_rows),
         ports: port_rows,
         leases,
-        ifaces: rows::iface_rows(&ports.host, &view.addrs, &view.default_via, ports),
+        ifaces: cache.iface_rows(ports, &view.addrs, &view.default_via, view_number),
         taken_subnets: view.taken_subnets.clone(),
         now_unix,
         notices: notices.to_vec(),

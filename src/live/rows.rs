@@ -47,9 +47,18 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
 /// One port row, with its counters and rate from the collector's snapshot. The collector
 /// words its values; they are read back here, once, so the screens get types.
 pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
+    PortRow {
+        counters: snap.counters_of(p.ifindex),
+        rate: snap.rate_of(p.ifindex),
+        ..port_row_without_counters(p, snap.netns)
+    }
+}
+
+/// A port's row without counters or rate (what stays while the port list does).
+fn port_row_without_counters(p: &PortInfo, netns: u64) -> PortRow {
     let mac = |m: &Option<String>| m.as_deref().and_then(|m| m.parse::<MacAddr>().ok());
     PortRow {
-        netns: snap.netns,
+        netns,
         ifindex: p.ifindex,
         ifname: p.ifname.clone(),
         kind: LinkKind::from_name(&p.kind),
@@ -60,8 +69,74 @@ pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
         up: p.up,
         guest: p.guest.clone(),
         ip: p.ip.as_deref().and_then(|ip| ip.parse().ok()),
-        counters: snap.counters_of(p.ifindex),
-        rate: snap.rate_of(p.ifindex),
+        counters: None,
+        rate: None,
+    }
+}
+
+/// The port and interface rows of the last snapshots without their counters, kept while what
+/// they were built from stays the same: the collector shares its port list and its link dump
+/// between snapshots until something changes, so most ticks only copy the rows and set their
+/// counters and rates, instead of reading a thousand names, kinds and MACs back again.
+#[derive(Default)]
+pub struct RowCache {
+    /// The port list the rows were built from (held, so its address cannot be reused).
+    ports_of: Option<(Arc<Vec<PortInfo>>, u64)>,
+    ports: Vec<PortRow>,
+    /// The link dump and the generation of the addresses the interface rows were built from.
+    ifaces_of: Option<(Arc<HostState>, u64, u64)>,
+    ifaces: Vec<IfaceRow>,
+}
+
+impl RowCache {
+    /// The port rows of `snap`, with its counters and rates.
+    pub fn port_rows(&mut self, snap: &PortsSnapshot) -> Vec<PortRow> {
+        let same = self
+            .ports_of
+            .as_ref()
+            .is_some_and(|(of, netns)| Arc::ptr_eq(of, &snap.ports) && *netns == snap.netns);
+        if !same {
+            self.ports = snap
+                .ports
+                .iter()
+                .map(|p| port_row_without_counters(p, snap.netns))
+                .collect();
+            self.ports_of = Some((snap.ports.clone(), snap.netns));
+        }
+        self.ports
+            .iter()
+            .map(|r| PortRow {
+                counters: snap.counters_of(r.ifindex),
+                rate: snap.rate_of(r.ifindex),
+                ..r.clone()
+            })
+            .collect()
+    }
+
+    /// The host's interface rows (see [`iface_rows`]); `addrs_generation` changes whenever
+    /// `addrs` or `default_via` may have.
+    pub fn iface_rows(
+        &mut self,
+        snap: &PortsSnapshot,
+        addrs: &[AddrInfo],
+        default_via: &[u32],
+        addrs_generation: u64,
+    ) -> Vec<IfaceRow> {
+        let same = self.ifaces_of.as_ref().is_some_and(|(of, netns, g)| {
+            Arc::ptr_eq(of, &snap.host) && *netns == snap.netns && *g == addrs_generation
+        });
+        if !same {
+            self.ifaces = iface_rows_without_counters(&snap.host, addrs, default_via, snap.netns);
+            self.ifaces_of = Some((snap.host.clone(), snap.netns, addrs_generation));
+        }
+        self.ifaces
+            .iter()
+            .map(|r| IfaceRow {
+                counters: snap.counters_of(r.ifindex),
+                rate: snap.rate_of(r.ifindex),
+                ..r.clone()
+            })
+            .collect()
     }
 }
 
@@ -116,6 +191,20 @@ pub fn iface_rows(
     default_via: &[u32],
     snap: &PortsSnapshot,
 ) -> Vec<IfaceRow> {
+    let mut rows = iface_rows_without_counters(host, addrs, default_via, snap.netns);
+    for r in &mut rows {
+        r.counters = snap.counters_of(r.ifindex);
+        r.rate = snap.rate_of(r.ifindex);
+    }
+    rows
+}
+
+fn iface_rows_without_counters(
+    host: &HostState,
+    addrs: &[AddrInfo],
+    default_via: &[u32],
+    netns: u64,
+) -> Vec<IfaceRow> {
     let wanted = |l: &crate::state::LinkInfo| match l.kind {
         LinkKind::Loopback | LinkKind::Macvtap => false,
         LinkKind::Veth | LinkKind::Tun => l.master.is_none(),
@@ -131,7 +220,7 @@ pub fn iface_rows(
         .iter()
         .filter(|l| wanted(l))
         .map(|l| IfaceRow {
-            netns: snap.netns,
+            netns,
             ifindex: l.ifindex,
             ifname: l.name.clone(),
             kind: l.kind.clone(),
@@ -145,8 +234,8 @@ pub fn iface_rows(
                 .master
                 .and_then(|m| host.link_by_index(m))
                 .map(|m| m.name.clone()),
-            counters: snap.counters_of(l.ifindex),
-            rate: snap.rate_of(l.ifindex),
+            counters: None,
+            rate: None,
         })
         .collect()
 }
@@ -245,6 +334,97 @@ mod tests {
         );
         assert_eq!(rows[0].rate, None);
         assert_eq!(rows[1].kind, LinkKind::Bridge);
+    }
+
+    fn counted(snap: &PortsSnapshot, ifindex: u32, rx_bytes: u64) -> PortsSnapshot {
+        PortsSnapshot {
+            counters: vec![(
+                ifindex,
+                crate::telemetry::LinkCounters {
+                    rx_bytes,
+                    ..Default::default()
+                },
+            )],
+            ..snap.clone()
+        }
+    }
+
+    #[test]
+    fn row_cache_reads_a_port_list_again_only_when_it_changed() {
+        let port = |name: &str, mac: &str| PortInfo {
+            ifindex: 3,
+            ifname: name.to_owned(),
+            kind: "tap".to_owned(),
+            bridge: Some("br".to_owned()),
+            parent: None,
+            network: Some("n".to_owned()),
+            mac: Some(mac.to_owned()),
+            guest_mac: None,
+            mtu: 1500,
+            up: true,
+            oper_state: "up".to_owned(),
+            guest: None,
+            ip: None,
+            ip_source: None,
+        };
+        let host = Arc::new(HostState {
+            links: vec![link(4, "br0", LinkKind::Bridge, None)],
+            ..HostState::default()
+        });
+        let first = PortsSnapshot {
+            at: std::time::Duration::from_secs(1),
+            netns: 7,
+            ports: Arc::new(vec![port("vnet0", "52:54:00:00:00:01")]),
+            host: host.clone(),
+            counters: Vec::new(),
+            rates: Vec::new(),
+            firewall: 0,
+            leases: Default::default(),
+            topology: 1,
+            cause: crate::telemetry::SnapshotCause::Tick,
+            errors: Vec::new(),
+        };
+        let mut cache = RowCache::default();
+        let rows = cache.port_rows(&counted(&first, 3, 10));
+        assert_eq!(rows, [port_row(&first.ports[0], &counted(&first, 3, 10))]);
+        assert_eq!(rows[0].counters.map(|c| c.rx_bytes), Some(10));
+
+        // The same list: the rows are kept, with the new counters.
+        let rows = cache.port_rows(&counted(&first, 3, 25));
+        assert_eq!(rows[0].counters.map(|c| c.rx_bytes), Some(25));
+        assert_eq!(rows[0].ifname, "vnet0");
+
+        // A new list (a rename, a new MAC): read again.
+        let second = PortsSnapshot {
+            ports: Arc::new(vec![port("guest-a", "52:54:00:00:00:02")]),
+            ..first.clone()
+        };
+        let rows = cache.port_rows(&second);
+        assert_eq!(rows[0].ifname, "guest-a");
+        assert_eq!(
+            rows[0].mac.map(|m| m.to_string()).as_deref(),
+            Some("52:54:00:00:00:02")
+        );
+        assert_eq!(rows[0].counters, None, "no counters: unknown, not zero");
+
+        // Interfaces: kept for the same dump and address generation, read again for a new
+        // generation (new addresses).
+        let addr = |net: &str| AddrInfo {
+            ifindex: 4,
+            net: net.parse().expect("net"),
+        };
+        let rows = cache.iface_rows(&counted(&first, 4, 1), &[addr("192.0.2.1/24")], &[], 1);
+        assert_eq!(rows[0].addrs, [addr("192.0.2.1/24").net]);
+        let rows = cache.iface_rows(&counted(&first, 4, 2), &[addr("192.0.2.1/24")], &[], 1);
+        assert_eq!(rows[0].counters.map(|c| c.rx_bytes), Some(2));
+        let rows = cache.iface_rows(&first, &[addr("198.51.100.1/24")], &[4], 2);
+        assert_eq!(rows[0].addrs, [addr("198.51.100.1/24").net]);
+        assert!(rows[0].default_route);
+        assert_eq!(
+            rows,
+            iface_rows(&host, &[addr("198.51.100.1/24")], &[4], &first),
+            "the same rows as built afresh"
+        );
     }
 
     #[test]
