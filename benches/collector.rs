@@ -14,7 +14,10 @@
 //! (d) the `switchyard ports --json` process (release binary, empty home) against
 //!     `ip -s -j link show`, both run in the namespace with output to a pipe that is read and
 //!     thrown away: median wall time of each and their ratio, and the median peak RSS of each
-//!     (`ru_maxrss` of the waited-for child).
+//!     in separate runs under `/usr/bin/time -f %M` (Debian's `time`; skipped without it). Not
+//!     `ru_maxrss` of a child the bench spawns: Linux carries the peak of the process image an
+//!     exec replaces into it, and that image is a copy of the bench, tens of MiB, so both
+//!     commands came out at the bench's own size.
 //!
 //! `cargo bench --bench collector` runs the full world for 60 s; `SWITCHYARD_BENCH_SECS`,
 //! `SWITCHYARD_BENCH_PAIRS` and `SWITCHYARD_BENCH_TAP=0` change it; `SWITCHYARD_BENCH_PARTS`
@@ -371,10 +374,8 @@ fn parts(runs: usize) -> (Duration, Duration) {
     (stats, dump)
 }
 
-/// Runs `cmd` with stdout read (and dropped) through a pipe; its wall time (spawn to reaped)
-/// and peak RSS in kB.
-#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its rusage
-fn run_child(cmd: &mut Command) -> (Duration, u64) {
+/// Runs `cmd` with stdout read (and dropped) through a pipe; its wall time (spawn to reaped).
+fn run_child(cmd: &mut Command) -> Duration {
     use std::io::Read;
     let t0 = Instant::now();
     let mut child = cmd
@@ -389,52 +390,70 @@ fn run_child(cmd: &mut Command) -> (Duration, u64) {
         .expect("piped")
         .read_to_end(&mut sink)
         .expect("read output");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: as in `cpu_time`.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child, with valid pointers to owned status and rusage.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let status = child.wait().expect("wait");
     let wall = t0.elapsed();
-    assert_eq!(rc, pid, "wait4");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed: {status}"
-    );
+    assert!(status.success(), "{cmd:?} failed: {status}");
     assert!(!sink.is_empty(), "{cmd:?} printed nothing");
-    (wall, usage.ru_maxrss as u64)
+    wall
+}
+
+/// Peak RSS in kB of `program args`, by `/usr/bin/time` (a small process that forks the
+/// command, so the figure is the command's own); `None` without it.
+fn peak_rss_kb(program: &std::path::Path, args: &[&str]) -> Option<u64> {
+    let time = std::path::Path::new("/usr/bin/time");
+    if !time.exists() {
+        return None;
+    }
+    let out = tempfile::NamedTempFile::new().expect("temp file");
+    let status = Command::new(time)
+        .args(["-f", "%M", "-o"])
+        .arg(out.path())
+        .arg(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("spawn time");
+    assert!(status.success(), "{program:?} {args:?} failed: {status}");
+    std::fs::read_to_string(out.path())
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 /// (d): `switchyard ports --json` against `ip -s -j link show`, alternating.
 fn ports_cli(cfg: &Config) {
     let home = tempfile::tempdir().expect("home");
+    let home_arg = home.path().to_str().expect("utf-8 home");
+    let ours_args = ["--home", home_arg, "ports", "--json"];
+    let ip_args = ["-s", "-j", "link", "show"];
+    let ours_bin = std::path::Path::new(env!("CARGO_BIN_EXE_switchyard"));
+    let ip_bin = switchyard::host::find_program("ip").expect("ip");
     let runs = cfg.runs.min(41);
-    let (mut ours, mut ip, mut ours_rss, mut ip_rss) = (vec![], vec![], vec![], vec![]);
+    let (mut ours, mut ip) = (vec![], vec![]);
     for _ in 0..runs {
-        let (t, rss) = run_child(
-            Command::new(env!("CARGO_BIN_EXE_switchyard"))
-                .arg("--home")
-                .arg(home.path())
-                .args(["ports", "--json"]),
-        );
-        ours.push(t);
-        ours_rss.push(rss);
-        let (t, rss) = run_child(Command::new("ip").args(["-s", "-j", "link", "show"]));
-        ip.push(t);
-        ip_rss.push(rss);
+        ours.push(run_child(Command::new(ours_bin).args(ours_args)));
+        ip.push(run_child(Command::new(&ip_bin).args(ip_args)));
     }
-    let mid = |mut v: Vec<u64>| {
-        v.sort_unstable();
-        v[v.len() / 2]
-    };
     let (ours, ip) = (median(ours), median(ip));
     println!(
-        "(d) `switchyard ports --json` (whole process), median of {runs}: {}, peak RSS {} kB; \
-         `ip -s -j link show`: {}, peak RSS {} kB; time ratio {:.3}",
+        "(d) `switchyard ports --json` (whole process), median of {runs}: {}; \
+         `ip -s -j link show`: {}; time ratio {:.3}",
         ms(ours),
-        mid(ours_rss),
         ms(ip),
-        mid(ip_rss),
         ours.as_secs_f64() / ip.as_secs_f64()
     );
+    let rss = |bin: &std::path::Path, args: &[&str]| {
+        let mut v: Vec<u64> = (0..5).filter_map(|_| peak_rss_kb(bin, args)).collect();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied()
+    };
+    match (rss(ours_bin, &ours_args), rss(&ip_bin, &ip_args)) {
+        (Some(a), Some(b)) => println!(
+            "    peak RSS, median of 5 under /usr/bin/time: ours {a} kB, ip {b} kB ({:.2}x)",
+            a as f64 / b as f64
+        ),
+        _ => println!("    peak RSS not measured: /usr/bin/time (Debian package time) is missing"),
+    }
 }
