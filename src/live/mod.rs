@@ -328,10 +328,10 @@ async fn run<H: Host>(
                 (Some(&view), Some(&*ports))
             };
             view = refresh_networks(&backend, previous, seen).await;
-            views += 1;
             if supervision.round(&backend, &view, &busy).await {
                 view = refresh_networks(&backend, Some(&view), Some(&ports)).await;
             }
+            views += 1;
             // Only a real change: the collector re-dumps its links for a new list.
             let nets = backend.network_ports();
             nets_tx.send_if_modified(|current| {
