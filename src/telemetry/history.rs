@@ -223,7 +223,7 @@ impl History {
         self.coarse.len()
     }
 
-    /// Reserved points (fine, coarse): constant over the history's life.
+    /// Reserved places (fine runs, coarse points): constant over the history's life.
     pub fn capacity(&self) -> (usize, usize) {
         (self.fine.capacity(), self.coarse.capacity())
     }
