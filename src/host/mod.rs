@@ -32,6 +32,7 @@ pub use error::HostError;
 pub use netlink::{BridgeSpec, MacvtapMode, Netlink};
 pub use netns::{in_new_netns, NetnsGuard};
 pub use real::RealHost;
+pub use seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent, Look};
 
 /// The host the binary's verbs run over: the real one, wrapped in debug builds (the ones the
 /// tests drive) by [`faults::Faulty`], which fails or holds a step where the environment says.
@@ -48,7 +49,6 @@ pub async fn connect() -> Result<SystemHost, HostError> {
     let host = faults::Faulty::from_env(host);
     Ok(host)
 }
-pub use seam::{DnsmasqSetup, Events, FileStamp, GuestInterface, Host, HostEvent, Look};
 
 /// Where `program` is installed: PATH, then the sbin folders (root's tools live there, and a
 /// user's PATH often lacks them).

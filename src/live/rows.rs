@@ -44,17 +44,8 @@ pub fn network_row(s: &NetworkStatus, rules: usize) -> NetworkRow {
     }
 }
 
-/// One port row, with its counters and rate from the collector's snapshot. The collector
-/// words its values; they are read back here, once, so the screens get types.
-pub fn port_row(p: &PortInfo, snap: &PortsSnapshot) -> PortRow {
-    PortRow {
-        counters: snap.counters_of(p.ifindex),
-        rate: snap.rate_of(p.ifindex),
-        ..port_row_without_counters(p, snap.netns)
-    }
-}
-
-/// A port's row without counters or rate (what stays while the port list does).
+/// A port's row without counters or rate (what stays while the port list does). The
+/// collector words its values; they are read back here, once, so the screens get types.
 fn port_row_without_counters(p: &PortInfo, netns: u64) -> PortRow {
     let mac = |m: &Option<String>| m.as_deref().and_then(|m| m.parse::<MacAddr>().ok());
     PortRow {
@@ -113,8 +104,9 @@ impl RowCache {
             .collect()
     }
 
-    /// The host's interface rows (see [`iface_rows`]); `addrs_generation` changes whenever
-    /// `addrs` or `default_via` may have.
+    /// The host's interface rows (see [`iface_rows_without_counters`]): `addrs` and
+    /// `default_via` come from the network view, and `addrs_generation` changes whenever they
+    /// may have.
     pub fn iface_rows(
         &mut self,
         snap: &PortsSnapshot,
@@ -185,20 +177,6 @@ pub fn reservation_rows(networks: &[NetworkRow], leases: &[LeaseRow]) -> Vec<Lea
 /// tunnels — not loopback, and not the guests' devices (taps, macvtaps, veths plugged into a
 /// bridge), which the Ports view lists. `addrs` and `default_via` (ifindexes a default route
 /// leaves through) come from a fuller, less frequent look than the collector's link dump.
-pub fn iface_rows(
-    host: &HostState,
-    addrs: &[AddrInfo],
-    default_via: &[u32],
-    snap: &PortsSnapshot,
-) -> Vec<IfaceRow> {
-    let mut rows = iface_rows_without_counters(host, addrs, default_via, snap.netns);
-    for r in &mut rows {
-        r.counters = snap.counters_of(r.ifindex);
-        r.rate = snap.rate_of(r.ifindex);
-    }
-    rows
-}
-
 fn iface_rows_without_counters(
     host: &HostState,
     addrs: &[AddrInfo],
@@ -290,7 +268,7 @@ mod tests {
             at: std::time::Duration::from_secs(2),
             netns: 7,
             ports: Default::default(),
-            host: Default::default(),
+            host: Arc::new(host),
             counters: vec![(
                 4,
                 crate::telemetry::LinkCounters {
@@ -305,7 +283,7 @@ mod tests {
             cause: crate::telemetry::SnapshotCause::Tick,
             errors: Vec::new(),
         };
-        let rows = iface_rows(&host, &addrs, &[5], &snap);
+        let rows = RowCache::default().iface_rows(&snap, &addrs, &[5], 0);
         let names: Vec<&str> = rows.iter().map(|r| r.ifname.as_str()).collect();
         assert_eq!(
             names,
@@ -352,20 +330,8 @@ mod tests {
     #[test]
     fn row_cache_reads_a_port_list_again_only_when_it_changed() {
         let port = |name: &str, mac: &str| PortInfo {
-            ifindex: 3,
-            ifname: name.to_owned(),
-            kind: "tap".to_owned(),
-            bridge: Some("br".to_owned()),
-            parent: None,
-            network: Some("n".to_owned()),
             mac: Some(mac.to_owned()),
-            guest_mac: None,
-            mtu: 1500,
-            up: true,
-            oper_state: "up".to_owned(),
-            guest: None,
-            ip: None,
-            ip_source: None,
+            ..PortInfo::test_tap(3, name)
         };
         let host = Arc::new(HostState {
             links: vec![link(4, "br0", LinkKind::Bridge, None)],
@@ -386,7 +352,11 @@ mod tests {
         };
         let mut cache = RowCache::default();
         let rows = cache.port_rows(&counted(&first, 3, 10));
-        assert_eq!(rows, [port_row(&first.ports[0], &counted(&first, 3, 10))]);
+        assert_eq!(
+            rows,
+            RowCache::default().port_rows(&counted(&first, 3, 10)),
+            "the same rows as built afresh"
+        );
         assert_eq!(rows[0].counters.map(|c| c.rx_bytes), Some(10));
 
         // The same list: the rows are kept, with the new counters.
@@ -422,7 +392,7 @@ mod tests {
         assert!(rows[0].default_route);
         assert_eq!(
             rows,
-            iface_rows(&host, &[addr("198.51.100.1/24")], &[4], &first),
+            RowCache::default().iface_rows(&first, &[addr("198.51.100.1/24")], &[4], 0),
             "the same rows as built afresh"
         );
     }

@@ -101,6 +101,27 @@ pub struct PortInfo {
 }
 
 impl PortInfo {
+    /// A tap on bridge `br` of network `n`, up, nothing else known: the tests' port.
+    #[cfg(test)]
+    pub(crate) fn test_tap(ifindex: u32, name: &str) -> PortInfo {
+        PortInfo {
+            ifindex,
+            ifname: name.to_owned(),
+            kind: "tap".to_owned(),
+            bridge: Some("br".to_owned()),
+            parent: None,
+            network: Some("n".to_owned()),
+            mac: None,
+            guest_mac: None,
+            mtu: 1500,
+            up: true,
+            oper_state: "up".to_owned(),
+            guest: None,
+            ip: None,
+            ip_source: None,
+        }
+    }
+
     /// Identity for rate tracking, the port having been read in the namespace `netns`
     /// ([`PortsSnapshot::netns`](super::snapshot::PortsSnapshot::netns)).
     pub fn key(&self, netns: u64) -> PortKey {

@@ -101,22 +101,7 @@ mod tests {
     use super::*;
 
     fn port(ifindex: u32, name: &str) -> PortInfo {
-        PortInfo {
-            ifindex,
-            ifname: name.to_owned(),
-            kind: "tap".to_owned(),
-            bridge: Some("br".to_owned()),
-            parent: None,
-            network: Some("n".to_owned()),
-            mac: None,
-            guest_mac: None,
-            mtu: 1500,
-            up: true,
-            oper_state: "up".to_owned(),
-            guest: None,
-            ip: None,
-            ip_source: None,
-        }
+        PortInfo::test_tap(ifindex, name)
     }
 
     /// A snapshot of `ports`, the counter list holding `(ifindex, rx_bytes, rx_packets)`.
