@@ -53,10 +53,29 @@ fn ms_f(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// Times one in-process start and stop in the world's host namespace.
-fn start_stop(world: &World) -> (Duration, Duration) {
+/// The CPU time `pids` have run so far, from `/proc/PID/schedstat` (nanoseconds).
+fn cpu_ns(pids: &[i32]) -> u64 {
+    pids.iter()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// The pids of the other networks' dnsmasqs, from their pid files.
+fn other_pids(world: &World, n: usize) -> Vec<i32> {
+    let dir = world.home.path().join("run/dnsmasq");
+    (0..n)
+        .filter_map(|i| std::fs::read_to_string(dir.join(format!("other{i}.pid"))).ok())
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
+}
+
+/// Times one in-process start and stop in the world's host namespace; also returns the CPU
+/// time `others` (the other networks' dnsmasqs) used while the start ran.
+fn start_stop(world: &World, others: &[i32]) -> (Duration, Duration, Duration) {
     world.host.block_on(|| async {
         let backend = backend(world).await;
+        let cpu0 = cpu_ns(others);
         let t0 = Instant::now();
         let mut marks = Vec::new();
         backend
@@ -64,6 +83,7 @@ fn start_stop(world: &World) -> (Duration, Duration) {
             .await
             .expect("start");
         let started = t0.elapsed();
+        let others_cpu = Duration::from_nanos(cpu_ns(others).saturating_sub(cpu0));
         if std::env::var_os("BENCH_STEPS").is_some() {
             print_marks("start", t0, started, &marks);
         }
@@ -78,7 +98,7 @@ fn start_stop(world: &World) -> (Duration, Duration) {
         if std::env::var_os("BENCH_STEPS").is_some() {
             print_marks("stop ", t1, stopped, &marks);
         }
-        (started, stopped)
+        (started, stopped, others_cpu)
     })
 }
 
@@ -139,20 +159,21 @@ fn main() {
         "--ipv4",
         "10.42.0.1/24",
     ]);
-    let rounds = |world: &World| {
-        let (mut starts, mut stops) = (Vec::new(), Vec::new());
+    let rounds = |world: &World, others: &[i32]| {
+        let (mut starts, mut stops, mut cpus) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             // Each start and stop is timed from a quiet host: every dnsmasq wakes on the
             // previous operation's address and route changes, and that work, which is not the
             // next operation's, would otherwise land in its figure.
             std::thread::sleep(SETTLE);
-            let (s, t) = start_stop(world);
+            let (s, t, c) = start_stop(world, others);
             starts.push(s);
             stops.push(t);
+            cpus.push(c);
         }
-        (median(starts), median(stops))
+        (median(starts), median(stops), median(cpus))
     };
-    let (alone_start, alone_stop) = rounds(&world);
+    let (alone_start, alone_stop, _) = rounds(&world, &[]);
     let leases: Vec<Duration> = (0..runs.min(10)).map(|r| first_lease(&world, r)).collect();
     let (s, t, l) = (alone_start, alone_stop, median(leases));
     println!("NAT network, {runs} rounds, medians (libvirt 9.0: 79 ms / 374 ms / 7.3 s):");
@@ -176,7 +197,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(99);
     start_others(&world, others);
-    let (busy_start, busy_stop) = rounds(&world);
+    let pids = other_pids(&world, others);
+    let (busy_start, busy_stop, others_cpu) = rounds(&world, &pids);
     println!("with {others} other NAT networks running:");
     println!(
         "  start            {}  ({:.2}x the time alone)",
@@ -187,6 +209,13 @@ fn main() {
         "  stop             {}  ({:.2}x the time alone)",
         ms(busy_stop),
         busy_stop.as_secs_f64() / alone_stop.as_secs_f64()
+    );
+    // Each running dnsmasq (bind-dynamic, as libvirt runs it) re-reads the host's addresses
+    // when one is added: this is their CPU, on this machine's cores, during one start.
+    println!(
+        "  the {} other dnsmasqs' CPU during a start: {}",
+        pids.len(),
+        ms(others_cpu)
     );
     world.host.block_on(|| async {
         let backend = backend(&world).await;
