@@ -668,3 +668,42 @@ fn a_namespace_without_routes_has_an_empty_main_table_not_an_error() {
         routes.1
     );
 }
+
+#[test]
+fn port_links_dump_only_bridges_their_ports_and_macvtaps() {
+    let Some(ns) = TestNetns::new("plk") else {
+        return;
+    };
+    let (filtered, full) = ns.block_on(|| async {
+        use switchyard::host::{Host, RealHost};
+        let nl = Netlink::connect().await.expect("connect");
+        for br in ["sybr0", "sybr1"] {
+            nl.create_bridge(&bridge(br)).await.expect("bridge");
+        }
+        for (port, peer, br) in [("vp0", "vp0p", "sybr0"), ("vp1", "vp1p", "sybr1")] {
+            nl.create_veth(port, peer).await.expect("veth");
+            nl.set_master(port, br).await.expect("enslave");
+        }
+        // A macvtap on a link that is on no bridge, and a link that is nothing of the sort.
+        nl.create_veth("up0", "up0p").await.expect("veth");
+        nl.create_macvtap("mvt0", "up0", MacvtapMode::Bridge, None)
+            .await
+            .expect("macvtap");
+        nl.create_veth("lone0", "lone0p").await.expect("veth");
+        let host = RealHost::connect().await.expect("host");
+        let filtered = host.dump_port_links().await.expect("port links");
+        let full = host.dump_links().await.expect("links");
+        (filtered, full)
+    });
+    let names = |links: &[LinkInfo]| links.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
+    let mut want = vec!["sybr0", "sybr1", "vp0", "vp1", "up0", "mvt0"];
+    let index = |n: &str| full.iter().find(|l| l.name == n).expect(n).ifindex;
+    want.sort_by_key(|n| index(n));
+    assert_eq!(names(&filtered), want);
+    // The same links, with the same attributes, as the full dump filtered here.
+    assert_eq!(
+        filtered,
+        switchyard::state::port_links(full.clone()),
+        "filtered dump differs from the full one"
+    );
+}

@@ -31,6 +31,7 @@ async fn open_collector(
     let (_, networks) = watch::channel(backend.network_ports());
     let options = CollectorOptions {
         interval,
+        ports_only: true,
         ..CollectorOptions::default()
     };
     let host = backend.host_arc();

@@ -144,6 +144,9 @@ impl<H: Host> Host for Faulty<H> {
     async fn dump_links(&self) -> Result<Vec<LinkInfo>, HostError> {
         self.inner.dump_links().await
     }
+    async fn dump_port_links(&self) -> Result<Vec<LinkInfo>, HostError> {
+        self.inner.dump_port_links().await
+    }
     fn dump_counters(&self) -> Result<Vec<(u32, LinkCounters)>, HostError> {
         self.inner.dump_counters()
     }

@@ -2,7 +2,7 @@
 //! network namespace it was opened in. Every error keeps its kind (errno where there is one)
 //! and names the step's operation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -11,13 +11,14 @@ use ipnet::IpNet;
 
 use futures::StreamExt;
 use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::link::InfoKind;
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::AsyncSocket;
 use rtnetlink::MulticastGroup;
 
 use super::apply::Outcome;
 use super::error::HostError;
-use super::netlink::dump::{Counters, Dumper};
+use super::netlink::dump::{Counters, Dumper, LinkFilter};
 use super::netlink::nsid::NetnsResolver;
 use super::netlink::stats::StatsSocket;
 use super::netlink::{neigh, BridgeSpec, MacvtapMode, Netlink};
@@ -30,7 +31,9 @@ use crate::host::procscan::{
 use crate::plan::bandwidth::Shaping;
 use crate::plan::firewall::ObservedTable;
 use crate::plan::Step;
-use crate::state::{ForwardingSysctls, HostState, HostSummary, LinkCounters, LinkInfo, Neighbour};
+use crate::state::{
+    ForwardingSysctls, HostState, HostSummary, LinkCounters, LinkInfo, LinkKind, Neighbour,
+};
 
 /// The real host: one rtnetlink connection, the sockets the live views read counters and
 /// namespace ids from, and the dnsmasq processes its steps stopped. Every socket belongs to
@@ -226,6 +229,40 @@ impl Host for RealHost {
 
     async fn dump_links(&self) -> Result<Vec<LinkInfo>, HostError> {
         self.links()
+    }
+
+    async fn dump_port_links(&self) -> Result<Vec<LinkInfo>, HostError> {
+        let mut links = {
+            let mut dumper = self.dumper.lock().unwrap_or_else(|e| e.into_inner());
+            let dump = |d: &mut Dumper, filter| {
+                d.links_where(Counters::Without, filter)
+                    .map_err(io_error("dump links"))
+            };
+            let mut links = dump(&mut dumper, LinkFilter::Kind(InfoKind::Bridge))?;
+            let bridges: Vec<u32> = links
+                .iter()
+                .filter(|l| l.kind == LinkKind::Bridge)
+                .map(|l| l.ifindex)
+                .collect();
+            for bridge in bridges {
+                links.extend(dump(&mut dumper, LinkFilter::PortsOf(bridge))?);
+            }
+            links.extend(dump(&mut dumper, LinkFilter::Kind(InfoKind::MacVtap))?);
+            links
+        };
+        // A macvtap's lower device: one request each (a handful; most share one).
+        let parents: BTreeSet<u32> = links
+            .iter()
+            .filter(|l| l.kind == LinkKind::Macvtap)
+            .filter_map(|l| l.parent)
+            .filter(|p| !links.iter().any(|l| l.ifindex == *p))
+            .collect();
+        for parent in parents {
+            // Counters come from `RTM_GETSTATS`, as for the dumped links.
+            let parent = self.nl.link_by_index(parent).await?;
+            links.extend(parent.map(|l| LinkInfo { stats: None, ..l }));
+        }
+        Ok(crate::state::port_links(links))
     }
 
     fn dump_counters(&self) -> Result<Vec<(u32, LinkCounters)>, HostError> {

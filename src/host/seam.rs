@@ -166,6 +166,14 @@ pub trait Host: Send + Sync + 'static {
     /// Every link (without counters: [`Host::dump_counters`] has them).
     fn dump_links(&self) -> impl Future<Output = Result<Vec<LinkInfo>, HostError>> + Send;
 
+    /// The links a port list needs ([`crate::state::port_links`]): bridges, their ports,
+    /// macvtaps and the macvtaps' lower devices. The real host asks the kernel for only
+    /// those, so links that are no port (a veth's other end, a container's interfaces) cost
+    /// nothing.
+    fn dump_port_links(&self) -> impl Future<Output = Result<Vec<LinkInfo>, HostError>> + Send {
+        async { self.dump_links().await.map(crate::state::port_links) }
+    }
+
     /// The counters of every link, as `(ifindex, counters)`.
     fn dump_counters(&self) -> Result<Vec<(u32, LinkCounters)>, HostError>;
 

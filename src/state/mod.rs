@@ -53,6 +53,32 @@ impl HostState {
     }
 }
 
+/// The links a port list needs, out of `links`: the bridges, the links enslaved to them, the
+/// macvtaps and the macvtaps' lower devices; sorted by ifindex, each once. A host that asks
+/// the kernel for only these (one dump per kind and per bridge) keeps what it gets through
+/// this too, so a kernel that ignores dump filters changes nothing.
+pub fn port_links(mut links: Vec<LinkInfo>) -> Vec<LinkInfo> {
+    links.sort_by_key(|l| l.ifindex);
+    links.dedup_by_key(|l| l.ifindex);
+    let bridges: std::collections::BTreeSet<u32> = links
+        .iter()
+        .filter(|l| l.kind == LinkKind::Bridge)
+        .map(|l| l.ifindex)
+        .collect();
+    let parents: std::collections::BTreeSet<u32> = links
+        .iter()
+        .filter(|l| l.kind == LinkKind::Macvtap)
+        .filter_map(|l| l.parent)
+        .collect();
+    links.retain(|l| {
+        bridges.contains(&l.ifindex)
+            || l.master.is_some_and(|m| bridges.contains(&m))
+            || l.kind == LinkKind::Macvtap
+            || parents.contains(&l.ifindex)
+    });
+    links
+}
+
 /// The host itself, for the header.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HostSummary {
@@ -251,6 +277,41 @@ mod tests {
             ],
             ..HostState::default()
         }
+    }
+
+    #[test]
+    fn port_links_keep_bridges_their_ports_macvtaps_and_their_parents() {
+        let kind = |l: LinkInfo, kind: LinkKind| LinkInfo { kind, ..l };
+        let macvtap = LinkInfo {
+            parent: Some(5),
+            ..kind(link(7, "macvtap0", None), LinkKind::Macvtap)
+        };
+        let links = vec![
+            macvtap.clone(),
+            link(3, "vnet1", Some(1)),
+            kind(link(1, "br0", None), LinkKind::Bridge),
+            link(2, "vnet0", Some(1)),
+            link(2, "vnet0", Some(1)),
+            // Enslaved, but to a bond: not a port.
+            link(4, "eth1", Some(9)),
+            kind(link(9, "bond0", None), LinkKind::Bond),
+            kind(link(5, "eth0", None), LinkKind::Physical),
+            kind(link(6, "eth2", None), LinkKind::Physical),
+            // A veth peer on no bridge.
+            link(8, "peer0", None),
+        ];
+        let kept = port_links(links);
+        let kept: Vec<(u32, &str)> = kept.iter().map(|l| (l.ifindex, l.name.as_str())).collect();
+        assert_eq!(
+            kept,
+            [
+                (1, "br0"),
+                (2, "vnet0"),
+                (3, "vnet1"),
+                (5, "eth0"),
+                (7, "macvtap0")
+            ]
+        );
     }
 
     #[test]

@@ -67,6 +67,9 @@ pub struct CollectorOptions {
     /// sandbox's `-PID`, which keeps its namespaces apart from others'): a guest behind a veth
     /// is named by its namespace without it.
     pub netns_suffix: Option<String>,
+    /// Only ports are wanted (`ports`, `watch`): a topology refresh reads the bridges, their
+    /// ports and the macvtaps ([`Host::dump_port_links`]), not every link of the host.
+    pub ports_only: bool,
 }
 
 impl Default for CollectorOptions {
@@ -77,6 +80,7 @@ impl Default for CollectorOptions {
             settle: Duration::from_millis(20),
             min_topology_gap: Duration::from_millis(100),
             netns_suffix: None,
+            ports_only: false,
         }
     }
 }
@@ -318,7 +322,11 @@ impl<H: Host> Collector<H> {
     }
 
     async fn refresh_topology(&mut self) -> Result<(), CollectorError> {
-        let links = self.host_io.dump_links().await?;
+        let links = if self.options.ports_only {
+            self.host_io.dump_port_links().await?
+        } else {
+            self.host_io.dump_links().await?
+        };
         self.last_topology = Some(Instant::now());
         self.host = Arc::new(HostState {
             links,
