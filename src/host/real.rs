@@ -239,6 +239,11 @@ impl Host for RealHost {
                     .map_err(io_error("dump links"))
             };
             let mut links = dump(&mut dumper, LinkFilter::Kind(InfoKind::Bridge))?;
+            if links.iter().any(|l| l.kind != LinkKind::Bridge) {
+                // A kernel that ignores dump filters (before 4.20) sent every link: that is
+                // the whole answer, and more dumps would only repeat it.
+                return Ok(crate::state::port_links(links));
+            }
             let bridges: Vec<u32> = links
                 .iter()
                 .filter(|l| l.kind == LinkKind::Bridge)
