@@ -323,3 +323,64 @@ fn watch_streams_one_line_per_interval() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("nosuch"));
 }
+
+/// `watch` reads only the bridges, their ports and the macvtaps: a port plugged in while it
+/// runs still appears (a link event, then the port-only dump), and one unplugged goes.
+#[test]
+fn watch_follows_ports_plugged_in_and_out_while_it_runs() {
+    let Some(world) = World::new("pwplug") else {
+        return;
+    };
+    let _net = start_network(&world, "lab");
+    let bridge = world.bridge_of("lab");
+    let first = Guest::attach(&world.host, &bridge, "pwp1");
+    let mut child = world
+        .sy_command(&["watch", "--json", "--interval-ms", "150", "--count", "40"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start watch");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut next = || -> Value {
+        let line = lines.next().expect("a line per interval").expect("read");
+        serde_json::from_str(&line).expect("one JSON object per line")
+    };
+    let names = |v: &Value| -> Vec<String> {
+        v["ports"]
+            .as_array()
+            .expect("ports")
+            .iter()
+            .filter_map(|p| p["ifname"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let has = |v: &Value, name: &str| names(v).iter().any(|n| n == name);
+    let before = next();
+    assert!(has(&before, first.host_end()), "{before:#}");
+    let second = Guest::attach(&world.host, &bridge, "pwp2");
+    let mut seen = false;
+    for _ in 0..20 {
+        if has(&next(), second.host_end()) {
+            seen = true;
+            break;
+        }
+    }
+    assert!(seen, "{} never appeared in 20 intervals", second.host_end());
+    let gone = first.host_end().to_owned();
+    drop(first);
+    world.wait_link_gone(&gone);
+    let mut left = false;
+    for _ in 0..10 {
+        let v = next();
+        if !has(&v, &gone) {
+            assert!(has(&v, second.host_end()), "{v:#}");
+            left = true;
+            break;
+        }
+    }
+    assert!(
+        left,
+        "{gone} still listed 10 intervals after it was removed"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
