@@ -238,11 +238,20 @@ impl Host for RealHost {
                 d.links_where(Counters::Without, filter)
                     .map_err(io_error("dump links"))
             };
-            let mut links = dump(&mut dumper, LinkFilter::Kind(InfoKind::Bridge))?;
-            if links.iter().any(|l| l.kind != LinkKind::Bridge) {
-                // A kernel that ignores dump filters (before 4.20) sent every link: that is
-                // the whole answer, and more dumps would only repeat it.
-                return Ok(crate::state::port_links(links));
+            // A kernel may answer a kind it does not know (macvtap's module not loaded) with
+            // every link, as any kernel before 4.20 answers any filter: then that one dump
+            // is the whole answer (the cost of the full dump this replaces), and more dumps
+            // would only repeat it.
+            let mut links = Vec::new();
+            for (kind, want) in [
+                (InfoKind::MacVtap, LinkKind::Macvtap),
+                (InfoKind::Bridge, LinkKind::Bridge),
+            ] {
+                let got = dump(&mut dumper, LinkFilter::Kind(kind))?;
+                if got.iter().any(|l| l.kind != want) {
+                    return Ok(crate::state::port_links(got));
+                }
+                links.extend(got);
             }
             let bridges: Vec<u32> = links
                 .iter()
@@ -252,7 +261,6 @@ impl Host for RealHost {
             for bridge in bridges {
                 links.extend(dump(&mut dumper, LinkFilter::PortsOf(bridge))?);
             }
-            links.extend(dump(&mut dumper, LinkFilter::Kind(InfoKind::MacVtap))?);
             links
         };
         // A macvtap's lower device: one request each (a handful; most share one).
