@@ -102,6 +102,22 @@ fn start_stop(world: &World, others: &[i32]) -> (Duration, Duration, Duration) {
     })
 }
 
+/// `BENCH_PLAN=N`: the median of N plans of `lab`'s start (no change made), the part of a
+/// start that looks at the host and the store.
+fn plan_median(world: &World) -> Option<Duration> {
+    let n: usize = std::env::var("BENCH_PLAN").ok()?.parse().ok()?;
+    Some(world.host.block_on(|| async {
+        let backend = backend(world).await;
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
+            let t0 = Instant::now();
+            backend.plan_start("lab").await.expect("plan");
+            times.push(t0.elapsed());
+        }
+        median(times)
+    }))
+}
+
 /// From the start of `start` until a guest that was already plugged in holds a lease.
 fn first_lease(world: &World, round: usize) -> Duration {
     let t0 = Instant::now();
@@ -173,6 +189,7 @@ fn main() {
         }
         (median(starts), median(stops), median(cpus))
     };
+    let alone_plan = plan_median(&world);
     let (alone_start, alone_stop, _) = rounds(&world, &[]);
     let leases: Vec<Duration> = (0..runs.min(10)).map(|r| first_lease(&world, r)).collect();
     let (s, t, l) = (alone_start, alone_stop, median(leases));
@@ -198,6 +215,13 @@ fn main() {
         .unwrap_or(99);
     start_others(&world, others);
     let pids = other_pids(&world, others);
+    if let (Some(alone), Some(busy)) = (alone_plan, plan_median(&world)) {
+        println!(
+            "plan of a start: {} alone, {} with {others} others",
+            ms(alone),
+            ms(busy)
+        );
+    }
     let (busy_start, busy_stop, others_cpu) = rounds(&world, &pids);
     println!("with {others} other NAT networks running:");
     println!(
