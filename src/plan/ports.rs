@@ -96,7 +96,6 @@ pub fn to_reattach(
     host: &HostState,
     remembered: &[PortRef],
     libvirt: &[(String, String)],
-    guests: &BTreeMap<String, String>,
 ) -> Vec<PortRef> {
     let mut out: Vec<PortRef> = Vec::new();
     let free = |l: &&LinkInfo| l.master.is_none();
@@ -111,8 +110,12 @@ pub fn to_reattach(
             continue;
         };
         if !out.iter().any(|p| p.ifindex == link.ifindex) {
-            let mut port = PortRef::of(link, guests);
-            port.guest.get_or_insert_with(|| domain.clone());
+            // Named by its domain: a look through every process could say no more, since
+            // libvirt's own record names its taps first.
+            let port = PortRef {
+                guest: Some(domain.clone()),
+                ..PortRef::of(link, &BTreeMap::new())
+            };
             out.push(port);
         }
     }
@@ -200,7 +203,7 @@ mod tests {
             link(11, "vnet4", None, 11),  // a libvirt guest's tap on this network
         ]);
         let libvirt = vec![("db1".to_owned(), "vnet4".to_owned())];
-        let back = to_reattach(&h, &remembered, &libvirt, &BTreeMap::new());
+        let back = to_reattach(&h, &remembered, &libvirt);
         let names: Vec<String> = back.iter().map(PortRef::to_string).collect();
         assert_eq!(names, ["vnet0", "vnet4 (db1)"]);
     }
