@@ -181,32 +181,30 @@ pub fn name_problems(name: &str) -> Vec<String> {
     let control = name
         .chars()
         .find(|c| c.is_control() || matches!(c, '\u{2028}' | '\u{2029}'));
-    let checks = [
-        (name.is_empty(), "the network needs a name".to_string()),
-        (
-            name.len() > MAX_NAME_BYTES,
+    // The messages are written only for the checks that fail: every listing of the store
+    // checks each name it reads.
+    let checks: [(bool, &dyn Fn() -> String); 5] = [
+        (name.is_empty(), &|| "the network needs a name".to_string()),
+        (name.len() > MAX_NAME_BYTES, &|| {
             format!(
                 "'{shown}' is {} bytes long; the limit is {MAX_NAME_BYTES}",
                 name.len()
-            ),
-        ),
-        (
-            name.contains('/'),
-            format!("'{shown}' contains '/', which cannot appear in a network name"),
-        ),
-        (
-            name == "." || name == "..",
-            format!("'{shown}' cannot be used as a network name"),
-        ),
-        (
-            name.starts_with('-'),
-            format!("'{shown}' starts with '-', which command lines would read as an option"),
-        ),
+            )
+        }),
+        (name.contains('/'), &|| {
+            format!("'{shown}' contains '/', which cannot appear in a network name")
+        }),
+        (name == "." || name == "..", &|| {
+            format!("'{shown}' cannot be used as a network name")
+        }),
+        (name.starts_with('-'), &|| {
+            format!("'{shown}' starts with '-', which command lines would read as an option")
+        }),
     ];
     let mut out: Vec<String> = checks
         .into_iter()
         .filter(|(bad, _)| *bad)
-        .map(|(_, msg)| msg)
+        .map(|(_, msg)| msg())
         .collect();
     if let Some(c) = control {
         out.push(format!(
