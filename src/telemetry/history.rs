@@ -7,9 +7,10 @@
 //! a big host's) adds a point without touching its ring's memory, which, for a thousand ports
 //! each with its own ring, was one cache miss per port per tick. The fine ring keeps the bit
 //! rates only ([`FINE_METRICS`], what sparklines and charts draw): with a thousand ports,
-//! keeping every metric at one point a second would cost 19 MiB instead of 2.3. The coarse ring keeps every metric. Each rate is
-//! stored in two bytes, as a [`Level`] (within 0.04 % of 1 + the rate from 0 to 10^19, ample
-//! for drawing, a quarter of an `f64`); every read returns `f64`, oldest first.
+//! keeping every metric at one point a second would cost 19 MiB instead of 2.3. The coarse
+//! ring keeps every metric. Each rate is stored in two bytes, as a [`Level`] (within 0.04 %
+//! of 1 + the rate from 0 to 10^19, ample for drawing, a quarter of an `f64`); every read
+//! returns `f64`, oldest first.
 
 use std::collections::VecDeque;
 use std::time::Duration;
